@@ -1,0 +1,43 @@
+"""Resolving the calling tenant from its secret key (HTTP Basic user name, or Bearer)."""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+
+from fastapi import Request
+
+from latchkey.errors import InvalidApiKey, TenantNotFound
+from latchkey.models import Tenant
+from latchkey.services import api_keys, tenants
+from latchkey.services.runtime import Runtime
+
+
+def secret_from_header(header: str | None) -> str:
+    """`Basic base64(secret:)` (the secret as user name, empty password) or `Bearer secret`."""
+    if not header:
+        raise InvalidApiKey("send the tenant's secret key as HTTP Basic user name")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            user, _, _password = b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidApiKey("the Basic credentials are not valid base64") from exc
+        return user
+    raise InvalidApiKey("use HTTP Basic or Bearer authentication with the secret key")
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def tenant_for_request(request: Request, tenant_id: str) -> Tenant:
+    """The path's tenant, when the secret key is that tenant's. Another tenant is not found."""
+    rt = runtime(request)
+    owner = api_keys.tenant_for_secret(rt, secret_from_header(request.headers.get("authorization")))
+    if owner != tenant_id:
+        raise TenantNotFound(f"no tenant {tenant_id!r} for this key")
+    return tenants.get(rt, tenant_id)

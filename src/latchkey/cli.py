@@ -1,0 +1,220 @@
+"""The `latchkey` command: serve, migrate, and tenant administration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from latchkey import __version__, config
+from latchkey.errors import LatchkeyError
+from latchkey.models import Tenant
+from latchkey.services import tenants
+from latchkey.services.runtime import Runtime
+from latchkey.store import migrate
+from latchkey.store.engine import make_engine
+from latchkey.webauthn.policy import (
+    ALGORITHMS,
+    ATTACHMENT,
+    ATTESTATION,
+    RESIDENT_KEY,
+    USER_VERIFICATION,
+)
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (default: $LATCHKEY_DATABASE_URL or sqlite:///./latchkey.db)",
+    )
+
+
+def _policy_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("passkey policy")
+    group.add_argument("--user-verification", choices=USER_VERIFICATION)
+    group.add_argument("--resident-key", choices=RESIDENT_KEY)
+    group.add_argument("--attestation", choices=ATTESTATION)
+    group.add_argument(
+        "--algorithm",
+        action="append",
+        choices=list(ALGORITHMS),
+        dest="algorithms",
+        help="allowed COSE algorithm (repeat; default ES256, EdDSA, RS256)",
+    )
+    group.add_argument("--timeout-ms", type=int, help="ceremony timeout in milliseconds")
+    group.add_argument(
+        "--allow-synced",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="accept synced (backup-eligible) passkeys",
+    )
+    group.add_argument(
+        "--attachment", choices=ATTACHMENT, help="limit to this authenticator attachment"
+    )
+
+
+def _tenant_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
+    parser.add_argument("--rp-id", required=creating, help="Relying Party ID, e.g. example.com")
+    parser.add_argument("--rp-name", help="name shown by authenticators")
+    parser.add_argument("--name", help="tenant name (default: the RP name)")
+    parser.add_argument(
+        "--origin",
+        action="append",
+        dest="origins",
+        required=creating,
+        help="expected origin (repeat): https://app.example.com, http://localhost:3000,"
+        " android:apk-key-hash:<base64url sha-256>",
+    )
+    _policy_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latchkey", description="Self-hosted passkey service")
+    parser.add_argument("--version", action="version", version=f"latchkey {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database and run the HTTP server")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    _database_option(serve)
+
+    _database_option(commands.add_parser("migrate", help="bring the database schema up to date"))
+
+    tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(
+        dest="action", required=True
+    )
+    create = tenant.add_parser("create", help="create a tenant and print its secret key once")
+    _tenant_options(create, creating=True)
+    _database_option(create)
+    listing = tenant.add_parser("list", help="list tenants")
+    listing.add_argument("--json", action="store_true")
+    _database_option(listing)
+    for name in ("show", "update"):
+        sub = tenant.add_parser(name, help=f"{name} a tenant")
+        sub.add_argument("tenant_id")
+        if name == "update":
+            _tenant_options(sub, creating=False)
+        else:
+            sub.add_argument("--json", action="store_true")
+        _database_option(sub)
+    return parser
+
+
+def _runtime(args: argparse.Namespace) -> tuple[Runtime, config.Settings]:
+    settings = config.from_env().with_overrides(
+        database_url=getattr(args, "database_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+    rt = Runtime(engine=make_engine(settings.database_url))
+    migrate.upgrade(rt.engine)
+    return rt, settings
+
+
+def _policy_changes(args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "user_verification": args.user_verification,
+        "resident_key": args.resident_key,
+        "attestation": args.attestation,
+        "algorithms": args.algorithms,
+        "timeout_ms": args.timeout_ms,
+        "allow_synced": args.allow_synced,
+        "authenticator_attachment": args.attachment,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def tenant_dict(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "rp_id": tenant.rp_id,
+        "rp_name": tenant.rp_name,
+        "origins": list(tenant.origins),
+        "policy": tenant.policy.to_dict(),
+        "created_at": tenant.created_at.isoformat(),
+        "updated_at": tenant.updated_at.isoformat(),
+    }
+
+
+def _print_tenant(tenant: Tenant, *, as_json: bool, secret: str | None = None) -> None:
+    data = tenant_dict(tenant)
+    if secret:
+        data["secret_key"] = secret
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{key:>12}: {shown}")
+    if secret:
+        print("Keep the secret key now: Latchkey stores only its hash and cannot show it again.")
+
+
+def _tenant_command(args: argparse.Namespace) -> None:
+    from latchkey.webauthn.policy import PasskeyPolicy
+
+    rt, _ = _runtime(args)
+    if args.action == "create":
+        policy = PasskeyPolicy.from_dict(PasskeyPolicy().to_dict() | _policy_changes(args))
+        tenant, secret = tenants.create(
+            rt,
+            rp_id=args.rp_id,
+            rp_name=args.rp_name,
+            name=args.name,
+            origins=args.origins,
+            policy=policy,
+        )
+        _print_tenant(tenant, as_json=args.json, secret=secret)
+    elif args.action == "list":
+        found = tenants.list_all(rt)
+        if args.json:
+            print(json.dumps([tenant_dict(t) for t in found], indent=2))
+        for t in [] if args.json else found:
+            print(f"{t.id}  {t.rp_id:<30} {t.name}")
+    elif args.action == "show":
+        _print_tenant(tenants.get(rt, args.tenant_id), as_json=args.json)
+    else:
+        tenant = tenants.update(
+            rt,
+            args.tenant_id,
+            rp_id=args.rp_id,
+            rp_name=args.rp_name,
+            name=args.name,
+            origins=args.origins,
+            policy_changes=_policy_changes(args),
+        )
+        _print_tenant(tenant, as_json=args.json)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from latchkey.serve import serve
+
+    rt, settings = _runtime(args)
+    serve(rt, settings, workers=args.workers)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            _serve(args)
+        elif args.command == "migrate":
+            _runtime(args)
+            print("database is up to date")
+        else:
+            _tenant_command(args)
+    except LatchkeyError as error:
+        print(f"latchkey: error: {error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

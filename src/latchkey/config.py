@@ -1,0 +1,84 @@
+"""Settings from the environment (LATCHKEY_*), each checked with an error naming the bad value."""
+
+from __future__ import annotations
+
+import binascii
+import os
+from base64 import urlsafe_b64decode
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from latchkey.errors import ConfigError
+from latchkey.store.engine import normalize_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./latchkey.db"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    master_key: bytes | None = None
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "info"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        given = {k: v for k, v in changes.items() if v is not None}
+        settings = replace(self, **given)  # type: ignore[arg-type]
+        return settings.checked()
+
+    def checked(self) -> Settings:
+        normalize_url(self.database_url)
+        _check_port(self.port, "port")
+        if not 1024 <= self.max_body_bytes <= 10 * 1024 * 1024:
+            raise ConfigError(
+                f"LATCHKEY_MAX_BODY_BYTES {self.max_body_bytes} is outside 1024..10485760"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"LATCHKEY_LOG_LEVEL {self.log_level!r} is not one of {LOG_LEVELS}")
+        return self
+
+
+def _check_port(port: int, name: str) -> None:
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} {port} is not a TCP port (1..65535)")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from exc
+
+
+def _master_key(env: Mapping[str, str]) -> bytes | None:
+    raw = env.get("LATCHKEY_MASTER_KEY")
+    if not raw:
+        return None
+    try:
+        key = urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("LATCHKEY_MASTER_KEY is not base64url") from exc
+    if len(key) != 32:
+        raise ConfigError(
+            f"LATCHKEY_MASTER_KEY must be 32 random bytes in base64url (got {len(key)} bytes);"
+            " make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return key
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    return Settings(
+        database_url=env.get("LATCHKEY_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        host=env.get("LATCHKEY_HOST") or "127.0.0.1",
+        port=_int(env, "LATCHKEY_PORT", 8000),
+        master_key=_master_key(env),
+        max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
+        log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
+    ).checked()

@@ -1,0 +1,116 @@
+"""The domain exceptions every layer raises; each surface maps them to its wire shape in one place.
+
+Each class carries a stable machine `code`. The HTTP status lives with the class so that every
+surface answers the same status for the same failure.
+"""
+
+from __future__ import annotations
+
+
+class LatchkeyError(Exception):
+    """Base of every error Latchkey reports to a caller."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class ConfigError(LatchkeyError):
+    """A configuration value breaks a rule; the message names the value and the rule."""
+
+    code = "invalid_configuration"
+
+
+class InvalidRequest(LatchkeyError):
+    """The request is well-formed HTTP but its content is not acceptable."""
+
+    code = "invalid_request"
+
+
+class PayloadTooLarge(LatchkeyError):
+    code = "payload_too_large"
+    status = 413
+
+
+class Unauthorized(LatchkeyError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(LatchkeyError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(LatchkeyError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(LatchkeyError):
+    code = "conflict"
+    status = 409
+
+
+class ServiceUnavailable(LatchkeyError):
+    code = "service_unavailable"
+    status = 503
+
+
+class ChallengeError(LatchkeyError):
+    """The challenge named by a ceremony is unknown, used, expired or not for this ceremony."""
+
+    code = "invalid_challenge"
+
+
+class VerificationError(LatchkeyError):
+    """A WebAuthn response failed a verification step (subclasses name the step)."""
+
+    code = "verification_failed"
+
+
+# Concrete errors the services raise, grouped under the classes above.
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class CredentialNotFound(NotFound):
+    code = "credential_not_found"
+
+
+class InvalidApiKey(Unauthorized):
+    code = "invalid_api_key"
+
+
+class ChallengeNotFound(ChallengeError):
+    code = "challenge_not_found"
+    status = 404
+
+
+class ChallengeExpired(ChallengeError):
+    code = "challenge_expired"
+
+
+class ChallengeUsed(ChallengeError):
+    code = "challenge_used"
+
+
+class CredentialAlreadyRegistered(Conflict):
+    code = "credential_exists"
+
+
+class UserChanged(Conflict):
+    """The user was created or changed by another ceremony after this one began."""
+
+    code = "user_changed"

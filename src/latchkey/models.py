@@ -1,0 +1,88 @@
+"""Plain records passed between the store, the services and the HTTP surfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from latchkey.webauthn.policy import PasskeyPolicy
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    rp_id: str
+    rp_name: str
+    origins: tuple[str, ...]
+    policy: PasskeyPolicy
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def web_origins(self) -> tuple[str, ...]:
+        return tuple(o for o in self.origins if o.startswith(("https://", "http://")))
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    tenant_id: str
+    external_id: str
+    user_handle: bytes
+    username: str | None
+    display_name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: str
+    tenant_id: str
+    user_id: str
+    credential_id: bytes
+    public_key: bytes
+    alg: int
+    sign_count: int
+    aaguid: str
+    fmt: str
+    transports: tuple[str, ...]
+    backup_eligible: bool
+    backup_state: bool
+    user_verified: bool
+    discoverable: bool | None
+    attachment: str | None
+    name: str
+    possible_clone: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    tenant_id: str
+    kind: str
+    user_id: str | None
+    challenge: bytes
+    context: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    consumed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    tenant_id: str
+    kind: str
+    outcome: str
+    reason: str | None
+    user_id: str | None
+    credential_id: str | None
+    ip: str | None
+    user_agent: str | None
+    created_at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)

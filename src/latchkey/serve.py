@@ -1,0 +1,54 @@
+"""`latchkey serve`: a development tenant on first start, then uvicorn."""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+from latchkey import config
+from latchkey.api.app import create_app
+from latchkey.services import tenants
+from latchkey.services.runtime import Runtime
+
+
+def ensure_dev_tenant(rt: Runtime, port: int) -> None:
+    """On an empty database, make a tenant for http://localhost:<port> and show its key once."""
+    if tenants.any_exist(rt):
+        return
+    tenant, secret = tenants.create(
+        rt,
+        rp_id="localhost",
+        rp_name="Latchkey local",
+        name="local development",
+        origins=[f"http://localhost:{port}"],
+    )
+    print("Created a local development tenant (shown once):")
+    print(f"  tenant id:  {tenant.id}")
+    print(f"  secret key: {secret}")
+    print(f"  RP ID localhost, origin http://localhost:{port}")
+
+
+def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
+    ensure_dev_tenant(rt, settings.port)
+    log_level = settings.log_level
+    if workers > 1:
+        # Each worker process builds its own app (and engine) from the environment.
+        os.environ["LATCHKEY_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "latchkey.api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+        )
+        return
+    uvicorn.run(
+        create_app(rt, settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=False,
+    )

@@ -1,0 +1,1 @@
+"""Business rules: tenants, keys, ceremonies and events, over the store, without HTTP."""

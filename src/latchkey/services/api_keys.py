@@ -1,0 +1,45 @@
+"""Tenant API keys: shown once when made, stored as a SHA-256 hash, looked up by that hash."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import Connection
+
+from latchkey.errors import InvalidApiKey
+from latchkey.ids import new_id, new_token
+from latchkey.services.runtime import Runtime
+from latchkey.store import api_keys as key_store
+
+SECRET = "secret"  # noqa: S105 - the name of a key kind, not a secret
+_PREFIXES = {SECRET: "lk_secret_"}
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def issue(conn: Connection, rt: Runtime, *, tenant_id: str, kind: str = SECRET) -> str:
+    """Make a key and return its secret; only its hash and a short prefix are kept."""
+    secret = _PREFIXES[kind] + new_token(32)
+    key_store.add(
+        conn,
+        key_id=new_id(),
+        tenant_id=tenant_id,
+        kind=kind,
+        prefix=secret[: len(_PREFIXES[kind]) + 4],
+        secret_hash=_hash(secret),
+        created_at=rt.now(),
+    )
+    return secret
+
+
+def tenant_for_secret(rt: Runtime, secret: str, *, kind: str = SECRET) -> str:
+    """The tenant whose unrevoked key this is, or InvalidApiKey."""
+    if not secret or len(secret) > 200 or not secret.startswith(_PREFIXES[kind]):
+        raise InvalidApiKey("the API secret key is missing or not valid")
+    with rt.transaction() as conn:
+        tenant_id = key_store.tenant_for_hash(conn, _hash(secret), kind)
+    if tenant_id is None:
+        raise InvalidApiKey("the API secret key is missing or not valid")
+    return tenant_id

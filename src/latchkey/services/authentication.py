@@ -1,0 +1,166 @@
+"""Passkey sign-in: begin (options + stored challenge) and finish (verify + record the use)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from latchkey.errors import CredentialNotFound, InvalidRequest, LatchkeyError, UserNotFound
+from latchkey.models import Challenge, Credential, Tenant, User
+from latchkey.services import challenges, events
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import credentials as credential_store
+from latchkey.store import users as user_store
+from latchkey.webauthn.authentication_options import generate_authentication_options
+from latchkey.webauthn.authentication_verification import (
+    read_assertion_identity,
+    verify_authentication_response,
+)
+from latchkey.webauthn.descriptors import CredentialRef
+from latchkey.webauthn.errors import CredentialMismatch, SignCountRegression
+
+
+@dataclass(frozen=True)
+class AuthenticationOptions:
+    challenge_id: str
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user: User
+    credential: Credential
+    user_verified: bool
+
+
+def begin(
+    rt: Runtime, tenant: Tenant, *, external_user_id: str | None = None
+) -> AuthenticationOptions:
+    """Options for a sign-in. With a user: their passkeys in allowCredentials. Without one:
+    an empty list, so the browser offers discoverable passkeys (button or autofill)."""
+    if external_user_id is not None and not 0 < len(external_user_id) <= 255:
+        raise InvalidRequest("userId must be 1 to 255 characters")
+    with rt.transaction() as conn:
+        allow: list[Credential] = []
+        user_id = None
+        if external_user_id is not None:
+            user = user_store.by_external_id(conn, tenant.id, external_user_id)
+            if user is None:
+                raise UserNotFound("this user has no passkey")
+            allow = credential_store.for_user(conn, tenant.id, user.id)
+            if not allow:
+                raise UserNotFound("this user has no passkey")
+            user_id = user.id
+        challenge = challenges.issue(
+            conn, rt, tenant=tenant, kind=challenges.AUTHENTICATION, user_id=user_id, context={}
+        )
+    options = generate_authentication_options(
+        rp_id=tenant.rp_id,
+        challenge=challenge.challenge,
+        policy=tenant.policy,
+        allow=[CredentialRef(c.credential_id, c.transports) for c in allow],
+    )
+    return AuthenticationOptions(challenge.id, options)
+
+
+def finish(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+) -> Authenticated:
+    """Verify the get() response against the stored passkey and record the use."""
+    found: tuple[Credential, User] | None = None
+    try:
+        challenge = challenges.consume(
+            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
+        )
+        found = _lookup(rt, tenant, challenge, credential)
+        return _verify_and_record(rt, tenant, challenge, credential, found, meta)
+    except LatchkeyError as error:
+        stored, owner = found if found else (None, None)
+        if isinstance(error, SignCountRegression) and stored is not None:
+            with rt.transaction() as conn:
+                credential_store.mark_possible_clone(conn, stored.id)
+        events.record_failure(
+            rt,
+            tenant_id=tenant.id,
+            kind=events.AUTHENTICATION,
+            meta=meta,
+            reason=error.code,
+            user_id=owner.id if owner else None,
+            credential_id=stored.id if stored else None,
+        )
+        raise
+
+
+def _lookup(
+    rt: Runtime, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
+) -> tuple[Credential, User]:
+    identity = read_assertion_identity(credential)
+    with rt.transaction() as conn:
+        # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
+        found = credential_store.with_owner(conn, tenant.id, identity.credential_id)
+    if found is None:
+        raise CredentialNotFound("this passkey is not registered here")
+    # §7.2 step 6: when the user was identified first, the passkey must be theirs.
+    if challenge.user_id is not None and found[1].id != challenge.user_id:
+        raise CredentialMismatch("this passkey belongs to another user")
+    return found
+
+
+def _verify_and_record(
+    rt: Runtime,
+    tenant: Tenant,
+    challenge: Challenge,
+    credential: Mapping[str, Any],
+    found: tuple[Credential, User],
+    meta: RequestMeta,
+) -> Authenticated:
+    stored, owner = found
+    verified = verify_authentication_response(
+        credential=credential,
+        expected_challenge=challenge.challenge,
+        rp_id=tenant.rp_id,
+        origins=tenant.origins,
+        public_key=stored.public_key,
+        stored_sign_count=stored.sign_count,
+        owner_user_handle=owner.user_handle,
+        require_user_verification=tenant.policy.require_user_verification,
+        # Discoverable sign-in: the user handle is the response's only claim of who it is.
+        require_user_handle=challenge.user_id is None,
+        stored_backup_eligible=stored.backup_eligible,
+    )
+    now = rt.now()
+    with rt.transaction() as conn:
+        moved = credential_store.record_use(
+            conn,
+            credential_row_id=stored.id,
+            old_count=stored.sign_count,
+            new_count=verified.new_sign_count,
+            backup_state=verified.backup_state,
+            used_at=now,
+        )
+        if not moved:
+            # Another sign-in moved the counter since we read it: same signal as step 22.
+            raise SignCountRegression("the sign count was used concurrently by another sign-in")
+        events.record(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            kind=events.AUTHENTICATION,
+            meta=meta,
+            user_id=owner.id,
+            credential_id=stored.id,
+            detail={"user_verified": verified.user_verified},
+        )
+    used = replace(
+        stored,
+        sign_count=verified.new_sign_count,
+        backup_state=verified.backup_state,
+        last_used_at=now,
+    )
+    return Authenticated(owner, used, verified.user_verified)

@@ -1,0 +1,63 @@
+"""Ceremony challenges: bound to tenant, kind and (when known) user; used once; short-lived."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed
+from latchkey.ids import new_challenge, new_token
+from latchkey.models import Challenge, Tenant
+from latchkey.services.runtime import Runtime
+from latchkey.store import challenges as challenge_store
+
+REGISTRATION = "registration"
+AUTHENTICATION = "authentication"
+
+
+def issue(
+    conn: Connection,
+    rt: Runtime,
+    *,
+    tenant: Tenant,
+    kind: str,
+    user_id: str | None,
+    context: dict[str, Any],
+) -> Challenge:
+    now = rt.now()
+    challenge = Challenge(
+        id=new_token(24),
+        tenant_id=tenant.id,
+        kind=kind,
+        user_id=user_id,
+        challenge=new_challenge(),
+        context=context,
+        created_at=now,
+        expires_at=now + timedelta(milliseconds=tenant.policy.timeout_ms),
+        consumed_at=None,
+    )
+    challenge_store.add(conn, challenge)
+    return challenge
+
+
+def consume(rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str) -> Challenge:
+    """Use a challenge up, or say why it cannot be used. Its own transaction: a failed
+    verification afterwards must not give the challenge back."""
+    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
+        raise ChallengeNotFound("unknown challenge")
+    now = rt.now()
+    with rt.transaction() as conn:
+        found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
+        # A challenge of another kind is left untouched: it is not this ceremony's to burn.
+        if found is None or found.kind != kind:
+            raise ChallengeNotFound(f"unknown {kind} challenge")
+        used = challenge_store.consume(
+            conn, challenge_id=challenge_id, tenant_id=tenant.id, now=now
+        )
+    if used is not None:
+        return used
+    if found.consumed_at is not None or found.expires_at > now:
+        raise ChallengeUsed("this challenge was already used")
+    raise ChallengeExpired("this challenge has expired; request new options")

@@ -1,0 +1,96 @@
+"""Rules for RP IDs and expected origins (WebAuthn §5.1.2, §13.4.9)."""
+
+from __future__ import annotations
+
+import binascii
+import ipaddress
+import re
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from urllib.parse import urlsplit
+
+from latchkey.errors import ConfigError
+
+ANDROID_PREFIX = "android:apk-key-hash:"
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOCALHOST = "localhost"
+
+
+def validate_rp_id(rp_id: str) -> str:
+    """An RP ID is a lower-case registrable domain (or localhost), never an IP or a URL."""
+    if not rp_id or rp_id != rp_id.strip().lower():
+        raise ConfigError(f"RP ID {rp_id!r} must be a lower-case domain name like example.com")
+    if "://" in rp_id or "/" in rp_id or ":" in rp_id:
+        raise ConfigError(f"RP ID {rp_id!r} must be a bare domain (no scheme, port or path)")
+    if _is_ip(rp_id):
+        raise ConfigError(f"RP ID {rp_id!r} is an IP address; WebAuthn needs a domain name")
+    if len(rp_id) > 253 or not all(_LABEL.match(label) for label in rp_id.split(".")):
+        raise ConfigError(f"RP ID {rp_id!r} is not a valid domain name")
+    return rp_id
+
+
+def validate_origin(origin: str, rp_id: str) -> str:
+    """A web origin on the RP ID or a subdomain of it, or an Android app's signing-key hash."""
+    if origin.startswith(ANDROID_PREFIX):
+        return _validate_android_origin(origin)
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"origin {origin!r} must be scheme://host[:port] only (no path, query or user)"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"origin {origin!r} has an invalid port") from exc
+    if parts.scheme == "http":
+        if host != _LOCALHOST and not host.endswith("." + _LOCALHOST):
+            raise ConfigError(
+                f"origin {origin!r} uses http://, allowed only for localhost; use https://"
+            )
+    elif parts.scheme != "https":
+        raise ConfigError(f"origin {origin!r} must start with https:// (or http://localhost)")
+    if origin != origin.lower():
+        raise ConfigError(f"origin {origin!r} must be lower-case, as browsers serialize it")
+    if host != rp_id and not host.endswith("." + rp_id):
+        raise ConfigError(
+            f"origin {origin!r}: host {host!r} is neither the RP ID {rp_id!r} nor a subdomain of it"
+        )
+    default_port = 443 if parts.scheme == "https" else 80
+    if port == default_port:
+        raise ConfigError(f"origin {origin!r} names the default port; browsers omit it")
+    return origin
+
+
+def validate_origins(origins: list[str] | tuple[str, ...], rp_id: str) -> tuple[str, ...]:
+    if not origins:
+        raise ConfigError("at least one expected origin is needed")
+    checked = tuple(validate_origin(o, rp_id) for o in origins)
+    if len(set(checked)) != len(checked):
+        raise ConfigError("an origin is listed twice")
+    return checked
+
+
+def android_origin(sha256_fingerprint: bytes) -> str:
+    return ANDROID_PREFIX + urlsafe_b64encode(sha256_fingerprint).rstrip(b"=").decode()
+
+
+def _validate_android_origin(origin: str) -> str:
+    value = origin[len(ANDROID_PREFIX) :]
+    try:
+        digest = urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(f"origin {origin!r}: the APK key hash is not base64url") from exc
+    if len(digest) != 32 or "=" in value or android_origin(digest) != origin:
+        raise ConfigError(
+            f"origin {origin!r}: the APK key hash must be the unpadded base64url"
+            " of a 32-byte SHA-256 signing-certificate fingerprint"
+        )
+    return origin
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,101 @@
+"""Tenants: one relying party each (RP ID, name, expected origins, passkey policy)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from latchkey.errors import ConfigError, TenantNotFound
+from latchkey.ids import new_id
+from latchkey.models import Tenant
+from latchkey.services import api_keys
+from latchkey.services.origins import validate_origins, validate_rp_id
+from latchkey.services.runtime import Runtime
+from latchkey.store import tenants as tenant_store
+from latchkey.webauthn.policy import PasskeyPolicy
+
+
+def _check_name(label: str, value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise ConfigError(f"{label} must be 1 to 200 characters")
+    return value
+
+
+def create(
+    rt: Runtime,
+    *,
+    rp_id: str,
+    origins: list[str],
+    rp_name: str | None = None,
+    name: str | None = None,
+    policy: PasskeyPolicy | None = None,
+) -> tuple[Tenant, str]:
+    """Create a tenant and its first secret key; the key is returned here and never again."""
+    rp_id = validate_rp_id(rp_id)
+    now = rt.now()
+    tenant = Tenant(
+        id=new_id(),
+        name=_check_name("name", name or rp_name or rp_id),
+        rp_id=rp_id,
+        rp_name=_check_name("RP name", rp_name or rp_id),
+        origins=validate_origins(origins, rp_id),
+        policy=policy or PasskeyPolicy(),
+        created_at=now,
+        updated_at=now,
+    )
+    with rt.transaction() as conn:
+        tenant_store.add(conn, tenant)
+        secret = api_keys.issue(conn, rt, tenant_id=tenant.id)
+    return tenant, secret
+
+
+def get(rt: Runtime, tenant_id: str) -> Tenant:
+    with rt.transaction() as conn:
+        tenant = tenant_store.get(conn, tenant_id)
+    if tenant is None:
+        raise TenantNotFound(f"no tenant {tenant_id!r}")
+    return tenant
+
+
+def list_all(rt: Runtime) -> list[Tenant]:
+    with rt.transaction() as conn:
+        return tenant_store.list_all(conn)
+
+
+def any_exist(rt: Runtime) -> bool:
+    with rt.transaction() as conn:
+        return tenant_store.any_exist(conn)
+
+
+def update(
+    rt: Runtime,
+    tenant_id: str,
+    *,
+    rp_id: str | None = None,
+    rp_name: str | None = None,
+    name: str | None = None,
+    origins: list[str] | None = None,
+    policy_changes: dict[str, Any] | None = None,
+) -> Tenant:
+    """Change settings; the whole result is validated before anything is written."""
+    with rt.transaction() as conn:
+        tenant = tenant_store.get(conn, tenant_id)
+        if tenant is None:
+            raise TenantNotFound(f"no tenant {tenant_id!r}")
+        new_rp_id = validate_rp_id(rp_id) if rp_id is not None else tenant.rp_id
+        policy = tenant.policy
+        if policy_changes:
+            policy = PasskeyPolicy.from_dict(policy.to_dict() | policy_changes)
+        changed = replace(
+            tenant,
+            rp_id=new_rp_id,
+            rp_name=_check_name("RP name", rp_name) if rp_name is not None else tenant.rp_name,
+            name=_check_name("name", name) if name is not None else tenant.name,
+            # Origins are re-checked against a changed RP ID even when they are not changed.
+            origins=validate_origins(list(origins or tenant.origins), new_rp_id),
+            policy=policy,
+            updated_at=rt.now(),
+        )
+        tenant_store.save(conn, changed)
+    return changed

@@ -1,0 +1,1 @@
+"""SQLAlchemy Core tables, narrow query functions per aggregate, and Alembic migrations."""

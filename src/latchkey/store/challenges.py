@@ -1,0 +1,54 @@
+"""Challenge rows: issued once, consumed once by a single atomic statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from latchkey.models import Challenge
+from latchkey.store.tables import challenges
+
+
+def _record(row: Any) -> Challenge:
+    return Challenge(**{c.name: row._mapping[c.name] for c in challenges.c})
+
+
+def add(conn: Connection, challenge: Challenge) -> None:
+    conn.execute(insert(challenges).values(**challenge.__dict__))
+
+
+def consume(
+    conn: Connection, *, challenge_id: str, tenant_id: str, now: datetime
+) -> Challenge | None:
+    """Mark an unexpired, unused challenge of this tenant used and return it; None otherwise.
+
+    One UPDATE ... RETURNING: of any number of concurrent callers, exactly one gets the row.
+    """
+    row = conn.execute(
+        update(challenges)
+        .where(
+            challenges.c.id == challenge_id,
+            challenges.c.tenant_id == tenant_id,
+            challenges.c.consumed_at.is_(None),
+            challenges.c.expires_at > now,
+        )
+        .values(consumed_at=now)
+        .returning(*challenges.c)
+    ).first()
+    return _record(row) if row else None
+
+
+def peek(conn: Connection, *, challenge_id: str, tenant_id: str) -> Challenge | None:
+    """Read without consuming: to say why a consume failed, or to show pending options."""
+    row = conn.execute(
+        select(challenges).where(
+            challenges.c.id == challenge_id, challenges.c.tenant_id == tenant_id
+        )
+    ).first()
+    return _record(row) if row else None
+
+
+def prune(conn: Connection, *, before: datetime) -> int:
+    return conn.execute(delete(challenges).where(challenges.c.expires_at < before)).rowcount

@@ -1,0 +1,112 @@
+"""Credential (passkey) rows, always looked up within one tenant."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from latchkey.models import Credential, User
+from latchkey.store import users as user_store
+from latchkey.store.tables import credentials, users
+
+
+def _record(row: Any) -> Credential:
+    return Credential(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        credential_id=row.credential_id,
+        public_key=row.public_key,
+        alg=row.alg,
+        sign_count=row.sign_count,
+        aaguid=row.aaguid,
+        fmt=row.fmt,
+        transports=tuple(row.transports),
+        backup_eligible=row.backup_eligible,
+        backup_state=row.backup_state,
+        user_verified=row.user_verified,
+        discoverable=row.discoverable,
+        attachment=row.attachment,
+        name=row.name,
+        possible_clone=row.possible_clone,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def add(conn: Connection, credential: Credential) -> None:
+    values = asdict(credential)
+    values["transports"] = list(credential.transports)
+    conn.execute(insert(credentials).values(**values))
+
+
+def exists(conn: Connection, tenant_id: str, credential_id: bytes) -> bool:
+    query = select(credentials.c.id).where(
+        credentials.c.tenant_id == tenant_id, credentials.c.credential_id == credential_id
+    )
+    return conn.execute(query).first() is not None
+
+
+def for_user(conn: Connection, tenant_id: str, user_id: str) -> list[Credential]:
+    query = (
+        select(credentials)
+        .where(credentials.c.tenant_id == tenant_id, credentials.c.user_id == user_id)
+        .order_by(credentials.c.created_at)
+    )
+    return [_record(r) for r in conn.execute(query)]
+
+
+_USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]
+
+
+def with_owner(
+    conn: Connection, tenant_id: str, credential_id: bytes
+) -> tuple[Credential, User] | None:
+    """The credential and its owner, found by credential id inside this tenant only."""
+    query = (
+        select(credentials, *_USER_COLUMNS)
+        .join(users, users.c.id == credentials.c.user_id)
+        .where(credentials.c.tenant_id == tenant_id, credentials.c.credential_id == credential_id)
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    owner = user_store.from_mapping({c.name: row._mapping[f"u_{c.name}"] for c in users.c})
+    return _record(row), owner
+
+
+def record_use(
+    conn: Connection,
+    *,
+    credential_row_id: str,
+    old_count: int,
+    new_count: int,
+    backup_state: bool,
+    used_at: datetime,
+) -> bool:
+    """Store a verified use. False when another use got there first with a count >= ours.
+
+    The WHERE clause re-checks §7.2 step 22 inside the database, so two concurrent sign-ins
+    with the same counter value cannot both move it.
+    """
+    # A zero count is allowed only while the stored one is zero too (counterless authenticators).
+    monotonic = credentials.c.sign_count < new_count if new_count else credentials.c.sign_count == 0
+    result = conn.execute(
+        update(credentials)
+        .where(
+            credentials.c.id == credential_row_id,
+            credentials.c.sign_count == old_count,
+            monotonic,
+        )
+        .values(sign_count=new_count, backup_state=backup_state, last_used_at=used_at)
+    )
+    return result.rowcount == 1
+
+
+def mark_possible_clone(conn: Connection, credential_row_id: str) -> None:
+    conn.execute(
+        update(credentials).where(credentials.c.id == credential_row_id).values(possible_clone=True)
+    )

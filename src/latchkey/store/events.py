@@ -1,0 +1,29 @@
+"""The event log: every ceremony, success or failure, with its reason."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from latchkey.models import Event
+from latchkey.store.tables import events
+
+
+def add(conn: Connection, event: Event) -> None:
+    conn.execute(insert(events).values(**asdict(event)))
+
+
+def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Event]:
+    query = (
+        select(events)
+        .where(events.c.tenant_id == tenant_id)
+        .order_by(events.c.created_at.desc(), events.c.id.desc())
+        .limit(limit)
+    )
+    return [_record(r) for r in conn.execute(query)]
+
+
+def _record(row: Any) -> Event:
+    return Event(**{c.name: row._mapping[c.name] for c in events.c})

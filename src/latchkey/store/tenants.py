@@ -1,0 +1,59 @@
+"""Tenant rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from latchkey.models import Tenant
+from latchkey.store.tables import tenants
+from latchkey.webauthn.policy import PasskeyPolicy
+
+
+def _record(row: Any) -> Tenant:
+    return Tenant(
+        id=row.id,
+        name=row.name,
+        rp_id=row.rp_id,
+        rp_name=row.rp_name,
+        origins=tuple(row.origins),
+        policy=PasskeyPolicy.from_dict(row.policy),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def add(conn: Connection, tenant: Tenant) -> None:
+    conn.execute(insert(tenants).values(**_values(tenant)))
+
+
+def save(conn: Connection, tenant: Tenant) -> None:
+    conn.execute(update(tenants).where(tenants.c.id == tenant.id).values(**_values(tenant)))
+
+
+def _values(tenant: Tenant) -> Mapping[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "rp_id": tenant.rp_id,
+        "rp_name": tenant.rp_name,
+        "origins": list(tenant.origins),
+        "policy": tenant.policy.to_dict(),
+        "created_at": tenant.created_at,
+        "updated_at": tenant.updated_at,
+    }
+
+
+def get(conn: Connection, tenant_id: str) -> Tenant | None:
+    row = conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+    return _record(row) if row else None
+
+
+def list_all(conn: Connection) -> list[Tenant]:
+    return [_record(r) for r in conn.execute(select(tenants).order_by(tenants.c.created_at))]
+
+
+def any_exist(conn: Connection) -> bool:
+    return conn.execute(select(tenants.c.id).limit(1)).first() is not None

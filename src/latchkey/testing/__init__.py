@@ -1,0 +1,1 @@
+"""Test tools shipped with Latchkey: a software authenticator for round trips and benchmarks."""

@@ -1,0 +1,30 @@
+"""AAGUID -> a readable provider or model name, the default name of a new passkey."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+
+ZERO_AAGUID = "00000000-0000-0000-0000-000000000000"
+
+
+@cache
+def _names() -> dict[str, str]:
+    raw = json.loads(files("latchkey.data").joinpath("aaguids.json").read_text("utf-8"))
+    return {k.lower(): v for k, v in raw.items() if not k.startswith("_")}
+
+
+def provider_name(aaguid: str | None) -> str | None:
+    """The provider's name, or None for the zero AAGUID and models we do not know."""
+    if not aaguid or aaguid == ZERO_AAGUID:
+        return None
+    return _names().get(aaguid.lower())
+
+
+def default_credential_name(aaguid: str | None, *, attachment: str | None) -> str:
+    name = provider_name(aaguid)
+    if name:
+        return name
+    # The zero AAGUID is what Apple's and several synced providers send: say what we know.
+    return "Security key" if attachment == "cross-platform" else "Passkey"

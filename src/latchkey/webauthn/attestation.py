@@ -1,0 +1,102 @@
+"""Attestation policy around py_webauthn's statement verification (§7.1 steps 21-24, §8).
+
+Closes the gaps the conformance corpus finds in py_webauthn 3.0.1: the §8.2.1 / §8.3.1 AAGUID
+extension check, Google Hardware Attestation Root 1 as an android-key anchor, and a clock for
+certificate validity so a stored response can be judged as of the time it was made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import time as _time
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from datetime import datetime
+from importlib.resources import files
+from typing import Any
+
+from cryptography import x509
+from OpenSSL.crypto import X509Store
+from webauthn.helpers import validate_certificate_chain as _chain_function
+
+from latchkey.webauthn.errors import AttestationAaguidMismatch, MalformedResponse
+
+# id-fido-gen-ce-aaguid (§8.2.1): the certificate names the authenticator model it was issued to.
+AAGUID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
+
+_checked_at: ContextVar[datetime | None] = ContextVar("attestation_checked_at", default=None)
+
+
+def default_trust_anchors() -> dict[str, list[bytes]]:
+    """Anchors py_webauthn lacks; its own Apple, SafetyNet and later Google roots still apply."""
+    root_1 = files("latchkey.data").joinpath("google-hardware-attestation-root-1.pem")
+    return {"android-key": [root_1.read_bytes()]}
+
+
+@contextlib.contextmanager
+def certificates_checked_at(moment: datetime | None) -> Iterator[None]:
+    """Judge certificate validity (and SafetyNet freshness) as of `moment` instead of now."""
+    token = _checked_at.set(moment)
+    try:
+        yield
+    finally:
+        _checked_at.reset(token)
+
+
+def _cert_store() -> X509Store:
+    store = X509Store()
+    moment = _checked_at.get()
+    if moment is not None:
+        store.set_time(moment.replace(tzinfo=None))
+    return store
+
+
+class _SafetyNetClock:
+    @staticmethod
+    def time() -> float:
+        moment = _checked_at.get()
+        return moment.timestamp() if moment is not None else _time.time()
+
+
+def _install_clock() -> None:
+    # py_webauthn names `_generate_new_cert_store` as its seam for judging certificates at another
+    # time; a ContextVar keeps the moment per request, so concurrent ceremonies do not share it.
+    chain_module: Any = importlib.import_module(_chain_function.__module__)
+    chain_module._generate_new_cert_store = _cert_store
+    safetynet: Any = importlib.import_module("webauthn.helpers.verify_safetynet_timestamp")
+    safetynet.time = _SafetyNetClock
+
+
+_install_clock()
+
+
+def merge_anchors(extra: Mapping[str, Sequence[bytes]] | None) -> dict[str, list[bytes]]:
+    anchors = default_trust_anchors()
+    for fmt, pems in (extra or {}).items():
+        anchors.setdefault(fmt, []).extend(pems)
+    return anchors
+
+
+def check_aaguid_extension(x5c: Sequence[bytes] | None, aaguid: bytes) -> None:
+    """§8.2.1 (packed), §8.3.1 (tpm): id-fido-gen-ce-aaguid, when present, is authData's AAGUID."""
+    if not x5c:
+        return
+    try:
+        certificate = x509.load_der_x509_certificate(x5c[0])
+        extension = certificate.extensions.get_extension_for_oid(AAGUID_EXTENSION)
+    except x509.ExtensionNotFound:
+        return
+    except ValueError as exc:
+        raise MalformedResponse("the attestation certificate cannot be parsed") from exc
+    value = extension.value
+    raw = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    # The extension's value is an OCTET STRING holding the 16-byte AAGUID: 04 10 <16 bytes>.
+    if len(raw) != 18 or raw[:2] != b"\x04\x10":
+        raise AttestationAaguidMismatch("the certificate's AAGUID extension is not 16 bytes")
+    if extension.critical:
+        raise AttestationAaguidMismatch("the certificate's AAGUID extension must not be critical")
+    if raw[2:] != aaguid:
+        raise AttestationAaguidMismatch(
+            "the attestation certificate names another AAGUID than the authenticator data"
+        )

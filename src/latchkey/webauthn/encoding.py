@@ -1,0 +1,48 @@
+"""Strict unpadded base64url decoding of the binary fields of a WebAuthn JSON response."""
+
+from __future__ import annotations
+
+import binascii
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Mapping
+from typing import Any
+
+from latchkey.webauthn.errors import MalformedResponse
+
+
+def decode_b64url(value: Any, *, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise MalformedResponse(f"{field} must be a base64url string")
+    try:
+        # Tolerate padding the way browsers' toJSON() never emit but some SDKs do.
+        return urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedResponse(f"{field} is not valid base64url") from exc
+
+
+def response_part(credential: Mapping[str, Any], name: str) -> bytes:
+    """A base64url field of credential.response, decoded."""
+    response = credential.get("response")
+    if not isinstance(response, Mapping):
+        raise MalformedResponse("credential.response must be an object")
+    return decode_b64url(response.get(name), field=f"response.{name}")
+
+
+def credential_raw_id(credential: Mapping[str, Any]) -> bytes:
+    """rawId, which must agree with id (both name the same credential)."""
+    if credential.get("type") != "public-key":
+        raise MalformedResponse('credential.type must be "public-key"')
+    raw_id = decode_b64url(credential.get("rawId"), field="rawId")
+    if decode_b64url(credential.get("id"), field="id") != raw_id:
+        raise MalformedResponse("credential id and rawId differ")
+    if not raw_id:
+        raise MalformedResponse("credential id is empty")
+    return raw_id
+
+
+def b64url(data: bytes) -> str:
+    return urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(value: str) -> bytes:
+    return urlsafe_b64decode(value + "=" * (-len(value) % 4))

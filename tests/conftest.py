@@ -1,0 +1,95 @@
+"""Shared fixtures: a migrated database on SQLite and, when configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from latchkey.api.app import create_app
+from latchkey.config import Settings
+from latchkey.models import Tenant
+from latchkey.services import tenants
+from latchkey.services.runtime import Runtime
+from latchkey.store import migrate
+from latchkey.store.engine import make_engine
+
+POSTGRES_URL = os.environ.get("LATCHKEY_TEST_POSTGRES_URL")
+NO_POSTGRES = (
+    "PostgreSQL tests skipped: set LATCHKEY_TEST_POSTGRES_URL"
+    " (e.g. postgresql://postgres@127.0.0.1:5432/test) to run them"
+)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+class FakeClock:
+    """A clock tests can move forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = f"lk_test_{secrets.token_hex(6)}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    engine = make_engine(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        yield from _postgres_engine()
+        return
+    created = make_engine(f"sqlite:///{tmp_path / 'latchkey.db'}")
+    yield created
+    created.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def rt(engine: Engine, clock: FakeClock) -> Runtime:
+    migrate.upgrade(engine)
+    return Runtime(engine=engine, clock=clock)
+
+
+ORIGIN = "http://localhost:5002"
+
+
+@pytest.fixture
+def tenant_and_secret(rt: Runtime) -> tuple[Tenant, str]:
+    return tenants.create(rt, rp_id="localhost", rp_name="Test", origins=[ORIGIN])
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    app = create_app(rt, Settings())
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

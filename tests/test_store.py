@@ -1,0 +1,157 @@
+"""Store contract: the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from latchkey.ids import new_id
+from latchkey.models import Challenge, Credential, User
+from latchkey.services import tenants
+from latchkey.services.runtime import Runtime
+from latchkey.store import challenges, credentials, migrate, users
+from latchkey.store.tables import metadata
+from tests.conftest import ORIGIN
+
+
+def test_migrations_produce_the_declared_schema(rt: Runtime) -> None:
+    with rt.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert migrate.is_current(rt.engine)
+    migrate.upgrade(rt.engine)  # a second run is a no-op
+
+
+def _challenge(rt: Runtime, tenant_id: str, *, seconds: int = 60) -> Challenge:
+    now = rt.now()
+    return Challenge(
+        id=new_id(),
+        tenant_id=tenant_id,
+        kind="authentication",
+        user_id=None,
+        challenge=b"\x01" * 32,
+        context={"k": "v"},
+        created_at=now,
+        expires_at=now + timedelta(seconds=seconds),
+        consumed_at=None,
+    )
+
+
+def test_challenge_is_consumed_once_within_its_tenant(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    other, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    issued = _challenge(rt, tenant.id)
+    with rt.transaction() as conn:
+        challenges.add(conn, issued)
+    with rt.transaction() as conn:
+        assert (
+            challenges.consume(conn, challenge_id=issued.id, tenant_id=other.id, now=rt.now())
+            is None
+        )
+        used = challenges.consume(conn, challenge_id=issued.id, tenant_id=tenant.id, now=rt.now())
+        assert used is not None
+        assert used.context == {"k": "v"}
+        assert used.challenge == b"\x01" * 32
+        assert used.consumed_at is not None
+        assert used.consumed_at.tzinfo is not None
+        assert (
+            challenges.consume(conn, challenge_id=issued.id, tenant_id=tenant.id, now=rt.now())
+            is None
+        )
+
+
+def test_expired_challenge_is_not_consumed(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    issued = _challenge(rt, tenant.id, seconds=1)
+    with rt.transaction() as conn:
+        challenges.add(conn, issued)
+        later = rt.now() + timedelta(seconds=2)
+        assert (
+            challenges.consume(conn, challenge_id=issued.id, tenant_id=tenant.id, now=later) is None
+        )
+        assert challenges.prune(conn, before=later) == 1
+
+
+def test_concurrent_consumers_get_the_challenge_exactly_once(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    issued = _challenge(rt, tenant.id)
+    with rt.transaction() as conn:
+        challenges.add(conn, issued)
+
+    def attempt(_: int) -> bool:
+        with rt.transaction() as conn:
+            found = challenges.consume(
+                conn, challenge_id=issued.id, tenant_id=tenant.id, now=rt.now()
+            )
+        return found is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(16)))
+    assert outcomes.count(True) == 1
+
+
+def _user(rt: Runtime, tenant_id: str) -> User:
+    now = rt.now()
+    return User(new_id(), tenant_id, "ext-1", b"\x09" * 32, "ada", "Ada", now, now)
+
+
+def _credential(rt: Runtime, tenant_id: str, user_id: str) -> Credential:
+    return Credential(
+        id=new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        credential_id=b"\x07" * 16,
+        public_key=b"cose",
+        alg=-7,
+        sign_count=3,
+        aaguid="00000000-0000-0000-0000-000000000000",
+        fmt="none",
+        transports=("internal", "hybrid"),
+        backup_eligible=True,
+        backup_state=False,
+        user_verified=True,
+        discoverable=True,
+        attachment="platform",
+        name="Passkey",
+        possible_clone=False,
+        created_at=rt.now(),
+        last_used_at=None,
+    )
+
+
+def test_credentials_round_trip_and_stay_in_their_tenant(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    other, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    user = _user(rt, tenant.id)
+    credential = _credential(rt, tenant.id, user.id)
+    with rt.transaction() as conn:
+        users.add(conn, user)
+        credentials.add(conn, credential)
+    with rt.transaction() as conn:
+        assert users.by_external_id(conn, tenant.id, "ext-1") == user
+        assert users.by_external_id(conn, other.id, "ext-1") is None
+        assert credentials.for_user(conn, tenant.id, user.id) == [credential]
+        assert credentials.with_owner(conn, tenant.id, b"\x07" * 16) == (credential, user)
+        assert credentials.with_owner(conn, other.id, b"\x07" * 16) is None
+        assert credentials.exists(conn, tenant.id, b"\x07" * 16)
+        assert not credentials.exists(conn, other.id, b"\x07" * 16)
+
+
+def test_record_use_only_moves_the_counter_forward(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    user = _user(rt, tenant.id)
+    credential = _credential(rt, tenant.id, user.id)
+    with rt.transaction() as conn:
+        users.add(conn, user)
+        credentials.add(conn, credential)
+    use = {"credential_row_id": credential.id, "backup_state": True, "used_at": rt.now()}
+    with rt.transaction() as conn:
+        assert credentials.record_use(conn, old_count=3, new_count=4, **use)
+        assert not credentials.record_use(conn, old_count=3, new_count=5, **use)  # stale read
+        assert not credentials.record_use(conn, old_count=4, new_count=4, **use)
+        [stored] = credentials.for_user(conn, tenant.id, user.id)
+    assert stored.sign_count == 4
+    assert stored.backup_state is True
+    assert stored.last_used_at
