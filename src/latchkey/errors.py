@@ -114,3 +114,17 @@ class UserChanged(Conflict):
     """The user was created or changed by another ceremony after this one began."""
 
     code = "user_changed"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+
+
+class ExpiredToken(Unauthorized):
+    code = "expired_token"
+
+
+class BindingRequired(Forbidden):
+    """Adding a passkey for an enrolled user needs an action tracked with add:authenticators."""
+
+    code = "add_authenticators_scope_required"

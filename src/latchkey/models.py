@@ -86,3 +86,23 @@ class Event:
     user_agent: str | None
     created_at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    tenant_id: str
+    user_id: str
+    action: str
+    idempotency_key: str
+    state: str
+    scope: str
+    verification_method: str | None
+    credential_id: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    state_updated_at: datetime
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())

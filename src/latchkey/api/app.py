@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from latchkey import __version__, config
 from latchkey.api import ceremonies, errors, health
 from latchkey.api.limits import BodySizeLimit
+from latchkey.api.v1 import client as v1_client
+from latchkey.api.v1 import server as v1_server
 from latchkey.services.runtime import Runtime
 from latchkey.store.engine import make_engine
 
@@ -24,6 +26,8 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(ceremonies.router)
+    app.include_router(v1_server.router)
+    app.include_router(v1_client.router)
     return app
 
 

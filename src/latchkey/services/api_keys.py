@@ -11,7 +11,7 @@ from latchkey.ids import new_id, new_token
 from latchkey.services.runtime import Runtime
 from latchkey.store import api_keys as key_store
 
-SECRET = "secret"  # noqa: S105 - the name of a key kind, not a secret
+SECRET = "secret"
 _PREFIXES = {SECRET: "lk_secret_"}
 
 

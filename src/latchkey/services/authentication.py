@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from sqlalchemy import Connection
 
 from latchkey.errors import CredentialNotFound, InvalidRequest, LatchkeyError, UserNotFound
 from latchkey.models import Challenge, Credential, Tenant, User
@@ -35,7 +37,11 @@ class Authenticated:
 
 
 def begin(
-    rt: Runtime, tenant: Tenant, *, external_user_id: str | None = None
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    external_user_id: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> AuthenticationOptions:
     """Options for a sign-in. With a user: their passkeys in allowCredentials. Without one:
     an empty list, so the browser offers discoverable passkeys (button or autofill)."""
@@ -53,7 +59,12 @@ def begin(
                 raise UserNotFound("this user has no passkey")
             user_id = user.id
         challenge = challenges.issue(
-            conn, rt, tenant=tenant, kind=challenges.AUTHENTICATION, user_id=user_id, context={}
+            conn,
+            rt,
+            tenant=tenant,
+            kind=challenges.AUTHENTICATION,
+            user_id=user_id,
+            context=context or {},
         )
     options = generate_authentication_options(
         rp_id=tenant.rp_id,
@@ -71,15 +82,17 @@ def finish(
     challenge_id: str,
     credential: Mapping[str, Any],
     meta: RequestMeta,
+    after: Callable[[Connection, Challenge, Authenticated], None] | None = None,
 ) -> Authenticated:
-    """Verify the get() response against the stored passkey and record the use."""
+    """Verify the get() response against the stored passkey and record the use; `after` runs
+    in the same transaction (a surface's own records, such as a result token)."""
     found: tuple[Credential, User] | None = None
     try:
         challenge = challenges.consume(
             rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
         )
         found = _lookup(rt, tenant, challenge, credential)
-        return _verify_and_record(rt, tenant, challenge, credential, found, meta)
+        return _verify_and_record(rt, tenant, challenge, credential, found, meta, after)
     except LatchkeyError as error:
         stored, owner = found if found else (None, None)
         if isinstance(error, SignCountRegression) and stored is not None:
@@ -119,6 +132,7 @@ def _verify_and_record(
     credential: Mapping[str, Any],
     found: tuple[Credential, User],
     meta: RequestMeta,
+    after: Callable[[Connection, Challenge, Authenticated], None] | None,
 ) -> Authenticated:
     stored, owner = found
     verified = verify_authentication_response(
@@ -157,10 +171,13 @@ def _verify_and_record(
             credential_id=stored.id,
             detail={"user_verified": verified.user_verified},
         )
-    used = replace(
-        stored,
-        sign_count=verified.new_sign_count,
-        backup_state=verified.backup_state,
-        last_used_at=now,
-    )
-    return Authenticated(owner, used, verified.user_verified)
+        used = replace(
+            stored,
+            sign_count=verified.new_sign_count,
+            backup_state=verified.backup_state,
+            last_used_at=now,
+        )
+        result = Authenticated(owner, used, verified.user_verified)
+        if after is not None:
+            after(conn, challenge, result)
+    return result

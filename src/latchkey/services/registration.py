@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +106,13 @@ def finish(
     credential: Mapping[str, Any],
     meta: RequestMeta,
     conditional: bool = False,
+    check: Callable[[Connection, Challenge], None] | None = None,
+    after: Callable[[Connection, Registered], None] | None = None,
 ) -> Registered:
-    """Verify the create() response and store the passkey, all or nothing."""
+    """Verify the create() response and store the passkey, all or nothing.
+
+    `check` runs in the storing transaction before anything is written (a binding rule);
+    `after` runs in it once the passkey is stored (a surface's own records)."""
     user_id: str | None = None
     try:
         challenge = challenges.consume(
@@ -127,7 +132,11 @@ def finish(
             trust_anchors=rt.trust_anchors,
         )
         with rt.transaction() as conn:
+            if check is not None:
+                check(conn, challenge)
             result = _store(conn, rt, tenant, challenge, verified)
+            if after is not None:
+                after(conn, result)
             events.record(
                 conn,
                 rt,

@@ -129,3 +129,39 @@ events = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "tenant_id", "created_at"),
 )
+
+# A tracked action (Authsignal-style): what the app asked to protect, for which user, and how
+# the challenge ended.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("scope", String(255), nullable=False),
+    Column("verification_method", String(32)),
+    Column("credential_id", String(36), ForeignKey("credentials.id", ondelete="SET NULL")),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state_updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key"),
+    Index(None, "user_id"),
+)
+
+# Bearer tokens handed to browsers: only their SHA-256 is stored. A result token is consumed
+# once by /v1/validate; an action token authorizes client calls until it expires.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("action_id", String(36), ForeignKey("actions.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("consumed_at", UTCDateTime),
+    Index(None, "expires_at"),
+)

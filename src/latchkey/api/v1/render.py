@@ -1,0 +1,58 @@
+"""Records as the vendor-compatible JSON shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from latchkey.models import Action, Credential, User
+from latchkey.webauthn.aaguids import provider_name
+from latchkey.webauthn.encoding import b64url
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def authenticator(c: Credential) -> dict[str, Any]:
+    return {
+        "userAuthenticatorId": c.id,
+        "verificationMethod": "PASSKEY",
+        "createdAt": _time(c.created_at),
+        "verifiedAt": _time(c.created_at),
+        "lastVerifiedAt": _time(c.last_used_at),
+        "webauthnCredential": {
+            "credentialId": b64url(c.credential_id),
+            "name": c.name,
+            "aaguid": c.aaguid,
+            "aaguidMapping": {"name": provider_name(c.aaguid)} if provider_name(c.aaguid) else None,
+            "credentialBackedUp": c.backup_state,
+            "credentialDeviceType": "multiDevice" if c.backup_eligible else "singleDevice",
+            "authenticatorAttachment": c.attachment,
+            "transports": list(c.transports),
+        },
+    }
+
+
+def user(u: User, *, enrolled: bool) -> dict[str, Any]:
+    return {
+        "userId": u.external_id,
+        "isEnrolled": enrolled,
+        "username": u.username,
+        "displayName": u.display_name,
+        "enrolledVerificationMethods": ["PASSKEY"] if enrolled else [],
+        "allowedVerificationMethods": ["PASSKEY"],
+    }
+
+
+def action(a: Action, u: User) -> dict[str, Any]:
+    return {
+        "state": a.state,
+        "stateUpdatedAt": _time(a.state_updated_at),
+        "createdAt": _time(a.created_at),
+        "userId": u.external_id,
+        "action": a.action,
+        "idempotencyKey": a.idempotency_key,
+        "verificationMethod": a.verification_method,
+        "username": u.username,
+        "displayName": u.display_name,
+    }

@@ -1,0 +1,189 @@
+"""The web passkey flows the browser SDK drives: sign up with an action token, sign in with
+or without one. Each is the shared ceremony plus the action bookkeeping, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import BindingRequired, ChallengeNotFound, InvalidToken
+from latchkey.models import Action, Challenge, Credential, Tenant, User
+from latchkey.services import actions, authentication, challenges, registration
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import actions as action_store
+from latchkey.store import challenges as challenge_store
+from latchkey.store import credentials as credential_store
+
+DEFAULT_SIGN_IN_ACTION = "signInWithPasskey"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    user: User
+    credential: Credential
+    action: Action
+    token: str
+
+
+def _require_binding(conn: Connection, tenant: Tenant, action: Action) -> None:
+    """Authenticator binding: a user who already has a passkey adds another only through an
+    action tracked with scope add:authenticators (they proved who they are first)."""
+    has_one = bool(credential_store.for_user(conn, tenant.id, action.user_id))
+    if has_one and actions.ADD_AUTHENTICATORS not in action.scopes:
+        raise BindingRequired(
+            "this user already has an authenticator: track the action with scope"
+            " add:authenticators after they have signed in"
+        )
+
+
+def sign_up_options(
+    rt: Runtime,
+    tenant: Tenant,
+    action: Action,
+    user: User,
+    *,
+    username: str | None,
+    display_name: str | None,
+    attachment: str | None,
+) -> registration.RegistrationOptions:
+    with rt.transaction() as conn:
+        _require_binding(conn, tenant, action)
+    return registration.begin(
+        rt,
+        tenant,
+        external_user_id=user.external_id,
+        username=username,
+        display_name=display_name,
+        attachment=attachment,
+    )
+
+
+def sign_up(
+    rt: Runtime,
+    tenant: Tenant,
+    action: Action,
+    user: User,
+    *,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+    conditional: bool,
+) -> Outcome:
+    done: list[tuple[Action, str]] = []
+
+    def check(conn: Connection, challenge: Challenge) -> None:
+        if challenge.context.get("external_user_id") != user.external_id:
+            raise InvalidToken("the token is for another user than this challenge")
+        _require_binding(conn, tenant, action)  # again: a passkey may have landed meanwhile
+
+    def after(conn: Connection, result: registration.Registered) -> None:
+        done.append(
+            actions.succeed(
+                conn,
+                rt,
+                tenant,
+                action=action,
+                user=result.user,
+                credential=result.credential,
+                name=action.action,
+            )
+        )
+
+    result = registration.finish(
+        rt,
+        tenant,
+        challenge_id=challenge_id,
+        credential=credential,
+        meta=meta,
+        conditional=conditional,
+        check=check,
+        after=after,
+    )
+    return Outcome(result.user, result.credential, *done[0])
+
+
+def challenge(rt: Runtime, tenant: Tenant, *, action_name: str | None) -> str:
+    """A discoverable sign-in challenge named for an action, before any options are shown."""
+    name = actions.check_action_name(action_name) if action_name else DEFAULT_SIGN_IN_ACTION
+    return authentication.begin(rt, tenant, context={"action": name}).challenge_id
+
+
+def sign_in_options(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    token_action: tuple[Action, User] | None,
+    challenge_id: str | None,
+) -> authentication.AuthenticationOptions:
+    if token_action is not None:
+        action, user = token_action
+        return authentication.begin(
+            rt,
+            tenant,
+            external_user_id=user.external_id,
+            context={"action": action.action, "action_id": action.id},
+        )
+    if challenge_id:
+        return _pending_options(rt, tenant, challenge_id)
+    return authentication.begin(rt, tenant, context={"action": DEFAULT_SIGN_IN_ACTION})
+
+
+def _pending_options(
+    rt: Runtime, tenant: Tenant, challenge_id: str
+) -> authentication.AuthenticationOptions:
+    from latchkey.webauthn.authentication_options import generate_authentication_options
+
+    with rt.transaction() as conn:
+        found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
+    usable = (
+        found is not None
+        and found.kind == challenges.AUTHENTICATION
+        and found.user_id is None
+        and found.consumed_at is None
+        and found.expires_at > rt.now()
+    )
+    if not usable or found is None:
+        raise ChallengeNotFound("unknown or used challenge; start the sign-in again")
+    options = generate_authentication_options(
+        rp_id=tenant.rp_id, challenge=found.challenge, policy=tenant.policy
+    )
+    return authentication.AuthenticationOptions(found.id, options)
+
+
+def sign_in(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    token_action: tuple[Action, User] | None,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+) -> Outcome:
+    done: list[tuple[Action, str]] = []
+
+    def after(conn: Connection, used: Challenge, result: authentication.Authenticated) -> None:
+        action = None
+        if used.context.get("action_id"):
+            action = action_store.get(conn, tenant.id, used.context["action_id"])
+        if token_action is not None and (action is None or action.id != token_action[0].id):
+            raise InvalidToken("the token is for another sign-in than this challenge")
+        name = used.context.get("action", DEFAULT_SIGN_IN_ACTION)
+        done.append(
+            actions.succeed(
+                conn,
+                rt,
+                tenant,
+                action=action,
+                user=result.user,
+                credential=result.credential,
+                name=name,
+            )
+        )
+
+    result = authentication.finish(
+        rt, tenant, challenge_id=challenge_id, credential=credential, meta=meta, after=after
+    )
+    return Outcome(result.user, result.credential, *done[0])
