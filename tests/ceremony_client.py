@@ -6,8 +6,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi.testclient import TestClient
 from httpx import Response
+from litestar.testing import TestClient
 from sqlalchemy import Engine, func, select
 
 from latchkey.store.tables import credentials, events, users

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 
 from latchkey.api.app import create_app
@@ -19,6 +19,7 @@ from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
+from tests.web_parties import ORIGIN, Backend, Browser
 
 POSTGRES_URL = os.environ.get("LATCHKEY_TEST_POSTGRES_URL")
 NO_POSTGRES = (
@@ -80,9 +81,6 @@ def rt(engine: Engine, clock: FakeClock) -> Runtime:
     return Runtime(engine=engine, clock=clock)
 
 
-ORIGIN = "http://localhost:5002"
-
-
 @pytest.fixture
 def tenant_and_secret(rt: Runtime) -> tuple[Tenant, str]:
     return tenants.create(rt, rp_id="localhost", rp_name="Test", origins=[ORIGIN])
@@ -93,3 +91,13 @@ def client(rt: Runtime) -> Iterator[TestClient]:
     app = create_app(rt, Settings())
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def backend(client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> Backend:
+    return Backend(client, tenant_and_secret[1])
+
+
+@pytest.fixture
+def browser(client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> Browser:
+    return Browser(client, tenant_and_secret[0].id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
+from litestar.testing import TestClient
 
 from latchkey.models import Tenant
 from latchkey.services.runtime import Runtime

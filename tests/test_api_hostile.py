@@ -8,7 +8,7 @@ from typing import Any
 
 import cbor2
 import pytest
-from fastapi.testclient import TestClient
+from litestar.testing import TestClient
 
 from latchkey.models import Tenant
 from latchkey.services import tenants

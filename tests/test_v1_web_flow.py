@@ -4,85 +4,13 @@ token, authenticator binding, single-use result tokens, tenant isolation."""
 from __future__ import annotations
 
 import base64
-from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
+from litestar.testing import TestClient
 
-from latchkey.models import Tenant
 from latchkey.services.runtime import Runtime
-from latchkey.testing.authenticator import SoftAuthenticator
 from tests.ceremony_client import row_counts
 from tests.conftest import ORIGIN, FakeClock
-
-
-class Backend:
-    """The app backend: the secret key as HTTP Basic user name."""
-
-    def __init__(self, http: TestClient, secret: str) -> None:
-        self.http = http
-        self.auth = {"authorization": "Basic " + base64.b64encode(f"{secret}:".encode()).decode()}
-
-    def track(self, user_id: str, action: str, **body: Any) -> dict[str, Any]:
-        answer = self.http.post(
-            f"/v1/users/{user_id}/actions/{action}", json=body, headers=self.auth
-        )
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def validate(self, token: str, **body: Any) -> dict[str, Any]:
-        answer = self.http.post("/v1/validate", json={"token": token, **body}, headers=self.auth)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-
-class Browser:
-    """What the Web SDK sends."""
-
-    def __init__(self, http: TestClient, tenant_id: str) -> None:
-        self.http = http
-        self.tenant_id = tenant_id
-        self.authenticator = SoftAuthenticator()
-
-    def headers(self, token: str | None) -> dict[str, str]:
-        if token:
-            return {"authorization": f"Bearer {token}"}
-        return {"authorization": "Basic " + base64.b64encode(self.tenant_id.encode()).decode()}
-
-    def post(self, path: str, body: Any, token: str | None = None) -> Any:
-        return self.http.post(f"/v1/client/{path}", json=body, headers=self.headers(token))
-
-    def sign_up(self, token: str) -> Any:
-        begun = self.post("user-authenticators/passkey/registration-options", {}, token)
-        if begun.status_code != 200:
-            return begun
-        created = self.authenticator.create(begun.json()["options"], origin=ORIGIN)
-        body = {"registrationCredential": created, "challengeId": begun.json()["challengeId"]}
-        return self.post("user-authenticators/passkey", body, token)
-
-    def sign_in(self, token: str | None = None, action: str | None = None) -> Any:
-        challenge_id = None
-        if action:
-            challenge_id = self.post("challenge", {"action": action}).json()["challengeId"]
-        begun = self.post(
-            "user-authenticators/passkey/authentication-options",
-            {"challengeId": challenge_id},
-            token,
-        )
-        assert begun.status_code == 200, begun.text
-        assertion = self.authenticator.get(begun.json()["options"], origin=ORIGIN)
-        body = {"authenticationCredential": assertion, "challengeId": begun.json()["challengeId"]}
-        return self.post("verify/passkey", body, token)
-
-
-@pytest.fixture
-def backend(client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> Backend:
-    return Backend(client, tenant_and_secret[1])
-
-
-@pytest.fixture
-def browser(client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> Browser:
-    return Browser(client, tenant_and_secret[0].id)
+from tests.web_parties import Backend, Browser
 
 
 def test_sign_up_then_sign_in_and_validate_once(backend: Backend, browser: Browser) -> None:
@@ -201,6 +129,8 @@ def test_users_authenticators_and_actions(backend: Backend, browser: Browser) ->
     assert backend.http.get(path, headers=backend.auth).json()["state"] == "CHALLENGE_SUCCEEDED"
     patched = backend.http.patch(path, json={"state": "REVIEW_REQUIRED"}, headers=backend.auth)
     assert patched.json()["state"] == "REVIEW_REQUIRED"
+    # As the vendor does: an unknown user is a user with nothing enrolled, not an error.
     missing = backend.http.get("/v1/users/nobody", headers=backend.auth)
-    assert missing.status_code == 404
-    assert missing.json()["errorCode"] == "user_not_found"
+    assert missing.status_code == 200
+    assert missing.json()["isEnrolled"] is False
+    assert missing.json()["enrolledVerificationMethods"] == []

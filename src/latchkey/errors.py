@@ -128,3 +128,9 @@ class BindingRequired(Forbidden):
     """Adding a passkey for an enrolled user needs an action tracked with add:authenticators."""
 
     code = "add_authenticators_scope_required"
+
+
+class OriginNotAllowed(Forbidden):
+    """A browser on an origin the tenant does not list called the client API."""
+
+    code = "origin_not_allowed"

@@ -35,6 +35,8 @@ class User:
     display_name: str | None
     created_at: datetime
     updated_at: datetime
+    email: str | None = None
+    phone_number: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 
-from fastapi import Request
-
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.errors import InvalidApiKey, TenantNotFound
 from latchkey.models import Tenant
 from latchkey.services import api_keys, tenants
-from latchkey.services.runtime import Runtime
 
 
 def secret_from_header(header: str | None) -> str:
@@ -29,15 +27,19 @@ def secret_from_header(header: str | None) -> str:
     raise InvalidApiKey("use HTTP Basic or Bearer authentication with the secret key")
 
 
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def tenant_for_request(request: Request, tenant_id: str) -> Tenant:
+def tenant_for_request(request: AnyRequest, tenant_id: str) -> Tenant:
     """The path's tenant, when the secret key is that tenant's. Another tenant is not found."""
     rt = runtime(request)
     owner = api_keys.tenant_for_secret(rt, secret_from_header(request.headers.get("authorization")))
     if owner != tenant_id:
         raise TenantNotFound(f"no tenant {tenant_id!r} for this key")
+    return tenants.get(rt, tenant_id)
+
+
+def secret_tenant(request: AnyRequest) -> Tenant:
+    """The tenant whose secret key the request carries (the /v1 server API has no tenant id)."""
+    rt = runtime(request)
+    tenant_id = api_keys.tenant_for_secret(
+        rt, secret_from_header(request.headers.get("authorization"))
+    )
     return tenants.get(rt, tenant_id)

@@ -8,53 +8,44 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from litestar import Router, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from latchkey.api import schemas
-from latchkey.api.auth import runtime, tenant_for_request
+from latchkey.api.auth import tenant_for_request
+from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import UserNotFound
-from latchkey.models import Tenant
 from latchkey.services import authentication, events, registration, users
-from latchkey.services.runtime import RequestMeta
-
-_ERRORS = {status: {"model": schemas.ErrorOut} for status in (400, 401, 404, 409, 413, 503)}
-router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", responses=_ERRORS)  # type: ignore[arg-type]
-CurrentTenant = Annotated[Tenant, Depends(tenant_for_request)]
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-
-
-@router.post("/registration/options", response_model=schemas.OptionsResponse)
+@post("/registration/options", sync_to_thread=True, status_code=200)
 def registration_options(
-    body: schemas.RegistrationOptionsRequest, request: Request, tenant: CurrentTenant
+    tenant_id: FromPath[str],
+    data: JSONBody[schemas.RegistrationOptionsRequest],
+    request: AnyRequest,
 ) -> schemas.OptionsResponse:
     begun = registration.begin(
         runtime(request),
-        tenant,
-        external_user_id=body.user_id,
-        username=body.username,
-        display_name=body.display_name,
-        attachment=body.authenticator_attachment,
+        tenant_for_request(request, tenant_id),
+        external_user_id=data.user_id,
+        username=data.username,
+        display_name=data.display_name,
+        attachment=data.authenticator_attachment,
     )
-    return schemas.OptionsResponse(challengeId=begun.challenge_id, options=begun.options)
+    return schemas.OptionsResponse(challenge_id=begun.challenge_id, options=begun.options)
 
 
-@router.post("/registration/verify", response_model=schemas.RegistrationVerifyResponse)
+@post("/registration/verify", sync_to_thread=True, status_code=200)
 def registration_verify(
-    body: schemas.RegistrationVerifyRequest, request: Request, tenant: CurrentTenant
+    tenant_id: FromPath[str], data: JSONBody[schemas.RegistrationVerifyRequest], request: AnyRequest
 ) -> schemas.RegistrationVerifyResponse:
     done = registration.finish(
         runtime(request),
-        tenant,
-        challenge_id=body.challenge_id,
-        credential=body.credential,
-        meta=_meta(request),
-        conditional=body.conditional_create,
+        tenant_for_request(request, tenant_id),
+        challenge_id=data.challenge_id,
+        credential=data.credential,
+        meta=request_meta(request),
+        conditional=data.conditional_create,
     )
     return schemas.RegistrationVerifyResponse(
         verified=True,
@@ -63,48 +54,68 @@ def registration_verify(
     )
 
 
-@router.post("/authentication/options", response_model=schemas.OptionsResponse)
+@post("/authentication/options", sync_to_thread=True, status_code=200)
 def authentication_options(
-    body: schemas.AuthenticationOptionsRequest, request: Request, tenant: CurrentTenant
+    tenant_id: FromPath[str],
+    data: JSONBody[schemas.AuthenticationOptionsRequest],
+    request: AnyRequest,
 ) -> schemas.OptionsResponse:
-    begun = authentication.begin(runtime(request), tenant, external_user_id=body.user_id)
-    return schemas.OptionsResponse(challengeId=begun.challenge_id, options=begun.options)
+    tenant = tenant_for_request(request, tenant_id)
+    begun = authentication.begin(runtime(request), tenant, external_user_id=data.user_id)
+    return schemas.OptionsResponse(challenge_id=begun.challenge_id, options=begun.options)
 
 
-@router.post("/authentication/verify", response_model=schemas.AuthenticationVerifyResponse)
+@post("/authentication/verify", sync_to_thread=True, status_code=200)
 def authentication_verify(
-    body: schemas.AuthenticationVerifyRequest, request: Request, tenant: CurrentTenant
+    tenant_id: FromPath[str],
+    data: JSONBody[schemas.AuthenticationVerifyRequest],
+    request: AnyRequest,
 ) -> schemas.AuthenticationVerifyResponse:
     done = authentication.finish(
         runtime(request),
-        tenant,
-        challenge_id=body.challenge_id,
-        credential=body.credential,
-        meta=_meta(request),
+        tenant_for_request(request, tenant_id),
+        challenge_id=data.challenge_id,
+        credential=data.credential,
+        meta=request_meta(request),
     )
     return schemas.AuthenticationVerifyResponse(
         verified=True,
-        userVerified=done.user_verified,
+        user_verified=done.user_verified,
         user=schemas.UserOut.of(done.user),
         credential=schemas.CredentialOut.of(done.credential),
     )
 
 
-@router.get("/users/{user_id}/credentials", response_model=schemas.CredentialList)
+@get("/users/{user_id:str}/credentials", sync_to_thread=True)
 def user_credentials(
-    user_id: str, request: Request, tenant: CurrentTenant
+    tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
 ) -> schemas.CredentialList:
+    tenant = tenant_for_request(request, tenant_id)
     found = users.credentials_of(runtime(request), tenant, external_user_id=user_id)
     if found is None:
         raise UserNotFound(f"no user {user_id!r}")
     return schemas.CredentialList(credentials=[schemas.CredentialOut.of(c) for c in found])
 
 
-@router.get("/events", response_model=schemas.EventList)
+@get("/events", sync_to_thread=True)
 def recent_events(
-    request: Request,
-    tenant: CurrentTenant,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    tenant_id: FromPath[str],
+    request: AnyRequest,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> schemas.EventList:
-    found = events.recent(runtime(request), tenant.id, limit=limit)
+    found = events.recent(runtime(request), tenant_for_request(request, tenant_id).id, limit=limit)
     return schemas.EventList(events=[schemas.EventOut.of(e) for e in found])
+
+
+router = Router(
+    path="/api/v1/tenants/{tenant_id:str}",
+    tags=["ceremony API"],
+    route_handlers=[
+        registration_options,
+        registration_verify,
+        authentication_options,
+        authentication_verify,
+        user_credentials,
+        recent_events,
+    ],
+)

@@ -7,29 +7,30 @@ The ceremony API answers {"error": code, "message"}; the vendor-compatible /v1 s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from latchkey.errors import LatchkeyError
 
 log = logging.getLogger("latchkey.api")
 
 _HTTP_CODES = {
+    400: "invalid_request",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
 
-
 _V1_CATEGORIES = {
     400: "invalid_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "invalid_request",
     409: "conflict",
     413: "invalid_request",
     429: "too_many_requests",
@@ -38,48 +39,54 @@ _V1_CATEGORIES = {
 }
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
-    if request.url.path.startswith("/v1/"):
-        body = {
+def error_body(path: str, status: int, code: str, message: str) -> dict[str, str]:
+    if path.startswith("/v1/"):
+        return {
             "error": _V1_CATEGORIES.get(status, "error"),
             "errorCode": code,
             "errorDescription": message,
         }
-    else:
-        body = {"error": code, "message": message}
-    return JSONResponse(body, status_code=status)
+    return {"error": code, "message": message}
 
 
-async def _domain(request: Request, exc: Exception) -> JSONResponse:
+def error_response(
+    request: Request[Any, Any, Any], status: int, code: str, message: str
+) -> Response[Any]:
+    return Response(error_body(request.url.path, status, code, message), status_code=status)
+
+
+def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, LatchkeyError)
     return error_response(request, exc.status, exc.code, exc.message)
 
 
-async def _validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(request, 400, "invalid_json", "the request body is not valid JSON")
-    first = errors[0] if errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    message = f"{where}: {first.get('msg', 'invalid value')}"
+def _validation(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ValidationException)
+    first: dict[str, Any] = exc.extra[0] if isinstance(exc.extra, list) and exc.extra else {}
+    where = first.get("key") or "body"
+    message = f"{where}: {first.get('message', exc.detail)}"
     return error_response(request, 400, "invalid_request", message)
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def _http(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, SerializationException):
+        return error_response(request, 400, "invalid_json", "the request body is not valid JSON")
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(request, exc.status_code, code, str(exc.detail))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The traceback goes to the log (never request bodies or headers); the caller gets no detail.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "internal_error", "an unexpected error occurred")
 
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(LatchkeyError, _domain)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+Handler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
+
+HANDLERS: dict[type[Exception], Handler] = {
+    LatchkeyError: _domain,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from typing import Any
+
+from litestar import Request, Response, get
 from sqlalchemy import text
 
 from latchkey import __version__
-from latchkey.api.auth import runtime
+from latchkey.api.context import runtime
 from latchkey.errors import ServiceUnavailable
 
-router = APIRouter()
 
-
-@router.get("/health")
-def health(request: Request) -> JSONResponse:
+@get("/health", sync_to_thread=True, tags=["operations"])
+def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     try:
         with runtime(request).transaction() as conn:
             conn.execute(text("SELECT 1"))
     except ServiceUnavailable:
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "version": __version__}, 503
+        return Response(
+            {"status": "unavailable", "database": "unreachable", "version": __version__},
+            status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+    return Response({"status": "ok", "database": "ok", "version": __version__})

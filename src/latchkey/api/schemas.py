@@ -1,127 +1,137 @@
-"""Request and response bodies of the ceremony API (camelCase on the wire)."""
+"""Request and response bodies of the ceremony API (camelCase on the wire).
+
+msgspec structs: Litestar decodes and validates them in one pass, and they document the API in
+the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from latchkey.models import Credential, Event, User
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
 
+Name = Annotated[str, msgspec.Meta(max_length=255)]
+UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+class Body(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
+    """A request body: unknown fields are refused, so typos do not pass silently."""
+
+
+class Out(msgspec.Struct, rename="camel", kw_only=True):
+    """A response body."""
 
 
 class RegistrationOptionsRequest(Body):
-    user_id: str = Field(alias="userId", min_length=1, max_length=255)
-    username: str | None = Field(default=None, max_length=255)
-    display_name: str | None = Field(default=None, alias="displayName", max_length=255)
-    authenticator_attachment: Literal["platform", "cross-platform"] | None = Field(
-        default=None, alias="authenticatorAttachment"
-    )
+    user_id: UserId
+    username: Name | None = None
+    display_name: Name | None = None
+    authenticator_attachment: Literal["platform", "cross-platform"] | None = None
 
 
-class OptionsResponse(BaseModel):
-    challengeId: str
+class OptionsResponse(Out):
+    challenge_id: str
     options: dict[str, Any]
 
 
 class RegistrationVerifyRequest(Body):
-    challenge_id: str = Field(alias="challengeId", min_length=1, max_length=64)
+    challenge_id: ChallengeId
     credential: dict[str, Any]
-    conditional_create: bool = Field(default=False, alias="conditionalCreate")
+    conditional_create: bool = False
 
 
 class AuthenticationOptionsRequest(Body):
-    user_id: str | None = Field(default=None, alias="userId", min_length=1, max_length=255)
+    user_id: UserId | None = None
 
 
 class AuthenticationVerifyRequest(Body):
-    challenge_id: str = Field(alias="challengeId", min_length=1, max_length=64)
+    challenge_id: ChallengeId
     credential: dict[str, Any]
 
 
-class CredentialOut(BaseModel):
+class CredentialOut(Out):
     id: str
-    credentialId: str
+    credential_id: str
     name: str
     aaguid: str
     provider: str | None
-    deviceType: Literal["multi_device", "single_device"]
-    backupEligible: bool
-    backedUp: bool
+    device_type: Literal["multi_device", "single_device"]
+    backup_eligible: bool
+    backed_up: bool
     attachment: str | None
     transports: list[str]
-    userVerified: bool
+    user_verified: bool
     discoverable: bool | None
-    signCount: int
-    possibleClone: bool
-    createdAt: datetime
-    lastUsedAt: datetime | None
+    sign_count: int
+    possible_clone: bool
+    created_at: datetime
+    last_used_at: datetime | None
 
     @classmethod
     def of(cls, c: Credential) -> CredentialOut:
         return cls(
             id=c.id,
-            credentialId=b64url(c.credential_id),
+            credential_id=b64url(c.credential_id),
             name=c.name,
             aaguid=c.aaguid,
             provider=provider_name(c.aaguid),
-            deviceType="multi_device" if c.backup_eligible else "single_device",
-            backupEligible=c.backup_eligible,
-            backedUp=c.backup_state,
+            device_type="multi_device" if c.backup_eligible else "single_device",
+            backup_eligible=c.backup_eligible,
+            backed_up=c.backup_state,
             attachment=c.attachment,
             transports=list(c.transports),
-            userVerified=c.user_verified,
+            user_verified=c.user_verified,
             discoverable=c.discoverable,
-            signCount=c.sign_count,
-            possibleClone=c.possible_clone,
-            createdAt=c.created_at,
-            lastUsedAt=c.last_used_at,
+            sign_count=c.sign_count,
+            possible_clone=c.possible_clone,
+            created_at=c.created_at,
+            last_used_at=c.last_used_at,
         )
 
 
-class UserOut(BaseModel):
-    userId: str
+class UserOut(Out):
+    user_id: str
     username: str | None
-    displayName: str | None
+    display_name: str | None
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(userId=u.external_id, username=u.username, displayName=u.display_name)
+        return cls(user_id=u.external_id, username=u.username, display_name=u.display_name)
 
 
-class RegistrationVerifyResponse(BaseModel):
-    verified: Literal[True]
+class RegistrationVerifyResponse(Out):
+    verified: bool
     user: UserOut
     credential: CredentialOut
 
 
-class AuthenticationVerifyResponse(BaseModel):
-    verified: Literal[True]
-    userVerified: bool
+class AuthenticationVerifyResponse(Out):
+    verified: bool
+    user_verified: bool
     user: UserOut
     credential: CredentialOut
 
 
-class CredentialList(BaseModel):
+class CredentialList(Out):
     credentials: list[CredentialOut]
 
 
-class EventOut(BaseModel):
+class EventOut(Out):
     id: str
     kind: str
     outcome: str
     reason: str | None
-    userId: str | None
-    credentialId: str | None
+    user_id: str | None
+    credential_id: str | None
     ip: str | None
-    userAgent: str | None
-    createdAt: datetime
+    user_agent: str | None
+    created_at: datetime
 
     @classmethod
     def of(cls, e: Event) -> EventOut:
@@ -130,18 +140,13 @@ class EventOut(BaseModel):
             kind=e.kind,
             outcome=e.outcome,
             reason=e.reason,
-            userId=e.user_id,
-            credentialId=e.credential_id,
+            user_id=e.user_id,
+            credential_id=e.credential_id,
             ip=e.ip,
-            userAgent=e.user_agent,
-            createdAt=e.created_at,
+            user_agent=e.user_agent,
+            created_at=e.created_at,
         )
 
 
-class EventList(BaseModel):
+class EventList(Out):
     events: list[EventOut]
-
-
-class ErrorOut(BaseModel):
-    error: str
-    message: str

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from latchkey.errors import ExpiredToken, InvalidRequest, InvalidToken, NotFound
-from latchkey.ids import new_id, new_token, new_user_handle
+from latchkey.ids import new_id, new_token
 from latchkey.models import Action, Credential, Tenant, User
+from latchkey.services import users
 from latchkey.services.runtime import Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import credentials as credential_store
@@ -72,28 +73,6 @@ def issue_token(conn: Connection, rt: Runtime, action: Action, kind: str) -> str
     return token
 
 
-def user_for(
-    conn: Connection, rt: Runtime, tenant: Tenant, external_id: str, attributes: dict[str, Any]
-) -> User:
-    """The tenant's user with this id, created on first sight (as tracking an action does)."""
-    user = user_store.by_external_id(conn, tenant.id, external_id)
-    if user is not None:
-        return user
-    now = rt.now()
-    user = User(
-        id=new_id(),
-        tenant_id=tenant.id,
-        external_id=external_id,
-        user_handle=new_user_handle(),
-        username=attributes.get("username") or attributes.get("email"),
-        display_name=attributes.get("displayName"),
-        created_at=now,
-        updated_at=now,
-    )
-    user_store.add(conn, user)
-    return user
-
-
 def new_action(
     conn: Connection,
     rt: Runtime,
@@ -132,7 +111,7 @@ def track(
     if not isinstance(scope, str) or len(scope) > 255:
         raise InvalidRequest("scope must be a space-separated string")
     with rt.transaction() as conn:
-        user = user_for(conn, rt, tenant, external_user_id, attributes)
+        user = users.ensure(conn, rt, tenant, external_user_id, attributes)
         enrolled = bool(credential_store.for_user(conn, tenant.id, user.id))
         # Enrolled users are challenged; others are enrolled: both need the browser next.
         action = new_action(

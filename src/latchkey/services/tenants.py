@@ -63,6 +63,13 @@ def list_all(rt: Runtime) -> list[Tenant]:
         return tenant_store.list_all(conn)
 
 
+def all_web_origins(rt: Runtime) -> frozenset[str]:
+    """Every tenant's web origins: the browsers that may call the client API at all."""
+    with rt.transaction() as conn:
+        found = tenant_store.all_origins(conn)
+    return frozenset(o for o in found if o.startswith(("https://", "http://")))
+
+
 def any_exist(rt: Runtime) -> bool:
     with rt.transaction() as conn:
         return tenant_store.any_exist(conn)

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from latchkey.models import Credential, User
 from latchkey.store import users as user_store
@@ -57,6 +57,25 @@ def for_user(conn: Connection, tenant_id: str, user_id: str) -> list[Credential]
         .order_by(credentials.c.created_at)
     )
     return [_record(r) for r in conn.execute(query)]
+
+
+def among(conn: Connection, tenant_id: str, credential_ids: list[bytes]) -> list[Credential]:
+    """The tenant's credentials whose WebAuthn credential id is one of these."""
+    query = select(credentials).where(
+        credentials.c.tenant_id == tenant_id, credentials.c.credential_id.in_(credential_ids)
+    )
+    return [_record(r) for r in conn.execute(query)]
+
+
+def remove(conn: Connection, tenant_id: str, user_id: str, credential_row_id: str) -> bool:
+    result = conn.execute(
+        delete(credentials).where(
+            credentials.c.tenant_id == tenant_id,
+            credentials.c.user_id == user_id,
+            credentials.c.id == credential_row_id,
+        )
+    )
+    return result.rowcount == 1
 
 
 _USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]

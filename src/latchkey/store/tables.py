@@ -68,6 +68,8 @@ users = Table(
     Column("display_name", String(255)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("email", String(320)),
+    Column("phone_number", String(32)),
     UniqueConstraint("tenant_id", "external_id"),
     UniqueConstraint("tenant_id", "user_handle"),
 )

@@ -55,5 +55,9 @@ def list_all(conn: Connection) -> list[Tenant]:
     return [_record(r) for r in conn.execute(select(tenants).order_by(tenants.c.created_at))]
 
 
+def all_origins(conn: Connection) -> list[str]:
+    return [o for (origins,) in conn.execute(select(tenants.c.origins)) for o in origins]
+
+
 def any_exist(conn: Connection) -> bool:
     return conn.execute(select(tenants.c.id).limit(1)).first() is not None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from latchkey.models import User
 from latchkey.store.tables import users
@@ -23,18 +24,19 @@ def record(row: Any) -> User:
 
 
 def add(conn: Connection, user: User) -> None:
-    conn.execute(
-        insert(users).values(
-            id=user.id,
-            tenant_id=user.tenant_id,
-            external_id=user.external_id,
-            user_handle=user.user_handle,
-            username=user.username,
-            display_name=user.display_name,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
+    conn.execute(insert(users).values(**asdict(user)))
+
+
+def update_profile(conn: Connection, user_id: str, changes: Mapping[str, Any]) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(**changes))
+
+
+def remove(conn: Connection, tenant_id: str, user_id: str) -> bool:
+    """Delete the user; their passkeys, actions, tokens and challenges go with them (cascade)."""
+    result = conn.execute(
+        delete(users).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
     )
+    return result.rowcount == 1
 
 
 def get(conn: Connection, tenant_id: str, user_id: str) -> User | None:

@@ -3,103 +3,117 @@
 from __future__ import annotations
 
 import binascii
+import re
 from base64 import b64decode
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from litestar import Router, get, post
+from litestar.params import JSONBody, QueryParameter
 
-from latchkey.api.auth import runtime
+from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.v1 import render
-from latchkey.errors import InvalidToken, TenantNotFound
+from latchkey.errors import (
+    CredentialNotFound,
+    InvalidRequest,
+    InvalidToken,
+    OriginNotAllowed,
+    TenantNotFound,
+)
 from latchkey.models import Action, Tenant, User
-from latchkey.services import actions, tenants, web
-from latchkey.services.runtime import RequestMeta
+from latchkey.services import actions, tenants, users, web
+from latchkey.webauthn.encoding import decode_b64url
 
-router = APIRouter(prefix="/v1/client", tags=["client API"])
+Short = Annotated[str, msgspec.Meta(max_length=255)]
+ChallengeId = Annotated[str, msgspec.Meta(max_length=64)]
+_B64URL = re.compile(r"^[A-Za-z0-9_-]{1,1400}$")
 
 
-class Caller(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+@dataclass(frozen=True)
+class Caller:
     tenant: Tenant
     token_action: tuple[Action, User] | None
 
+    def needs_token(self) -> tuple[Action, User]:
+        if self.token_action is None:
+            raise InvalidToken("this call needs the action token from the app backend")
+        return self.token_action
 
-def caller(request: Request) -> Caller:
-    """The tenant, and the tracked action when the browser holds an action token."""
+
+def _tenant_of(request: AnyRequest) -> tuple[Tenant, tuple[Action, User] | None]:
     rt = runtime(request)
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() == "bearer":
         action, user = actions.authorize(rt, value.strip())
-        return Caller(tenant=tenants.get(rt, action.tenant_id), token_action=(action, user))
+        return tenants.get(rt, action.tenant_id), (action, user)
     if scheme.lower() == "basic":
         try:
             # The vendor SDK sends btoa(encodeURIComponent(tenantId)), with no colon.
             tenant_id = unquote(b64decode(value.strip(), validate=True).decode()).rstrip(":")
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise TenantNotFound("the tenant id in the Basic credentials is not readable") from exc
-        return Caller(tenant=tenants.get(rt, tenant_id), token_action=None)
+        return tenants.get(rt, tenant_id), None
     raise InvalidToken("send Bearer <token> or Basic base64(tenantId)")
 
 
-Client = Annotated[Caller, Depends(caller)]
+def caller(request: AnyRequest) -> Caller:
+    """The tenant, and the tracked action when the browser holds an action token.
+
+    A browser (it sends Origin) must be on one of the tenant's web origins: CORS alone would
+    let another tenant's origin make the call and only hide the answer.
+    """
+    tenant, token_action = _tenant_of(request)
+    origin = request.headers.get("origin")
+    if origin is not None and origin not in tenant.web_origins:
+        raise OriginNotAllowed(f"{origin} is not an origin of this tenant")
+    return Caller(tenant, token_action)
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+class RegistrationOptionsBody(msgspec.Struct, kw_only=True):
+    username: Short | None = None
+    displayName: Short | None = None
+    authenticatorAttachment: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
-def _needs_token(who: Caller) -> tuple[Action, User]:
-    if who.token_action is None:
-        raise InvalidToken("this call needs the action token from the app backend")
-    return who.token_action
-
-
-class RegistrationOptionsBody(BaseModel):
-    username: str | None = Field(default=None, max_length=255)
-    displayName: str | None = Field(default=None, max_length=255)
-    authenticatorAttachment: str | None = None
-
-
-@router.post("/user-authenticators/passkey/registration-options")
+@post("/user-authenticators/passkey/registration-options", status_code=200, sync_to_thread=True)
 def registration_options(
-    body: RegistrationOptionsBody, request: Request, who: Client
+    data: JSONBody[RegistrationOptionsBody], request: AnyRequest
 ) -> dict[str, Any]:
-    action, user = _needs_token(who)
+    who = caller(request)
+    action, user = who.needs_token()
     begun = web.sign_up_options(
         runtime(request),
         who.tenant,
         action,
         user,
-        username=body.username,
-        display_name=body.displayName,
-        attachment=body.authenticatorAttachment,
+        username=data.username,
+        display_name=data.displayName,
+        attachment=data.authenticatorAttachment,
     )
     return {"challengeId": begun.challenge_id, "options": begun.options}
 
 
-class AddPasskeyBody(BaseModel):
+class AddPasskeyBody(msgspec.Struct, kw_only=True):
     registrationCredential: dict[str, Any]
-    challengeId: str = Field(max_length=64)
+    challengeId: ChallengeId
     conditionalCreate: bool | None = None
 
 
-@router.post("/user-authenticators/passkey")
-def add_passkey(body: AddPasskeyBody, request: Request, who: Client) -> dict[str, Any]:
-    action, user = _needs_token(who)
+@post("/user-authenticators/passkey", status_code=200, sync_to_thread=True)
+def add_passkey(data: JSONBody[AddPasskeyBody], request: AnyRequest) -> dict[str, Any]:
+    who = caller(request)
+    action, user = who.needs_token()
     done = web.sign_up(
         runtime(request),
         who.tenant,
         action,
         user,
-        challenge_id=body.challengeId,
-        credential=body.registrationCredential,
-        meta=_meta(request),
-        conditional=bool(body.conditionalCreate),
+        challenge_id=data.challengeId,
+        credential=data.registrationCredential,
+        meta=request_meta(request),
+        conditional=bool(data.conditionalCreate),
     )
     return {
         "isVerified": True,
@@ -110,44 +124,65 @@ def add_passkey(body: AddPasskeyBody, request: Request, who: Client) -> dict[str
     }
 
 
-class ChallengeBody(BaseModel):
-    action: str | None = Field(default=None, max_length=64)
-
-
-@router.post("/challenge")
-def challenge(body: ChallengeBody, request: Request, who: Client) -> dict[str, Any]:
-    return {"challengeId": web.challenge(runtime(request), who.tenant, action_name=body.action)}
-
-
-class AuthenticationOptionsBody(BaseModel):
-    challengeId: str | None = Field(default=None, max_length=64)
-
-
-@router.post("/user-authenticators/passkey/authentication-options")
-def authentication_options(
-    body: AuthenticationOptionsBody, request: Request, who: Client
+@get("/user-authenticators/passkey", sync_to_thread=True)
+def find_passkey(
+    request: AnyRequest,
+    credential_ids: Annotated[str, QueryParameter(name="credentialIds", max_length=8192)],
 ) -> dict[str, Any]:
+    """Whether this browser's stored credential ids are still known (the SDK then skips the
+    passkey-creation prompt); 404 when none is."""
+    who = caller(request)
+    parts = [part for part in credential_ids.split(",")[:20] if part]
+    if not parts or not all(_B64URL.match(part) for part in parts):
+        raise InvalidRequest("credentialIds must be comma-separated base64url credential ids")
+    wanted = [decode_b64url(part, field="credentialIds") for part in parts]
+    found = users.known_credentials(runtime(request), who.tenant, wanted)
+    if not found:
+        raise CredentialNotFound("none of these credentials is registered")
+    return render.authenticator(found[0])
+
+
+class ChallengeBody(msgspec.Struct, kw_only=True):
+    action: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+@post("/challenge", status_code=200, sync_to_thread=True)
+def challenge(data: JSONBody[ChallengeBody], request: AnyRequest) -> dict[str, Any]:
+    who = caller(request)
+    return {"challengeId": web.challenge(runtime(request), who.tenant, action_name=data.action)}
+
+
+class AuthenticationOptionsBody(msgspec.Struct, kw_only=True):
+    challengeId: ChallengeId | None = None
+
+
+@post("/user-authenticators/passkey/authentication-options", status_code=200, sync_to_thread=True)
+def authentication_options(
+    data: JSONBody[AuthenticationOptionsBody], request: AnyRequest
+) -> dict[str, Any]:
+    who = caller(request)
     begun = web.sign_in_options(
-        runtime(request), who.tenant, token_action=who.token_action, challenge_id=body.challengeId
+        runtime(request), who.tenant, token_action=who.token_action, challenge_id=data.challengeId
     )
     return {"challengeId": begun.challenge_id, "options": begun.options}
 
 
-class VerifyBody(BaseModel):
+class VerifyBody(msgspec.Struct, kw_only=True):
     authenticationCredential: dict[str, Any]
-    challengeId: str = Field(max_length=64)
-    deviceId: str | None = Field(default=None, max_length=255)
+    challengeId: ChallengeId
+    deviceId: Short | None = None
 
 
-@router.post("/verify/passkey")
-def verify(body: VerifyBody, request: Request, who: Client) -> dict[str, Any]:
+@post("/verify/passkey", status_code=200, sync_to_thread=True)
+def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
+    who = caller(request)
     done = web.sign_in(
         runtime(request),
         who.tenant,
         token_action=who.token_action,
-        challenge_id=body.challengeId,
-        credential=body.authenticationCredential,
-        meta=_meta(request),
+        challenge_id=data.challengeId,
+        credential=data.authenticationCredential,
+        meta=request_meta(request),
     )
     return {
         "isVerified": True,
@@ -157,3 +192,17 @@ def verify(body: VerifyBody, request: Request, who: Client) -> dict[str, Any]:
         "username": done.user.username,
         "userDisplayName": done.user.display_name,
     }
+
+
+router = Router(
+    path="/v1/client",
+    tags=["client API"],
+    route_handlers=[
+        registration_options,
+        add_passkey,
+        find_passkey,
+        challenge,
+        authentication_options,
+        verify,
+    ],
+)

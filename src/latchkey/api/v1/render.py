@@ -39,7 +39,19 @@ def user(u: User, *, enrolled: bool) -> dict[str, Any]:
         "isEnrolled": enrolled,
         "username": u.username,
         "displayName": u.display_name,
+        "email": u.email,
+        "phoneNumber": u.phone_number,
         "enrolledVerificationMethods": ["PASSKEY"] if enrolled else [],
+        "allowedVerificationMethods": ["PASSKEY"],
+    }
+
+
+def unknown_user(external_id: str) -> dict[str, Any]:
+    """The vendor answers an unknown user as a user with nothing enrolled, not as a 404."""
+    return {
+        "userId": external_id,
+        "isEnrolled": False,
+        "enrolledVerificationMethods": [],
         "allowedVerificationMethods": ["PASSKEY"],
     }
 

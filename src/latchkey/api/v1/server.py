@@ -4,55 +4,50 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from litestar import Router, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
 
-from latchkey.api.auth import runtime, secret_from_header
+from latchkey.api.auth import secret_tenant
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.v1 import render
-from latchkey.errors import UserNotFound
-from latchkey.models import Tenant
-from latchkey.services import actions, api_keys, tenants
-from latchkey.store import credentials as credential_store
-from latchkey.store import users as user_store
+from latchkey.services import actions, users
 
-router = APIRouter(prefix="/v1", tags=["server API"])
+Short = Annotated[str, msgspec.Meta(max_length=255)]
 
 
-def server_tenant(request: Request) -> Tenant:
-    rt = runtime(request)
-    tenant_id = api_keys.tenant_for_secret(
-        rt, secret_from_header(request.headers.get("authorization"))
-    )
-    return tenants.get(rt, tenant_id)
+class TrackBody(msgspec.Struct, kw_only=True):
+    """Track attributes (camelCase on the wire, as the vendor's SDKs send them)."""
 
-
-ServerTenant = Annotated[Tenant, Depends(server_tenant)]
-
-
-class TrackBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    email: str | None = Field(default=None, max_length=255)
-    username: str | None = Field(default=None, max_length=255)
-    displayName: str | None = Field(default=None, max_length=255)
-    redirectUrl: str | None = Field(default=None, max_length=2048)
-    ipAddress: str | None = Field(default=None, max_length=64)
-    userAgent: str | None = Field(default=None, max_length=1024)
-    deviceId: str | None = Field(default=None, max_length=255)
-    scope: str | None = Field(default=None, max_length=255)
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    username: Short | None = None
+    displayName: Short | None = None
+    phoneNumber: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    redirectUrl: Annotated[str, msgspec.Meta(max_length=2048)] | None = None
+    ipAddress: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    userAgent: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    deviceId: Short | None = None
+    scope: Short | None = None
     custom: dict[str, Any] | None = None
 
 
-@router.post("/users/{user_id}/actions/{action}")
+def _given(body: msgspec.Struct | None) -> dict[str, Any]:
+    """The fields the caller sent, without the ones left at None."""
+    if body is None:
+        return {}
+    return {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
+
+
+@post("/users/{user_id:str}/actions/{action:str}", status_code=200, sync_to_thread=True)
 def track(
-    user_id: str,
-    action: str,
-    request: Request,
-    tenant: ServerTenant,
-    body: Annotated[TrackBody | None, Body()] = None,
+    user_id: FromPath[str],
+    action: FromPath[str],
+    request: AnyRequest,
+    data: JSONBody[TrackBody | None] = None,
 ) -> dict[str, Any]:
-    attributes = (body or TrackBody()).model_dump(exclude_none=True)
+    tenant = secret_tenant(request)
     done = actions.track(
-        runtime(request), tenant, external_user_id=user_id, name=action, attributes=attributes
+        runtime(request), tenant, external_user_id=user_id, name=action, attributes=_given(data)
     )
     return {
         "state": done.action.state,
@@ -65,51 +60,94 @@ def track(
     }
 
 
-class ValidateBody(BaseModel):
-    token: str = Field(max_length=512)
-    userId: str | None = None
-    action: str | None = None
+class ValidateBody(msgspec.Struct, kw_only=True):
+    token: Annotated[str, msgspec.Meta(max_length=512)]
+    userId: Short | None = None
+    action: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
-@router.post("/validate")
-def validate(body: ValidateBody, request: Request, tenant: ServerTenant) -> dict[str, Any]:
+@post("/validate", status_code=200, sync_to_thread=True)
+def validate(data: JSONBody[ValidateBody], request: AnyRequest) -> dict[str, Any]:
     checked = actions.validate(
-        runtime(request), tenant, body.token, user_id=body.userId, action_name=body.action
+        runtime(request),
+        secret_tenant(request),
+        data.token,
+        user_id=data.userId,
+        action_name=data.action,
     )
     if checked.action is None or checked.user is None:
         return {"isValid": False}
     return {"isValid": checked.is_valid, **render.action(checked.action, checked.user)}
 
 
-@router.get("/users/{user_id}")
-def get_user(user_id: str, request: Request, tenant: ServerTenant) -> dict[str, Any]:
-    with runtime(request).transaction() as conn:
-        user = user_store.by_external_id(conn, tenant.id, user_id)
-        if user is None:
-            raise UserNotFound(f"no user {user_id!r}")
-        enrolled = bool(credential_store.for_user(conn, tenant.id, user.id))
-    return render.user(user, enrolled=enrolled)
+@get("/users/{user_id:str}", sync_to_thread=True)
+def get_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
+    found = users.profile(runtime(request), secret_tenant(request), external_user_id=user_id)
+    if found is None:
+        return render.unknown_user(user_id)
+    return render.user(found.user, enrolled=found.enrolled)
 
 
-@router.get("/users/{user_id}/authenticators")
-def get_authenticators(
-    user_id: str, request: Request, tenant: ServerTenant
-) -> list[dict[str, Any]]:
-    with runtime(request).transaction() as conn:
-        user = user_store.by_external_id(conn, tenant.id, user_id)
-        if user is None:
-            raise UserNotFound(f"no user {user_id!r}")
-        found = credential_store.for_user(conn, tenant.id, user.id)
-    return [render.authenticator(c) for c in found]
+class UserPatch(msgspec.Struct, kw_only=True):
+    username: Short | None = None
+    displayName: Short | None = None
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    phoneNumber: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
-@router.get("/users/{user_id}/actions/{action}/{idempotency_key}")
+@patch("/users/{user_id:str}", sync_to_thread=True)
+def update_user(
+    user_id: FromPath[str], data: JSONBody[UserPatch], request: AnyRequest
+) -> dict[str, Any]:
+    changed = users.update(
+        runtime(request),
+        secret_tenant(request),
+        external_user_id=user_id,
+        attributes=_given(data),
+    )
+    return render.user(changed.user, enrolled=changed.enrolled)
+
+
+@delete("/users/{user_id:str}", status_code=200, sync_to_thread=True)
+def delete_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
+    users.delete(runtime(request), secret_tenant(request), external_user_id=user_id)
+    return {"success": True}
+
+
+@get("/users/{user_id:str}/authenticators", sync_to_thread=True)
+def get_authenticators(user_id: FromPath[str], request: AnyRequest) -> list[dict[str, Any]]:
+    tenant = secret_tenant(request)
+    found = users.credentials_of(runtime(request), tenant, external_user_id=user_id)
+    return [render.authenticator(c) for c in found or []]
+
+
+@delete(
+    "/users/{user_id:str}/authenticators/{authenticator_id:str}",
+    status_code=200,
+    sync_to_thread=True,
+)
+def delete_authenticator(
+    user_id: FromPath[str], authenticator_id: FromPath[str], request: AnyRequest
+) -> dict[str, Any]:
+    users.delete_credential(
+        runtime(request),
+        secret_tenant(request),
+        external_user_id=user_id,
+        credential_row_id=authenticator_id,
+    )
+    return {"success": True}
+
+
+@get("/users/{user_id:str}/actions/{action:str}/{idempotency_key:str}", sync_to_thread=True)
 def get_action(
-    user_id: str, action: str, idempotency_key: str, request: Request, tenant: ServerTenant
+    user_id: FromPath[str],
+    action: FromPath[str],
+    idempotency_key: FromPath[str],
+    request: AnyRequest,
 ) -> dict[str, Any]:
     found, user = actions.find(
         runtime(request),
-        tenant,
+        secret_tenant(request),
         external_user_id=user_id,
         name=action,
         idempotency_key=idempotency_key,
@@ -117,25 +155,41 @@ def get_action(
     return render.action(found, user)
 
 
-class ActionPatch(BaseModel):
-    state: str
+class ActionPatch(msgspec.Struct):
+    state: Annotated[str, msgspec.Meta(max_length=32)]
 
 
-@router.patch("/users/{user_id}/actions/{action}/{idempotency_key}")
+@patch("/users/{user_id:str}/actions/{action:str}/{idempotency_key:str}", sync_to_thread=True)
 def update_action(
-    user_id: str,
-    action: str,
-    idempotency_key: str,
-    body: ActionPatch,
-    request: Request,
-    tenant: ServerTenant,
+    user_id: FromPath[str],
+    action: FromPath[str],
+    idempotency_key: FromPath[str],
+    data: JSONBody[ActionPatch],
+    request: AnyRequest,
 ) -> dict[str, Any]:
     changed, user = actions.set_state(
         runtime(request),
-        tenant,
+        secret_tenant(request),
         external_user_id=user_id,
         name=action,
         idempotency_key=idempotency_key,
-        state=body.state,
+        state=data.state,
     )
     return render.action(changed, user)
+
+
+router = Router(
+    path="/v1",
+    tags=["server API"],
+    route_handlers=[
+        track,
+        validate,
+        get_user,
+        update_user,
+        delete_user,
+        get_authenticators,
+        delete_authenticator,
+        get_action,
+        update_action,
+    ],
+)

@@ -1,0 +1,23 @@
+"""What a handler needs from the request besides its body: the runtime and who is calling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from latchkey.services.runtime import RequestMeta, Runtime
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def runtime(request: AnyRequest) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def request_meta(request: AnyRequest) -> RequestMeta:
+    return RequestMeta(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )

@@ -1,0 +1,100 @@
+"""A real `latchkey serve` process on a free port, for tests that need HTTP over a socket
+(browsers, the SDKs, the vendor's unmodified packages)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    port: int
+    database_url: str
+    tenant_id: str
+    secret: str
+    origins: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        """The base URL browsers use: localhost, so WebAuthn's RP ID `localhost` applies."""
+        return f"http://localhost:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        """Run `latchkey <args>` against this server's database and return its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "latchkey.cli", *args],
+            env={**os.environ, "LATCHKEY_DATABASE_URL": self.database_url},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return done.stdout
+
+
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"the server exited early:\n{output}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not become healthy")
+
+
+@contextmanager
+def live_server(tmp_path: Path, extra_origins: Sequence[str] = ()) -> Iterator[LiveServer]:
+    """A tenant for RP ID `localhost` with the server's own origin plus `extra_origins`."""
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'live.db'}"
+    origins = (f"http://localhost:{port}", *extra_origins)
+    env = {**os.environ, "LATCHKEY_DATABASE_URL": database_url}
+    created = subprocess.run(
+        [sys.executable, "-m", "latchkey.cli", "tenant", "create", "--rp-id", "localhost"]
+        + ["--rp-name", "Latchkey test", "--json"]
+        + [arg for origin in origins for arg in ("--origin", origin)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    tenant = json.loads(created.stdout)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        yield LiveServer(port, database_url, tenant["id"], tenant["secret_key"], origins)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
