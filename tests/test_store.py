@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
 
 from latchkey.ids import new_id
 from latchkey.models import Challenge, Credential, User
-from latchkey.services import tenants
+from latchkey.services import directories, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import challenges, credentials, migrate, users
 from latchkey.store.tables import metadata
@@ -94,7 +95,19 @@ def test_concurrent_consumers_get_the_challenge_exactly_once(rt: Runtime) -> Non
 
 def _user(rt: Runtime, tenant_id: str) -> User:
     now = rt.now()
-    return User(new_id(), tenant_id, "ext-1", b"\x09" * 32, "ada", "Ada", now, now)
+    with rt.transaction() as conn:
+        directory_id = directories.default_id(conn, tenant_id)
+    return User(
+        new_id(),
+        tenant_id,
+        "ext-1",
+        b"\x09" * 32,
+        "ada",
+        "Ada",
+        now,
+        now,
+        directory_id=directory_id,
+    )
 
 
 def _credential(rt: Runtime, tenant_id: str, user_id: str) -> Credential:
@@ -155,3 +168,30 @@ def test_record_use_only_moves_the_counter_forward(rt: Runtime) -> None:
     assert stored.sign_count == 4
     assert stored.backup_state is True
     assert stored.last_used_at
+
+
+def test_upgrade_puts_existing_users_in_a_default_directory(engine: Engine) -> None:
+    migrate.upgrade(engine, "0003")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, rp_id, rp_name, origins, policy, created_at,"
+                " updated_at) VALUES ('t1', 'T', 'localhost', 'T', '[]', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, tenant_id, external_id, user_handle, created_at,"
+                " updated_at) VALUES ('u1', 't1', 'ext', :handle, :now, :now)"
+            ),
+            {"handle": b"\x01" * 32, "now": now},
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        directory = conn.execute(text("SELECT id, name, is_default FROM directories")).one()
+        user = conn.execute(text("SELECT directory_id FROM users WHERE id = 'u1'")).one()
+    assert directory.name == "default"
+    assert directory.is_default
+    assert user.directory_id == directory.id

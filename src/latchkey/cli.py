@@ -1,4 +1,4 @@
-"""The `latchkey` command: serve, migrate, and tenant administration."""
+"""The `latchkey` command: serve, demo, migrate, and tenant, app and directory administration."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from latchkey import __version__, config
+from latchkey import __version__, cli_apps, config
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
 from latchkey.services import tenants
@@ -82,7 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     _database_option(serve)
 
+    demo = commands.add_parser(
+        "demo", help="run Latchkey with a demo login server (:5001) and web app (:5002)"
+    )
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="Latchkey's port (default 8000)")
+    demo.add_argument("--login-port", type=int, default=5001, help="login server port")
+    demo.add_argument("--app-port", type=int, default=5002, help="web app port")
+    _database_option(demo)
+
     _database_option(commands.add_parser("migrate", help="bring the database schema up to date"))
+    cli_apps.add_parsers(commands, _database_option)
 
     tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -193,6 +203,13 @@ def _tenant_command(args: argparse.Namespace) -> None:
         _print_tenant(tenant, as_json=args.json)
 
 
+def _demo(args: argparse.Namespace) -> None:
+    from latchkey.demo.run import run
+
+    rt, settings = _runtime(args)
+    run(rt, settings, login_port=args.login_port, app_port=args.app_port)
+
+
 def _serve(args: argparse.Namespace) -> None:
     from latchkey.serve import serve
 
@@ -205,6 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             _serve(args)
+        elif args.command == "demo":
+            _demo(args)
+        elif args.command == "app":
+            cli_apps.run_app(_runtime(args)[0], args)
+        elif args.command == "directory":
+            cli_apps.run_directory(_runtime(args)[0], args)
         elif args.command == "migrate":
             _runtime(args)
             print("database is up to date")

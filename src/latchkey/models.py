@@ -26,6 +26,44 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class Directory:
+    """A tenant's user directory (realm): the identifiers its users sign up with."""
+
+    id: str
+    tenant_id: str
+    name: str
+    is_default: bool
+    identifiers: dict[str, str]
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class App:
+    """An OAuth client of a tenant, with the device settings of its native builds."""
+
+    id: str
+    tenant_id: str
+    client_id: str
+    name: str
+    app_type: str
+    client_secret_hash: bytes | None
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    ios_team_id: str | None
+    ios_bundle_id: str | None
+    android_package: str | None
+    android_fingerprints: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def confidential(self) -> bool:
+        return self.client_secret_hash is not None
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     tenant_id: str
@@ -37,6 +75,8 @@ class User:
     updated_at: datetime
     email: str | None = None
     phone_number: str | None = None
+    directory_id: str = ""
+    profile: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

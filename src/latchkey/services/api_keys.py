@@ -43,3 +43,9 @@ def tenant_for_secret(rt: Runtime, secret: str, *, kind: str = SECRET) -> str:
     if tenant_id is None:
         raise InvalidApiKey("the API secret key is missing or not valid")
     return tenant_id
+
+
+def issue_for(rt: Runtime, tenant_id: str, *, kind: str = SECRET) -> str:
+    """A new key for the tenant in its own transaction (the CLI and the demo use this)."""
+    with rt.transaction() as conn:
+        return issue(conn, rt, tenant_id=tenant_id, kind=kind)

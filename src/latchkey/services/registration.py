@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from latchkey.errors import CredentialAlreadyRegistered, InvalidRequest, LatchkeyError, UserChanged
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import challenges, events
+from latchkey.services import challenges, directories, events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
@@ -223,6 +223,7 @@ def _user_for(conn: Connection, rt: Runtime, tenant: Tenant, challenge: Challeng
         display_name=context["display_name"],
         created_at=now,
         updated_at=now,
+        directory_id=directories.default_id(conn, tenant.id),
     )
     try:
         with conn.begin_nested():

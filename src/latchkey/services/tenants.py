@@ -8,7 +8,7 @@ from typing import Any
 from latchkey.errors import ConfigError, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Tenant
-from latchkey.services import api_keys
+from latchkey.services import api_keys, directories
 from latchkey.services.origins import validate_origins, validate_rp_id
 from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
@@ -46,6 +46,7 @@ def create(
     )
     with rt.transaction() as conn:
         tenant_store.add(conn, tenant)
+        directories.create_default(conn, rt, tenant.id)
         secret = api_keys.issue(conn, rt, tenant_id=tenant.id)
     return tenant, secret
 

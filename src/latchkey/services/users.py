@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from latchkey.errors import CredentialNotFound, InvalidRequest, UserNotFound
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Credential, Tenant, User
+from latchkey.services import directories
 from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
@@ -69,6 +70,7 @@ def ensure(
         phone_number=changes.get("phone_number"),
         created_at=now,
         updated_at=now,
+        directory_id=directories.default_id(conn, tenant.id),
     )
     user_store.add(conn, user)
     return user

@@ -56,6 +56,23 @@ api_keys = Table(
     Index(None, "tenant_id"),
 )
 
+# A tenant's user directories (realms, identity pools): which identifiers users sign up with.
+# The /v1 API's users live in the tenant's default directory.
+directories = Table(
+    "directories",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    # {"email": "required" | "optional", "phone_number": ..., "username": ...}
+    Column("identifiers", JSON, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
 users = Table(
     "users",
     metadata,
@@ -70,8 +87,52 @@ users = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("email", String(320)),
     Column("phone_number", String(32)),
+    Column(
+        "directory_id", String(36), ForeignKey("directories.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("profile", JSON, nullable=False),
     UniqueConstraint("tenant_id", "external_id"),
     UniqueConstraint("tenant_id", "user_handle"),
+    Index(None, "directory_id"),
+)
+
+# Sign-up identifiers, normalized (lower-case e-mail and username, E.164 phone), unique within
+# their directory: the primary key is the uniqueness rule.
+user_identifiers = Table(
+    "user_identifiers",
+    metadata,
+    Column(
+        "directory_id",
+        String(36),
+        ForeignKey("directories.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(320), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Index(None, "user_id"),
+)
+
+# OAuth clients: the tenant's web and native apps.
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("app_type", String(16), nullable=False),
+    # SHA-256 of a 256-bit random secret, as for API keys; NULL for public clients.
+    Column("client_secret_hash", LargeBinary(32)),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("grant_types", JSON, nullable=False),
+    Column("ios_team_id", String(10)),
+    Column("ios_bundle_id", String(255)),
+    Column("android_package", String(255)),
+    Column("android_fingerprints", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "tenant_id"),
 )
 
 credentials = Table(

@@ -1,0 +1,189 @@
+"""`latchkey app ...` and `latchkey directory ...`: a tenant's apps and user directories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from latchkey.errors import ConfigError
+from latchkey.models import App, Directory
+from latchkey.services import apps, directories
+from latchkey.services.runtime import Runtime
+
+AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
+
+
+def _app_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", help="the app's name")
+    parser.add_argument("--redirect-uri", action="append", dest="redirect_uris")
+    parser.add_argument(
+        "--grant",
+        action="append",
+        dest="grant_types",
+        choices=apps.GRANT_TYPES,
+        help="allowed grant type (repeat); the passkey grant is off unless listed",
+    )
+    parser.add_argument("--ios-team-id", help="Apple team id (10 characters)")
+    parser.add_argument("--ios-bundle-id", help="iOS bundle id, e.g. com.example.app")
+    parser.add_argument("--android-package", help="Android package name")
+    parser.add_argument(
+        "--android-fingerprint",
+        action="append",
+        dest="android_fingerprints",
+        help="SHA-256 fingerprint of an Android signing certificate (repeat)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
+    app = commands.add_parser("app", help="manage a tenant's apps (OAuth clients)")
+    actions = app.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create an app (a confidential one gets a secret)")
+    create.add_argument("tenant_id")
+    create.add_argument("--type", dest="app_type", choices=apps.APP_TYPES, default="native")
+    create.add_argument("--confidential", action="store_true", help="give the app a client secret")
+    _app_settings(create)
+    listing = actions.add_parser("list", help="list a tenant's apps")
+    listing.add_argument("tenant_id")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="show an app and its derived Android origins")
+    show.add_argument("client_id")
+    show.add_argument("--json", action="store_true")
+    update = actions.add_parser("update", help="change an app's settings")
+    update.add_argument("client_id")
+    _app_settings(update)
+    delete = actions.add_parser("delete", help="delete an app")
+    delete.add_argument("client_id")
+    for sub in (create, listing, show, update, delete):
+        database_option(sub)
+
+    directory = commands.add_parser("directory", help="manage a tenant's user directories")
+    dir_actions = directory.add_subparsers(dest="action", required=True)
+    for name in ("create", "update"):
+        sub = dir_actions.add_parser(name, help=f"{name} a directory")
+        sub.add_argument("tenant_id")
+        sub.add_argument("name")
+        sub.add_argument(
+            "--identifier",
+            action="append",
+            dest="identifiers",
+            required=True,
+            metavar="KIND=required|optional",
+            help="email, phone_number or username (repeat)",
+        )
+        sub.add_argument("--json", action="store_true")
+        database_option(sub)
+    dir_list = dir_actions.add_parser("list", help="list a tenant's directories")
+    dir_list.add_argument("tenant_id")
+    dir_list.add_argument("--json", action="store_true")
+    database_option(dir_list)
+
+
+def app_dict(app: App) -> dict[str, Any]:
+    return {
+        "client_id": app.client_id,
+        "tenant_id": app.tenant_id,
+        "name": app.name,
+        "type": app.app_type,
+        "confidential": app.confidential,
+        "redirect_uris": list(app.redirect_uris),
+        "grant_types": list(app.grant_types),
+        "ios_team_id": app.ios_team_id,
+        "ios_bundle_id": app.ios_bundle_id,
+        "android_package": app.android_package,
+        "android_fingerprints": list(app.android_fingerprints),
+        "android_origins": list(apps.android_origins(app)),
+        "created_at": app.created_at.isoformat(),
+        "updated_at": app.updated_at.isoformat(),
+    }
+
+
+def directory_dict(directory: Directory) -> dict[str, Any]:
+    return {
+        "name": directory.name,
+        "default": directory.is_default,
+        "identifiers": directory.identifiers,
+        "created_at": directory.created_at.isoformat(),
+    }
+
+
+def _print(data: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        print(f"{key:>20}: {shown}")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    names = (
+        "name",
+        "redirect_uris",
+        "grant_types",
+        "ios_team_id",
+        "ios_bundle_id",
+        "android_package",
+        "android_fingerprints",
+    )
+    return {name: getattr(args, name) for name in names}
+
+
+def _schema(pairs: list[str]) -> dict[str, str]:
+    schema: dict[str, str] = {}
+    for pair in pairs:
+        kind, sep, requirement = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--identifier {pair!r}: write KIND=required or KIND=optional")
+        schema[kind] = requirement
+    return schema
+
+
+def run_app(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.action == "create":
+        settings = {k: v for k, v in _settings(args).items() if v is not None}
+        name = settings.pop("name", None)
+        if not name:
+            raise ConfigError("--name is required")
+        app, secret = apps.create(
+            rt,
+            args.tenant_id,
+            name=name,
+            app_type=args.app_type,
+            confidential=args.confidential,
+            **settings,
+        )
+        data = app_dict(app)
+        if secret:
+            data["client_secret"] = secret
+        _print(data, as_json=args.json)
+        if secret and not args.json:
+            print("Keep the client secret now: Latchkey stores only its hash.")
+    elif args.action == "list":
+        found = [app_dict(a) for a in apps.list_for(rt, args.tenant_id)]
+        if args.json:
+            print(json.dumps(found, indent=2))
+        for a in [] if args.json else found:
+            print(f"{a['client_id']}  {a['type']:<12} {a['name']}")
+    elif args.action == "show":
+        _print(app_dict(apps.get(rt, args.client_id)), as_json=args.json)
+    elif args.action == "update":
+        _print(app_dict(apps.update(rt, args.client_id, **_settings(args))), as_json=args.json)
+    else:
+        apps.delete(rt, args.client_id)
+        print(f"deleted app {args.client_id}")
+
+
+def run_directory(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.action == "list":
+        found = [directory_dict(d) for d in directories.list_for(rt, args.tenant_id)]
+        if args.json:
+            print(json.dumps(found, indent=2))
+        for d in [] if args.json else found:
+            print(f"{d['name']:<20} {'default' if d['default'] else '':<8} {d['identifiers']}")
+        return
+    change = directories.create if args.action == "create" else directories.set_identifiers
+    directory = change(rt, args.tenant_id, args.name, _schema(args.identifiers))
+    _print(directory_dict(directory), as_json=args.json)

@@ -1,0 +1,167 @@
+"""Apps: a tenant's OAuth clients, and the device settings of their native builds."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from base64 import urlsafe_b64encode
+from dataclasses import replace
+from typing import Any
+
+from latchkey.errors import ConfigError, NotFound, TenantNotFound, Unauthorized
+from latchkey.ids import new_id, new_token
+from latchkey.models import App
+from latchkey.services.runtime import Runtime
+from latchkey.store import apps as app_store
+from latchkey.store import tenants as tenant_store
+
+APP_TYPES = ("native", "spa", "regular_web")
+PASSKEY_GRANT = "urn:okta:params:oauth:grant-type:webauthn"
+GRANT_TYPES = (PASSKEY_GRANT, "refresh_token", "authorization_code")
+# The passkey grant is off until an operator turns it on for the app.
+DEFAULT_GRANTS = ("refresh_token", "authorization_code")
+SECRET_PREFIX = "lk_cs_"
+_TEAM_ID = re.compile(r"^[A-Z0-9]{10}$")
+_BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){31}$")
+
+
+class AppNotFound(NotFound):
+    code = "app_not_found"
+
+
+class InvalidClient(Unauthorized):
+    code = "invalid_client"
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def normalize_fingerprint(value: str) -> str:
+    """SHA-256 signing-certificate fingerprint as `AB:CD:...` (32 bytes), whatever the input's
+    case or separators."""
+    digits = re.sub(r"[^0-9A-Fa-f]", "", value).upper()
+    shaped = ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+    if not _FINGERPRINT.match(shaped):
+        raise ConfigError(f"{value!r} is not a SHA-256 fingerprint (32 hex bytes, AB:CD:...)")
+    return shaped
+
+
+def android_origin(fingerprint: str) -> str:
+    """The origin Android's Credential Manager reports for an app signed with this key."""
+    raw = bytes.fromhex(fingerprint.replace(":", ""))
+    return "android:apk-key-hash:" + urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def android_origins(app: App) -> tuple[str, ...]:
+    return tuple(android_origin(f) for f in app.android_fingerprints)
+
+
+def _checked(app: App) -> App:
+    if app.app_type not in APP_TYPES:
+        raise ConfigError(f"app type {app.app_type!r} is not one of {', '.join(APP_TYPES)}")
+    if not 1 <= len(app.name.strip()) <= 200:
+        raise ConfigError("an app name is 1 to 200 characters")
+    for grant in app.grant_types:
+        if grant not in GRANT_TYPES:
+            raise ConfigError(f"grant type {grant!r} is not one of {', '.join(GRANT_TYPES)}")
+    for uri in app.redirect_uris:
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", uri) or len(uri) > 2048:
+            raise ConfigError(f"redirect URI {uri!r} is not an absolute URI")
+        if uri.startswith("http://") and not uri.startswith(("http://localhost", "http://127.")):
+            raise ConfigError(f"redirect URI {uri!r} must use https (http only for localhost)")
+    if app.ios_team_id is not None and not _TEAM_ID.match(app.ios_team_id):
+        raise ConfigError(f"iOS team id {app.ios_team_id!r} is not 10 capital letters or digits")
+    if app.ios_bundle_id is not None and not _BUNDLE_ID.match(app.ios_bundle_id):
+        raise ConfigError(f"iOS bundle id {app.ios_bundle_id!r} is not a reverse-DNS name")
+    if app.android_package is not None and not _PACKAGE.match(app.android_package):
+        raise ConfigError(f"Android package {app.android_package!r} is not a package name")
+    if app.android_fingerprints and app.android_package is None:
+        raise ConfigError("Android fingerprints need the Android package name too")
+    return replace(
+        app,
+        name=app.name.strip(),
+        android_fingerprints=tuple(normalize_fingerprint(f) for f in app.android_fingerprints),
+    )
+
+
+def create(
+    rt: Runtime,
+    tenant_id: str,
+    *,
+    name: str,
+    app_type: str = "native",
+    confidential: bool = False,
+    **settings: Any,
+) -> tuple[App, str | None]:
+    """Create an app; a confidential one gets a client secret, returned here and never again."""
+    secret = SECRET_PREFIX + new_token(32) if confidential else None
+    now = rt.now()
+    app = _checked(
+        App(
+            id=new_id(),
+            tenant_id=tenant_id,
+            client_id=new_token(18),
+            name=name,
+            app_type=app_type,
+            client_secret_hash=_hash(secret) if secret else None,
+            redirect_uris=tuple(settings.get("redirect_uris") or ()),
+            grant_types=tuple(settings.get("grant_types") or DEFAULT_GRANTS),
+            ios_team_id=settings.get("ios_team_id"),
+            ios_bundle_id=settings.get("ios_bundle_id"),
+            android_package=settings.get("android_package"),
+            android_fingerprints=tuple(settings.get("android_fingerprints") or ()),
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    with rt.transaction() as conn:
+        if tenant_store.get(conn, tenant_id) is None:
+            raise TenantNotFound(f"no tenant {tenant_id!r}")
+        app_store.add(conn, app)
+    return app, secret
+
+
+def get(rt: Runtime, client_id: str) -> App:
+    with rt.transaction() as conn:
+        found = app_store.by_client_id(conn, client_id)
+    if found is None:
+        raise AppNotFound(f"no app {client_id!r}")
+    return found
+
+
+def update(rt: Runtime, client_id: str, **changes: Any) -> App:
+    """Change settings (None leaves a setting as it is); the result is checked before saving."""
+    given: dict[str, Any] = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in changes.items() if v is not None
+    }
+    with rt.transaction() as conn:
+        found = app_store.by_client_id(conn, client_id)
+        if found is None:
+            raise AppNotFound(f"no app {client_id!r}")
+        changed = _checked(replace(found, **given, updated_at=rt.now()))
+        app_store.save(conn, changed)
+    return changed
+
+
+def delete(rt: Runtime, client_id: str) -> None:
+    with rt.transaction() as conn:
+        found = app_store.by_client_id(conn, client_id)
+        if found is None or not app_store.remove(conn, found.id):
+            raise AppNotFound(f"no app {client_id!r}")
+
+
+def list_for(rt: Runtime, tenant_id: str) -> list[App]:
+    with rt.transaction() as conn:
+        return app_store.for_tenant(conn, tenant_id)
+
+
+def authenticate(app: App, secret: str | None) -> None:
+    """Confidential apps must present their secret; public apps must not rely on one."""
+    if app.client_secret_hash is None:
+        return
+    if not secret or not hmac.compare_digest(_hash(secret), app.client_secret_hash):
+        raise InvalidClient("client authentication failed")
