@@ -21,6 +21,8 @@ from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.web_parties import ORIGIN, Backend, Browser
 
+# One master key for the test run, inherited by servers the tests start (no key file on disk).
+os.environ.setdefault("LATCHKEY_MASTER_KEY", secrets.token_urlsafe(32))
 POSTGRES_URL = os.environ.get("LATCHKEY_TEST_POSTGRES_URL")
 NO_POSTGRES = (
     "PostgreSQL tests skipped: set LATCHKEY_TEST_POSTGRES_URL"
@@ -78,7 +80,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def rt(engine: Engine, clock: FakeClock) -> Runtime:
     migrate.upgrade(engine)
-    return Runtime(engine=engine, clock=clock)
+    return Runtime(engine=engine, clock=clock, master_key=secrets.token_bytes(32))
 
 
 @pytest.fixture

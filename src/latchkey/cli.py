@@ -11,10 +11,9 @@ from typing import Any
 from latchkey import __version__, cli_apps, config
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.services import tenants
+from latchkey.services import runtime, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
-from latchkey.store.engine import make_engine
 from latchkey.webauthn.policy import (
     ALGORITHMS,
     ATTACHMENT,
@@ -120,7 +119,7 @@ def _runtime(args: argparse.Namespace) -> tuple[Runtime, config.Settings]:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
     )
-    rt = Runtime(engine=make_engine(settings.database_url))
+    rt = runtime.build(settings)
     migrate.upgrade(rt.engine)
     return rt, settings
 
@@ -226,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _demo(args)
         elif args.command == "app":
             cli_apps.run_app(_runtime(args)[0], args)
+        elif args.command == "keys":
+            cli_apps.run_keys(_runtime(args)[0], args)
         elif args.command == "directory":
             cli_apps.run_directory(_runtime(args)[0], args)
         elif args.command == "migrate":

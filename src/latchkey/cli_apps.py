@@ -1,4 +1,4 @@
-"""`latchkey app ...` and `latchkey directory ...`: a tenant's apps and user directories."""
+"""`latchkey app|directory|keys ...`: a tenant's apps, user directories and signing keys."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Directory
-from latchkey.services import apps, directories
+from latchkey.services import apps, directories, signing_keys, tenants
 from latchkey.services.runtime import Runtime
 
 AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
@@ -58,6 +58,18 @@ def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
     delete.add_argument("client_id")
     for sub in (create, listing, show, update, delete):
         database_option(sub)
+
+    keys = commands.add_parser("keys", help="manage a tenant's token signing keys")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    rotate = key_actions.add_parser(
+        "rotate", help="retire the active signing key (still published until its tokens expire)"
+    )
+    rotate.add_argument("tenant_id")
+    rotate.add_argument("--alg", choices=signing_keys.ALGORITHMS, default="ES256")
+    database_option(rotate)
+    jwks = key_actions.add_parser("jwks", help="print the tenant's published JWKS")
+    jwks.add_argument("tenant_id")
+    database_option(jwks)
 
     directory = commands.add_parser("directory", help="manage a tenant's user directories")
     dir_actions = directory.add_subparsers(dest="action", required=True)
@@ -174,6 +186,18 @@ def run_app(rt: Runtime, args: argparse.Namespace) -> None:
     else:
         apps.delete(rt, args.client_id)
         print(f"deleted app {args.client_id}")
+
+
+def run_keys(rt: Runtime, args: argparse.Namespace) -> None:
+    tenants.get(rt, args.tenant_id)
+    if args.action == "rotate":
+        kid = signing_keys.rotate(rt, args.tenant_id, args.alg)
+        print(
+            f"new signing key {kid} ({args.alg}); the previous one stays published for"
+            f" {signing_keys.SIGNED_TOKEN_LIFETIME} so its tokens keep verifying"
+        )
+    else:
+        print(json.dumps(signing_keys.jwks(rt, args.tenant_id), indent=2))
 
 
 def run_directory(rt: Runtime, args: argparse.Namespace) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import binascii
 import os
-from base64 import urlsafe_b64decode
+import secrets
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from latchkey.errors import ConfigError
 from latchkey.store.engine import normalize_url
@@ -21,6 +23,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     master_key: bytes | None = None
+    master_key_file: str = "./latchkey.master-key"
+    public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     log_level: str = "info"
 
@@ -72,6 +76,30 @@ def _master_key(env: Mapping[str, str]) -> bytes | None:
     return key
 
 
+def _public_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://localhost", "http://127.0.0.1")):
+        raise ConfigError(
+            f"LATCHKEY_PUBLIC_URL {raw!r} must be an https:// URL (http only for localhost)"
+        )
+    return raw.rstrip("/")
+
+
+def load_or_create_master_key(path: str) -> bytes:
+    """The development master key: kept in a file readable by its owner only, made on first use.
+    Production sets LATCHKEY_MASTER_KEY from a secret store instead."""
+    key_file = Path(path)
+    if key_file.exists():
+        raw = key_file.read_text().strip()
+        return _master_key({"LATCHKEY_MASTER_KEY": raw}) or b""
+    key = secrets.token_bytes(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(urlsafe_b64encode(key).rstrip(b"=").decode() + "\n")
+    return key
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     return Settings(
@@ -79,6 +107,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("LATCHKEY_HOST") or "127.0.0.1",
         port=_int(env, "LATCHKEY_PORT", 8000),
         master_key=_master_key(env),
+        master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or "./latchkey.master-key",
+        public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
     ).checked()

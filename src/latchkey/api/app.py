@@ -22,9 +22,8 @@ from latchkey.api import ceremonies, errors, health
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
-from latchkey.services import tenants
+from latchkey.services import runtime, tenants
 from latchkey.services.runtime import Runtime
-from latchkey.store.engine import make_engine
 
 SDK_DIR = Path(__file__).resolve().parent.parent / "static" / "sdk"
 
@@ -85,4 +84,4 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
 def app_from_env() -> Litestar:
     """Factory for `uvicorn --factory` and `latchkey serve` worker processes."""
     settings = config.from_env()
-    return create_app(Runtime(engine=make_engine(settings.database_url)), settings)
+    return create_app(runtime.build(settings), settings)

@@ -11,7 +11,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from latchkey.clock import Clock, utcnow
+from latchkey.config import Settings, load_or_create_master_key
 from latchkey.errors import ServiceUnavailable
+from latchkey.store.engine import make_engine
 
 
 @dataclass
@@ -19,6 +21,10 @@ class Runtime:
     engine: Engine
     clock: Clock = utcnow
     trust_anchors: Mapping[str, Sequence[bytes]] = field(default_factory=dict)
+    # Encrypts signing keys at rest (AES-256-GCM); None where nothing needs it (tests of the store).
+    master_key: bytes | None = None
+    # Where issuer URLs are built from when a request reaches a tenant by path (/t/{id}/).
+    public_url: str = "http://localhost:8000"
 
     def now(self) -> datetime:
         return self.clock()
@@ -43,3 +49,13 @@ class RequestMeta:
 
     ip: str | None = None
     user_agent: str | None = None
+
+
+def build(settings: Settings) -> Runtime:
+    """The runtime the server and the CLI use, from checked settings."""
+    master_key = settings.master_key or load_or_create_master_key(settings.master_key_file)
+    return Runtime(
+        engine=make_engine(settings.database_url),
+        master_key=master_key,
+        public_url=settings.public_url or f"http://localhost:{settings.port}",
+    )

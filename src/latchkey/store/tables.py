@@ -228,3 +228,48 @@ tokens = Table(
     Column("consumed_at", UTCDateTime),
     Index(None, "expires_at"),
 )
+
+# Per-tenant token signing keys. The private key is sealed with the master key; a retired key
+# stays published in the JWKS until the tokens it signed have expired.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("alg", String(8), nullable=False),
+    Column("sealed_private_key", LargeBinary, nullable=False),
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime),
+    Index(None, "tenant_id"),
+)
+
+# Refresh tokens (only their SHA-256 is stored). Each use rotates the token within its family;
+# a second use of a rotated token revokes the whole family.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", String(36), nullable=False),
+    Column("scope", String(1024), nullable=False),
+    Column("amr", JSON, nullable=False),
+    Column("auth_time", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Index(None, "family_id"),
+    Index(None, "user_id"),
+)
+
+# Custom domains: a request whose Host is one of these reaches that tenant at the root path.
+tenant_domains = Table(
+    "tenant_domains",
+    metadata,
+    Column("domain", String(253), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Index(None, "tenant_id"),
+)

@@ -1,0 +1,42 @@
+"""OAuth 2.0 errors (RFC 6749 §5.2), answered as {"error", "error_description"}."""
+
+from __future__ import annotations
+
+from latchkey.errors import LatchkeyError
+
+
+class OAuthError(LatchkeyError):
+    code = "invalid_request"
+    status = 400
+
+
+class InvalidRequest(OAuthError):
+    code = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    code = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    code = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    code = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    code = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    code = "invalid_scope"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: a bearer token at a protected resource is missing, expired or bad."""
+
+    code = "invalid_token"
+    status = 401

@@ -1,0 +1,121 @@
+"""Issuing tokens for a completed grant: a signed ID token (OpenID Connect Core §2) and access
+token (RFC 9068 JWT profile), and an opaque refresh token when `offline_access` was asked for."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc import jwt
+from sqlalchemy import Connection
+
+from latchkey.ids import new_id, new_token
+from latchkey.models import App, Tenant, User
+from latchkey.services import signing_keys
+from latchkey.services.runtime import Runtime
+from latchkey.store import identifiers as identifier_store
+from latchkey.store import refresh_tokens as refresh_store
+
+ACCESS_TOKEN_TTL = signing_keys.SIGNED_TOKEN_LIFETIME
+REFRESH_TOKEN_TTL = timedelta(days=30)
+REFRESH_PREFIX = "lk_rt_"
+OFFLINE = "offline_access"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who signed in, to which app, how and when: what every grant hands to `issue`."""
+
+    tenant: Tenant
+    app: App
+    user: User
+    scope: tuple[str, ...]
+    amr: tuple[str, ...]
+    auth_time: datetime
+    issuer: str
+    audience: str | None = None
+    family_id: str | None = None
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def parse_scope(raw: str | None) -> tuple[str, ...]:
+    """A missing scope means `openid`: native SDKs that send none still need an ID token."""
+    given = (raw or "").split()
+    return tuple(dict.fromkeys(["openid", *given]))
+
+
+def _identity_claims(conn: Connection, user: User) -> dict[str, Any]:
+    found = identifier_store.of_user(conn, user.id)
+    claims: dict[str, Any] = {}
+    if "email" in found:
+        claims["email"] = found["email"]
+    if "phone_number" in found:
+        claims["phone_number"] = found["phone_number"]
+    if "username" in found:
+        claims["preferred_username"] = found["username"]
+    for name in ("name", "given_name", "family_name", "nickname", "picture"):
+        if user.profile.get(name):
+            claims[name] = user.profile[name]
+    return claims
+
+
+def _sign(conn: Connection, rt: Runtime, tenant_id: str, claims: dict[str, Any], typ: str) -> str:
+    key = signing_keys.signer(conn, rt, tenant_id)
+    header = {"alg": key.alg or "ES256", "kid": key.kid or "", "typ": typ}
+    return jwt.encode(header, claims, key)
+
+
+def issue(conn: Connection, rt: Runtime, grant: Grant) -> dict[str, Any]:
+    now = rt.now()
+    expires = now + ACCESS_TOKEN_TTL
+    common = {"iss": grant.issuer, "sub": grant.user.external_id, "iat": int(now.timestamp())}
+    id_claims = {
+        **common,
+        "aud": grant.app.client_id,
+        "exp": int(expires.timestamp()),
+        "auth_time": int(grant.auth_time.timestamp()),
+        "amr": list(grant.amr),
+        **_identity_claims(conn, grant.user),
+    }
+    access_claims = {
+        **common,
+        "aud": grant.audience or f"{grant.issuer}userinfo",
+        "exp": int(expires.timestamp()),
+        "client_id": grant.app.client_id,
+        "scope": " ".join(grant.scope),
+        "jti": new_id(),
+    }
+    answer: dict[str, Any] = {
+        "access_token": _sign(conn, rt, grant.tenant.id, access_claims, "at+jwt"),
+        "id_token": _sign(conn, rt, grant.tenant.id, id_claims, "JWT"),
+        "token_type": "Bearer",
+        "expires_in": int(ACCESS_TOKEN_TTL.total_seconds()),
+        "scope": " ".join(grant.scope),
+    }
+    if OFFLINE in grant.scope:
+        answer["refresh_token"] = _refresh_token(conn, rt, grant)
+    return answer
+
+
+def _refresh_token(conn: Connection, rt: Runtime, grant: Grant) -> str:
+    token = REFRESH_PREFIX + new_token(32)
+    now = rt.now()
+    refresh_store.add(
+        conn,
+        token_hash=token_hash(token),
+        tenant_id=grant.tenant.id,
+        app_id=grant.app.id,
+        user_id=grant.user.id,
+        family_id=grant.family_id or new_id(),
+        scope=" ".join(grant.scope),
+        amr=list(grant.amr),
+        auth_time=grant.auth_time,
+        created_at=now,
+        expires_at=now + REFRESH_TOKEN_TTL,
+    )
+    return token

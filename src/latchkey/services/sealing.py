@@ -1,0 +1,34 @@
+"""Secrets at rest (signing keys), sealed with the master key: AES-256-GCM, a random 96-bit
+nonce per seal, and what the secret belongs to as associated data, so a sealed value copied to
+another row does not open."""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from latchkey.errors import ConfigError
+
+_NONCE = 12
+
+
+def _cipher(master_key: bytes | None) -> AESGCM:
+    if not master_key:
+        raise ConfigError("no master key: set LATCHKEY_MASTER_KEY (32 random bytes, base64url)")
+    return AESGCM(master_key)
+
+
+def seal(master_key: bytes | None, plaintext: bytes, *, context: str) -> bytes:
+    nonce = os.urandom(_NONCE)
+    return nonce + _cipher(master_key).encrypt(nonce, plaintext, context.encode())
+
+
+def unseal(master_key: bytes | None, sealed: bytes, *, context: str) -> bytes:
+    try:
+        return _cipher(master_key).decrypt(sealed[:_NONCE], sealed[_NONCE:], context.encode())
+    except InvalidTag as exc:
+        raise ConfigError(
+            "a sealed secret does not open with this master key (was LATCHKEY_MASTER_KEY changed?)"
+        ) from exc
