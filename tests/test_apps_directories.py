@@ -12,7 +12,7 @@ import pytest
 from latchkey.cli import main
 from latchkey.errors import ConfigError, InvalidRequest
 from latchkey.models import Tenant
-from latchkey.services import apps, directories, identifiers
+from latchkey.services import app_origins, apps, directories, identifiers
 from latchkey.services.runtime import Runtime
 
 FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"signing cert").digest())
@@ -20,10 +20,10 @@ FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"signing cert").diges
 
 def test_android_origin_is_derived_from_the_fingerprint() -> None:
     expected = urlsafe_b64encode(hashlib.sha256(b"signing cert").digest()).rstrip(b"=").decode()
-    assert apps.android_origin(FINGERPRINT) == f"android:apk-key-hash:{expected}"
-    assert apps.normalize_fingerprint(FINGERPRINT.lower().replace(":", "")) == FINGERPRINT
+    assert app_origins.android_origin(FINGERPRINT) == f"android:apk-key-hash:{expected}"
+    assert app_origins.normalize_fingerprint(FINGERPRINT.lower().replace(":", "")) == FINGERPRINT
     with pytest.raises(ConfigError, match="SHA-256"):
-        apps.normalize_fingerprint("AB:CD")
+        app_origins.normalize_fingerprint("AB:CD")
 
 
 def test_app_lifecycle(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> None:
@@ -149,7 +149,7 @@ def test_app_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     created = main(["app", "create", tenant_id, "--name", "Mobile", *device, *grant, "--json", *db])
     assert created == 0
     app = json.loads(capsys.readouterr().out)
-    assert app["android_origins"] == [apps.android_origin(FINGERPRINT)]
+    assert app["android_origins"] == [app_origins.android_origin(FINGERPRINT)]
     assert main(["app", "show", app["client_id"], "--json", *db]) == 0
     assert json.loads(capsys.readouterr().out)["grant_types"] == [apps.PASSKEY_GRANT]
     assert main(["app", "update", app["client_id"], "--ios-team-id", "bad", *db]) == 2

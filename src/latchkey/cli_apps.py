@@ -9,7 +9,7 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Directory
-from latchkey.services import apps, directories, signing_keys, tenants
+from latchkey.services import app_origins, apps, directories, signing_keys, tenants
 from latchkey.services.runtime import Runtime
 
 AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
@@ -106,7 +106,7 @@ def app_dict(app: App) -> dict[str, Any]:
         "ios_bundle_id": app.ios_bundle_id,
         "android_package": app.android_package,
         "android_fingerprints": list(app.android_fingerprints),
-        "android_origins": list(apps.android_origins(app)),
+        "android_origins": list(app_origins.android_origins(app)),
         "created_at": app.created_at.isoformat(),
         "updated_at": app.updated_at.isoformat(),
     }

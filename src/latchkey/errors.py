@@ -134,3 +134,9 @@ class OriginNotAllowed(Forbidden):
     """A browser on an origin the tenant does not list called the client API."""
 
     code = "origin_not_allowed"
+
+
+class IdentifierTaken(Conflict):
+    """Another user of the directory already signed up with this e-mail, phone or username."""
+
+    code = "identifier_taken"

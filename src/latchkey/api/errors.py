@@ -39,7 +39,27 @@ _V1_CATEGORIES = {
 }
 
 
+# OAuth 2.0 error codes (RFC 6749 §5.2, RFC 6750 §3.1) for domain errors that are not OAuth's own.
+_OAUTH_CODES = {401: "invalid_client", 429: "too_many_requests", 503: "temporarily_unavailable"}
+_OAUTH_OWN = {
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "invalid_token",
+}
+
+
+def _oauth_surface(path: str) -> bool:
+    return path.startswith("/t/")
+
+
 def error_body(path: str, status: int, code: str, message: str) -> dict[str, str]:
+    if _oauth_surface(path):
+        oauth_code = code if code in _OAUTH_OWN else _OAUTH_CODES.get(status, "invalid_request")
+        return {"error": oauth_code, "error_description": message}
     if path.startswith("/v1/"):
         return {
             "error": _V1_CATEGORIES.get(status, "error"),
@@ -52,6 +72,8 @@ def error_body(path: str, status: int, code: str, message: str) -> dict[str, str
 def error_response(
     request: Request[Any, Any, Any], status: int, code: str, message: str
 ) -> Response[Any]:
+    if _oauth_surface(request.url.path) and status == 409:
+        status = 400  # OAuth has no conflict: a taken identifier is an invalid_request
     return Response(error_body(request.url.path, status, code, message), status_code=status)
 
 

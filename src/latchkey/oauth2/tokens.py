@@ -49,7 +49,7 @@ def parse_scope(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(["openid", *given]))
 
 
-def _identity_claims(conn: Connection, user: User) -> dict[str, Any]:
+def identity_claims(conn: Connection, user: User) -> dict[str, Any]:
     found = identifier_store.of_user(conn, user.id)
     claims: dict[str, Any] = {}
     if "email" in found:
@@ -80,7 +80,7 @@ def issue(conn: Connection, rt: Runtime, grant: Grant) -> dict[str, Any]:
         "exp": int(expires.timestamp()),
         "auth_time": int(grant.auth_time.timestamp()),
         "amr": list(grant.amr),
-        **_identity_claims(conn, grant.user),
+        **identity_claims(conn, grant.user),
     }
     access_claims = {
         **common,

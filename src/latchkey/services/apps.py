@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from base64 import urlsafe_b64encode
 from dataclasses import replace
 from typing import Any
 
 from latchkey.errors import ConfigError, NotFound, TenantNotFound, Unauthorized
 from latchkey.ids import new_id, new_token
 from latchkey.models import App
+from latchkey.services import app_origins
 from latchkey.services.runtime import Runtime
 from latchkey.store import apps as app_store
 from latchkey.store import tenants as tenant_store
@@ -25,7 +25,6 @@ SECRET_PREFIX = "lk_cs_"
 _TEAM_ID = re.compile(r"^[A-Z0-9]{10}$")
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
-_FINGERPRINT = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){31}$")
 
 
 class AppNotFound(NotFound):
@@ -38,26 +37,6 @@ class InvalidClient(Unauthorized):
 
 def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8")).digest()
-
-
-def normalize_fingerprint(value: str) -> str:
-    """SHA-256 signing-certificate fingerprint as `AB:CD:...` (32 bytes), whatever the input's
-    case or separators."""
-    digits = re.sub(r"[^0-9A-Fa-f]", "", value).upper()
-    shaped = ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
-    if not _FINGERPRINT.match(shaped):
-        raise ConfigError(f"{value!r} is not a SHA-256 fingerprint (32 hex bytes, AB:CD:...)")
-    return shaped
-
-
-def android_origin(fingerprint: str) -> str:
-    """The origin Android's Credential Manager reports for an app signed with this key."""
-    raw = bytes.fromhex(fingerprint.replace(":", ""))
-    return "android:apk-key-hash:" + urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def android_origins(app: App) -> tuple[str, ...]:
-    return tuple(android_origin(f) for f in app.android_fingerprints)
 
 
 def _checked(app: App) -> App:
@@ -84,7 +63,9 @@ def _checked(app: App) -> App:
     return replace(
         app,
         name=app.name.strip(),
-        android_fingerprints=tuple(normalize_fingerprint(f) for f in app.android_fingerprints),
+        android_fingerprints=tuple(
+            app_origins.normalize_fingerprint(f) for f in app.android_fingerprints
+        ),
     )
 
 
@@ -122,7 +103,12 @@ def create(
         if tenant_store.get(conn, tenant_id) is None:
             raise TenantNotFound(f"no tenant {tenant_id!r}")
         app_store.add(conn, app)
+    _changed(tenant_id)
     return app, secret
+
+
+def _changed(tenant_id: str) -> None:
+    app_origins.forget(tenant_id)
 
 
 def get(rt: Runtime, client_id: str) -> App:
@@ -144,6 +130,7 @@ def update(rt: Runtime, client_id: str, **changes: Any) -> App:
             raise AppNotFound(f"no app {client_id!r}")
         changed = _checked(replace(found, **given, updated_at=rt.now()))
         app_store.save(conn, changed)
+    _changed(changed.tenant_id)
     return changed
 
 
@@ -152,6 +139,7 @@ def delete(rt: Runtime, client_id: str) -> None:
         found = app_store.by_client_id(conn, client_id)
         if found is None or not app_store.remove(conn, found.id):
             raise AppNotFound(f"no app {client_id!r}")
+    _changed(found.tenant_id)
 
 
 def list_for(rt: Runtime, tenant_id: str) -> list[App]:

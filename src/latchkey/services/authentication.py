@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import CredentialNotFound, InvalidRequest, LatchkeyError, UserNotFound
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import challenges, events
+from latchkey.services import app_origins, challenges, events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
@@ -139,7 +139,7 @@ def _verify_and_record(
         credential=credential,
         expected_challenge=challenge.challenge,
         rp_id=tenant.rp_id,
-        origins=tenant.origins,
+        origins=app_origins.expected(rt, tenant),
         public_key=stored.public_key,
         stored_sign_count=stored.sign_count,
         owner_user_handle=owner.user_handle,

@@ -9,12 +9,19 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from latchkey.errors import CredentialAlreadyRegistered, InvalidRequest, LatchkeyError, UserChanged
+from latchkey.errors import (
+    CredentialAlreadyRegistered,
+    IdentifierTaken,
+    InvalidRequest,
+    LatchkeyError,
+    UserChanged,
+)
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import challenges, directories, events
+from latchkey.services import app_origins, challenges, directories, events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
+from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.descriptors import CredentialRef
@@ -123,7 +130,7 @@ def finish(
             credential=credential,
             expected_challenge=challenge.challenge,
             rp_id=tenant.rp_id,
-            origins=tenant.origins,
+            origins=app_origins.expected(rt, tenant),
             allowed_algorithms=tenant.policy.algorithm_ids,
             require_user_verification=tenant.policy.require_user_verification,
             # A conditional create (automatic passkey upgrade) may be made without a gesture.
@@ -201,6 +208,21 @@ def _store(
     return Registered(user, credential)
 
 
+def _claim_identifiers(conn: Connection, user: User, claimed: Mapping[str, str]) -> None:
+    """A directory sign-up's identifiers, unique in the directory: a second sign-up racing for
+    the same e-mail loses here, with nothing written."""
+    for kind, value in claimed.items():
+        try:
+            with conn.begin_nested():
+                identifier_store.add(
+                    conn, directory_id=user.directory_id, kind=kind, value=value, user_id=user.id
+                )
+        except IntegrityError as exc:
+            raise IdentifierTaken(
+                f"a user with this {kind} already exists; sign in instead"
+            ) from exc
+
+
 def _user_for(conn: Connection, rt: Runtime, tenant: Tenant, challenge: Challenge) -> User:
     """The user the challenge was issued for, created now if this is their first passkey."""
     context = challenge.context
@@ -214,6 +236,7 @@ def _user_for(conn: Connection, rt: Runtime, tenant: Tenant, challenge: Challeng
     if challenge.user_id is not None:
         raise UserChanged("the user was deleted while this passkey was being made")
     now = rt.now()
+    claimed: Mapping[str, str] = context.get("identifiers") or {}
     user = User(
         id=new_id(),
         tenant_id=tenant.id,
@@ -223,11 +246,15 @@ def _user_for(conn: Connection, rt: Runtime, tenant: Tenant, challenge: Challeng
         display_name=context["display_name"],
         created_at=now,
         updated_at=now,
-        directory_id=directories.default_id(conn, tenant.id),
+        directory_id=context.get("directory_id") or directories.default_id(conn, tenant.id),
+        profile=context.get("profile") or {},
+        email=claimed.get("email"),
+        phone_number=claimed.get("phone_number"),
     )
     try:
         with conn.begin_nested():
             user_store.add(conn, user)
     except IntegrityError as exc:
         raise UserChanged("the user was created by another ceremony; start again") from exc
+    _claim_identifiers(conn, user, claimed)
     return user

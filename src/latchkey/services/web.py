@@ -165,6 +165,8 @@ def sign_in(
     done: list[tuple[Action, str]] = []
 
     def after(conn: Connection, used: Challenge, result: authentication.Authenticated) -> None:
+        if used.context.get("native"):
+            raise ChallengeNotFound("this is a native app's challenge, not a browser's")
         action = None
         if used.context.get("action_id"):
             action = action_store.get(conn, tenant.id, used.context["action_id"])

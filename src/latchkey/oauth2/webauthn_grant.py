@@ -1,0 +1,88 @@
+"""The passkey grant, `urn:okta:params:oauth:grant-type:webauthn`: a native app exchanges the
+platform's credential for its auth_session for tokens (signup creates the user and passkey;
+login verifies the assertion)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from latchkey.errors import LatchkeyError, ServiceUnavailable
+from latchkey.models import App, Tenant
+from latchkey.oauth2.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+from latchkey.oauth2.tokens import Grant, issue, parse_scope
+from latchkey.services import native
+from latchkey.services.apps import PASSKEY_GRANT
+from latchkey.services.runtime import RequestMeta, Runtime
+
+GRANT_TYPE = PASSKEY_GRANT
+
+
+def _credential(raw: Any) -> Mapping[str, Any]:
+    # Form-encoded requests carry the credential as a JSON string; JSON requests as an object.
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidRequest("authn_response is not valid JSON") from exc
+    if not isinstance(raw, Mapping):
+        raise InvalidRequest("authn_response must be the platform credential as JSON")
+    return raw
+
+
+def exchange(
+    rt: Runtime,
+    *,
+    tenant: Tenant,
+    app: App,
+    issuer: str,
+    params: Mapping[str, Any],
+    meta: RequestMeta,
+) -> dict[str, Any]:
+    if GRANT_TYPE not in app.grant_types:
+        raise UnauthorizedClient("the passkey grant is not enabled for this app")
+    auth_session = params.get("auth_session")
+    if not isinstance(auth_session, str) or not auth_session:
+        raise InvalidRequest("auth_session is required")
+    credential = _credential(params.get("authn_response"))
+    realm = params.get("realm") or None
+    if realm is not None and not isinstance(realm, str):
+        raise InvalidRequest("realm must be a string")
+    try:
+        done = native.complete(
+            rt,
+            tenant,
+            app,
+            realm=realm,
+            auth_session=auth_session,
+            authn_response=credential,
+            meta=meta,
+        )
+    except ServiceUnavailable:
+        raise
+    except LatchkeyError as exc:
+        # Every failed proof is invalid_grant (RFC 6749 §5.2); the reason stays in the message.
+        raise InvalidGrant(f"{exc.message} ({exc.code})") from exc
+    # A synced passkey's key leaves the device (software-protected); a device-bound one not.
+    key_kind = "swk" if done.credential.backup_eligible else "hwk"
+    grant = Grant(
+        tenant=tenant,
+        app=app,
+        user=done.user,
+        scope=parse_scope(_text(params.get("scope"))),
+        amr=("webauthn", key_kind),
+        auth_time=rt.now(),
+        issuer=issuer,
+        audience=_text(params.get("audience")),
+    )
+    with rt.transaction() as conn:
+        return issue(conn, rt, grant)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 1024:
+        raise InvalidRequest("scope and audience must be strings")
+    return value

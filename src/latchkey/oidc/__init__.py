@@ -1,0 +1,1 @@
+"""OpenID Connect: discovery (OIDC Discovery 1.0), the JWKS, and the userinfo endpoint."""

@@ -1,0 +1,36 @@
+"""The userinfo endpoint (OpenID Connect Core §5.3): the claims of an access token's user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+
+from latchkey.models import Tenant
+from latchkey.oauth2.errors import InvalidToken
+from latchkey.oauth2.tokens import identity_claims
+from latchkey.services import signing_keys
+from latchkey.services.runtime import Runtime
+from latchkey.store import users as user_store
+
+
+def claims(rt: Runtime, tenant: Tenant, issuer: str, access_token: str) -> dict[str, Any]:
+    try:
+        token = jwt.decode(access_token, signing_keys.key_set(rt, tenant.id))
+        JWTClaimsRegistry(
+            now=int(rt.now().timestamp()),
+            iss={"essential": True, "value": issuer},
+            sub={"essential": True},
+            exp={"essential": True},
+        ).validate(token.claims)
+    except (JoseError, ValueError) as exc:
+        raise InvalidToken("the access token is not valid") from exc
+    if token.header.get("typ") != "at+jwt":
+        raise InvalidToken("this is not an access token")
+    with rt.transaction() as conn:
+        user = user_store.by_external_id(conn, tenant.id, token.claims["sub"])
+        if user is None:
+            raise InvalidToken("the token's user no longer exists")
+        return {"sub": user.external_id, **identity_claims(conn, user)}

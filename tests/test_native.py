@@ -1,0 +1,377 @@
+"""Native-app passkeys over HTTP: signup and login challenges, the passkey token grant as the
+Auth0 mobile SDKs send it, tokens checked with PyJWT against the published JWKS, refresh, and
+every error in the OAuth shape with nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import jwt as pyjwt
+import pytest
+from litestar.testing import TestClient
+
+from latchkey.models import App, Tenant
+from latchkey.services import app_origins, apps, directories
+from latchkey.services.runtime import Runtime
+from latchkey.testing.authenticator import SoftAuthenticator
+from tests.ceremony_client import row_counts
+
+FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"release key").digest())
+ANDROID_ORIGIN = app_origins.android_origin(FINGERPRINT)
+GRANT = apps.PASSKEY_GRANT
+
+
+@pytest.fixture
+def app(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> App:
+    made, _ = apps.create(
+        rt,
+        tenant_and_secret[0].id,
+        name="Mobile",
+        android_package="com.example.app",
+        android_fingerprints=[FINGERPRINT],
+        grant_types=[GRANT, "refresh_token"],
+    )
+    return made
+
+
+class NativeApp:
+    """What Auth0.Android / Auth0.swift send, against /t/{tenant}/."""
+
+    def __init__(self, http: TestClient, tenant: Tenant, app: App, origin: str) -> None:
+        self.http = http
+        self.base = f"/t/{tenant.id}"
+        self.client_id = app.client_id
+        self.origin = origin
+        self.authenticator = SoftAuthenticator(backup_eligible=True, backup_state=True)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.http.post(f"{self.base}{path}", json=body)
+
+    def signup_challenge(self, **profile: Any) -> Any:
+        body = {"client_id": self.client_id, "user_profile": profile or {"email": "a@example.com"}}
+        return self.post("/passkey/register", body)
+
+    def token(self, auth_session: str, credential: dict[str, Any], **extra: Any) -> Any:
+        body = {
+            "grant_type": GRANT,
+            "client_id": self.client_id,
+            "auth_session": auth_session,
+            "authn_response": credential,
+            **extra,
+        }
+        return self.post("/oauth/token", body)
+
+    def sign_up(self, email: str = "ada@example.com", **extra: Any) -> Any:
+        begun = self.signup_challenge(email=email, name="Ada")
+        assert begun.status_code == 200, begun.text
+        options = begun.json()["authn_params_public_key"]
+        created = self.authenticator.create(options, origin=self.origin)
+        return self.token(begun.json()["auth_session"], created, **extra)
+
+    def sign_in(self, **extra: Any) -> Any:
+        begun = self.post("/passkey/challenge", {"client_id": self.client_id})
+        assert begun.status_code == 200, begun.text
+        options = begun.json()["authn_params_public_key"]
+        assertion = self.authenticator.get(options, origin=self.origin)
+        # Auth0.Android drops clientExtensionResults; the grant must not need them.
+        assertion.pop("clientExtensionResults", None)
+        return self.token(begun.json()["auth_session"], assertion, **extra)
+
+
+@pytest.fixture
+def android(client: TestClient, tenant_and_secret: tuple[Tenant, str], app: App) -> NativeApp:
+    return NativeApp(client, tenant_and_secret[0], app, ANDROID_ORIGIN)
+
+
+def _oauth_error(answer: Any, status: int, error: str) -> None:
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["error"] == error, body
+    assert body["error_description"]
+
+
+def _verified(http: TestClient, tenant: Tenant, token: str, audience: str) -> dict[str, Any]:
+    """Discovery, then the JWKS it names, then PyJWT: what an app's backend does."""
+    config = http.get(f"/t/{tenant.id}/.well-known/openid-configuration").json()
+    jwks_path = config["jwks_uri"].split("://", 1)[1].split("/", 1)[1]
+    jwks = http.get(f"/{jwks_path}").json()
+    kid = pyjwt.get_unverified_header(token)["kid"]
+    [jwk] = [k for k in jwks["keys"] if k["kid"] == kid]
+    claims: dict[str, Any] = pyjwt.decode(
+        token,
+        pyjwt.PyJWK(jwk).key,
+        algorithms=config["id_token_signing_alg_values_supported"],
+        audience=audience,
+        issuer=config["issuer"],
+    )
+    return claims
+
+
+def test_signup_then_login_on_android(
+    android: NativeApp, client: TestClient, tenant_and_secret: tuple[Tenant, str], app: App
+) -> None:
+    tenant = tenant_and_secret[0]
+    begun = android.signup_challenge(email="Ada@Example.com", name="Ada")
+    options = begun.json()["authn_params_public_key"]
+    assert options["rp"]["id"] == "localhost"
+    assert options["user"]["name"] == "ada@example.com"
+    assert options["authenticatorSelection"]["residentKey"]
+    signed_up = android.token(
+        begun.json()["auth_session"], android.authenticator.create(options, origin=ANDROID_ORIGIN)
+    )
+    assert signed_up.status_code == 200, signed_up.text
+    tokens = signed_up.json()
+    assert tokens["token_type"] == "Bearer"
+    assert signed_up.headers["cache-control"] == "no-store"
+    assert "refresh_token" not in tokens  # no scope sent: openid only
+    claims = _verified(client, tenant, tokens["id_token"], app.client_id)
+    assert claims["email"] == "ada@example.com"
+    assert claims["name"] == "Ada"
+    assert claims["amr"] == ["webauthn", "swk"]  # a synced passkey
+    assert claims["iss"] == f"http://localhost:8000/t/{tenant.id}/"
+
+    signed_in = android.sign_in(scope="openid offline_access")
+    assert signed_in.status_code == 200, signed_in.text
+    again = _verified(client, tenant, signed_in.json()["id_token"], app.client_id)
+    assert again["sub"] == claims["sub"]
+    info = client.get(
+        f"/t/{tenant.id}/userinfo",
+        headers={"authorization": f"Bearer {signed_in.json()['access_token']}"},
+    )
+    assert info.json() == {"sub": claims["sub"], "email": "ada@example.com", "name": "Ada"}
+
+    refreshed = android.post(
+        "/oauth/token",
+        {
+            "grant_type": "refresh_token",
+            "client_id": app.client_id,
+            "refresh_token": signed_in.json()["refresh_token"],
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    reused = android.post(
+        "/oauth/token",
+        {
+            "grant_type": "refresh_token",
+            "client_id": app.client_id,
+            "refresh_token": signed_in.json()["refresh_token"],
+        },
+    )
+    _oauth_error(reused, 400, "invalid_grant")
+
+
+def test_token_request_as_a_form(android: NativeApp, app: App) -> None:
+    import json
+
+    begun = android.signup_challenge(email="form@example.com")
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    answer = android.http.post(
+        f"{android.base}/oauth/token",
+        data={
+            "grant_type": GRANT,
+            "client_id": app.client_id,
+            "auth_session": begun.json()["auth_session"],
+            "authn_response": json.dumps(created),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_ios_style_web_origin(
+    client: TestClient, tenant_and_secret: tuple[Tenant, str], app: App
+) -> None:
+    ios = NativeApp(client, tenant_and_secret[0], app, "http://localhost:5002")
+    assert ios.sign_up("ios@example.com").status_code == 200
+    assert ios.sign_in().status_code == 200
+
+
+def test_replayed_auth_session(android: NativeApp, rt: Runtime) -> None:
+    begun = android.signup_challenge(email="r@example.com")
+    session = begun.json()["auth_session"]
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    assert android.token(session, created).status_code == 200
+    before = row_counts(rt.engine)
+    _oauth_error(android.token(session, created), 400, "invalid_grant")
+    assert row_counts(rt.engine)["credentials"] == before["credentials"]
+
+
+def test_auth_session_of_another_app_or_realm(
+    android: NativeApp, rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    other, _ = apps.create(rt, tenant.id, name="Other", grant_types=[GRANT])
+    begun = android.signup_challenge(email="x@example.com")
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    before = row_counts(rt.engine)
+    stolen = android.post(
+        "/oauth/token",
+        {
+            "grant_type": GRANT,
+            "client_id": other.client_id,
+            "auth_session": begun.json()["auth_session"],
+            "authn_response": created,
+        },
+    )
+    _oauth_error(stolen, 400, "invalid_grant")
+    assert row_counts(rt.engine)["users"] == before["users"]
+    directories.create(rt, tenant.id, "staff", {"email": "required"})
+    begun = android.signup_challenge(email="y@example.com")
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    wrong_realm = android.token(begun.json()["auth_session"], created, realm="staff")
+    _oauth_error(wrong_realm, 400, "invalid_grant")
+    assert row_counts(rt.engine)["users"] == before["users"]
+
+
+def test_grant_not_enabled(
+    client: TestClient, rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    plain, _ = apps.create(rt, tenant_and_secret[0].id, name="Plain")
+    answer = client.post(
+        f"/t/{tenant_and_secret[0].id}/passkey/register",
+        json={"client_id": plain.client_id, "user_profile": {"email": "p@example.com"}},
+    )
+    _oauth_error(answer, 400, "unauthorized_client")
+
+
+def test_confidential_app_needs_its_secret(
+    client: TestClient, rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    web, secret = apps.create(
+        rt, tenant.id, name="Web", app_type="regular_web", confidential=True, grant_types=[GRANT]
+    )
+    body = {"client_id": web.client_id, "user_profile": {"email": "c@example.com"}}
+    _oauth_error(client.post(f"/t/{tenant.id}/passkey/register", json=body), 401, "invalid_client")
+    wrong = {**body, "client_secret": "lk_cs_wrong"}
+    _oauth_error(client.post(f"/t/{tenant.id}/passkey/register", json=wrong), 401, "invalid_client")
+    right = {**body, "client_secret": secret}
+    assert client.post(f"/t/{tenant.id}/passkey/register", json=right).status_code == 200
+
+
+def test_app_of_another_tenant(
+    client: TestClient, rt: Runtime, app: App, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    from latchkey.services import tenants
+
+    other, _ = tenants.create(rt, rp_id="localhost", origins=["http://localhost:5002"])
+    answer = client.post(f"/t/{other.id}/passkey/challenge", json={"client_id": app.client_id})
+    _oauth_error(answer, 401, "invalid_client")
+
+
+@pytest.mark.parametrize(
+    ("profile", "reason"),
+    [
+        ({"email": "not-an-address"}, "email"),
+        ({}, "required"),
+        ({"email": "a@example.com", "shoe_size": "42"}, "unknown"),
+        ({"email": "a@example.com", "phone_number": "+14155552671"}, "does not use"),
+    ],
+)
+def test_bad_profiles(
+    android: NativeApp, rt: Runtime, profile: dict[str, Any], reason: str
+) -> None:
+    before = row_counts(rt.engine)
+    answer = android.post(
+        "/passkey/register", {"client_id": android.client_id, "user_profile": profile}
+    )
+    _oauth_error(answer, 400, "invalid_request")
+    assert reason in answer.json()["error_description"]
+    assert row_counts(rt.engine) == before
+
+
+def test_phone_directory(
+    client: TestClient, rt: Runtime, tenant_and_secret: tuple[Tenant, str], app: App
+) -> None:
+    tenant = tenant_and_secret[0]
+    directories.create(rt, tenant.id, "phones", {"phone_number": "required"})
+    base = f"/t/{tenant.id}/passkey/register"
+    bad = {"client_id": app.client_id, "realm": "phones", "user_profile": {"phone_number": "555"}}
+    _oauth_error(client.post(base, json=bad), 400, "invalid_request")
+    good = {**bad, "user_profile": {"phone_number": "+1 415 555 2671"}}
+    answer = client.post(base, json=good)
+    assert answer.status_code == 200
+    assert answer.json()["authn_params_public_key"]["user"]["name"] == "+14155552671"
+
+
+def test_duplicate_identifier_is_refused(android: NativeApp, rt: Runtime) -> None:
+    assert android.sign_up("dup@example.com").status_code == 200
+    _oauth_error(android.signup_challenge(email="DUP@example.com"), 400, "invalid_request")
+    # A second signup that raced past the challenge check loses at the token step.
+    second = NativeApp(android.http, *_parts(android, rt))
+    begun = second.signup_challenge(email="race@example.com")
+    racer = second.signup_challenge(email="race@example.com")
+    first_done = second.token(
+        begun.json()["auth_session"],
+        second.authenticator.create(begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN),
+    )
+    assert first_done.status_code == 200
+    before = row_counts(rt.engine)
+    lost = second.token(
+        racer.json()["auth_session"],
+        second.authenticator.create(racer.json()["authn_params_public_key"], origin=ANDROID_ORIGIN),
+    )
+    _oauth_error(lost, 400, "invalid_grant")
+    assert "identifier_taken" in lost.json()["error_description"]
+    assert row_counts(rt.engine)["users"] == before["users"]
+
+
+def _parts(android: NativeApp, rt: Runtime) -> tuple[Tenant, App, str]:
+    from latchkey.services import tenants
+
+    tenant = tenants.get(rt, android.base.removeprefix("/t/"))
+    return tenant, apps.get(rt, android.client_id), ANDROID_ORIGIN
+
+
+def test_unknown_origin_is_refused(android: NativeApp, rt: Runtime) -> None:
+    android.origin = app_origins.android_origin("AB:" * 31 + "AB")
+    before = row_counts(rt.engine)
+    _oauth_error(android.sign_up("o@example.com"), 400, "invalid_grant")
+    assert row_counts(rt.engine)["users"] == before["users"]
+
+
+def test_browser_challenge_is_not_an_auth_session(
+    android: NativeApp, client: TestClient, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    import base64
+
+    tenant = tenant_and_secret[0]
+    basic = "Basic " + base64.b64encode(tenant.id.encode()).decode()
+    begun = client.post(
+        "/v1/client/user-authenticators/passkey/authentication-options",
+        json={},
+        headers={"authorization": basic},
+    ).json()
+    answer = android.token(begun["challengeId"], {"id": "x", "type": "public-key"})
+    _oauth_error(answer, 400, "invalid_grant")
+
+
+def test_token_endpoint_errors(android: NativeApp, app: App) -> None:
+    _oauth_error(android.post("/oauth/token", {"client_id": app.client_id}), 400, "invalid_request")
+    _oauth_error(
+        android.post("/oauth/token", {"client_id": app.client_id, "grant_type": "password"}),
+        400,
+        "unsupported_grant_type",
+    )
+    _oauth_error(
+        android.post("/oauth/token", {"grant_type": GRANT, "client_id": "nope"}),
+        401,
+        "invalid_client",
+    )
+    answer = android.http.post(
+        f"{android.base}/oauth/token", content=b"{", headers={"content-type": "application/json"}
+    )
+    _oauth_error(answer, 400, "invalid_request")
+    _oauth_error(
+        android.http.get(f"{android.base}/userinfo", headers={"authorization": "Bearer x.y.z"}),
+        401,
+        "invalid_token",
+    )
