@@ -1,0 +1,35 @@
+"""Latchkey's Python SDK for app backends: track actions, validate tokens, manage users and
+their passkeys. `LatchkeyClient` (sync) and `AsyncLatchkeyClient` have the same calls."""
+
+from latchkey.sdk.client import AsyncLatchkeyClient, LatchkeyClient
+from latchkey.sdk.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    LatchkeyError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+)
+from latchkey.sdk.models import Action, Authenticator, TrackResult, User, ValidateResult
+
+__all__ = [
+    "Action",
+    "AsyncLatchkeyClient",
+    "Authenticator",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "LatchkeyClient",
+    "LatchkeyError",
+    "NotFound",
+    "RateLimited",
+    "ServerError",
+    "TrackResult",
+    "TransportError",
+    "Unauthorized",
+    "User",
+    "ValidateResult",
+]
