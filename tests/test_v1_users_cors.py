@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import time
 
+import pytest
 from httpx import Response
 from litestar.testing import TestClient
 
@@ -216,3 +217,14 @@ def test_server_api_has_no_cors(client: TestClient) -> None:
         headers={"origin": ORIGIN, "access-control-request-method": "POST"},
     )
     assert "access-control-allow-origin" not in answer.headers
+
+
+@pytest.mark.parametrize("name", ["latchkey.js", "latchkey.mjs", "latchkey.d.ts"])
+def test_web_sdk_is_served(client: TestClient, name: str) -> None:
+    answer = client.get(f"/sdk/v1/{name}")
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "max-age" in answer.headers["cache-control"]
+    if name.endswith("js"):
+        assert answer.headers["content-type"].startswith("text/javascript")
+        assert "Latchkey" in answer.text
