@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## Set up and start Latchkey on SQLite (creates a local tenant on first start).
+## Set up and start Latchkey on SQLite with the demo tenant, login server (:5001) and web app (:5002).
 run: $(STAMP)
-	$(BIN)/latchkey serve --port $(PORT)
+	$(BIN)/latchkey demo --port $(PORT)
 
 ## Set up and run the whole test suite (PostgreSQL tests run when LATCHKEY_TEST_POSTGRES_URL is set).
 test: $(STAMP)

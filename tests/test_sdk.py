@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,9 @@ def test_async_client_round_trip(server: LiveServer) -> None:
                 await latchkey.delete_authenticator("sdk-2", passkey.user_authenticator_id)
             assert gone.value.error_code == "credential_not_found"
 
-    asyncio.run(run())
+    # Its own thread: another test's browser driver may own this thread's event loop.
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(asyncio.run, run()).result()
 
 
 def test_wrong_secret(server: LiveServer) -> None:

@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, help="Latchkey's port (default 8000)")
     demo.add_argument("--login-port", type=int, default=5001, help="login server port")
     demo.add_argument("--app-port", type=int, default=5002, help="web app port")
+    demo.add_argument(
+        "--vendor-sdk-url",
+        help="load the hosted vendor's browser SDK (@authsignal/browser bundle) from this URL"
+        " instead of Latchkey's, to see it work unmodified",
+    )
     _database_option(demo)
 
     _database_option(commands.add_parser("migrate", help="bring the database schema up to date"))
@@ -206,7 +211,13 @@ def _demo(args: argparse.Namespace) -> None:
     from latchkey.demo.run import run
 
     rt, settings = _runtime(args)
-    run(rt, settings, login_port=args.login_port, app_port=args.app_port)
+    run(
+        rt,
+        settings,
+        login_port=args.login_port,
+        app_port=args.app_port,
+        vendor_sdk_url=args.vendor_sdk_url,
+    )
 
 
 def _serve(args: argparse.Namespace) -> None:

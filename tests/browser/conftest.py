@@ -11,13 +11,13 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.flows import Backend, Tab
 from tests.live_server import LiveServer, free_port, live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -115,27 +115,12 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@dataclass
-class Tab:
-    """A page with its own virtual authenticator."""
-
-    page: Any
-    cdp: Any
-    authenticator_id: str
-
-    def credentials(self) -> list[dict[str, Any]]:
-        found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator_id})
-        return list(found["credentials"])
-
-    def call(self, script: str, arg: Any = None) -> Any:
-        return self.page.evaluate(script, arg)
-
-
 @pytest.fixture
-def open_tab(chromium: Any, latchkey: LiveServer, page_origin: str) -> Iterator[Any]:
+def blank_tab(chromium: Any) -> Iterator[Any]:
+    """Open a browser tab (its own context) with its own virtual authenticator."""
     contexts: list[Any] = []
 
-    def open_(page_name: str) -> Tab:
+    def open_() -> Tab:
         context = chromium.new_context()
         contexts.append(context)
         page = context.new_page()
@@ -154,11 +139,27 @@ def open_tab(chromium: Any, latchkey: LiveServer, page_origin: str) -> Iterator[
                 }
             },
         )
-        query = f"?latchkey={latchkey.url}&tenant={latchkey.tenant_id}"
-        page.goto(f"{page_origin}/{page_name}{query}")
-        page.wait_for_function("window.ready === true")
         return Tab(page, cdp, added["authenticatorId"])
 
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_tab(blank_tab: Any, latchkey: LiveServer, page_origin: str) -> Any:
+    """Open a test page (latchkey.html or authsignal.html) wired to the live Latchkey."""
+
+    def open_(page_name: str) -> Tab:
+        tab: Tab = blank_tab()
+        query = f"?latchkey={latchkey.url}&tenant={latchkey.tenant_id}"
+        tab.page.goto(f"{page_origin}/{page_name}{query}")
+        tab.page.wait_for_function("window.ready === true")
+        return tab
+
+    return open_
+
+
+@pytest.fixture
+def backend(latchkey: LiveServer) -> Backend:
+    return Backend(latchkey)

@@ -5,67 +5,14 @@ by the app backend's call, once."""
 
 from __future__ import annotations
 
-import base64
-import uuid
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.browser.conftest import Tab
-from tests.live_server import LiveServer
+from tests.browser.flows import Backend, Tab, new_user, sign_up, token_of
 
 SDKS = ["latchkey.html", "authsignal.html"]
 PENDING = "pending"
-
-
-class Backend:
-    """The app backend: track and validate with the tenant's secret key."""
-
-    def __init__(self, server: LiveServer) -> None:
-        secret = base64.b64encode(f"{server.secret}:".encode()).decode()
-        self.http = httpx.Client(
-            base_url=f"{server.url}/v1", headers={"authorization": f"Basic {secret}"}, timeout=10
-        )
-
-    def track(self, user_id: str, action: str = "add-passkey", **body: Any) -> str:
-        answer = self.http.post(f"/users/{user_id}/actions/{action}", json=body)
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["token"])
-
-    def validate(self, token: str) -> dict[str, Any]:
-        answer = self.http.post("/validate", json={"token": token})
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json())
-
-    def validate_once(self, token: str, user_id: str) -> None:
-        first = self.validate(token)
-        assert first["isValid"] is True, first
-        assert first["userId"] == user_id
-        assert first["state"] == "CHALLENGE_SUCCEEDED"
-        assert self.validate(token)["isValid"] is False
-
-
-@pytest.fixture
-def backend(latchkey: LiveServer) -> Backend:
-    return Backend(latchkey)
-
-
-def _user() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}"
-
-
-def _token(result: dict[str, Any]) -> str:
-    assert result.get("data"), result
-    token = result["data"].get("token")
-    assert token, result
-    return str(token)
-
-
-def _sign_up(tab: Tab, backend: Backend, user_id: str) -> None:
-    token = backend.track(user_id, username=f"{user_id}@example.com")
-    result = tab.call("(token) => sdk.signUp({ token })", token)
-    backend.validate_once(_token(result), user_id)
 
 
 def _settle(tab: Tab, handle: str, ms: int = 1500) -> Any:
@@ -75,10 +22,10 @@ def _settle(tab: Tab, handle: str, ms: int = 1500) -> Any:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
-def test_sign_up(open_tab: Any, backend: Backend, sdk: str) -> None:
+def testsign_up(open_tab: Any, backend: Backend, sdk: str) -> None:
     tab = open_tab(sdk)
-    user_id = _user()
-    _sign_up(tab, backend, user_id)
+    user_id = new_user()
+    sign_up(tab, backend, user_id)
     [credential] = tab.credentials()
     assert credential["rpId"] == "localhost"
     assert credential["isResidentCredential"] is True
@@ -87,28 +34,28 @@ def test_sign_up(open_tab: Any, backend: Backend, sdk: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 def test_sign_in_with_the_button(open_tab: Any, backend: Backend, sdk: str) -> None:
     tab = open_tab(sdk)
-    user_id = _user()
-    _sign_up(tab, backend, user_id)
+    user_id = new_user()
+    sign_up(tab, backend, user_id)
     result = tab.call("() => sdk.signIn({ action: 'sign-in' })")
-    backend.validate_once(_token(result), user_id)
+    backend.validate_once(token_of(result), user_id)
     assert tab.credentials()[0]["signCount"] == 2
 
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_sign_in_with_autofill(open_tab: Any, backend: Backend, sdk: str) -> None:
     tab = open_tab(sdk)
-    user_id = _user()
-    _sign_up(tab, backend, user_id)
+    user_id = new_user()
+    sign_up(tab, backend, user_id)
     tab.call("() => { window.autofill = sdk.signIn({ autofill: true }); }")
     tab.page.click("#username")
-    backend.validate_once(_token(_settle(tab, "autofill", 10_000)), user_id)
+    backend.validate_once(token_of(_settle(tab, "autofill", 10_000)), user_id)
 
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_button_while_autofill_is_pending(open_tab: Any, backend: Backend, sdk: str) -> None:
     tab = open_tab(sdk)
-    user_id = _user()
-    _sign_up(tab, backend, user_id)
+    user_id = new_user()
+    sign_up(tab, backend, user_id)
     # No user presence yet: the autofill request waits, as it does until a user picks a passkey.
     presence = {"authenticatorId": tab.authenticator_id}
     tab.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": False})
@@ -120,7 +67,7 @@ def test_button_while_autofill_is_pending(open_tab: Any, backend: Backend, sdk: 
     tab.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": True})
     # The button: a modal request that cancels the pending autofill one cleanly.
     button = tab.call("() => sdk.signIn({ action: 'sign-in' })")
-    backend.validate_once(_token(button), user_id)
+    backend.validate_once(token_of(button), user_id)
     autofill = _settle(tab, "autofill")
     assert autofill != PENDING, "the autofill request was left hanging"
     if sdk == "latchkey.html":

@@ -1,0 +1,63 @@
+"""Run Latchkey and the demo's two apps in one process, each on its own port."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import uvicorn
+
+from latchkey import config
+from latchkey.api.app import create_app
+from latchkey.demo import apps
+from latchkey.demo.setup import DemoConfig, ensure_demo_tenant
+from latchkey.services.runtime import Runtime
+
+
+def _server(app: object, host: str, port: int, log_level: str) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)  # type: ignore[arg-type]
+    )
+
+
+async def _serve_all(servers: list[uvicorn.Server]) -> None:
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    # When one stops (Ctrl-C, or a port already taken), stop the others too.
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def announce(demo: DemoConfig) -> None:
+    print("Latchkey demo:")
+    print(f"  web app       {demo.app_url}   (add a passkey)")
+    print(f"  login server  {demo.login_url}   (sign in with it: autofill or the button)")
+    print(f"  Latchkey      {demo.latchkey_url}   (tenant {demo.tenant_id})")
+
+
+def run(
+    rt: Runtime,
+    settings: config.Settings,
+    *,
+    login_port: int,
+    app_port: int,
+    vendor_sdk_url: str | None = None,
+) -> None:
+    demo = replace(
+        ensure_demo_tenant(
+            rt, latchkey_port=settings.port, login_port=login_port, app_port=app_port
+        ),
+        vendor_sdk_url=vendor_sdk_url,
+    )
+    announce(demo)
+    level = settings.log_level
+    asyncio.run(
+        _serve_all(
+            [
+                _server(create_app(rt, settings), settings.host, settings.port, level),
+                _server(apps.login_server(demo), settings.host, login_port, level),
+                _server(apps.web_app(demo), settings.host, app_port, level),
+            ]
+        )
+    )

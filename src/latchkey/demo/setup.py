@@ -1,0 +1,54 @@
+"""The demo's tenant and where its three servers listen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from latchkey.models import Tenant
+from latchkey.services import api_keys, tenants
+from latchkey.services.runtime import Runtime
+
+DEMO_TENANT_NAME = "Latchkey demo"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """What the demo's login server and web app know: Latchkey's address, the tenant id (public,
+    for the browser) and a secret key (private, for the app backends)."""
+
+    latchkey_url: str
+    tenant_id: str
+    secret: str
+    login_url: str
+    app_url: str
+    # Where to load the vendor's browser SDK from instead of Latchkey's (to try drop-in use).
+    vendor_sdk_url: str | None = None
+
+
+def local(port: int) -> str:
+    # localhost, not 127.0.0.1: the passkeys' RP ID is `localhost`, which browsers treat as secure.
+    return f"http://localhost:{port}"
+
+
+def ensure_demo_tenant(
+    rt: Runtime, *, latchkey_port: int, login_port: int, app_port: int
+) -> DemoConfig:
+    """Find or make the demo tenant (RP ID localhost, both demo origins) and give the demo
+    backends a fresh secret key: keys are shown once, so each demo run makes its own."""
+    origins = [local(login_port), local(app_port), local(latchkey_port)]
+    found = [t for t in tenants.list_all(rt) if t.name == DEMO_TENANT_NAME]
+    tenant: Tenant
+    if found:
+        tenant = tenants.update(rt, found[0].id, origins=origins)
+        secret = api_keys.issue_for(rt, tenant.id)
+    else:
+        tenant, secret = tenants.create(
+            rt, rp_id="localhost", rp_name="Latchkey demo", name=DEMO_TENANT_NAME, origins=origins
+        )
+    return DemoConfig(
+        latchkey_url=local(latchkey_port),
+        tenant_id=tenant.id,
+        secret=secret,
+        login_url=local(login_port),
+        app_url=local(app_port),
+    )
