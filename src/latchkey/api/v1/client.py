@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from base64 import b64decode
+from base64 import b64decode, urlsafe_b64decode
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -49,13 +49,25 @@ def _tenant_of(request: AnyRequest) -> tuple[Tenant, tuple[Action, User] | None]
         action, user = actions.authorize(rt, value.strip())
         return tenants.get(rt, action.tenant_id), (action, user)
     if scheme.lower() == "basic":
-        try:
-            # The vendor SDK sends btoa(encodeURIComponent(tenantId)), with no colon.
-            tenant_id = unquote(b64decode(value.strip(), validate=True).decode()).rstrip(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise TenantNotFound("the tenant id in the Basic credentials is not readable") from exc
-        return tenants.get(rt, tenant_id), None
+        return tenants.get(rt, basic_tenant_id(value.strip())), None
     raise InvalidToken("send Bearer <token> or Basic base64(tenantId)")
+
+
+def basic_tenant_id(value: str) -> str:
+    """The tenant id in every form the vendor SDKs send it: the browser's
+    btoa(encodeURIComponent(tenantId)) without a colon, Android's standard base64 of
+    `tenantId:`, iOS's unpadded base64url of `tenantId:`."""
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        decoded = (
+            urlsafe_b64decode(padded) if "-" in value or "_" in value else b64decode(padded)
+        ).decode()
+    except (binascii.Error, ValueError) as exc:
+        raise TenantNotFound("the tenant id in the Basic credentials is not readable") from exc
+    tenant_id, _, _password = unquote(decoded).partition(":")
+    if not tenant_id:
+        raise TenantNotFound("the Basic credentials name no tenant")
+    return tenant_id
 
 
 def caller(request: AnyRequest) -> Caller:
@@ -127,11 +139,18 @@ def add_passkey(data: JSONBody[AddPasskeyBody], request: AnyRequest) -> dict[str
 @get("/user-authenticators/passkey", sync_to_thread=True)
 def find_passkey(
     request: AnyRequest,
-    credential_ids: Annotated[str, QueryParameter(name="credentialIds", max_length=8192)],
+    credential_ids: Annotated[
+        str | None, QueryParameter(name="credentialIds", max_length=8192)
+    ] = None,
+    credential_id: Annotated[
+        str | None, QueryParameter(name="credentialId", max_length=2048)
+    ] = None,
 ) -> dict[str, Any]:
-    """Whether this browser's stored credential ids are still known (the SDK then skips the
-    passkey-creation prompt); 404 when none is."""
+    """Whether this device's stored credential ids are still known (the SDK then skips the
+    passkey-creation prompt); 404 when none is. iOS sends `credentialId`, the web SDK
+    `credentialIds`."""
     who = caller(request)
+    credential_ids = credential_ids or credential_id or ""
     parts = [part for part in credential_ids.split(",")[:20] if part]
     if not parts or not all(_B64URL.match(part) for part in parts):
         raise InvalidRequest("credentialIds must be comma-separated base64url credential ids")
@@ -140,6 +159,15 @@ def find_passkey(
     if not found:
         raise CredentialNotFound("none of these credentials is registered")
     return render.authenticator(found[0])
+
+
+@get("/user-authenticators", sync_to_thread=True)
+def my_authenticators(request: AnyRequest) -> list[dict[str, Any]]:
+    """The token's user's authenticators (the mobile SDKs list them)."""
+    who = caller(request)
+    _action, user = who.needs_token()
+    found = users.credentials_of(runtime(request), who.tenant, external_user_id=user.external_id)
+    return [render.authenticator(c) for c in found or []]
 
 
 class ChallengeBody(msgspec.Struct, kw_only=True):
@@ -201,6 +229,7 @@ router = Router(
         registration_options,
         add_passkey,
         find_passkey,
+        my_authenticators,
         challenge,
         authentication_options,
         verify,
