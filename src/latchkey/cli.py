@@ -66,6 +66,13 @@ def _tenant_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         help="expected origin (repeat): https://app.example.com, http://localhost:3000,"
         " android:apk-key-hash:<base64url sha-256>",
     )
+    parser.add_argument(
+        "--domain",
+        action="append",
+        dest="domains",
+        help="a host name the tenant serves its OIDC and association files on (repeat;"
+        " the RP ID or a subdomain of it)",
+    )
     _policy_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
@@ -155,8 +162,15 @@ def tenant_dict(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def _print_tenant(tenant: Tenant, *, as_json: bool, secret: str | None = None) -> None:
+def _print_tenant(
+    tenant: Tenant,
+    *,
+    as_json: bool,
+    secret: str | None = None,
+    domains: list[str] | None = None,
+) -> None:
     data = tenant_dict(tenant)
+    data["domains"] = sorted(domains or [])
     if secret:
         data["secret_key"] = secret
     if as_json:
@@ -184,8 +198,9 @@ def _tenant_command(args: argparse.Namespace) -> None:
             name=args.name,
             origins=args.origins,
             policy=policy,
+            domains=args.domains,
         )
-        _print_tenant(tenant, as_json=args.json, secret=secret)
+        _print_tenant(tenant, as_json=args.json, secret=secret, domains=args.domains)
     elif args.action == "list":
         found = tenants.list_all(rt)
         if args.json:
@@ -193,7 +208,8 @@ def _tenant_command(args: argparse.Namespace) -> None:
         for t in [] if args.json else found:
             print(f"{t.id}  {t.rp_id:<30} {t.name}")
     elif args.action == "show":
-        _print_tenant(tenants.get(rt, args.tenant_id), as_json=args.json)
+        tenant = tenants.get(rt, args.tenant_id)
+        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
     else:
         tenant = tenants.update(
             rt,
@@ -204,7 +220,9 @@ def _tenant_command(args: argparse.Namespace) -> None:
             origins=args.origins,
             policy_changes=_policy_changes(args),
         )
-        _print_tenant(tenant, as_json=args.json)
+        if args.domains is not None:
+            tenants.set_domains(rt, tenant.id, args.domains)
+        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
 
 
 def _demo(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config
-from latchkey.api import ceremonies, errors, health, native
+from latchkey.api import ceremonies, errors, health, native, wellknown
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
@@ -65,6 +65,9 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             v1_server.router,
             v1_client.router,
             native.router,
+            native.domain_router,
+            wellknown.router,
+            wellknown.domain_router,
             _sdk_router(),
         ],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]

@@ -53,12 +53,17 @@ _OAUTH_OWN = {
 
 
 def _oauth_surface(path: str) -> bool:
-    return path.startswith("/t/")
+    # Under /t/{tenantId}/, or at the root for a tenant's own domain.
+    return path.startswith(("/t/", "/passkey/", "/oauth/", "/userinfo", "/.well-known/"))
 
 
 def error_body(path: str, status: int, code: str, message: str) -> dict[str, str]:
     if _oauth_surface(path):
-        oauth_code = code if code in _OAUTH_OWN else _OAUTH_CODES.get(status, "invalid_request")
+        oauth_code = (
+            code
+            if code in _OAUTH_OWN or status == 404
+            else _OAUTH_CODES.get(status, "invalid_request")
+        )
         return {"error": oauth_code, "error_description": message}
     if path.startswith("/v1/"):
         return {

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import msgspec
 from anyio import to_thread
 from litestar import Response, Router, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.models import App, Tenant
@@ -41,9 +41,18 @@ class Site:
     issuer: str
 
 
-def _site(request: AnyRequest, tenant_id: str) -> Site:
+def site_of(request: AnyRequest) -> Site:
+    """By path (/t/{tenantId}/...) or, at the root, by the Host a tenant claimed as its domain."""
     rt = runtime(request)
-    return Site(tenants.get(rt, tenant_id), f"{rt.public_url}/t/{tenant_id}/")
+    tenant_id = request.path_params.get("tenant_id")
+    if tenant_id:
+        return Site(tenants.get(rt, tenant_id), f"{rt.public_url}/t/{tenant_id}/")
+    host = request.headers.get("host") or ""
+    hostname = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host
+    tenant = tenants.for_domain(rt, hostname)
+    # Custom domains are served over TLS (behind a proxy); plain http only for local testing.
+    scheme = "http" if hostname in ("localhost", "127.0.0.1") else "https"
+    return Site(tenant, f"{scheme}://{host}/")
 
 
 def _client(rt: Runtime, site: Site, client_id: Any, client_secret: Any) -> App:
@@ -72,10 +81,8 @@ class SignupBody(msgspec.Struct, kw_only=True):
 
 
 @post("/passkey/register", status_code=200, sync_to_thread=True)
-def signup_challenge(
-    tenant_id: FromPath[str], data: JSONBody[SignupBody], request: AnyRequest
-) -> dict[str, Any]:
-    rt, site = runtime(request), _site(request, tenant_id)
+def signup_challenge(data: JSONBody[SignupBody], request: AnyRequest) -> dict[str, Any]:
+    rt, site = runtime(request), site_of(request)
     app = _client(rt, site, data.client_id, data.client_secret)
     _require_passkey_grant(app)
     begun = native.signup_challenge(
@@ -98,10 +105,8 @@ class LoginBody(msgspec.Struct, kw_only=True):
 
 
 @post("/passkey/challenge", status_code=200, sync_to_thread=True)
-def login_challenge(
-    tenant_id: FromPath[str], data: JSONBody[LoginBody], request: AnyRequest
-) -> dict[str, Any]:
-    rt, site = runtime(request), _site(request, tenant_id)
+def login_challenge(data: JSONBody[LoginBody], request: AnyRequest) -> dict[str, Any]:
+    rt, site = runtime(request), site_of(request)
     app = _client(rt, site, data.client_id, data.client_secret)
     _require_passkey_grant(app)
     begun = native.login_challenge(
@@ -143,8 +148,8 @@ def _basic_credentials(request: AnyRequest) -> tuple[str | None, str | None]:
     return unquote_plus(user), unquote_plus(password)
 
 
-def _token(request: AnyRequest, tenant_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    rt, site = runtime(request), _site(request, tenant_id)
+def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
+    rt, site = runtime(request), site_of(request)
     basic_id, basic_secret = _basic_credentials(request)
     app = _client(
         rt, site, params.get("client_id") or basic_id, params.get("client_secret") or basic_secret
@@ -176,42 +181,37 @@ def _token(request: AnyRequest, tenant_id: str, params: dict[str, Any]) -> dict[
 
 
 @post("/oauth/token", status_code=200)
-async def token(tenant_id: FromPath[str], request: AnyRequest) -> Response[dict[str, Any]]:
+async def token(request: AnyRequest) -> Response[dict[str, Any]]:
     params = await _token_params(request)
-    answer = await to_thread.run_sync(partial(_token, request, tenant_id, params))
+    answer = await to_thread.run_sync(partial(_token, request, params))
     # RFC 6749 §5.1: token responses must not be cached.
     return Response(answer, headers={"cache-control": "no-store", "pragma": "no-cache"})
 
 
 @get("/userinfo", sync_to_thread=True)
-def user_info(tenant_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
+def user_info(request: AnyRequest) -> dict[str, Any]:
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise InvalidToken("send the access token as a Bearer token")
-    site = _site(request, tenant_id)
+    site = site_of(request)
     return userinfo.claims(runtime(request), site.tenant, site.issuer, value.strip())
 
 
 @get("/.well-known/openid-configuration", sync_to_thread=True)
-def openid_configuration(tenant_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
-    return discovery.metadata(_site(request, tenant_id).issuer)
+def openid_configuration(request: AnyRequest) -> dict[str, Any]:
+    return discovery.metadata(site_of(request).issuer)
 
 
 @get("/.well-known/jwks.json", sync_to_thread=True)
-def jwks(tenant_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
-    site = _site(request, tenant_id)
+def jwks(request: AnyRequest) -> dict[str, Any]:
+    site = site_of(request)
     return signing_keys.jwks(runtime(request), site.tenant.id)
 
 
+HANDLERS = [signup_challenge, login_challenge, token, user_info, openid_configuration, jwks]
+
+# The same endpoints by path, and at the root for tenants reached by their own domain.
 router = Router(
-    path="/t/{tenant_id:str}",
-    tags=["native apps and OpenID Connect"],
-    route_handlers=[
-        signup_challenge,
-        login_challenge,
-        token,
-        user_info,
-        openid_configuration,
-        jwks,
-    ],
+    path="/t/{tenant_id:str}", tags=["native apps and OpenID Connect"], route_handlers=HANDLERS
 )
+domain_router = Router(path="/", tags=["native apps and OpenID Connect"], route_handlers=HANDLERS)

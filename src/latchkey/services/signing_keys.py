@@ -86,6 +86,8 @@ def rotate(rt: Runtime, tenant_id: str, alg: str = "ES256") -> str:
 def jwks(rt: Runtime, tenant_id: str) -> dict[str, Any]:
     """The public keys that verify the tenant's unexpired tokens."""
     with rt.transaction() as conn:
+        if key_store.active(conn, tenant_id) is None:
+            _add(conn, rt, tenant_id, "ES256")  # publish the key before it signs anything
         rows = key_store.published(conn, tenant_id, rt.now() - SIGNED_TOKEN_LIFETIME)
     # The active key first, then retired ones, most recently retired first.
     rows.sort(key=lambda r: (r.retired_at is not None, -(r.retired_at or r.created_at).timestamp()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Connection
+
 from latchkey.errors import ConfigError, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Tenant
@@ -30,6 +32,7 @@ def create(
     rp_name: str | None = None,
     name: str | None = None,
     policy: PasskeyPolicy | None = None,
+    domains: list[str] | None = None,
 ) -> tuple[Tenant, str]:
     """Create a tenant and its first secret key; the key is returned here and never again."""
     rp_id = validate_rp_id(rp_id)
@@ -47,6 +50,7 @@ def create(
     with rt.transaction() as conn:
         tenant_store.add(conn, tenant)
         directories.create_default(conn, rt, tenant.id)
+        _claim_domains(conn, tenant, domains or [])
         secret = api_keys.issue(conn, rt, tenant_id=tenant.id)
     return tenant, secret
 
@@ -107,3 +111,41 @@ def update(
         )
         tenant_store.save(conn, changed)
     return changed
+
+
+def for_domain(rt: Runtime, domain: str) -> Tenant:
+    """The tenant that claimed this host name as its domain."""
+    with rt.transaction() as conn:
+        tenant = tenant_store.by_domain(conn, domain)
+    if tenant is None:
+        raise TenantNotFound(f"no tenant serves the domain {domain!r}")
+    return tenant
+
+
+def domains(rt: Runtime, tenant_id: str) -> list[str]:
+    with rt.transaction() as conn:
+        return tenant_store.domains_of(conn, tenant_id)
+
+
+def set_domains(rt: Runtime, tenant_id: str, domains: list[str]) -> list[str]:
+    with rt.transaction() as conn:
+        tenant = tenant_store.get(conn, tenant_id)
+        if tenant is None:
+            raise TenantNotFound(f"no tenant {tenant_id!r}")
+        return _claim_domains(conn, tenant, domains)
+
+
+def _claim_domains(conn: Connection, tenant: Tenant, domains: list[str]) -> list[str]:
+    """Claim host names for the tenant: each its RP ID or a subdomain of it, and not another
+    tenant's."""
+    wanted = sorted({d.strip().lower().rstrip(".") for d in domains if d.strip()})
+    for domain in wanted:
+        if domain != tenant.rp_id and not domain.endswith("." + tenant.rp_id):
+            raise ConfigError(
+                f"domain {domain!r} is not the RP ID {tenant.rp_id!r} or a subdomain of it"
+            )
+        owner = tenant_store.by_domain(conn, domain)
+        if owner is not None and owner.id != tenant.id:
+            raise ConfigError(f"domain {domain!r} already belongs to another tenant")
+    tenant_store.set_domains(conn, tenant.id, wanted)
+    return wanted

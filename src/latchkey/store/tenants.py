@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from latchkey.models import Tenant
-from latchkey.store.tables import tenants
+from latchkey.store.tables import tenant_domains, tenants
 from latchkey.webauthn.policy import PasskeyPolicy
 
 
@@ -61,3 +61,20 @@ def all_origins(conn: Connection) -> list[str]:
 
 def any_exist(conn: Connection) -> bool:
     return conn.execute(select(tenants.c.id).limit(1)).first() is not None
+
+
+def by_domain(conn: Connection, domain: str) -> Tenant | None:
+    query = select(tenants).join(tenant_domains, tenant_domains.c.tenant_id == tenants.c.id)
+    row = conn.execute(query.where(tenant_domains.c.domain == domain)).first()
+    return _record(row) if row else None
+
+
+def domains_of(conn: Connection, tenant_id: str) -> list[str]:
+    query = select(tenant_domains.c.domain).where(tenant_domains.c.tenant_id == tenant_id)
+    return sorted(conn.execute(query).scalars())
+
+
+def set_domains(conn: Connection, tenant_id: str, domains: list[str]) -> None:
+    conn.execute(delete(tenant_domains).where(tenant_domains.c.tenant_id == tenant_id))
+    for domain in domains:
+        conn.execute(insert(tenant_domains).values(domain=domain, tenant_id=tenant_id))

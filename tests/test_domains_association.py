@@ -1,0 +1,104 @@
+"""Tenants reached by their own domain (Host), and the association files their RP ID host
+serves, in the formats Apple and Google document."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pytest
+from litestar.testing import TestClient
+
+from latchkey.errors import ConfigError
+from latchkey.models import Tenant
+from latchkey.services import app_origins, apps, association, tenants
+from latchkey.services.runtime import Runtime
+
+FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"upload key").digest())
+HOST = {"host": "localhost:8000"}
+
+
+@pytest.fixture
+def claimed(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> Tenant:
+    tenant = tenant_and_secret[0]
+    assert tenants.set_domains(rt, tenant.id, ["LocalHost."]) == ["localhost"]
+    return tenant
+
+
+def test_discovery_by_host(client: TestClient, claimed: Tenant) -> None:
+    config = client.get("/.well-known/openid-configuration", headers=HOST).json()
+    assert config["issuer"] == "http://localhost:8000/"
+    assert config["jwks_uri"] == "http://localhost:8000/.well-known/jwks.json"
+    assert config["token_endpoint"] == "http://localhost:8000/oauth/token"
+    assert client.get("/.well-known/jwks.json", headers=HOST).json()["keys"]
+    by_path = client.get(f"/t/{claimed.id}/.well-known/openid-configuration").json()
+    assert by_path["issuer"].endswith(f"/t/{claimed.id}/")
+
+
+def test_native_challenge_by_host(client: TestClient, rt: Runtime, claimed: Tenant) -> None:
+    app, _ = apps.create(rt, claimed.id, name="Mobile", grant_types=[apps.PASSKEY_GRANT])
+    answer = client.post("/passkey/challenge", json={"client_id": app.client_id}, headers=HOST)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["authn_params_public_key"]["rpId"] == "localhost"
+
+
+def test_unknown_host(client: TestClient, claimed: Tenant) -> None:
+    answer = client.get("/.well-known/openid-configuration", headers={"host": "other.test"})
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "tenant_not_found"
+
+
+def test_domains_must_belong_to_the_rp_id(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str], claimed: Tenant
+) -> None:
+    with pytest.raises(ConfigError, match="RP ID"):
+        tenants.set_domains(rt, claimed.id, ["evil.example"])
+    other, _ = tenants.create(rt, rp_id="localhost", origins=["http://localhost:5002"])
+    with pytest.raises(ConfigError, match="another tenant"):
+        tenants.set_domains(rt, other.id, ["localhost"])
+    assert tenants.domains(rt, claimed.id) == ["localhost"]
+
+
+def test_apple_app_site_association(client: TestClient, rt: Runtime, claimed: Tenant) -> None:
+    apps.create(rt, claimed.id, name="iOS", ios_team_id="ABCDE12345", ios_bundle_id="com.ex.app")
+    apps.create(rt, claimed.id, name="Web", app_type="regular_web")
+    answer = client.get("/.well-known/apple-app-site-association", headers=HOST)
+    assert answer.status_code == 200  # served directly: Apple follows no redirects
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"webcredentials": {"apps": ["ABCDE12345.com.ex.app"]}}
+
+
+def test_asset_links(client: TestClient, rt: Runtime, claimed: Tenant) -> None:
+    apps.create(
+        rt,
+        claimed.id,
+        name="Android",
+        android_package="com.ex.app",
+        android_fingerprints=[FINGERPRINT.lower()],
+    )
+    answer = client.get("/.well-known/assetlinks.json", headers=HOST)
+    assert answer.headers["content-type"] == "application/json"
+    [statement] = answer.json()
+    assert statement["relation"] == [
+        "delegate_permission/common.handle_all_urls",
+        "delegate_permission/common.get_login_creds",
+    ]
+    assert statement["target"] == {
+        "namespace": "android_app",
+        "package_name": "com.ex.app",
+        "sha256_cert_fingerprints": [FINGERPRINT],
+    }
+    # The origin Credential Manager will report for this app is accepted by ceremonies.
+    origins = app_origins.expected(rt, claimed)
+    assert app_origins.android_origin(FINGERPRINT) in origins
+
+
+def test_related_origins_document(client: TestClient, claimed: Tenant) -> None:
+    # Every origin of a localhost tenant shares one registrable domain: no list is needed.
+    assert client.get("/.well-known/webauthn", headers=HOST).status_code == 404
+    spread = replace(claimed, origins=("https://shop.example.com", "https://shop.example.co.uk"))
+    assert association.related_origins(spread) == {
+        "origins": ["https://shop.example.com", "https://shop.example.co.uk"]
+    }
+    same = replace(claimed, origins=("https://a.example.com", "https://b.example.com"))
+    assert association.related_origins(same) is None
