@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from latchkey.config import DEFAULT_DATABASE_URL, from_env
+from latchkey.config import DEFAULT_DATABASE_URL, from_env, load_or_create_master_key
 from latchkey.errors import ConfigError
 from latchkey.store.engine import normalize_url
 
@@ -41,6 +43,9 @@ def test_values() -> None:
         ({"LATCHKEY_DATABASE_URL": "not a url"}, "cannot be parsed"),
         ({"LATCHKEY_LOG_LEVEL": "loud"}, "LATCHKEY_LOG_LEVEL"),
         ({"LATCHKEY_MAX_BODY_BYTES": "10"}, "LATCHKEY_MAX_BODY_BYTES"),
+        ({"LATCHKEY_CHALLENGE_RATE_LIMIT": "lots"}, "LIMIT/SECONDS"),
+        ({"LATCHKEY_REDIS_URL": "http://x"}, "not a redis:// URL"),
+        ({"LATCHKEY_PUBLIC_URL": "http://example.com"}, "must be an https:// URL"),
     ],
 )
 def test_bad_values(env: dict[str, str], says: str) -> None:
@@ -52,3 +57,11 @@ def test_bad_values(env: dict[str, str], says: str) -> None:
 def test_postgres_urls_use_psycopg3() -> None:
     assert normalize_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
     assert normalize_url("sqlite:///./x.db") == "sqlite:///./x.db"
+
+
+def test_development_master_key_file(tmp_path: Path) -> None:
+    path = tmp_path / "latchkey.master-key"
+    made = load_or_create_master_key(str(path))
+    assert len(made) == 32
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert load_or_create_master_key(str(path)) == made

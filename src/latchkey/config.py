@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import re
 import secrets
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
@@ -25,6 +26,9 @@ class Settings:
     master_key: bytes | None = None
     master_key_file: str = "./latchkey.master-key"
     public_url: str | None = None
+    # Challenge endpoints per client IP, LIMIT/SECONDS; counted in Redis when a URL is set.
+    challenge_rate_limit: str = "30/60"
+    redis_url: str | None = None
     max_body_bytes: int = 64 * 1024
     log_level: str = "info"
 
@@ -40,6 +44,13 @@ class Settings:
             raise ConfigError(
                 f"LATCHKEY_MAX_BODY_BYTES {self.max_body_bytes} is outside 1024..10485760"
             )
+        if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", self.challenge_rate_limit):
+            raise ConfigError(
+                f"LATCHKEY_CHALLENGE_RATE_LIMIT {self.challenge_rate_limit!r} is not"
+                " LIMIT/SECONDS, e.g. 30/60"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
+            raise ConfigError(f"LATCHKEY_REDIS_URL {self.redis_url!r} is not a redis:// URL")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LATCHKEY_LOG_LEVEL {self.log_level!r} is not one of {LOG_LEVELS}")
         return self
@@ -109,6 +120,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         master_key=_master_key(env),
         master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or "./latchkey.master-key",
         public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
+        challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "30/60",
+        redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
     ).checked()

@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from latchkey.errors import LatchkeyError
+from latchkey.services.ratelimit import RateLimited
 
 log = logging.getLogger("latchkey.api")
 
@@ -84,7 +85,10 @@ def error_response(
 
 def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, LatchkeyError)
-    return error_response(request, exc.status, exc.code, exc.message)
+    response = error_response(request, exc.status, exc.code, exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 def _validation(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -83,6 +83,7 @@ class SignupBody(msgspec.Struct, kw_only=True):
 @post("/passkey/register", status_code=200, sync_to_thread=True)
 def signup_challenge(data: JSONBody[SignupBody], request: AnyRequest) -> dict[str, Any]:
     rt, site = runtime(request), site_of(request)
+    _limit(rt, request)
     app = _client(rt, site, data.client_id, data.client_secret)
     _require_passkey_grant(app)
     begun = native.signup_challenge(
@@ -107,12 +108,19 @@ class LoginBody(msgspec.Struct, kw_only=True):
 @post("/passkey/challenge", status_code=200, sync_to_thread=True)
 def login_challenge(data: JSONBody[LoginBody], request: AnyRequest) -> dict[str, Any]:
     rt, site = runtime(request), site_of(request)
+    _limit(rt, request)
     app = _client(rt, site, data.client_id, data.client_secret)
     _require_passkey_grant(app)
     begun = native.login_challenge(
         rt, site.tenant, app, realm=data.realm, identifier=data.identifier
     )
     return {"authn_params_public_key": begun.options, "auth_session": begun.auth_session}
+
+
+def _limit(rt: Runtime, request: AnyRequest) -> None:
+    """The challenge endpoints answer anyone: count them per client IP."""
+    ip = request_meta(request).ip or "unknown"
+    rt.limiter.hit(f"native-challenge:{ip}", rt.challenge_rule)
 
 
 def _require_passkey_grant(app: App) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings, load_or_create_master_key
 from latchkey.errors import ServiceUnavailable
+from latchkey.services.ratelimit import Limiter, MemoryCounter, RedisCounter, Rule
 from latchkey.store.engine import make_engine
 
 
@@ -25,6 +26,8 @@ class Runtime:
     master_key: bytes | None = None
     # Where issuer URLs are built from when a request reaches a tenant by path (/t/{id}/).
     public_url: str = "http://localhost:8000"
+    limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
+    challenge_rule: Rule = field(default_factory=lambda: Rule(30, 60))
 
     def now(self) -> datetime:
         return self.clock()
@@ -54,8 +57,11 @@ class RequestMeta:
 def build(settings: Settings) -> Runtime:
     """The runtime the server and the CLI use, from checked settings."""
     master_key = settings.master_key or load_or_create_master_key(settings.master_key_file)
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
     return Runtime(
         engine=make_engine(settings.database_url),
         master_key=master_key,
         public_url=settings.public_url or f"http://localhost:{settings.port}",
+        limiter=Limiter(counter),
+        challenge_rule=Rule.parse(settings.challenge_rate_limit),
     )

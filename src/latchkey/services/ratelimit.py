@@ -1,0 +1,108 @@
+"""Rate limits for unauthenticated endpoints: fixed windows counted per key (a client IP, a
+tenant), in process memory for one worker or in Redis when workers must share the count."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from latchkey.errors import LatchkeyError
+
+log = logging.getLogger("latchkey.ratelimit")
+
+
+class RateLimited(LatchkeyError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` hits per `window` seconds."""
+
+    limit: int
+    window: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rule:
+        """`30/60`: 30 per 60 seconds."""
+        count, _, seconds = text.partition("/")
+        rule = cls(int(count), int(seconds or 60))
+        if rule.limit < 1 or rule.window < 1:
+            raise ValueError("a rate limit is two positive integers, LIMIT/SECONDS")
+        return rule
+
+
+class Counter(Protocol):
+    def incr(self, key: str, window: int) -> int:
+        """Count a hit in the current window of `key`; the count so far, this hit included."""
+        ...
+
+
+class MemoryCounter:
+    """For one process. Old windows are dropped as new ones start."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._window_of: dict[str, int] = {}
+
+    def incr(self, key: str, window: int) -> int:
+        current = int(time.time() // window)
+        with self._lock:
+            if self._window_of.get(key) != current:
+                self._window_of[key] = current
+                self._counts[key] = 0
+            self._counts[key] += 1
+            if len(self._counts) > 100_000:  # bound memory under a flood of distinct keys
+                self._drop_stale(window)
+            return self._counts[key]
+
+    def _drop_stale(self, window: int) -> None:
+        current = int(time.time() // window)
+        for key in [k for k, w in self._window_of.items() if w != current]:
+            self._counts.pop(key, None)
+            self._window_of.pop(key, None)
+
+
+class RedisCounter:
+    """Shared by every worker and machine that uses the same Redis."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def incr(self, key: str, window: int) -> int:
+        import redis
+
+        bucket = f"latchkey:rl:{key}:{int(time.time() // window)}"
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(bucket)
+            pipe.expire(bucket, window + 1)
+            count, _ = pipe.execute()
+        except redis.RedisError:
+            # Limits are a brake, not a gate: with Redis away, sign-ins go on (and say so).
+            log.warning("rate limit store unreachable; not counting %s", key.split(":")[0])
+            return 0
+        return int(count)
+
+
+class Limiter:
+    def __init__(self, counter: Counter) -> None:
+        self.counter = counter
+
+    def hit(self, key: str, rule: Rule) -> None:
+        """Count a hit; over the limit, RateLimited with the seconds until the window ends."""
+        if self.counter.incr(key, rule.window) > rule.limit:
+            retry = math.ceil(rule.window - time.time() % rule.window)
+            raise RateLimited("too many requests; slow down", retry_after=max(retry, 1))

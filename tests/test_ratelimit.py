@@ -1,0 +1,77 @@
+"""Rate limits on the native challenge endpoints: 429 with Retry-After in the OAuth shape,
+counted per client IP, and shared across workers through Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from litestar.testing import TestClient
+
+from latchkey.api.app import create_app
+from latchkey.config import Settings
+from latchkey.models import Tenant
+from latchkey.services import apps
+from latchkey.services.ratelimit import Limiter, MemoryCounter, RateLimited, RedisCounter, Rule
+from latchkey.services.runtime import Runtime
+
+REDIS_URL = os.environ.get("LATCHKEY_TEST_REDIS_URL")
+
+
+def test_rule_parsing() -> None:
+    assert Rule.parse("30/60") == Rule(30, 60)
+    for bad in ("0/60", "x", "5/0"):
+        with pytest.raises(ValueError, match=r"rate limit|invalid literal"):
+            Rule.parse(bad)
+
+
+def test_memory_limiter_counts_per_key() -> None:
+    limiter = Limiter(MemoryCounter())
+    rule = Rule(3, 60)
+    for _ in range(3):
+        limiter.hit("ip:1", rule)
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit("ip:1", rule)
+    assert 1 <= refused.value.retry_after <= 60
+    limiter.hit("ip:2", rule)  # another client is not affected
+
+
+def test_challenge_endpoint_answers_429(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> None:
+    limited = Runtime(
+        engine=rt.engine,
+        clock=rt.clock,
+        master_key=rt.master_key,
+        limiter=Limiter(MemoryCounter()),
+        challenge_rule=Rule(2, 60),
+    )
+    app, _ = apps.create(
+        limited, tenant_and_secret[0].id, name="M", grant_types=[apps.PASSKEY_GRANT]
+    )
+    path = f"/t/{tenant_and_secret[0].id}/passkey/challenge"
+    with TestClient(create_app(limited, Settings())) as client:
+        for _ in range(2):
+            assert client.post(path, json={"client_id": app.client_id}).status_code == 200
+        refused = client.post(path, json={"client_id": app.client_id})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["error"] == "too_many_requests"
+    assert refused.json()["error_description"]
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis tests skipped: set LATCHKEY_TEST_REDIS_URL")
+def test_redis_counts_are_shared_between_workers() -> None:
+    assert REDIS_URL
+    key = f"test:{secrets.token_hex(4)}"
+    rule = Rule(2, 60)
+    worker_a, worker_b = Limiter(RedisCounter(REDIS_URL)), Limiter(RedisCounter(REDIS_URL))
+    worker_a.hit(key, rule)
+    worker_b.hit(key, rule)
+    with pytest.raises(RateLimited):
+        worker_a.hit(key, rule)
+
+
+def test_unreachable_redis_does_not_block_sign_ins() -> None:
+    limiter = Limiter(RedisCounter("redis://127.0.0.1:9/0"))
+    for _ in range(5):
+        limiter.hit("k", Rule(1, 60))
