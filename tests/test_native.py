@@ -375,3 +375,31 @@ def test_token_endpoint_errors(android: NativeApp, app: App) -> None:
         401,
         "invalid_token",
     )
+
+
+def test_expired_auth_session(android: NativeApp, rt: Runtime, clock: Any) -> None:
+    begun = android.signup_challenge(email="late@example.com")
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    clock.advance(seconds=3600)
+    before = row_counts(rt.engine)
+    late = android.token(begun.json()["auth_session"], created)
+    _oauth_error(late, 400, "invalid_grant")
+    assert "challenge_expired" in late.json()["error_description"]
+    assert row_counts(rt.engine)["users"] == before["users"]
+
+
+def test_platform_credential_without_optional_fields(android: NativeApp) -> None:
+    """Credential Manager and AuthenticationServices results may lack transports,
+    authenticatorAttachment and clientExtensionResults."""
+    begun = android.signup_challenge(email="bare@example.com")
+    created = android.authenticator.create(
+        begun.json()["authn_params_public_key"], origin=ANDROID_ORIGIN
+    )
+    for name in ("clientExtensionResults", "authenticatorAttachment"):
+        created.pop(name, None)
+    created["response"].pop("transports", None)
+    answer = android.token(begun.json()["auth_session"], created, scope="openid offline_access")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["refresh_token"]
