@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.flows import Backend, Tab
+from tests.browser.flows import Backend, Tab, VendorBackend
 from tests.live_server import LiveServer, free_port, live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,3 +163,8 @@ def open_tab(blank_tab: Any, latchkey: LiveServer, page_origin: str) -> Any:
 @pytest.fixture
 def backend(latchkey: LiveServer) -> Backend:
     return Backend(latchkey)
+
+
+@pytest.fixture
+def vendor_backend(latchkey: LiveServer) -> Backend:
+    return VendorBackend(latchkey)

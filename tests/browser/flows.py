@@ -55,6 +55,27 @@ class Backend:
         assert self.validate(token)["isValid"] is False
 
 
+class VendorBackend(Backend):
+    """The same backend written with the vendor's unmodified Python SDK (PyPI `authsignal`)."""
+
+    def __init__(self, server: LiveServer) -> None:
+        from authsignal.client import AuthsignalClient
+
+        super().__init__(server)
+        self.vendor = AuthsignalClient(api_secret_key=server.secret, api_url=f"{server.url}/v1")
+
+    def track(self, user_id: str, action: str = "add-passkey", **body: Any) -> str:
+        return str(self.vendor.track(user_id=user_id, action=action, attributes=body)["token"])
+
+    def validate(self, token: str) -> dict[str, Any]:
+        answer = self.vendor.validate_challenge({"token": token})
+        return {
+            "isValid": answer["is_valid"],
+            "userId": answer.get("user_id"),
+            "state": answer.get("state"),
+        }
+
+
 def new_user() -> str:
     return f"user-{uuid.uuid4().hex[:10]}"
 
