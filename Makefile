@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,20 @@ run: $(STAMP)
 
 ## Set up and run the whole test suite (PostgreSQL tests run when LATCHKEY_TEST_POSTGRES_URL is set).
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest --cov=latchkey --cov-report=term:skip-covered -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage latchkey.db*
+
+## The sign-in benchmark against the Node peer (see bench/README.md; `make -C bench full` for all).
+bench: $(STAMP)
+	$(MAKE) -C bench quick
