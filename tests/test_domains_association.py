@@ -102,3 +102,45 @@ def test_related_origins_document(client: TestClient, claimed: Tenant) -> None:
     }
     same = replace(claimed, origins=("https://a.example.com", "https://b.example.com"))
     assert association.related_origins(same) is None
+
+
+def test_related_origins_are_validated(rt: Runtime) -> None:
+    make = lambda related: tenants.create(  # noqa: E731
+        rt, rp_id="localhost", origins=["http://localhost:5002"], related_origins=related
+    )
+    with pytest.raises(ConfigError, match="on the RP ID"):
+        make(["http://localhost:3000"])
+    with pytest.raises(ConfigError, match="https"):
+        make(["http://shop.example"])
+    with pytest.raises(ConfigError, match="5 registrable domains"):
+        make([f"https://shop{i}.example" for i in range(6)])
+    tenant, _ = make(["https://shop.example.com", "https://www.shop.example.co.uk"])
+    assert tenant.related_origins == ("https://shop.example.com", "https://www.shop.example.co.uk")
+
+
+def test_related_origin_signs_up_and_is_published(
+    client: TestClient, rt: Runtime, tenant_and_secret: tuple[Tenant, str], claimed: Tenant
+) -> None:
+    from tests.web_parties import Backend, Browser
+
+    related = "https://shop.example.com"
+    tenants.update(rt, claimed.id, related_origins=[related])
+    document = client.get("/.well-known/webauthn", headers=HOST).json()
+    assert document == {"origins": ["http://localhost:5002", related]}
+    # A browser on the related origin may call the client API and register for the RP ID.
+    backend, browser = Backend(client, tenant_and_secret[1]), Browser(client, claimed.id)
+    token = backend.track("shopper", "add-passkey")["token"]
+    begun = browser.http.post(
+        "/v1/client/user-authenticators/passkey/registration-options",
+        json={},
+        headers={**browser.headers(token), "origin": related},
+    )
+    assert begun.status_code == 200, begun.text
+    assert begun.headers["access-control-allow-origin"] == related
+    created = browser.authenticator.create(begun.json()["options"], origin=related)
+    done = browser.http.post(
+        "/v1/client/user-authenticators/passkey",
+        json={"registrationCredential": created, "challengeId": begun.json()["challengeId"]},
+        headers={**browser.headers(token), "origin": related},
+    )
+    assert done.status_code == 200, done.text

@@ -188,10 +188,22 @@ def test_upgrade_puts_existing_users_in_a_default_directory(engine: Engine) -> N
             ),
             {"handle": b"\x01" * 32, "now": now},
         )
+        conn.execute(
+            text(
+                "INSERT INTO credentials (id, tenant_id, user_id, credential_id, public_key, alg,"
+                " sign_count, aaguid, fmt, transports, backup_eligible, backup_state,"
+                " user_verified, name, possible_clone, created_at) VALUES ('c1', 't1', 'u1',"
+                " :cid, :key, -7, 5, 'x', 'none', '[]', false, false, true, 'k', false, :now)"
+            ),
+            {"cid": b"\x02" * 16, "key": b"cose", "now": now},
+        )
     migrate.upgrade(engine)
     with engine.connect() as conn:
         directory = conn.execute(text("SELECT id, name, is_default FROM directories")).one()
         user = conn.execute(text("SELECT directory_id FROM users WHERE id = 'u1'")).one()
+        # Rebuilding tables on SQLite must not cascade into their children.
+        assert conn.execute(text("SELECT sign_count FROM credentials")).scalar() == 5
+        assert conn.execute(text("SELECT related_origins FROM tenants")).scalar() in ("[]", [])
     assert directory.name == "default"
     assert directory.is_default
     assert user.directory_id == directory.id

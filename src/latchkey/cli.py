@@ -67,6 +67,13 @@ def _tenant_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         " android:apk-key-hash:<base64url sha-256>",
     )
     parser.add_argument(
+        "--related-origin",
+        action="append",
+        dest="related_origins",
+        help="an https origin on another registrable domain that may use this RP ID (repeat;"
+        " published at /.well-known/webauthn)",
+    )
+    parser.add_argument(
         "--domain",
         action="append",
         dest="domains",
@@ -156,6 +163,7 @@ def tenant_dict(tenant: Tenant) -> dict[str, Any]:
         "rp_id": tenant.rp_id,
         "rp_name": tenant.rp_name,
         "origins": list(tenant.origins),
+        "related_origins": list(tenant.related_origins),
         "policy": tenant.policy.to_dict(),
         "created_at": tenant.created_at.isoformat(),
         "updated_at": tenant.updated_at.isoformat(),
@@ -199,6 +207,7 @@ def _tenant_command(args: argparse.Namespace) -> None:
             origins=args.origins,
             policy=policy,
             domains=args.domains,
+            related_origins=args.related_origins,
         )
         _print_tenant(tenant, as_json=args.json, secret=secret, domains=args.domains)
     elif args.action == "list":
@@ -219,6 +228,7 @@ def _tenant_command(args: argparse.Namespace) -> None:
             name=args.name,
             origins=args.origins,
             policy_changes=_policy_changes(args),
+            related_origins=args.related_origins,
         )
         if args.domains is not None:
             tenants.set_domains(rt, tenant.id, args.domains)

@@ -19,10 +19,17 @@ class Tenant:
     policy: PasskeyPolicy
     created_at: datetime
     updated_at: datetime
+    # Origins on other registrable domains, allowed by WebAuthn Related Origin Requests.
+    related_origins: tuple[str, ...] = ()
 
     @property
     def web_origins(self) -> tuple[str, ...]:
-        return tuple(o for o in self.origins if o.startswith(("https://", "http://")))
+        own = tuple(o for o in self.origins if o.startswith(("https://", "http://")))
+        return own + self.related_origins
+
+    @property
+    def ceremony_origins(self) -> tuple[str, ...]:
+        return self.origins + self.related_origins
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def expected(rt: Runtime, tenant: Tenant) -> tuple[str, ...]:
             ]
         cached = (now, tuple(derived))
         _cache[tenant.id] = cached
-    return tuple(dict.fromkeys([*tenant.origins, *cached[1]]))
+    return tuple(dict.fromkeys([*tenant.ceremony_origins, *cached[1]]))
 
 
 def forget(tenant_id: str) -> None:

@@ -9,6 +9,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from urllib.parse import urlsplit
 
 from latchkey.errors import ConfigError
+from latchkey.services.association import registrable_domain
 
 ANDROID_PREFIX = "android:apk-key-hash:"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -32,6 +33,36 @@ def validate_origin(origin: str, rp_id: str) -> str:
     """A web origin on the RP ID or a subdomain of it, or an Android app's signing-key hash."""
     if origin.startswith(ANDROID_PREFIX):
         return _validate_android_origin(origin)
+    host = _web_origin_host(origin)
+    if host != rp_id and not host.endswith("." + rp_id):
+        raise ConfigError(
+            f"origin {origin!r}: host {host!r} is neither the RP ID {rp_id!r} nor a subdomain of it"
+            " (an origin on another domain is a related origin: --related-origin)"
+        )
+    return origin
+
+
+def validate_related_origins(origins: list[str] | tuple[str, ...], rp_id: str) -> tuple[str, ...]:
+    """Origins on other registrable domains that may use the RP ID through WebAuthn Related
+    Origin Requests (§5.11): https, off the RP ID, and at most 5 registrable domains, the
+    fewest labels browsers must honour."""
+    checked = []
+    for origin in origins:
+        host = _web_origin_host(origin)
+        if host == rp_id or host.endswith("." + rp_id):
+            raise ConfigError(f"related origin {origin!r} is on the RP ID: list it as an origin")
+        if not origin.startswith("https://"):
+            raise ConfigError(f"related origin {origin!r} must use https://")
+        checked.append(origin)
+    if len({registrable_domain(o) for o in checked}) > 5:
+        raise ConfigError("related origins may span at most 5 registrable domains")
+    if len(set(checked)) != len(checked):
+        raise ConfigError("a related origin is listed twice")
+    return tuple(checked)
+
+
+def _web_origin_host(origin: str) -> str:
+    """The host of a well-formed web origin, as browsers serialize origins."""
     parts = urlsplit(origin)
     host = parts.hostname or ""
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
@@ -51,14 +82,10 @@ def validate_origin(origin: str, rp_id: str) -> str:
         raise ConfigError(f"origin {origin!r} must start with https:// (or http://localhost)")
     if origin != origin.lower():
         raise ConfigError(f"origin {origin!r} must be lower-case, as browsers serialize it")
-    if host != rp_id and not host.endswith("." + rp_id):
-        raise ConfigError(
-            f"origin {origin!r}: host {host!r} is neither the RP ID {rp_id!r} nor a subdomain of it"
-        )
     default_port = 443 if parts.scheme == "https" else 80
     if port == default_port:
         raise ConfigError(f"origin {origin!r} names the default port; browsers omit it")
-    return origin
+    return host
 
 
 def validate_origins(origins: list[str] | tuple[str, ...], rp_id: str) -> tuple[str, ...]:

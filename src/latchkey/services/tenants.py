@@ -11,7 +11,11 @@ from latchkey.errors import ConfigError, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Tenant
 from latchkey.services import api_keys, directories
-from latchkey.services.origins import validate_origins, validate_rp_id
+from latchkey.services.origins import (
+    validate_origins,
+    validate_related_origins,
+    validate_rp_id,
+)
 from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
 from latchkey.webauthn.policy import PasskeyPolicy
@@ -33,6 +37,7 @@ def create(
     name: str | None = None,
     policy: PasskeyPolicy | None = None,
     domains: list[str] | None = None,
+    related_origins: list[str] | None = None,
 ) -> tuple[Tenant, str]:
     """Create a tenant and its first secret key; the key is returned here and never again."""
     rp_id = validate_rp_id(rp_id)
@@ -46,6 +51,7 @@ def create(
         policy=policy or PasskeyPolicy(),
         created_at=now,
         updated_at=now,
+        related_origins=validate_related_origins(related_origins or [], rp_id),
     )
     with rt.transaction() as conn:
         tenant_store.add(conn, tenant)
@@ -89,6 +95,7 @@ def update(
     name: str | None = None,
     origins: list[str] | None = None,
     policy_changes: dict[str, Any] | None = None,
+    related_origins: list[str] | None = None,
 ) -> Tenant:
     """Change settings; the whole result is validated before anything is written."""
     with rt.transaction() as conn:
@@ -106,6 +113,9 @@ def update(
             name=_check_name("name", name) if name is not None else tenant.name,
             # Origins are re-checked against a changed RP ID even when they are not changed.
             origins=validate_origins(list(origins or tenant.origins), new_rp_id),
+            related_origins=validate_related_origins(
+                tenant.related_origins if related_origins is None else related_origins, new_rp_id
+            ),
             policy=policy,
             updated_at=rt.now(),
         )

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 
 def _config() -> Config:
@@ -19,9 +19,29 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        sqlite = connection.dialect.name == "sqlite"
+        # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+        # that drop would cascade into every child table. Off while migrating (outside any
+        # transaction, where SQLite honours it), then the whole result is checked.
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
 
 
 def is_current(engine: Engine) -> bool:

@@ -40,6 +40,7 @@ tenants = Table(
     Column("policy", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("related_origins", JSON, nullable=False),
 )
 
 api_keys = Table(

@@ -19,6 +19,7 @@ def _record(row: Any) -> Tenant:
         rp_id=row.rp_id,
         rp_name=row.rp_name,
         origins=tuple(row.origins),
+        related_origins=tuple(row.related_origins or ()),
         policy=PasskeyPolicy.from_dict(row.policy),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -40,6 +41,7 @@ def _values(tenant: Tenant) -> Mapping[str, Any]:
         "rp_id": tenant.rp_id,
         "rp_name": tenant.rp_name,
         "origins": list(tenant.origins),
+        "related_origins": list(tenant.related_origins),
         "policy": tenant.policy.to_dict(),
         "created_at": tenant.created_at,
         "updated_at": tenant.updated_at,
@@ -56,7 +58,8 @@ def list_all(conn: Connection) -> list[Tenant]:
 
 
 def all_origins(conn: Connection) -> list[str]:
-    return [o for (origins,) in conn.execute(select(tenants.c.origins)) for o in origins]
+    query = select(tenants.c.origins, tenants.c.related_origins)
+    return [o for (own, related) in conn.execute(query) for o in [*own, *(related or [])]]
 
 
 def any_exist(conn: Connection) -> bool:
