@@ -103,7 +103,9 @@ def latchkey(page_origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync driver keeps an event loop running in this thread while it
+# lives, so it must be gone before tests elsewhere call asyncio.run().
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
