@@ -132,7 +132,7 @@ def authorize(rt: Runtime, token: str) -> tuple[Action, User]:
     """The action (and its user) an action token from the browser stands for."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise InvalidToken("the token is not valid")
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         found = action_store.token_action(conn, token_hash=_hash(token), kind=ACTION_TOKEN)
         user = user_store.get(conn, found[0].tenant_id, found[0].user_id) if found else None
     if found is None or user is None:

@@ -38,8 +38,14 @@ def tenant_for_secret(rt: Runtime, secret: str, *, kind: str = SECRET) -> str:
     """The tenant whose unrevoked key this is, or InvalidApiKey."""
     if not secret or len(secret) > 200 or not secret.startswith(_PREFIXES[kind]):
         raise InvalidApiKey("the API secret key is missing or not valid")
-    with rt.transaction() as conn:
-        tenant_id = key_store.tenant_for_hash(conn, _hash(secret), kind)
+    digest = _hash(secret)
+
+    def load() -> str | None:
+        with rt.read() as conn:
+            return key_store.tenant_for_hash(conn, digest, kind)
+
+    # Checked on every backend call; a key revoked elsewhere stops working within seconds.
+    tenant_id: str | None = rt.cache("api_keys").get((digest, kind), load)
     if tenant_id is None:
         raise InvalidApiKey("the API secret key is missing or not valid")
     return tenant_id

@@ -45,7 +45,7 @@ def expected(rt: Runtime, tenant: Tenant) -> tuple[str, ...]:
     now = time.monotonic()
     cached = _cache.get(tenant.id)
     if cached is None or now - cached[0] > TTL_SECONDS:
-        with rt.transaction() as conn:
+        with rt.read() as conn:
             derived = [
                 o for app in app_store.for_tenant(conn, tenant.id) for o in android_origins(app)
             ]

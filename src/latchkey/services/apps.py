@@ -112,7 +112,7 @@ def _changed(tenant_id: str) -> None:
 
 
 def get(rt: Runtime, client_id: str) -> App:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         found = app_store.by_client_id(conn, client_id)
     if found is None:
         raise AppNotFound(f"no app {client_id!r}")
@@ -143,7 +143,7 @@ def delete(rt: Runtime, client_id: str) -> None:
 
 
 def list_for(rt: Runtime, tenant_id: str) -> list[App]:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         return app_store.for_tenant(conn, tenant_id)
 
 

@@ -114,7 +114,7 @@ def _lookup(
     rt: Runtime, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
 ) -> tuple[Credential, User]:
     identity = read_assertion_identity(credential)
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
         found = credential_store.with_owner(conn, tenant.id, identity.credential_id)
     if found is None:

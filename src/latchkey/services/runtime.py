@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -13,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings, load_or_create_master_key
 from latchkey.errors import ServiceUnavailable
+from latchkey.services.cache import TTLCache
 from latchkey.services.ratelimit import Limiter, MemoryCounter, RedisCounter, Rule
 from latchkey.store.engine import make_engine
 
@@ -32,18 +36,47 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock()
 
+    def cache(self, name: str, ttl: float = 3.0) -> TTLCache[Any, Any]:
+        """This runtime's cache of that name (tenants, API keys, ...)."""
+        found = self._caches.get(name)
+        if found is None:
+            found = self._caches.setdefault(name, TTLCache(ttl))
+        return found
+
+    def __post_init__(self) -> None:
+        self._caches: dict[str, TTLCache[Any, Any]] = {}
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is fair and
+        # immediate, where SQLite's busy handler would make them sleep and retry.
+        self._write_lock = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One database transaction; a lost database is a 503, never a traceback."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise ServiceUnavailable("the database is unavailable; try again shortly") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise ServiceUnavailable("the database connection was lost") from exc
-            raise
+        """One read-write database transaction; a lost database is a 503, never a traceback."""
+        with self._write_lock, _unavailable_as_503(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction: on SQLite it takes no write lock, so reads never queue
+        behind writes."""
+        with _unavailable_as_503(), self.engine.connect() as conn:
+            reading = conn.execution_options(latchkey_read_only=True)
+            with reading.begin():
+                yield reading
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        raise ServiceUnavailable("the database is unavailable; try again shortly") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise ServiceUnavailable("the database connection was lost") from exc
+        raise
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,12 @@ def create(
 
 
 def get(rt: Runtime, tenant_id: str) -> Tenant:
-    with rt.transaction() as conn:
-        tenant = tenant_store.get(conn, tenant_id)
+    def load() -> Tenant | None:
+        with rt.read() as conn:
+            return tenant_store.get(conn, tenant_id)
+
+    # Every request resolves its tenant; settings changed elsewhere apply within seconds.
+    tenant: Tenant | None = rt.cache("tenants").get(tenant_id, load)
     if tenant is None:
         raise TenantNotFound(f"no tenant {tenant_id!r}")
     return tenant
@@ -120,6 +124,7 @@ def update(
             updated_at=rt.now(),
         )
         tenant_store.save(conn, changed)
+    rt.cache("tenants").forget(tenant_id)
     return changed
 
 

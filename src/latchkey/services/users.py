@@ -81,7 +81,7 @@ def _enrolled(conn: Connection, user: User) -> bool:
 
 
 def profile(rt: Runtime, tenant: Tenant, *, external_user_id: str) -> Profile | None:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         user = user_store.by_external_id(conn, tenant.id, external_user_id)
         return Profile(user, _enrolled(conn, user)) if user else None
 
@@ -110,7 +110,7 @@ def credentials_of(
     rt: Runtime, tenant: Tenant, *, external_user_id: str
 ) -> list[Credential] | None:
     """The user's passkeys, or None when this tenant has no such user."""
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         user = user_store.by_external_id(conn, tenant.id, external_user_id)
         if user is None:
             return None
@@ -129,5 +129,5 @@ def delete_credential(
 
 
 def known_credentials(rt: Runtime, tenant: Tenant, credential_ids: list[bytes]) -> list[Credential]:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         return credential_store.among(conn, tenant.id, credential_ids)
