@@ -84,17 +84,32 @@ def finish(
     meta: RequestMeta,
     after: Callable[[Connection, Challenge, Authenticated], None] | None = None,
 ) -> Authenticated:
-    """Verify the get() response against the stored passkey and record the use; `after` runs
-    in the same transaction (a surface's own records, such as a result token)."""
-    found: tuple[Credential, User] | None = None
+    """Verify the get() response against the stored passkey and record the use, in one
+    transaction (one durable commit): the challenge is used up whatever happens next, and the
+    use is recorded, with `after` (a surface's own records, such as a result token), only when
+    everything verified."""
+    found: list[tuple[Credential, User]] = []
+    origins = app_origins.expected(rt, tenant)
     try:
-        challenge = challenges.consume(
-            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
-        )
-        found = _lookup(rt, tenant, challenge, credential)
-        return _verify_and_record(rt, tenant, challenge, credential, found, meta, after)
+        failure: LatchkeyError | None = None
+        with rt.transaction() as conn:
+            challenge = challenges.consume_in(
+                conn, rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
+            )
+            try:
+                found.append(_lookup(conn, tenant, challenge, credential))
+                # A savepoint: a failure below undoes the use but not the consumed challenge.
+                with conn.begin_nested():
+                    result = _verify_and_record(
+                        conn, rt, tenant, challenge, credential, found[0], meta, after, origins
+                    )
+            except LatchkeyError as error:
+                failure = error
+        if failure is not None:
+            raise failure
+        return result
     except LatchkeyError as error:
-        stored, owner = found if found else (None, None)
+        stored, owner = found[0] if found else (None, None)
         if isinstance(error, SignCountRegression) and stored is not None:
             with rt.transaction() as conn:
                 credential_store.mark_possible_clone(conn, stored.id)
@@ -111,12 +126,11 @@ def finish(
 
 
 def _lookup(
-    rt: Runtime, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
+    conn: Connection, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
 ) -> tuple[Credential, User]:
     identity = read_assertion_identity(credential)
-    with rt.read() as conn:
-        # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
-        found = credential_store.with_owner(conn, tenant.id, identity.credential_id)
+    # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
+    found = credential_store.with_owner(conn, tenant.id, identity.credential_id)
     if found is None:
         raise CredentialNotFound("this passkey is not registered here")
     # §7.2 step 6: when the user was identified first, the passkey must be theirs.
@@ -126,6 +140,7 @@ def _lookup(
 
 
 def _verify_and_record(
+    conn: Connection,
     rt: Runtime,
     tenant: Tenant,
     challenge: Challenge,
@@ -133,13 +148,14 @@ def _verify_and_record(
     found: tuple[Credential, User],
     meta: RequestMeta,
     after: Callable[[Connection, Challenge, Authenticated], None] | None,
+    origins: tuple[str, ...],
 ) -> Authenticated:
     stored, owner = found
     verified = verify_authentication_response(
         credential=credential,
         expected_challenge=challenge.challenge,
         rp_id=tenant.rp_id,
-        origins=app_origins.expected(rt, tenant),
+        origins=origins,
         public_key=stored.public_key,
         stored_sign_count=stored.sign_count,
         owner_user_handle=owner.user_handle,
@@ -149,35 +165,34 @@ def _verify_and_record(
         stored_backup_eligible=stored.backup_eligible,
     )
     now = rt.now()
-    with rt.transaction() as conn:
-        moved = credential_store.record_use(
-            conn,
-            credential_row_id=stored.id,
-            old_count=stored.sign_count,
-            new_count=verified.new_sign_count,
-            backup_state=verified.backup_state,
-            used_at=now,
-        )
-        if not moved:
-            # Another sign-in moved the counter since we read it: same signal as step 22.
-            raise SignCountRegression("the sign count was used concurrently by another sign-in")
-        events.record(
-            conn,
-            rt,
-            tenant_id=tenant.id,
-            kind=events.AUTHENTICATION,
-            meta=meta,
-            user_id=owner.id,
-            credential_id=stored.id,
-            detail={"user_verified": verified.user_verified},
-        )
-        used = replace(
-            stored,
-            sign_count=verified.new_sign_count,
-            backup_state=verified.backup_state,
-            last_used_at=now,
-        )
-        result = Authenticated(owner, used, verified.user_verified)
-        if after is not None:
-            after(conn, challenge, result)
+    moved = credential_store.record_use(
+        conn,
+        credential_row_id=stored.id,
+        old_count=stored.sign_count,
+        new_count=verified.new_sign_count,
+        backup_state=verified.backup_state,
+        used_at=now,
+    )
+    if not moved:
+        # Another sign-in moved the counter since we read it: same signal as step 22.
+        raise SignCountRegression("the sign count was used concurrently by another sign-in")
+    events.record(
+        conn,
+        rt,
+        tenant_id=tenant.id,
+        kind=events.AUTHENTICATION,
+        meta=meta,
+        user_id=owner.id,
+        credential_id=stored.id,
+        detail={"user_verified": verified.user_verified},
+    )
+    used = replace(
+        stored,
+        sign_count=verified.new_sign_count,
+        backup_state=verified.backup_state,
+        last_used_at=now,
+    )
+    result = Authenticated(owner, used, verified.user_verified)
+    if after is not None:
+        after(conn, challenge, result)
     return result

@@ -45,17 +45,23 @@ def issue(
 def consume(rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str) -> Challenge:
     """Use a challenge up, or say why it cannot be used. Its own transaction: a failed
     verification afterwards must not give the challenge back."""
+    with rt.transaction() as conn:
+        return consume_in(conn, rt, tenant=tenant, challenge_id=challenge_id, kind=kind)
+
+
+def consume_in(
+    conn: Connection, rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str
+) -> Challenge:
+    """`consume` inside the caller's transaction, which must commit even when what follows
+    fails (so the challenge is never given back)."""
     if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
         raise ChallengeNotFound("unknown challenge")
     now = rt.now()
-    with rt.transaction() as conn:
-        found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
-        # A challenge of another kind is left untouched: it is not this ceremony's to burn.
-        if found is None or found.kind != kind:
-            raise ChallengeNotFound(f"unknown {kind} challenge")
-        used = challenge_store.consume(
-            conn, challenge_id=challenge_id, tenant_id=tenant.id, now=now
-        )
+    found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
+    # A challenge of another kind is left untouched: it is not this ceremony's to burn.
+    if found is None or found.kind != kind:
+        raise ChallengeNotFound(f"unknown {kind} challenge")
+    used = challenge_store.consume(conn, challenge_id=challenge_id, tenant_id=tenant.id, now=now)
     if used is not None:
         return used
     if found.consumed_at is not None or found.expires_at > now:
