@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from latchkey.models import Action
 from latchkey.store.tables import actions, tokens
@@ -16,14 +16,36 @@ def _record(row: Any) -> Action:
     return Action(**{c.name: row._mapping[c.name] for c in actions.c})
 
 
+# Hot statements, built once (see store/challenges.py).
+_INSERT = insert(actions)
+_INSERT_TOKEN = insert(tokens)
+_GET = select(actions).where(
+    actions.c.tenant_id == bindparam("b_tenant"), actions.c.id == bindparam("b_id")
+)
+_TOKEN_ACTION = (
+    select(actions, tokens.c.expires_at.label("t_expires"), tokens.c.consumed_at.label("t_used"))
+    .join(tokens, tokens.c.action_id == actions.c.id)
+    .where(tokens.c.token_hash == bindparam("b_hash"), tokens.c.kind == bindparam("b_kind"))
+)
+_CONSUME_TOKEN = (
+    update(tokens)
+    .where(
+        tokens.c.token_hash == bindparam("b_hash"),
+        tokens.c.tenant_id == bindparam("b_tenant"),
+        tokens.c.kind == bindparam("b_kind"),
+        tokens.c.consumed_at.is_(None),
+        tokens.c.expires_at > bindparam("b_now"),
+    )
+    .values(consumed_at=bindparam("b_now"))
+)
+
+
 def add(conn: Connection, action: Action) -> None:
-    conn.execute(insert(actions).values(**asdict(action)))
+    conn.execute(_INSERT, asdict(action))
 
 
 def get(conn: Connection, tenant_id: str, action_id: str) -> Action | None:
-    row = conn.execute(
-        select(actions).where(actions.c.tenant_id == tenant_id, actions.c.id == action_id)
-    ).first()
+    row = conn.execute(_GET, {"b_tenant": tenant_id, "b_id": action_id}).first()
     return _record(row) if row else None
 
 
@@ -65,14 +87,15 @@ def add_token(
     expires_at: datetime,
 ) -> None:
     conn.execute(
-        insert(tokens).values(
-            token_hash=token_hash,
-            tenant_id=tenant_id,
-            action_id=action_id,
-            kind=kind,
-            created_at=created_at,
-            expires_at=expires_at,
-        )
+        _INSERT_TOKEN,
+        {
+            "token_hash": token_hash,
+            "tenant_id": tenant_id,
+            "action_id": action_id,
+            "kind": kind,
+            "created_at": created_at,
+            "expires_at": expires_at,
+        },
     )
 
 
@@ -80,13 +103,7 @@ def token_action(
     conn: Connection, *, token_hash: bytes, kind: str
 ) -> tuple[Action, datetime, datetime | None] | None:
     """The token's action, its expiry and its consumption time (any tenant: callers check)."""
-    row = conn.execute(
-        select(
-            actions, tokens.c.expires_at.label("t_expires"), tokens.c.consumed_at.label("t_used")
-        )
-        .join(tokens, tokens.c.action_id == actions.c.id)
-        .where(tokens.c.token_hash == token_hash, tokens.c.kind == kind)
-    ).first()
+    row = conn.execute(_TOKEN_ACTION, {"b_hash": token_hash, "b_kind": kind}).first()
     if row is None:
         return None
     return _record(row), row.t_expires, row.t_used
@@ -96,15 +113,6 @@ def consume_token(
     conn: Connection, *, token_hash: bytes, tenant_id: str, kind: str, now: datetime
 ) -> bool:
     """Mark an unexpired, unused token of this tenant used; True for exactly one caller."""
-    result = conn.execute(
-        update(tokens)
-        .where(
-            tokens.c.token_hash == token_hash,
-            tokens.c.tenant_id == tenant_id,
-            tokens.c.kind == kind,
-            tokens.c.consumed_at.is_(None),
-            tokens.c.expires_at > now,
-        )
-        .values(consumed_at=now)
-    )
+    params = {"b_hash": token_hash, "b_tenant": tenant_id, "b_kind": kind, "b_now": now}
+    result = conn.execute(_CONSUME_TOKEN, params)
     return result.rowcount == 1

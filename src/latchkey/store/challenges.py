@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from latchkey.models import Challenge
 from latchkey.store.tables import challenges
@@ -15,8 +15,27 @@ def _record(row: Any) -> Challenge:
     return Challenge(**{c.name: row._mapping[c.name] for c in challenges.c})
 
 
+# The hot statements are built once: SQLAlchemy then reuses their compiled form and cache key
+# instead of rebuilding both on every request.
+_INSERT = insert(challenges)
+_CONSUME = (
+    update(challenges)
+    .where(
+        challenges.c.id == bindparam("b_id"),
+        challenges.c.tenant_id == bindparam("b_tenant"),
+        challenges.c.consumed_at.is_(None),
+        challenges.c.expires_at > bindparam("b_now"),
+    )
+    .values(consumed_at=bindparam("b_now"))
+    .returning(*challenges.c)
+)
+_PEEK = select(challenges).where(
+    challenges.c.id == bindparam("b_id"), challenges.c.tenant_id == bindparam("b_tenant")
+)
+
+
 def add(conn: Connection, challenge: Challenge) -> None:
-    conn.execute(insert(challenges).values(**challenge.__dict__))
+    conn.execute(_INSERT, challenge.__dict__)
 
 
 def consume(
@@ -26,27 +45,14 @@ def consume(
 
     One UPDATE ... RETURNING: of any number of concurrent callers, exactly one gets the row.
     """
-    row = conn.execute(
-        update(challenges)
-        .where(
-            challenges.c.id == challenge_id,
-            challenges.c.tenant_id == tenant_id,
-            challenges.c.consumed_at.is_(None),
-            challenges.c.expires_at > now,
-        )
-        .values(consumed_at=now)
-        .returning(*challenges.c)
-    ).first()
+    params = {"b_id": challenge_id, "b_tenant": tenant_id, "b_now": now}
+    row = conn.execute(_CONSUME, params).first()
     return _record(row) if row else None
 
 
 def peek(conn: Connection, *, challenge_id: str, tenant_id: str) -> Challenge | None:
     """Read without consuming: to say why a consume failed, or to show pending options."""
-    row = conn.execute(
-        select(challenges).where(
-            challenges.c.id == challenge_id, challenges.c.tenant_id == tenant_id
-        )
-    ).first()
+    row = conn.execute(_PEEK, {"b_id": challenge_id, "b_tenant": tenant_id}).first()
     return _record(row) if row else None
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from latchkey.models import Credential, User
 from latchkey.store import users as user_store
@@ -79,18 +79,21 @@ def remove(conn: Connection, tenant_id: str, user_id: str, credential_row_id: st
 
 
 _USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]
+_WITH_OWNER = (
+    select(credentials, *_USER_COLUMNS)
+    .join(users, users.c.id == credentials.c.user_id)
+    .where(
+        credentials.c.tenant_id == bindparam("b_tenant"),
+        credentials.c.credential_id == bindparam("b_cid"),
+    )
+)
 
 
 def with_owner(
     conn: Connection, tenant_id: str, credential_id: bytes
 ) -> tuple[Credential, User] | None:
     """The credential and its owner, found by credential id inside this tenant only."""
-    query = (
-        select(credentials, *_USER_COLUMNS)
-        .join(users, users.c.id == credentials.c.user_id)
-        .where(credentials.c.tenant_id == tenant_id, credentials.c.credential_id == credential_id)
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id}).first()
     if row is None:
         return None
     owner = user_store.from_mapping({c.name: row._mapping[f"u_{c.name}"] for c in users.c})
@@ -112,17 +115,36 @@ def record_use(
     with the same counter value cannot both move it.
     """
     # A zero count is allowed only while the stored one is zero too (counterless authenticators).
-    monotonic = credentials.c.sign_count < new_count if new_count else credentials.c.sign_count == 0
-    result = conn.execute(
+    statement = _RECORD_USE_COUNTING if new_count else _RECORD_USE_COUNTERLESS
+    params = {
+        "b_id": credential_row_id,
+        "b_old": old_count,
+        "b_new": new_count,
+        "b_backup": backup_state,
+        "b_at": used_at,
+    }
+    return conn.execute(statement, params).rowcount == 1
+
+
+def _record_use(monotonic: Any) -> Any:
+    return (
         update(credentials)
         .where(
-            credentials.c.id == credential_row_id,
-            credentials.c.sign_count == old_count,
+            credentials.c.id == bindparam("b_id"),
+            credentials.c.sign_count == bindparam("b_old"),
             monotonic,
         )
-        .values(sign_count=new_count, backup_state=backup_state, last_used_at=used_at)
+        .values(
+            sign_count=bindparam("b_new"),
+            backup_state=bindparam("b_backup"),
+            last_used_at=bindparam("b_at"),
+        )
     )
-    return result.rowcount == 1
+
+
+# Hot statements, built once (see store/challenges.py).
+_RECORD_USE_COUNTING = _record_use(credentials.c.sign_count < bindparam("b_new"))
+_RECORD_USE_COUNTERLESS = _record_use(credentials.c.sign_count == 0)
 
 
 def mark_possible_clone(conn: Connection, credential_row_id: str) -> None:

@@ -10,9 +10,11 @@ from sqlalchemy import Connection, insert, select
 from latchkey.models import Event
 from latchkey.store.tables import events
 
+_INSERT = insert(events)
+
 
 def add(conn: Connection, event: Event) -> None:
-    conn.execute(insert(events).values(**asdict(event)))
+    conn.execute(_INSERT, asdict(event))
 
 
 def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Event]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from latchkey.models import User
 from latchkey.store.tables import users
@@ -39,10 +39,13 @@ def remove(conn: Connection, tenant_id: str, user_id: str) -> bool:
     return result.rowcount == 1
 
 
+_GET = select(users).where(
+    users.c.tenant_id == bindparam("b_tenant"), users.c.id == bindparam("b_id")
+)
+
+
 def get(conn: Connection, tenant_id: str, user_id: str) -> User | None:
-    row = conn.execute(
-        select(users).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
-    ).first()
+    row = conn.execute(_GET, {"b_tenant": tenant_id, "b_id": user_id}).first()
     return record(row) if row else None
 
 
