@@ -27,6 +27,14 @@ _TOKEN_ACTION = (
     .join(tokens, tokens.c.action_id == actions.c.id)
     .where(tokens.c.token_hash == bindparam("b_hash"), tokens.c.kind == bindparam("b_kind"))
 )
+_SET_STATE = (
+    update(actions)
+    .where(actions.c.id == bindparam("b_id"))
+    .values(state=bindparam("b_state"), state_updated_at=bindparam("b_at"))
+)
+_SET_STATE_VERIFIED = _SET_STATE.values(
+    verification_method=bindparam("b_method"), credential_id=bindparam("b_credential")
+)
 _CONSUME_TOKEN = (
     update(tokens)
     .where(
@@ -70,10 +78,12 @@ def set_state(
     verification_method: str | None = None,
     credential_id: str | None = None,
 ) -> None:
-    values: dict[str, Any] = {"state": state, "state_updated_at": at}
+    params: dict[str, Any] = {"b_id": action_id, "b_state": state, "b_at": at}
     if verification_method:
-        values |= {"verification_method": verification_method, "credential_id": credential_id}
-    conn.execute(update(actions).where(actions.c.id == action_id).values(**values))
+        params |= {"b_method": verification_method, "b_credential": credential_id}
+        conn.execute(_SET_STATE_VERIFIED, params)
+    else:
+        conn.execute(_SET_STATE, params)
 
 
 def add_token(
