@@ -63,34 +63,35 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) 
     raise AssertionError(f"{url} did not become healthy")
 
 
-@contextmanager
-def live_server(tmp_path: Path, extra_origins: Sequence[str] = ()) -> Iterator[LiveServer]:
-    """A tenant for RP ID `localhost` with the server's own origin plus `extra_origins`."""
-    port = free_port()
-    database_url = f"sqlite:///{tmp_path / 'live.db'}"
-    origins = (f"http://localhost:{port}", *extra_origins)
-    env = {**os.environ, "LATCHKEY_DATABASE_URL": database_url}
+def create_tenant(database_url: str, origins: Sequence[str]) -> dict[str, str]:
+    """A tenant for RP ID `localhost`, made with the CLI; its id and secret key."""
     created = subprocess.run(
         [sys.executable, "-m", "latchkey.cli", "tenant", "create", "--rp-id", "localhost"]
         + ["--rp-name", "Latchkey test", "--json"]
         + [arg for origin in origins for arg in ("--origin", origin)],
-        env=env,
+        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    tenant = json.loads(created.stdout)
+    tenant: dict[str, str] = json.loads(created.stdout)
+    return tenant
+
+
+@contextmanager
+def serving(database_url: str, port: int) -> Iterator[subprocess.Popen[str]]:
+    """`latchkey serve` on this port and database, until the block ends."""
     process = subprocess.Popen(
         [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
-        env=env,
+        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process)
-        yield LiveServer(port, database_url, tenant["id"], tenant["secret_key"], origins)
+        yield process
     finally:
         process.terminate()
         try:
@@ -98,3 +99,14 @@ def live_server(tmp_path: Path, extra_origins: Sequence[str] = ()) -> Iterator[L
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def live_server(tmp_path: Path, extra_origins: Sequence[str] = ()) -> Iterator[LiveServer]:
+    """A tenant for RP ID `localhost` with the server's own origin plus `extra_origins`."""
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'live.db'}"
+    origins = (f"http://localhost:{port}", *extra_origins)
+    tenant = create_tenant(database_url, origins)
+    with serving(database_url, port):
+        yield LiveServer(port, database_url, tenant["id"], tenant["secret_key"], origins)
