@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import string
 import uuid
 
 
@@ -23,3 +24,12 @@ def new_challenge() -> bytes:
 def new_user_handle() -> bytes:
     # §5.4.3: at most 64 bytes, random, carrying nothing about the user.
     return secrets.token_bytes(32)
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def new_client_id() -> str:
+    """An app's client_id: 24 letters and digits (about 143 bits). Never starting with '-', it
+    is safe to pass to command lines and to put in URLs unescaped."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(24))

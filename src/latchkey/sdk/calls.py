@@ -25,9 +25,11 @@ class Call(Generic[T]):
 
 
 def _segment(value: str) -> str:
+    """One URL path segment; `.` and `..` escaped too, so they name, never navigate."""
     if not isinstance(value, str) or not value:
         raise ValueError("identifiers in the path must be non-empty strings")
-    return quote(value, safe="")
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in {".", ".."} else quoted
 
 
 def _nothing(_data: Any) -> None:
@@ -40,10 +42,9 @@ def track(user_id: str, action: str, attributes: dict[str, Any] | None) -> Call[
 
 
 def validate(token: str, user_id: str | None, action: str | None) -> Call[ValidateResult]:
-    body = {"token": token, "userId": user_id, "action": action}
-    return Call(
-        "POST", "/validate", ValidateResult.parse, {k: v for k, v in body.items() if v is not None}
-    )
+    given = {"token": token, "userId": user_id, "action": action}
+    body = {key: value for key, value in given.items() if value is not None}
+    return Call("POST", "/validate", ValidateResult.parse, body)
 
 
 def get_user(user_id: str) -> Call[User]:
@@ -86,21 +87,42 @@ def update_action(user_id: str, action: str, idempotency_key: str, state: str) -
 
 def read(call: Call[T], response: httpx.Response) -> T:
     """The parsed answer, or the SDK error for what Latchkey said."""
-    if response.is_success:
-        return call.parse(response.json() if response.content else None)
+    if not response.is_success:
+        raise failure(response)
     try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+        return call.parse(response.json() if response.content else None)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise errors.LatchkeyError(
+            f"unexpected answer to {call.method} {call.path}: {type(exc).__name__}",
+            status_code=response.status_code,
+        ) from exc
+
+
+def failure(response: httpx.Response) -> errors.LatchkeyError:
+    """The error for a refusal, from the wire's {error, errorCode, errorDescription}."""
+    body = _json_object(response)
     kind = errors.for_status(response.status_code)
-    failure = kind(
+    found = kind(
         str(body.get("errorDescription") or body.get("message") or response.reason_phrase),
         status_code=response.status_code,
         error=body.get("error"),
         error_code=body.get("errorCode") or body.get("error"),
     )
-    if isinstance(failure, errors.RateLimited):
-        retry = response.headers.get("retry-after")
-        failure.retry_after = float(retry) if retry and retry.isdigit() else None
-    raise failure
+    if isinstance(found, errors.RateLimited):
+        found.retry_after = _seconds(response.headers.get("retry-after"))
+    return found
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None  # an HTTP date: the caller picks its own back-off

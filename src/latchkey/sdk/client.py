@@ -28,6 +28,10 @@ def _settings(secret_key: str, base_url: str, timeout: float) -> dict[str, Any]:
     }
 
 
+def _unreachable(exc: httpx.RequestError) -> TransportError:
+    return TransportError(f"cannot reach Latchkey: {type(exc).__name__}: {exc}")
+
+
 def _request(call: calls.Call[Any]) -> dict[str, Any]:
     return {"method": call.method, "url": call.path, "json": call.body}
 
@@ -38,9 +42,9 @@ class LatchkeyClient:
     def __init__(
         self,
         secret_key: str,
-        *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
+        *,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._http = httpx.Client(**_settings(secret_key, base_url, timeout), transport=transport)
@@ -48,8 +52,8 @@ class LatchkeyClient:
     def _send(self, call: calls.Call[T]) -> T:
         try:
             response = self._http.request(**_request(call))
-        except httpx.TransportError as exc:
-            raise TransportError(f"cannot reach Latchkey: {exc}") from exc
+        except httpx.RequestError as exc:
+            raise _unreachable(exc) from exc
         return calls.read(call, response)
 
     def track(
@@ -104,9 +108,9 @@ class AsyncLatchkeyClient:
     def __init__(
         self,
         secret_key: str,
-        *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
+        *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         settings = _settings(secret_key, base_url, timeout)
@@ -115,8 +119,8 @@ class AsyncLatchkeyClient:
     async def _send(self, call: calls.Call[T]) -> T:
         try:
             response = await self._http.request(**_request(call))
-        except httpx.TransportError as exc:
-            raise TransportError(f"cannot reach Latchkey: {exc}") from exc
+        except httpx.RequestError as exc:
+            raise _unreachable(exc) from exc
         return calls.read(call, response)
 
     async def track(

@@ -1,4 +1,5 @@
-"""Typed results, parsed from Latchkey's camelCase JSON (the raw answer is kept in `raw`)."""
+"""Typed results, parsed from Latchkey's camelCase JSON: snake_case fields, datetimes parsed,
+the answer as sent kept in `raw`."""
 
 from __future__ import annotations
 
@@ -13,16 +14,22 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in value or ())
+
+
 @dataclass(frozen=True)
 class TrackResult:
+    """What `track` answers: the action token for the browser and the user's enrolment."""
+
     state: str
     idempotency_key: str
     token: str
     url: str | None
     is_enrolled: bool
-    enrolled_verification_methods: list[str]
-    allowed_verification_methods: list[str]
-    raw: dict[str, Any] = field(repr=False)
+    enrolled_verification_methods: tuple[str, ...]
+    allowed_verification_methods: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> TrackResult:
@@ -32,15 +39,15 @@ class TrackResult:
             token=data["token"],
             url=data.get("url"),
             is_enrolled=bool(data.get("isEnrolled")),
-            enrolled_verification_methods=list(data.get("enrolledVerificationMethods") or []),
-            allowed_verification_methods=list(data.get("allowedVerificationMethods") or []),
+            enrolled_verification_methods=_names(data.get("enrolledVerificationMethods")),
+            allowed_verification_methods=_names(data.get("allowedVerificationMethods")),
             raw=data,
         )
 
 
 @dataclass(frozen=True)
 class Action:
-    """A tracked action as validate and the action calls describe it."""
+    """A tracked action, as `get_action`, `update_action` and `validate` describe it."""
 
     state: str | None
     user_id: str | None
@@ -51,46 +58,53 @@ class Action:
     display_name: str | None
     created_at: datetime | None
     state_updated_at: datetime | None
-    raw: dict[str, Any] = field(repr=False)
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Action:
-        return cls(
-            state=data.get("state"),
-            user_id=data.get("userId"),
-            action=data.get("action"),
-            idempotency_key=data.get("idempotencyKey"),
-            verification_method=data.get("verificationMethod"),
-            username=data.get("username"),
-            display_name=data.get("displayName"),
-            created_at=_time(data.get("createdAt")),
-            state_updated_at=_time(data.get("stateUpdatedAt")),
-            raw=data,
-        )
+        return cls(**_action_fields(data))
+
+
+def _action_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "state": data.get("state"),
+        "user_id": data.get("userId"),
+        "action": data.get("action"),
+        "idempotency_key": data.get("idempotencyKey"),
+        "verification_method": data.get("verificationMethod"),
+        "username": data.get("username"),
+        "display_name": data.get("displayName"),
+        "created_at": _time(data.get("createdAt")),
+        "state_updated_at": _time(data.get("stateUpdatedAt")),
+        "raw": data,
+    }
 
 
 @dataclass(frozen=True)
 class ValidateResult(Action):
-    """`is_valid` is True exactly once per result token."""
+    """`is_valid` is True exactly once per result token; the other fields are None for a
+    token Latchkey does not know."""
 
     is_valid: bool = False
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> ValidateResult:
-        base = Action.parse(data)
-        return cls(**{**base.__dict__, "is_valid": bool(data.get("isValid"))})
+        return cls(**_action_fields(data), is_valid=data.get("isValid") is True)
 
 
 @dataclass(frozen=True)
 class User:
+    """A user of the tenant; an unknown user id reads as a user with nothing enrolled."""
+
     user_id: str
     is_enrolled: bool
     username: str | None
     display_name: str | None
     email: str | None
     phone_number: str | None
-    enrolled_verification_methods: list[str]
-    raw: dict[str, Any] = field(repr=False)
+    enrolled_verification_methods: tuple[str, ...]
+    allowed_verification_methods: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> User:
@@ -101,27 +115,31 @@ class User:
             display_name=data.get("displayName"),
             email=data.get("email"),
             phone_number=data.get("phoneNumber"),
-            enrolled_verification_methods=list(data.get("enrolledVerificationMethods") or []),
+            enrolled_verification_methods=_names(data.get("enrolledVerificationMethods")),
+            allowed_verification_methods=_names(data.get("allowedVerificationMethods")),
             raw=data,
         )
 
 
 @dataclass(frozen=True)
 class Authenticator:
-    """A user's passkey."""
+    """A user's passkey; the fields of the wire's `webauthnCredential` are flattened in, and
+    `aaguid_name` is its `aaguidMapping.name` (the passkey provider, when known)."""
 
     user_authenticator_id: str
     verification_method: str
+    created_at: datetime | None
+    verified_at: datetime | None
+    last_verified_at: datetime | None
     credential_id: str
     name: str | None
     aaguid: str | None
-    provider: str | None
-    backed_up: bool
-    device_type: str | None
-    attachment: str | None
-    created_at: datetime | None
-    last_verified_at: datetime | None
-    raw: dict[str, Any] = field(repr=False)
+    aaguid_name: str | None
+    credential_backed_up: bool
+    credential_device_type: str | None
+    authenticator_attachment: str | None
+    transports: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Authenticator:
@@ -129,15 +147,17 @@ class Authenticator:
         mapping = credential.get("aaguidMapping") or {}
         return cls(
             user_authenticator_id=data["userAuthenticatorId"],
-            verification_method=data.get("verificationMethod", "PASSKEY"),
-            credential_id=credential.get("credentialId", ""),
+            verification_method=data.get("verificationMethod") or "PASSKEY",
+            created_at=_time(data.get("createdAt")),
+            verified_at=_time(data.get("verifiedAt")),
+            last_verified_at=_time(data.get("lastVerifiedAt")),
+            credential_id=credential.get("credentialId") or "",
             name=credential.get("name"),
             aaguid=credential.get("aaguid"),
-            provider=mapping.get("name"),
-            backed_up=bool(credential.get("credentialBackedUp")),
-            device_type=credential.get("credentialDeviceType"),
-            attachment=credential.get("authenticatorAttachment"),
-            created_at=_time(data.get("createdAt")),
-            last_verified_at=_time(data.get("lastVerifiedAt")),
+            aaguid_name=mapping.get("name"),
+            credential_backed_up=bool(credential.get("credentialBackedUp")),
+            credential_device_type=credential.get("credentialDeviceType"),
+            authenticator_attachment=credential.get("authenticatorAttachment"),
+            transports=_names(credential.get("transports")),
             raw=data,
         )

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from latchkey.errors import ConfigError, NotFound, TenantNotFound, Unauthorized
-from latchkey.ids import new_id, new_token
+from latchkey.ids import new_client_id, new_id, new_token
 from latchkey.models import App
 from latchkey.services import app_origins
 from latchkey.services.runtime import Runtime
@@ -85,7 +85,7 @@ def create(
         App(
             id=new_id(),
             tenant_id=tenant_id,
-            client_id=new_token(18),
+            client_id=new_client_id(),
             name=name,
             app_type=app_type,
             client_secret_hash=_hash(secret) if secret else None,
