@@ -63,6 +63,7 @@ def test_demo_journey_across_both_origins(blank_tab: Any, demo: Demo) -> None:
     page.goto(demo.app_url)
     page.fill("#username", username)
     page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]")
     page.click("#create-button")
     page.wait_for_selector("#added", timeout=15_000)
     assert username in page.text_content("#added")
@@ -79,6 +80,7 @@ def test_demo_journey_across_both_origins(blank_tab: Any, demo: Demo) -> None:
     _presence(tab, False)
     with page.expect_response(lambda r: "authentication-options" in r.url):
         page.goto(demo.login_url)
+    page.wait_for_selector("body[data-ready=true]")
     page.wait_for_timeout(500)  # the options arrived; the autofill get() is now waiting
     _presence(tab, True)
     page.click("#passkey-button")

@@ -22,7 +22,7 @@ def _settle(tab: Tab, handle: str, ms: int = 1500) -> Any:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
-def testsign_up(open_tab: Any, backend: Backend, sdk: str) -> None:
+def test_sign_up(open_tab: Any, backend: Backend, sdk: str) -> None:
     tab = open_tab(sdk)
     user_id = new_user()
     sign_up(tab, backend, user_id)
@@ -78,3 +78,4 @@ def test_button_while_autofill_is_pending(open_tab: Any, backend: Backend, sdk: 
         # The vendor's SDK rejects its autofill promise with an AbortError instead.
         assert autofill == {"rejected": True, "name": "AbortError"}
     assert tab.credentials()[0]["signCount"] == 2  # exactly one more signature
+    assert tab.call("() => window.unhandled") == []

@@ -85,6 +85,7 @@ document.getElementById("passkey-button").addEventListener("click", async () => 
   show("Waiting for your passkey…", "note");
   finish(await latchkey.passkey.signIn({ action: "sign-in" }));
 });
+document.body.dataset.ready = "true";  // the SDK is loaded and the button listens
 const available = await latchkey.passkey.isAvailable();
 if (available && available.autofill !== false) {
   latchkey.passkey.signIn({ action: "sign-in", autofill: true }).then(finish);
@@ -101,6 +102,7 @@ document.getElementById("create-button").addEventListener("click", async () => {
   if (result.data && result.data.token) return submitToken("/passkey-added", result.data.token);
   show(result.errorDescription || result.error || "The passkey was not created.", "error");
 });
+document.body.dataset.ready = "true";  // the SDK is loaded and the button listens
 """
 )
 

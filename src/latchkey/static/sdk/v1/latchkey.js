@@ -2,69 +2,74 @@
  * Latchkey Web SDK, v1. No build step: a classic script that defines `globalThis.latchkey`;
  * latchkey.mjs re-exports it as an ES module. Types: latchkey.d.ts.
  *
+ *   <script src="https://auth.example.com/sdk/v1/latchkey.js"></script>
  *   const lk = new latchkey.Latchkey({ tenantId, baseUrl: "https://auth.example.com/v1" });
- *   const { data, error } = await lk.passkey.signIn({ autofill: true });
+ *   const { data, errorCode } = await lk.passkey.signIn({ autofill: true });
  *
- * Every call resolves (never rejects for server or ceremony failures) with { data } or
- * { error, errorCode, errorDescription }; a ceremony aborted for a newer one resolves with
+ * Every call resolves (it never rejects for server or ceremony failures) with { data } or
+ * { error, errorCode, errorDescription }. A ceremony cancelled for a newer one (the autofill
+ * request when the user presses a sign-in button) resolves with
  * { aborted: true, error: "aborted", errorCode: "aborted" }.
+ *
+ * The wire protocol is the hosted vendor's client API (Authsignal's), so its browser SDK
+ * works against Latchkey too.
  */
 (function () {
   "use strict";
 
-  var VERSION = "1.0.0";
+  const VERSION = "1.1.0";
 
   // --- base64url (WebAuthn's binary fields travel as unpadded base64url) -------------------
 
   function toBase64url(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var text = "";
-    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    const bytes = new Uint8Array(buffer);
+    let text = "";
+    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
     return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
   function fromBase64url(value) {
-    var base64 = value.replace(/-/g, "+").replace(/_/g, "/");
+    let base64 = value.replace(/-/g, "+").replace(/_/g, "/");
     base64 += "===".slice((base64.length + 3) % 4);
-    var text = atob(base64);
-    var bytes = new Uint8Array(text.length);
-    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const text = atob(base64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     return bytes.buffer;
   }
 
   // --- options JSON -> WebAuthn options, and credentials -> JSON ----------------------------
+  // The browser's own parsers and toJSON() where it has them (WebAuthn L3), else by hand.
 
   function descriptors(list) {
-    return (list || []).map(function (d) {
-      return { type: d.type, id: fromBase64url(d.id), transports: d.transports };
-    });
+    return (list || []).map((d) => ({ type: d.type, id: fromBase64url(d.id),
+      transports: d.transports }));
   }
 
   function creationOptions(json) {
     if (typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function") {
       return PublicKeyCredential.parseCreationOptionsFromJSON(json);
     }
-    var options = Object.assign({}, json);
-    options.challenge = fromBase64url(json.challenge);
-    options.user = Object.assign({}, json.user, { id: fromBase64url(json.user.id) });
-    options.excludeCredentials = descriptors(json.excludeCredentials);
-    return options;
+    return Object.assign({}, json, {
+      challenge: fromBase64url(json.challenge),
+      user: Object.assign({}, json.user, { id: fromBase64url(json.user.id) }),
+      excludeCredentials: descriptors(json.excludeCredentials),
+    });
   }
 
   function requestOptions(json) {
     if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function") {
       return PublicKeyCredential.parseRequestOptionsFromJSON(json);
     }
-    var options = Object.assign({}, json);
-    options.challenge = fromBase64url(json.challenge);
-    options.allowCredentials = descriptors(json.allowCredentials);
-    return options;
+    return Object.assign({}, json, {
+      challenge: fromBase64url(json.challenge),
+      allowCredentials: descriptors(json.allowCredentials),
+    });
   }
 
   function credentialJSON(credential) {
     if (typeof credential.toJSON === "function") return credential.toJSON();
-    var response = credential.response;
-    var json = {
+    const response = credential.response;
+    const json = {
       id: credential.id,
       rawId: toBase64url(credential.rawId),
       type: credential.type,
@@ -89,13 +94,15 @@
     return { error: error || errorCode, errorCode: errorCode, errorDescription: description };
   }
 
-  var ABORTED = { aborted: true, error: "aborted", errorCode: "aborted",
-    errorDescription: "the ceremony was cancelled for a newer one" };
+  function aborted() {
+    return { aborted: true, error: "aborted", errorCode: "aborted",
+      errorDescription: "the ceremony was cancelled for another one" };
+  }
 
   // What the browser's WebAuthn errors mean to an app.
   function ceremonyFailure(err) {
-    var name = err && err.name;
-    if (name === "AbortError") return ABORTED;
+    const name = err && err.name;
+    if (name === "AbortError") return aborted();
     if (name === "NotAllowedError") {
       return failure("user_cancelled", "the user cancelled, or no passkey was chosen in time",
         "NotAllowedError");
@@ -112,73 +119,95 @@
   }
 
   // --- one WebAuthn ceremony at a time --------------------------------------------------------
+  // Browsers allow one navigator.credentials request at a time. A visible (modal) ceremony,
+  // such as a button press, cancels whatever is pending, from the moment it is asked for (even
+  // while the pending one is still fetching its options); a background (conditional) one, such
+  // as autofill, replaces another background one but never cancels a visible one.
 
-  // A button press must cancel a pending autofill (conditional) request before it starts its
-  // own: browsers allow one navigator.credentials call at a time.
-  function Ceremonies() {
-    this.controller = null;
+  class Ceremonies {
+    constructor() {
+      this.current = null;
+    }
+
+    begin(conditional) {
+      const entry = { controller: new AbortController(), conditional: conditional };
+      const pending = this.current;
+      if (pending && conditional && !pending.conditional) {
+        entry.controller.abort(abortReason());
+        return entry;
+      }
+      if (pending) pending.controller.abort(abortReason());
+      this.current = entry;
+      return entry;
+    }
+
+    end(entry) {
+      if (this.current === entry) this.current = null;
+    }
   }
 
-  Ceremonies.prototype.start = function () {
-    if (this.controller) {
-      var reason;
-      try {
-        reason = new DOMException("Cancelled for a newer WebAuthn ceremony", "AbortError");
-      } catch (e) {
-        reason = new Error("Cancelled for a newer WebAuthn ceremony");
-        reason.name = "AbortError";
-      }
-      this.controller.abort(reason);
+  function abortReason() {
+    try {
+      return new DOMException("Cancelled for another WebAuthn ceremony", "AbortError");
+    } catch (e) {
+      const reason = new Error("Cancelled for another WebAuthn ceremony");
+      reason.name = "AbortError";
+      return reason;
     }
-    this.controller = new AbortController();
-    return this.controller.signal;
-  };
-
-  Ceremonies.prototype.finish = function (signal) {
-    if (this.controller && this.controller.signal === signal) this.controller = null;
-  };
+  }
 
   // --- the client API -------------------------------------------------------------------------
 
-  function Api(tenantId, baseUrl, onTokenExpired) {
-    this.tenantId = tenantId;
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.onTokenExpired = onTokenExpired;
+  class Api {
+    constructor(tenantId, baseUrl, onTokenExpired) {
+      this.tenantId = tenantId;
+      this.baseUrl = baseUrl.replace(/\/+$/, "");
+      this.onTokenExpired = onTokenExpired;
+    }
+
+    headers(token) {
+      // The vendor's form: Bearer <action token>, else Basic base64(tenantId) with no colon.
+      const auth = token ? "Bearer " + token : "Basic " + btoa(encodeURIComponent(this.tenantId));
+      return { "Content-Type": "application/json", Authorization: auth };
+    }
+
+    async call(method, path, body, token) {
+      let response;
+      try {
+        response = await fetch(this.baseUrl + path, {
+          method: method,
+          headers: this.headers(token),
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (err) {
+        return failure("network_error", "cannot reach Latchkey: " + (err && err.message));
+      }
+      const json = await response.json().catch(() => ({}));
+      if (response.ok) return { data: json };
+      const result = failure(json.errorCode || "http_" + response.status,
+        json.errorDescription || response.statusText, json.error);
+      if (result.errorCode === "expired_token" && this.onTokenExpired) {
+        try {
+          this.onTokenExpired();
+        } catch (e) {
+          // The app's callback failing must not turn a result into a rejection.
+        }
+      }
+      return result;
+    }
   }
-
-  Api.prototype.headers = function (token) {
-    var auth = token
-      ? "Bearer " + token
-      : "Basic " + btoa(encodeURIComponent(this.tenantId));
-    return { "Content-Type": "application/json", Authorization: auth };
-  };
-
-  Api.prototype.call = function (method, path, body, token) {
-    var self = this;
-    return fetch(this.baseUrl + path, {
-      method: method,
-      headers: this.headers(token),
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (json) {
-        if (response.ok) return { data: json };
-        var result = failure(json.errorCode || "http_" + response.status,
-          json.errorDescription || response.statusText, json.error);
-        if (result.errorCode === "expired_token" && self.onTokenExpired) self.onTokenExpired();
-        return result;
-      });
-    }, function (err) {
-      return failure("network_error", "cannot reach Latchkey: " + err.message);
-    });
-  };
 
   // --- the Signal API (tells the passkey provider what the server knows) --------------------
 
+  function canSignal(name) {
+    return typeof PublicKeyCredential !== "undefined"
+      && typeof PublicKeyCredential[name] === "function";
+  }
+
   function signal(name, detail) {
-    var fn = window.PublicKeyCredential && PublicKeyCredential[name];
-    if (typeof fn !== "function") return;
+    if (!canSignal(name)) return;
     try {
-      Promise.resolve(fn.call(PublicKeyCredential, detail)).catch(function () {});
+      Promise.resolve(PublicKeyCredential[name](detail)).catch(() => {});
     } catch (e) {
       // Signals are hints; a provider refusing one changes nothing for the app.
     }
@@ -186,168 +215,199 @@
 
   // --- passkeys -------------------------------------------------------------------------------
 
-  function Passkey(api) {
-    this.api = api;
-    this.ceremonies = new Ceremonies();
-  }
-
-  Passkey.prototype.isAvailable = function () {
-    if (!window.PublicKeyCredential) {
-      return Promise.resolve({ webauthn: false, platform: false, autofill: false,
-        conditionalCreate: false });
+  class Passkey {
+    constructor(api) {
+      this.api = api;
+      this.ceremonies = new Ceremonies();
     }
-    var capabilities = typeof PublicKeyCredential.getClientCapabilities === "function"
-      ? PublicKeyCredential.getClientCapabilities().catch(function () { return {}; })
-      : Promise.resolve({});
-    var platform = PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable()
-      .catch(function () { return false; });
-    var autofill = typeof PublicKeyCredential.isConditionalMediationAvailable === "function"
-      ? PublicKeyCredential.isConditionalMediationAvailable().catch(function () { return false; })
-      : Promise.resolve(false);
-    return Promise.all([capabilities, platform, autofill]).then(function (found) {
+
+    async isAvailable() {
+      if (typeof PublicKeyCredential === "undefined" || !navigator.credentials) {
+        return { webauthn: false, platform: false, autofill: false, conditionalCreate: false };
+      }
+      const quietly = (fn, fallback) => {
+        if (typeof fn !== "function") return Promise.resolve(fallback);
+        try {
+          return Promise.resolve(fn.call(PublicKeyCredential)).catch(() => fallback);
+        } catch (e) {
+          return Promise.resolve(fallback);
+        }
+      };
+      const [capabilities, platform, autofill] = await Promise.all([
+        quietly(PublicKeyCredential.getClientCapabilities, {}),
+        quietly(PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable, false),
+        quietly(PublicKeyCredential.isConditionalMediationAvailable, false),
+      ]);
       return {
         webauthn: true,
-        platform: Boolean(found[1]),
-        autofill: Boolean(found[2]),
-        conditionalCreate: Boolean(found[0] && found[0].conditionalCreate),
+        platform: Boolean(platform),
+        autofill: Boolean(autofill),
+        conditionalCreate: Boolean(capabilities && capabilities.conditionalCreate),
       };
-    });
-  };
-
-  Passkey.prototype.signUp = function (params) {
-    var self = this;
-    params = params || {};
-    if (!params.token) {
-      return Promise.resolve(failure("token_required",
-        "signUp needs the token your backend got from tracking an action"));
     }
-    var precheck = params.useAutoRegister
-      ? this.isAvailable().then(function (found) { return found.conditionalCreate; })
-      : Promise.resolve(true);
-    return precheck.then(function (possible) {
-      if (!possible) {
+
+    async signUp(params) {
+      params = params || {};
+      if (!params.token) {
+        return failure("token_required",
+          "signUp needs the token your backend got from tracking an action");
+      }
+      if (params.useAutoRegister && !(await this.isAvailable()).conditionalCreate) {
         return failure("conditional_create_unavailable",
           "this browser cannot create a passkey automatically; offer a button instead");
       }
-      return self.api.call("POST", "/client/user-authenticators/passkey/registration-options", {
-        username: params.username,
-        displayName: params.displayName,
-        authenticatorAttachment: params.authenticatorAttachment,
-      }, params.token).then(function (begun) {
-        return begun.data ? self._create(begun.data, params) : begun;
-      });
-    });
-  };
+      const entry = this.ceremonies.begin(Boolean(params.useAutoRegister));
+      try {
+        return await this._signUp(params, entry.controller.signal);
+      } finally {
+        this.ceremonies.end(entry);
+      }
+    }
 
-  Passkey.prototype._create = function (begun, params) {
-    var self = this;
-    var json = Object.assign({}, begun.options);
-    if (params.hints) json.hints = params.hints;
-    var signal_ = this.ceremonies.start();
-    var request = { publicKey: creationOptions(json), signal: signal_ };
-    if (params.useAutoRegister) request.mediation = "conditional";
-    return navigator.credentials.create(request).then(function (credential) {
-      self.ceremonies.finish(signal_);
-      var registrationResponse = credentialJSON(credential);
-      return self.api.call("POST", "/client/user-authenticators/passkey", {
+    async _signUp(params, signal_) {
+      if (signal_.aborted) return aborted();
+      const begun = await this.api.call("POST",
+        "/client/user-authenticators/passkey/registration-options", {
+          username: params.username,
+          displayName: params.displayName,
+          authenticatorAttachment: params.authenticatorAttachment,
+        }, params.token);
+      if (!begun.data) return begun;
+      if (signal_.aborted) return aborted();
+      const json = Object.assign({}, begun.data.options);
+      if (params.hints) json.hints = params.hints;
+      const request = { publicKey: creationOptions(json), signal: signal_ };
+      if (params.useAutoRegister) request.mediation = "conditional";
+      let credential;
+      try {
+        credential = await navigator.credentials.create(request);
+      } catch (err) {
+        return ceremonyFailure(err);
+      }
+      const registrationResponse = credentialJSON(credential);
+      const done = await this.api.call("POST", "/client/user-authenticators/passkey", {
         registrationCredential: registrationResponse,
-        challengeId: begun.challengeId,
+        challengeId: begun.data.challengeId,
         conditionalCreate: Boolean(params.useAutoRegister),
-      }, params.token).then(function (done) {
-        if (!done.data) return done;
-        signal("signalCurrentUserDetails", {
-          rpId: json.rp.id, userId: json.user.id, name: json.user.name,
-          displayName: json.user.displayName,
-        });
-        return { data: {
-          token: done.data.accessToken,
-          isVerified: done.data.isVerified,
-          userId: done.data.userId,
-          userAuthenticatorId: done.data.userAuthenticatorId,
-          userAuthenticator: done.data.userAuthenticator,
-          registrationResponse: registrationResponse,
-        } };
-      });
-    }, function (err) {
-      self.ceremonies.finish(signal_);
-      return ceremonyFailure(err);
-    });
-  };
+      }, params.token);
+      if (!done.data) return done;
+      const rpId = (json.rp && json.rp.id) || location.hostname;
+      this._signalAccepted(params.token, rpId, json.user.id, credential.id);
+      return { data: {
+        token: done.data.accessToken,
+        isVerified: done.data.isVerified,
+        userId: done.data.userId,
+        userAuthenticatorId: done.data.userAuthenticatorId,
+        userAuthenticator: done.data.userAuthenticator,
+        username: json.user.name,
+        displayName: json.user.displayName,
+        registrationResponse: registrationResponse,
+      } };
+    }
 
-  Passkey.prototype.signIn = function (params) {
-    var self = this;
-    params = params || {};
-    var ready = params.autofill
-      ? this.isAvailable().then(function (found) { return found.autofill; })
-      : Promise.resolve(true);
-    return ready.then(function (possible) {
-      if (!possible) {
+    async signIn(params) {
+      params = params || {};
+      if (params.autofill && !(await this.isAvailable()).autofill) {
         return failure("autofill_unavailable", "this browser has no passkey autofill");
       }
-      var challenge = params.action && !params.token
-        ? self.api.call("POST", "/client/challenge", { action: params.action })
-        : Promise.resolve({ data: {} });
-      return challenge.then(function (made) {
-        if (!made.data) return made;
-        return self.api.call("POST",
-          "/client/user-authenticators/passkey/authentication-options",
-          { challengeId: made.data.challengeId }, params.token)
-          .then(function (begun) { return begun.data ? self._get(begun.data, params) : begun; });
-      });
-    });
-  };
+      const entry = this.ceremonies.begin(Boolean(params.autofill));
+      try {
+        return await this._signIn(params, entry.controller.signal);
+      } finally {
+        this.ceremonies.end(entry);
+      }
+    }
 
-  Passkey.prototype._get = function (begun, params) {
-    var self = this;
-    var signal_ = this.ceremonies.start();
-    var request = { publicKey: requestOptions(begun.options), signal: signal_ };
-    if (params.autofill) request.mediation = "conditional";
-    return navigator.credentials.get(request).then(function (credential) {
-      self.ceremonies.finish(signal_);
-      if (params.onVerificationStarted) params.onVerificationStarted();
-      var authenticationResponse = credentialJSON(credential);
-      return self.api.call("POST", "/client/verify/passkey", {
+    async _signIn(params, signal_) {
+      if (signal_.aborted) return aborted();
+      let challengeId;
+      if (params.action && !params.token) {
+        const made = await this.api.call("POST", "/client/challenge", { action: params.action });
+        if (!made.data) return made;
+        challengeId = made.data.challengeId;
+        if (signal_.aborted) return aborted();
+      }
+      const begun = await this.api.call("POST",
+        "/client/user-authenticators/passkey/authentication-options",
+        { challengeId: challengeId }, params.token);
+      if (!begun.data) return begun;
+      if (signal_.aborted) return aborted();
+      const request = { publicKey: requestOptions(begun.data.options), signal: signal_ };
+      if (params.autofill) request.mediation = "conditional";
+      let credential;
+      try {
+        credential = await navigator.credentials.get(request);
+      } catch (err) {
+        return ceremonyFailure(err);
+      }
+      if (params.onVerificationStarted) {
+        try {
+          params.onVerificationStarted();
+        } catch (e) {
+          // The app's callback failing must not lose the sign-in.
+        }
+      }
+      const authenticationResponse = credentialJSON(credential);
+      const done = await this.api.call("POST", "/client/verify/passkey", {
         authenticationCredential: authenticationResponse,
-        challengeId: begun.challengeId,
-      }, params.token).then(function (done) {
-        var rpId = begun.options.rpId || location.hostname;
-        if (!done.data) {
-          // The server no longer knows this passkey: let the provider hide or remove it.
-          if (done.errorCode === "credential_not_found") {
-            signal("signalUnknownCredential", { rpId: rpId, credentialId: credential.id });
-          }
-          return done;
+        challengeId: begun.data.challengeId,
+      }, params.token);
+      const rpId = begun.data.options.rpId || location.hostname;
+      if (!done.data) {
+        // The server no longer knows this passkey: let the provider hide or remove it. Only on
+        // this code: a 404 can also mean an expired challenge, where the passkey is fine.
+        if (done.errorCode === "credential_not_found") {
+          signal("signalUnknownCredential", { rpId: rpId, credentialId: credential.id });
         }
-        var userHandle = authenticationResponse.response.userHandle;
-        if (userHandle && done.data.username) {
-          signal("signalCurrentUserDetails", {
-            rpId: rpId, userId: userHandle, name: done.data.username,
-            displayName: done.data.userDisplayName || done.data.username,
-          });
+        return done;
+      }
+      const userHandle = authenticationResponse.response.userHandle;
+      if (userHandle && done.data.username) {
+        signal("signalCurrentUserDetails", {
+          rpId: rpId, userId: userHandle, name: done.data.username,
+          displayName: done.data.userDisplayName || done.data.username,
+        });
+      }
+      this._signalAccepted(params.token, rpId, userHandle, credential.id);
+      return { data: {
+        token: done.data.accessToken,
+        isVerified: done.data.isVerified,
+        userId: done.data.userId,
+        userAuthenticatorId: done.data.userAuthenticatorId,
+        username: done.data.username,
+        displayName: done.data.userDisplayName,
+        authenticationResponse: authenticationResponse,
+      } };
+    }
+
+    // With an action token the SDK can read the user's whole list of passkeys, and tell the
+    // provider which ones the server still accepts (the others get hidden). Only with the whole
+    // list, and only if it holds the passkey just used: a partial list would hide good ones.
+    // In the background: the app's result never waits for it.
+    _signalAccepted(token, rpId, userHandle, credentialId) {
+      if (!token || !userHandle || !canSignal("signalAllAcceptedCredentials")) return;
+      this.api.call("GET", "/client/user-authenticators", undefined, token).then((listed) => {
+        if (!Array.isArray(listed.data)) return;
+        const ids = listed.data.map((a) => a && a.webauthnCredential
+          && a.webauthnCredential.credentialId);
+        if (!ids.every((id) => typeof id === "string" && id) || !ids.includes(credentialId)) {
+          return;
         }
-        return { data: {
-          token: done.data.accessToken,
-          isVerified: done.data.isVerified,
-          userId: done.data.userId,
-          userAuthenticatorId: done.data.userAuthenticatorId,
-          username: done.data.username,
-          displayName: done.data.userDisplayName,
-          authenticationResponse: authenticationResponse,
-        } };
-      });
-    }, function (err) {
-      self.ceremonies.finish(signal_);
-      return ceremonyFailure(err);
-    });
-  };
+        signal("signalAllAcceptedCredentials",
+          { rpId: rpId, userId: userHandle, allAcceptedCredentialIds: ids });
+      }).catch(() => {});
+    }
+  }
 
   // --- entry point ----------------------------------------------------------------------------
 
-  function Latchkey(config) {
-    if (!config || !config.tenantId || !config.baseUrl) {
-      throw new TypeError("new Latchkey({ tenantId, baseUrl }) needs both values");
+  class Latchkey {
+    constructor(config) {
+      if (!config || !config.tenantId || !config.baseUrl) {
+        throw new TypeError("new Latchkey({ tenantId, baseUrl }) needs both values");
+      }
+      this.passkey = new Passkey(new Api(config.tenantId, config.baseUrl, config.onTokenExpired));
     }
-    this.passkey = new Passkey(new Api(config.tenantId, config.baseUrl, config.onTokenExpired));
   }
 
   globalThis.latchkey = { Latchkey: Latchkey, version: VERSION };

@@ -1,5 +1,6 @@
 // Latchkey Web SDK, v1, as an ES module: `import { Latchkey } from ".../sdk/v1/latchkey.mjs"`.
-// The classic script below defines globalThis.latchkey; this module re-exports it.
+// The classic script latchkey.js defines globalThis.latchkey (no build step); this module
+// runs it once and re-exports it. Types: latchkey.d.ts.
 import "./latchkey.js";
 
 const { Latchkey, version } = globalThis.latchkey;
