@@ -1,24 +1,23 @@
 """The origins a tenant's ceremonies accept: its own list plus the `android:apk-key-hash:`
 origins derived from its apps' signing certificates.
 
-Kept a few seconds per process, so a sign-in does not read the apps table each time; a removed
-fingerprint stops being accepted within that time.
+Kept a few seconds in the runtime's cache, so a sign-in does not read the apps table each time;
+a fingerprint removed by another process stops being accepted within that time.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from base64 import urlsafe_b64encode
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant
+from latchkey.services.origins import android_origin as origin_of_digest
 from latchkey.services.runtime import Runtime
 from latchkey.store import apps as app_store
 
 TTL_SECONDS = 5.0
+_CACHE = "app_origins"
 _FINGERPRINT = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){31}$")
-_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
 
 
 def normalize_fingerprint(value: str) -> str:
@@ -33,8 +32,7 @@ def normalize_fingerprint(value: str) -> str:
 
 def android_origin(fingerprint: str) -> str:
     """The origin Android's Credential Manager reports for an app signed with this key."""
-    raw = bytes.fromhex(fingerprint.replace(":", ""))
-    return "android:apk-key-hash:" + urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return origin_of_digest(bytes.fromhex(fingerprint.replace(":", "")))
 
 
 def android_origins(app: App) -> tuple[str, ...]:
@@ -42,18 +40,15 @@ def android_origins(app: App) -> tuple[str, ...]:
 
 
 def expected(rt: Runtime, tenant: Tenant) -> tuple[str, ...]:
-    now = time.monotonic()
-    cached = _cache.get(tenant.id)
-    if cached is None or now - cached[0] > TTL_SECONDS:
+    def load() -> tuple[str, ...]:
         with rt.read() as conn:
-            derived = [
-                o for app in app_store.for_tenant(conn, tenant.id) for o in android_origins(app)
-            ]
-        cached = (now, tuple(derived))
-        _cache[tenant.id] = cached
-    return tuple(dict.fromkeys([*tenant.ceremony_origins, *cached[1]]))
+            found = app_store.for_tenant(conn, tenant.id)
+        return tuple(o for app in found for o in android_origins(app))
+
+    derived: tuple[str, ...] = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
+    return tuple(dict.fromkeys([*tenant.ceremony_origins, *derived]))
 
 
-def forget(tenant_id: str) -> None:
+def forget(rt: Runtime, tenant_id: str) -> None:
     """Drop the cached list (after this process changed the tenant's apps)."""
-    _cache.pop(tenant_id, None)
+    rt.cache(_CACHE, TTL_SECONDS).forget(tenant_id)

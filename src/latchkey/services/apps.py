@@ -103,12 +103,12 @@ def create(
         if tenant_store.get(conn, tenant_id) is None:
             raise TenantNotFound(f"no tenant {tenant_id!r}")
         app_store.add(conn, app)
-    _changed(tenant_id)
+    _changed(rt, tenant_id)
     return app, secret
 
 
-def _changed(tenant_id: str) -> None:
-    app_origins.forget(tenant_id)
+def _changed(rt: Runtime, tenant_id: str) -> None:
+    app_origins.forget(rt, tenant_id)
 
 
 def get(rt: Runtime, client_id: str) -> App:
@@ -130,7 +130,7 @@ def update(rt: Runtime, client_id: str, **changes: Any) -> App:
             raise AppNotFound(f"no app {client_id!r}")
         changed = _checked(replace(found, **given, updated_at=rt.now()))
         app_store.save(conn, changed)
-    _changed(changed.tenant_id)
+    _changed(rt, changed.tenant_id)
     return changed
 
 
@@ -139,7 +139,7 @@ def delete(rt: Runtime, client_id: str) -> None:
         found = app_store.by_client_id(conn, client_id)
         if found is None or not app_store.remove(conn, found.id):
             raise AppNotFound(f"no app {client_id!r}")
-    _changed(found.tenant_id)
+    _changed(rt, found.tenant_id)
 
 
 def list_for(rt: Runtime, tenant_id: str) -> list[App]:
