@@ -56,6 +56,15 @@ def _add(conn: Connection, rt: Runtime, tenant_id: str, alg: str) -> str:
     return kid
 
 
+def _active(conn: Connection, rt: Runtime, tenant_id: str) -> Any:
+    """The tenant's active key row; an ES256 key is made on first use."""
+    row = key_store.active(conn, tenant_id)
+    if row is None:
+        _add(conn, rt, tenant_id, "ES256")
+        row = key_store.active(conn, tenant_id)
+    return row
+
+
 @lru_cache(maxsize=4096)
 def _private(kid: str, alg: str, pem: bytes) -> SigningKey:
     parameters = _parameters(kid, alg)
@@ -66,10 +75,7 @@ def _private(kid: str, alg: str, pem: bytes) -> SigningKey:
 
 def signer(conn: Connection, rt: Runtime, tenant_id: str) -> SigningKey:
     """The tenant's active private key (one is made on first use)."""
-    row = key_store.active(conn, tenant_id)
-    if row is None:
-        _add(conn, rt, tenant_id, "ES256")
-        row = key_store.active(conn, tenant_id)
+    row = _active(conn, rt, tenant_id)
     pem = sealing.unseal(
         rt.master_key, row.sealed_private_key, context=_context(tenant_id, row.kid)
     )
@@ -86,8 +92,7 @@ def rotate(rt: Runtime, tenant_id: str, alg: str = "ES256") -> str:
 def jwks(rt: Runtime, tenant_id: str) -> dict[str, Any]:
     """The public keys that verify the tenant's unexpired tokens."""
     with rt.transaction() as conn:
-        if key_store.active(conn, tenant_id) is None:
-            _add(conn, rt, tenant_id, "ES256")  # publish the key before it signs anything
+        _active(conn, rt, tenant_id)  # published before it signs anything
         rows = key_store.published(conn, tenant_id, rt.now() - SIGNED_TOKEN_LIFETIME)
     # The active key first, then retired ones, most recently retired first.
     rows.sort(key=lambda r: (r.retired_at is not None, -(r.retired_at or r.created_at).timestamp()))
