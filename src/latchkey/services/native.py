@@ -182,13 +182,12 @@ class UnknownSession(InvalidRequest):
     code = "auth_session_not_found"
 
 
-def session_kind(rt: Runtime, tenant: Tenant, auth_session: str) -> str:
+def _session_kind(conn: Connection, tenant: Tenant, auth_session: str) -> str:
     """Whether an auth_session is a signup or a login, without using it up. Browser
     challenges are not auth_sessions."""
     if not isinstance(auth_session, str) or not 0 < len(auth_session) <= 64:
         raise UnknownSession("auth_session is missing or malformed")
-    with rt.transaction() as conn:
-        found = challenge_store.peek(conn, challenge_id=auth_session, tenant_id=tenant.id)
+    found = challenge_store.peek(conn, challenge_id=auth_session, tenant_id=tenant.id)
     if found is None or not found.context.get("native"):
         raise UnknownSession("unknown auth_session")
     return found.kind
@@ -219,8 +218,8 @@ def complete(
     """Verify the platform's credential for this auth_session: store the new user and passkey
     on signup, check the assertion on login. The binding is checked in the storing
     transaction, so a mismatch writes nothing (the session is used up all the same)."""
-    kind = session_kind(rt, tenant, auth_session)
-    with rt.transaction() as conn:
+    with rt.read() as conn:
+        kind = _session_kind(conn, tenant, auth_session)
         directory_id = directories.resolve(conn, tenant.id, realm).id
     if kind == challenges.REGISTRATION:
         done = registration.finish(
