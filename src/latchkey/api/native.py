@@ -18,16 +18,15 @@ from litestar.params import JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.models import App, Tenant
-from latchkey.oauth2 import refresh_grant, webauthn_grant
+from latchkey.oauth2 import clients, refresh_grant, webauthn_grant
 from latchkey.oauth2.errors import (
     InvalidClient,
     InvalidRequest,
     InvalidToken,
-    UnauthorizedClient,
     UnsupportedGrantType,
 )
 from latchkey.oidc import discovery, userinfo
-from latchkey.services import apps, native, signing_keys, tenants
+from latchkey.services import native, signing_keys, tenants
 from latchkey.services.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(max_length=255)]
@@ -55,21 +54,17 @@ def site_of(request: AnyRequest) -> Site:
     return Site(tenant, f"{scheme}://{host}/")
 
 
-def _client(rt: Runtime, site: Site, client_id: Any, client_secret: Any) -> App:
-    """The calling app, authenticated when it is confidential (RFC 6749 §2.3)."""
-    if not isinstance(client_id, str) or not client_id:
-        raise InvalidClient("client_id is required")
-    try:
-        app = apps.get(rt, client_id)
-    except apps.AppNotFound as exc:
-        raise InvalidClient("unknown client") from exc
-    if app.tenant_id != site.tenant.id:
-        raise InvalidClient("unknown client")
-    try:
-        apps.authenticate(app, client_secret if isinstance(client_secret, str) else None)
-    except apps.InvalidClient as exc:
-        raise InvalidClient(exc.message) from exc
-    return app
+def _challenge_caller(
+    request: AnyRequest, client_id: str, client_secret: str | None
+) -> tuple[Runtime, Site, App]:
+    """What both challenge endpoints check first: the rate limit, the app, its passkey grant."""
+    rt, site = runtime(request), site_of(request)
+    # They answer anyone: count them per client IP.
+    ip = request_meta(request).ip or "unknown"
+    rt.limiter.hit(f"native-challenge:{ip}", rt.challenge_rule)
+    app = clients.authenticate(rt, site.tenant, client_id, client_secret)
+    webauthn_grant.require_enabled(app)
+    return rt, site, app
 
 
 class SignupBody(msgspec.Struct, kw_only=True):
@@ -82,10 +77,7 @@ class SignupBody(msgspec.Struct, kw_only=True):
 
 @post("/passkey/register", status_code=200, sync_to_thread=True)
 def signup_challenge(data: JSONBody[SignupBody], request: AnyRequest) -> dict[str, Any]:
-    rt, site = runtime(request), site_of(request)
-    _limit(rt, request)
-    app = _client(rt, site, data.client_id, data.client_secret)
-    _require_passkey_grant(app)
+    rt, site, app = _challenge_caller(request, data.client_id, data.client_secret)
     begun = native.signup_challenge(
         rt,
         site.tenant,
@@ -107,25 +99,11 @@ class LoginBody(msgspec.Struct, kw_only=True):
 
 @post("/passkey/challenge", status_code=200, sync_to_thread=True)
 def login_challenge(data: JSONBody[LoginBody], request: AnyRequest) -> dict[str, Any]:
-    rt, site = runtime(request), site_of(request)
-    _limit(rt, request)
-    app = _client(rt, site, data.client_id, data.client_secret)
-    _require_passkey_grant(app)
+    rt, site, app = _challenge_caller(request, data.client_id, data.client_secret)
     begun = native.login_challenge(
         rt, site.tenant, app, realm=data.realm, identifier=data.identifier
     )
     return {"authn_params_public_key": begun.options, "auth_session": begun.auth_session}
-
-
-def _limit(rt: Runtime, request: AnyRequest) -> None:
-    """The challenge endpoints answer anyone: count them per client IP."""
-    ip = request_meta(request).ip or "unknown"
-    rt.limiter.hit(f"native-challenge:{ip}", rt.challenge_rule)
-
-
-def _require_passkey_grant(app: App) -> None:
-    if webauthn_grant.GRANT_TYPE not in app.grant_types:
-        raise UnauthorizedClient("the passkey grant is not enabled for this app")
 
 
 async def _token_params(request: AnyRequest) -> dict[str, Any]:
@@ -159,8 +137,11 @@ def _basic_credentials(request: AnyRequest) -> tuple[str | None, str | None]:
 def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
     rt, site = runtime(request), site_of(request)
     basic_id, basic_secret = _basic_credentials(request)
-    app = _client(
-        rt, site, params.get("client_id") or basic_id, params.get("client_secret") or basic_secret
+    app = clients.authenticate(
+        rt,
+        site.tenant,
+        params.get("client_id") or basic_id,
+        params.get("client_secret") or basic_secret,
     )
     grant_type = params.get("grant_type")
     if grant_type == webauthn_grant.GRANT_TYPE:
@@ -173,8 +154,7 @@ def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
             meta=request_meta(request),
         )
     if grant_type == "refresh_token":
-        if "refresh_token" not in app.grant_types:
-            raise UnauthorizedClient("the refresh_token grant is not enabled for this app")
+        clients.require_grant(app, "refresh_token", "refresh_token")
         return refresh_grant.exchange(
             rt,
             tenant=site.tenant,

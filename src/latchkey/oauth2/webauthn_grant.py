@@ -10,13 +10,19 @@ from typing import Any
 
 from latchkey.errors import LatchkeyError, ServiceUnavailable
 from latchkey.models import App, Tenant
-from latchkey.oauth2.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+from latchkey.oauth2 import clients
+from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
 from latchkey.services import native
 from latchkey.services.apps import PASSKEY_GRANT
 from latchkey.services.runtime import RequestMeta, Runtime
 
 GRANT_TYPE = PASSKEY_GRANT
+
+
+def require_enabled(app: App) -> None:
+    """The passkey grant is off until an operator enables it for the app."""
+    clients.require_grant(app, GRANT_TYPE, "passkey")
 
 
 def _credential(raw: Any) -> Mapping[str, Any]:
@@ -40,8 +46,7 @@ def exchange(
     params: Mapping[str, Any],
     meta: RequestMeta,
 ) -> dict[str, Any]:
-    if GRANT_TYPE not in app.grant_types:
-        raise UnauthorizedClient("the passkey grant is not enabled for this app")
+    require_enabled(app)
     auth_session = params.get("auth_session")
     if not isinstance(auth_session, str) or not auth_session:
         raise InvalidRequest("auth_session is required")
