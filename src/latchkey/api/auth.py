@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import binascii
 from base64 import b64decode
 
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.errors import InvalidApiKey, TenantNotFound
 from latchkey.models import Tenant
 from latchkey.services import api_keys, tenants
+
+
+def basic_pair(value: str) -> tuple[str, str]:
+    """User name and password of HTTP Basic credentials (strict base64); ValueError if not."""
+    user, _, password = b64decode(value.strip(), validate=True).decode().partition(":")
+    return user, password
 
 
 def secret_from_header(header: str | None) -> str:
@@ -20,8 +25,8 @@ def secret_from_header(header: str | None) -> str:
         return value.strip()
     if scheme.lower() == "basic":
         try:
-            user, _, _password = b64decode(value.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+            user, _password = basic_pair(value)
+        except ValueError as exc:
             raise InvalidApiKey("the Basic credentials are not valid base64") from exc
         return user
     raise InvalidApiKey("use HTTP Basic or Bearer authentication with the secret key")
@@ -29,11 +34,10 @@ def secret_from_header(header: str | None) -> str:
 
 def tenant_for_request(request: AnyRequest, tenant_id: str) -> Tenant:
     """The path's tenant, when the secret key is that tenant's. Another tenant is not found."""
-    rt = runtime(request)
-    owner = api_keys.tenant_for_secret(rt, secret_from_header(request.headers.get("authorization")))
-    if owner != tenant_id:
+    tenant = secret_tenant(request)
+    if tenant.id != tenant_id:
         raise TenantNotFound(f"no tenant {tenant_id!r} for this key")
-    return tenants.get(rt, tenant_id)
+    return tenant
 
 
 def secret_tenant(request: AnyRequest) -> Tenant:

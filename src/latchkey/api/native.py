@@ -4,8 +4,6 @@ challenges, the token endpoint, userinfo, discovery and the JWKS. Errors are OAu
 
 from __future__ import annotations
 
-import binascii
-from base64 import b64decode
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -16,6 +14,7 @@ from anyio import to_thread
 from litestar import Response, Router, get, post
 from litestar.params import JSONBody
 
+from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.models import App, Tenant
 from latchkey.oauth2 import clients, refresh_grant, webauthn_grant
@@ -127,8 +126,8 @@ def _basic_credentials(request: AnyRequest) -> tuple[str | None, str | None]:
     if scheme.lower() != "basic":
         return None, None
     try:
-        user, _, password = b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+        user, password = basic_pair(value)
+    except ValueError as exc:
         raise InvalidClient("the Basic credentials are not readable") from exc
     # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
     return unquote_plus(user), unquote_plus(password)
