@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,7 +45,9 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def _postgres_engine() -> Iterator[Engine]:
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A database URL whose connections work in a fresh schema, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
     schema = f"lk_test_{secrets.token_hex(6)}"
@@ -52,14 +55,21 @@ def _postgres_engine() -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in POSTGRES_URL else "?"
-    engine = make_engine(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
     try:
-        yield engine
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    with postgres_schema() as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

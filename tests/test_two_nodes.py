@@ -4,17 +4,14 @@ finishes on the other, and every challenge and token is used once across both.""
 from __future__ import annotations
 
 import base64
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from latchkey.store.engine import make_engine
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import NO_POSTGRES, POSTGRES_URL
+from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
 
 ORIGIN = "http://localhost:5002"
@@ -23,19 +20,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def shared_database() -> Iterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    schema = f"lk_nodes_{secrets.token_hex(6)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def test_ceremonies_alternate_between_nodes(shared_database: str) -> None:

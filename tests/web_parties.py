@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 from litestar.testing import TestClient
 
 from latchkey.testing.authenticator import SoftAuthenticator
@@ -35,10 +36,18 @@ class Backend:
 class Browser:
     """What the Web SDK sends."""
 
-    def __init__(self, http: TestClient, tenant_id: str) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        tenant_id: str,
+        *,
+        origin: str = ORIGIN,
+        authenticator: SoftAuthenticator | None = None,
+    ) -> None:
         self.http = http
         self.tenant_id = tenant_id
-        self.authenticator = SoftAuthenticator()
+        self.origin = origin
+        self.authenticator = authenticator or SoftAuthenticator()
 
     def headers(self, token: str | None) -> dict[str, str]:
         if token:
@@ -52,7 +61,7 @@ class Browser:
         begun = self.post("user-authenticators/passkey/registration-options", {}, token)
         if begun.status_code != 200:
             return begun
-        created = self.authenticator.create(begun.json()["options"], origin=ORIGIN)
+        created = self.authenticator.create(begun.json()["options"], origin=self.origin)
         body = {"registrationCredential": created, "challengeId": begun.json()["challengeId"]}
         return self.post("user-authenticators/passkey", body, token)
 
@@ -66,6 +75,6 @@ class Browser:
             token,
         )
         assert begun.status_code == 200, begun.text
-        assertion = self.authenticator.get(begun.json()["options"], origin=ORIGIN)
+        assertion = self.authenticator.get(begun.json()["options"], origin=self.origin)
         body = {"authenticationCredential": assertion, "challengeId": begun.json()["challengeId"]}
         return self.post("verify/passkey", body, token)
