@@ -80,9 +80,9 @@ def list_all(rt: Runtime) -> list[Tenant]:
 
 def all_web_origins(rt: Runtime) -> frozenset[str]:
     """Every tenant's web origins: the browsers that may call the client API at all."""
-    with rt.transaction() as conn:
-        found = tenant_store.all_origins(conn)
-    return frozenset(o for o in found if o.startswith(("https://", "http://")))
+    with rt.read() as conn:
+        found = tenant_store.list_all(conn)
+    return frozenset(origin for tenant in found for origin in tenant.web_origins)
 
 
 def any_exist(rt: Runtime) -> bool:

@@ -57,11 +57,6 @@ def list_all(conn: Connection) -> list[Tenant]:
     return [_record(r) for r in conn.execute(select(tenants).order_by(tenants.c.created_at))]
 
 
-def all_origins(conn: Connection) -> list[str]:
-    query = select(tenants.c.origins, tenants.c.related_origins)
-    return [o for (own, related) in conn.execute(query) for o in [*own, *(related or [])]]
-
-
 def any_exist(conn: Connection) -> bool:
     return conn.execute(select(tenants.c.id).limit(1)).first() is not None
 
