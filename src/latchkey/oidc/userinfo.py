@@ -29,7 +29,7 @@ def claims(rt: Runtime, tenant: Tenant, issuer: str, access_token: str) -> dict[
         raise InvalidToken("the access token is not valid") from exc
     if token.header.get("typ") != "at+jwt":
         raise InvalidToken("this is not an access token")
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         user = user_store.by_external_id(conn, tenant.id, token.claims["sub"])
         if user is None:
             raise InvalidToken("the token's user no longer exists")

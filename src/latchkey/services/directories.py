@@ -95,5 +95,5 @@ def set_identifiers(rt: Runtime, tenant_id: str, name: str, schema: dict[str, st
 
 
 def list_for(rt: Runtime, tenant_id: str) -> list[Directory]:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         return directory_store.for_tenant(conn, tenant_id)

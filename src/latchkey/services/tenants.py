@@ -130,7 +130,7 @@ def update(
 
 def for_domain(rt: Runtime, domain: str) -> Tenant:
     """The tenant that claimed this host name as its domain."""
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         tenant = tenant_store.by_domain(conn, domain)
     if tenant is None:
         raise TenantNotFound(f"no tenant serves the domain {domain!r}")
@@ -138,7 +138,7 @@ def for_domain(rt: Runtime, domain: str) -> Tenant:
 
 
 def domains(rt: Runtime, tenant_id: str) -> list[str]:
-    with rt.transaction() as conn:
+    with rt.read() as conn:
         return tenant_store.domains_of(conn, tenant_id)
 
 
