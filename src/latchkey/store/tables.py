@@ -274,3 +274,122 @@ tenant_domains = Table(
     Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Index(None, "tenant_id"),
 )
+
+# Self-service flows of the hosted pages (Kratos-style): a stored state machine bound to one
+# browser by a cookie whose SHA-256 is kept here, consumed once by the step that ends it.
+flows = Table(
+    "flows",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "directory_id", String(36), ForeignKey("directories.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("cookie_hash", LargeBinary(32), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE")),
+    # The authorization request the flow returns to, the challenge it waits on, ...
+    Column("context", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# argon2id password hashes, only in pools that enable passwords (teams migrating off them); kept
+# apart from users so no user read ever carries one.
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("hash", String(255), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Passkey recovery: a one-time code (typed) and link token (clicked), both stored hashed.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("flow_id", String(64), ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", LargeBinary(32), nullable=False),
+    Column("link_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Index(None, "flow_id"),
+)
+
+# Outgoing e-mail, drained by a background worker: a message queued in the same transaction as
+# what it announces is sent even if the SMTP server or this process is down at that moment.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("sender", String(320), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # A worker claims a message until this time; another worker may take it over after.
+    Column("locked_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index(None, "sent_at", "next_attempt_at"),
+)
+
+# Spent bot-check (ALTCHA) solutions, kept until their challenge would have expired anyway.
+botcheck_spent = Table(
+    "botcheck_spent",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Single sign-on sessions of the hosted pages, shared by the tenant's apps (cookie's SHA-256).
+sso_sessions = Table(
+    "sso_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("amr", JSON, nullable=False),
+    Column("auth_time", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index(None, "user_id"),
+)
+
+# OIDC authorization codes (SHA-256 stored). A second use revokes what the first one issued.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code_hash", LargeBinary(32), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", String(36), ForeignKey("sso_sessions.id", ondelete="SET NULL")),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", String(1024), nullable=False),
+    Column("nonce", String(255)),
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(8)),
+    Column("amr", JSON, nullable=False),
+    Column("auth_time", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    # The refresh-token family the exchange started: revoked on a replay of the code.
+    Column("family_id", String(36)),
+)
