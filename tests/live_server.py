@@ -80,11 +80,13 @@ def create_tenant(database_url: str, origins: Sequence[str]) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, port: int) -> Iterator[subprocess.Popen[str]]:
+def serving(
+    database_url: str, port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """`latchkey serve` on this port and database, until the block ends."""
     process = subprocess.Popen(
         [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
-        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
+        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -102,11 +104,13 @@ def serving(database_url: str, port: int) -> Iterator[subprocess.Popen[str]]:
 
 
 @contextmanager
-def live_server(tmp_path: Path, extra_origins: Sequence[str] = ()) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path: Path, extra_origins: Sequence[str] = (), env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """A tenant for RP ID `localhost` with the server's own origin plus `extra_origins`."""
     port = free_port()
     database_url = f"sqlite:///{tmp_path / 'live.db'}"
     origins = (f"http://localhost:{port}", *extra_origins)
     tenant = create_tenant(database_url, origins)
-    with serving(database_url, port):
+    with serving(database_url, port, env):
         yield LiveServer(port, database_url, tenant["id"], tenant["secret_key"], origins)

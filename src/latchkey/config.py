@@ -8,7 +8,8 @@ import re
 import secrets
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
 from pathlib import Path
 
 from latchkey.errors import ConfigError
@@ -16,6 +17,10 @@ from latchkey.store.engine import normalize_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./latchkey.db"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MAIL_MODES = ("console", "smtp", "off")
+SMTP_SECURITY = ("starttls", "tls", "none")
+DEFAULT_MAIL_FROM = "Latchkey <no-reply@localhost>"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,15 @@ class Settings:
     redis_url: str | None = None
     max_body_bytes: int = 64 * 1024
     log_level: str = "info"
+    # Outgoing mail (recovery codes): logged in development, sent by SMTP in production.
+    mail_mode: str = "console"
+    mail_from: str = DEFAULT_MAIL_FROM
+    mail_poll_seconds: float = 5.0
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
 
     def with_overrides(self, **changes: object) -> Settings:
         given = {k: v for k, v in changes.items() if v is not None}
@@ -53,7 +67,41 @@ class Settings:
             raise ConfigError(f"LATCHKEY_REDIS_URL {self.redis_url!r} is not a redis:// URL")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LATCHKEY_LOG_LEVEL {self.log_level!r} is not one of {LOG_LEVELS}")
+        self._check_mail()
         return self
+
+    def _check_mail(self) -> None:
+        if self.mail_mode not in MAIL_MODES:
+            raise ConfigError(f"LATCHKEY_MAIL_MODE {self.mail_mode!r} is not one of {MAIL_MODES}")
+        if self.smtp_security not in SMTP_SECURITY:
+            raise ConfigError(
+                f"LATCHKEY_SMTP_SECURITY {self.smtp_security!r} is not one of {SMTP_SECURITY}"
+            )
+        _check_port(self.smtp_port, "LATCHKEY_SMTP_PORT")
+        address = parseaddr(self.mail_from)[1]
+        if "@" not in address or any(ch in self.mail_from for ch in "\r\n"):
+            raise ConfigError(
+                f"LATCHKEY_MAIL_FROM {self.mail_from!r} is not an e-mail address"
+                " (no-reply@example.com or Name <no-reply@example.com>)"
+            )
+        if not 0.1 <= self.mail_poll_seconds <= 3600:
+            raise ConfigError(
+                f"LATCHKEY_MAIL_POLL_SECONDS {self.mail_poll_seconds} is outside 0.1..3600"
+            )
+        if self.mail_mode == "smtp" and not self.smtp_host:
+            raise ConfigError("LATCHKEY_MAIL_MODE is 'smtp' but LATCHKEY_SMTP_HOST is not set")
+        # The password's value is never put in a message.
+        if self.smtp_password and not self.smtp_username:
+            raise ConfigError("LATCHKEY_SMTP_PASSWORD is set but LATCHKEY_SMTP_USERNAME is not")
+        if (
+            self.smtp_username
+            and self.smtp_security == "none"
+            and self.smtp_host not in LOOPBACK_HOSTS
+        ):
+            raise ConfigError(
+                "LATCHKEY_SMTP_SECURITY 'none' with LATCHKEY_SMTP_USERNAME would send the"
+                f" password to {self.smtp_host!r} in clear; use starttls or tls"
+            )
 
 
 def _check_port(port: int, name: str) -> None:
@@ -69,6 +117,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not an integer") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number") from exc
 
 
 def _master_key(env: Mapping[str, str]) -> bytes | None:
@@ -113,6 +171,7 @@ def load_or_create_master_key(path: str) -> bytes:
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
+    security = (env.get("LATCHKEY_SMTP_SECURITY") or "starttls").lower()
     return Settings(
         database_url=env.get("LATCHKEY_DATABASE_URL") or DEFAULT_DATABASE_URL,
         host=env.get("LATCHKEY_HOST") or "127.0.0.1",
@@ -124,4 +183,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
+        mail_mode=(env.get("LATCHKEY_MAIL_MODE") or "console").lower(),
+        mail_from=env.get("LATCHKEY_MAIL_FROM") or DEFAULT_MAIL_FROM,
+        mail_poll_seconds=_float(env, "LATCHKEY_MAIL_POLL_SECONDS", 5.0),
+        smtp_host=env.get("LATCHKEY_SMTP_HOST") or None,
+        # Implicit TLS has its own well-known port (RFC 8314 §3.3).
+        smtp_port=_int(env, "LATCHKEY_SMTP_PORT", 465 if security == "tls" else 587),
+        smtp_security=security,
+        smtp_username=env.get("LATCHKEY_SMTP_USERNAME") or None,
+        smtp_password=env.get("LATCHKEY_SMTP_PASSWORD") or None,
     ).checked()

@@ -155,3 +155,35 @@ class Action:
     @property
     def scopes(self) -> frozenset[str]:
         return frozenset(self.scope.split())
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A self-service flow of the hosted pages (login, registration, recovery, settings)."""
+
+    id: str
+    tenant_id: str
+    directory_id: str
+    kind: str
+    state: str
+    cookie_hash: bytes
+    user_id: str | None
+    context: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    """A signed-in browser on the hosted pages, shared by the tenant's apps."""
+
+    id: str
+    tenant_id: str
+    user_id: str
+    token_hash: bytes
+    amr: list[str]
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None

@@ -7,10 +7,13 @@ msgspec bodies in one pass and costs about a third of FastAPI's time per request
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from litestar import Litestar, Request, Router, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.middleware import DefineMiddleware
@@ -18,14 +21,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config
-from latchkey.api import ceremonies, errors, health, native, wellknown
+from latchkey.api import ceremonies, errors, health, native, pools, wellknown
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
+from latchkey.mail.worker import build_worker
 from latchkey.services import runtime, tenants
 from latchkey.services.runtime import Runtime
 
-SDK_DIR = Path(__file__).resolve().parent.parent / "static" / "sdk"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SDK_DIR = STATIC_DIR / "sdk"
 
 # Module scripts must be served as JavaScript; Python's table lacks .mjs on some versions.
 mimetypes.add_type("text/javascript", ".mjs")
@@ -54,10 +59,39 @@ def _sdk_router() -> Router:
     )
 
 
+def _static_router() -> Router:
+    """The hosted pages' script and style, and the vendored bot-check widget."""
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        cache_control=CacheControlHeader(public=True, max_age=300),
+        include_in_schema=False,
+    )
+
+
+def _background(rt: Runtime, settings: config.Settings) -> Any:
+    """Workers that drain stored outboxes while the app runs (each process runs its own; they
+    claim rows, so several never send one message twice)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        worker = build_worker(rt, settings)
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await to_thread.run_sync(worker.stop)
+
+    return lifespan
+
+
 def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar:
     settings = settings or config.Settings()
     origins = OriginIndex(partial(tenants.all_web_origins, rt))
     return Litestar(
+        lifespan=[_background(rt, settings)],
         route_handlers=[
             health.health,
             openapi_document,
@@ -68,7 +102,9 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             native.domain_router,
             wellknown.router,
             wellknown.domain_router,
+            pools.router,
             _sdk_router(),
+            _static_router(),
         ],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
         middleware=[DefineMiddleware(ClientCors, origins=origins)],

@@ -1,7 +1,8 @@
 """The one place where errors become HTTP answers, in each surface's shape.
 
 The ceremony API answers {"error": code, "message"}; the vendor-compatible /v1 surface answers
-{"error", "errorCode", "errorDescription"}, which its SDKs read.
+{"error", "errorCode", "errorDescription"}, which its SDKs read; OAuth endpoints answer
+{"error", "error_description"}; identity pools {"error", "error_code", "status_code", "details"}.
 """
 
 from __future__ import annotations
@@ -58,7 +59,16 @@ def _oauth_surface(path: str) -> bool:
     return path.startswith(("/t/", "/passkey/", "/oauth/", "/userinfo", "/.well-known/"))
 
 
-def error_body(path: str, status: int, code: str, message: str) -> dict[str, str]:
+def _pool_surface(path: str) -> bool:
+    # /{tenantId}/identity/{poolId}/...
+    parts = path.split("/", 4)
+    return len(parts) > 3 and parts[2] == "identity"
+
+
+def error_body(path: str, status: int, code: str, message: str) -> dict[str, Any]:
+    if _pool_surface(path):
+        # The identity-pool products' shape: a human `error`, a machine `error_code`.
+        return {"error": message, "error_code": code, "status_code": status, "details": {}}
     if _oauth_surface(path):
         oauth_code = (
             code

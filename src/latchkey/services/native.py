@@ -12,21 +12,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from latchkey.errors import IdentifierTaken, InvalidRequest
-from latchkey.ids import new_id, new_user_handle
-from latchkey.models import App, Challenge, Credential, Directory, Tenant, User
-from latchkey.services import authentication, challenges, directories, identifiers, registration
+from latchkey.errors import InvalidRequest
+from latchkey.models import App, Challenge, Credential, Tenant, User
+from latchkey.services import authentication, challenges, directories, registration, signup
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import challenges as challenge_store
 from latchkey.store import credentials as credential_store
-from latchkey.store import identifiers as identifier_store
 from latchkey.webauthn.authentication_options import generate_authentication_options
 from latchkey.webauthn.descriptors import CredentialRef
-from latchkey.webauthn.encoding import b64url
-from latchkey.webauthn.registration_options import generate_registration_options
-
-PROFILE_FIELDS = ("name", "given_name", "family_name", "nickname", "picture")
-_LIMITS = {"picture": 2048}
 
 
 @dataclass(frozen=True)
@@ -44,41 +37,6 @@ class Completed:
     signup: bool
 
 
-def _profile(
-    directory: Directory, given: Mapping[str, Any]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Split a user_profile into normalized identifiers and the other profile fields, refusing
-    unknown keys and missing required identifiers."""
-    unknown = set(given) - set(identifiers.KINDS) - set(PROFILE_FIELDS)
-    if unknown:
-        raise InvalidRequest(f"user_profile has unknown fields: {', '.join(sorted(unknown))}")
-    claimed: dict[str, str] = {}
-    for kind, requirement in directory.identifiers.items():
-        if given.get(kind) in (None, ""):
-            if requirement == "required":
-                raise InvalidRequest(f"user_profile.{kind} is required in this directory")
-            continue
-        claimed[kind] = identifiers.normalize(kind, given[kind])
-    stray = {k for k in identifiers.KINDS if given.get(k)} - set(directory.identifiers)
-    if stray:
-        raise InvalidRequest(f"this directory does not use: {', '.join(sorted(stray))}")
-    profile: dict[str, str] = {}
-    for name in PROFILE_FIELDS:
-        value = given.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > _LIMITS.get(name, 255):
-            raise InvalidRequest(f"user_profile.{name} must be a string of sensible length")
-        profile[name] = value
-    return claimed, profile
-
-
-def _refuse_taken(conn: Connection, directory: Directory, claimed: Mapping[str, str]) -> None:
-    for kind, value in claimed.items():
-        if identifier_store.owner(conn, directory_id=directory.id, kind=kind, value=value):
-            raise IdentifierTaken(f"a user with this {kind} already exists; use the login flow")
-
-
 def signup_challenge(
     rt: Runtime,
     tenant: Tenant,
@@ -88,43 +46,22 @@ def signup_challenge(
     user_profile: Mapping[str, Any],
     user_metadata: Mapping[str, Any] | None = None,
 ) -> NativeChallenge:
-    handle = new_user_handle()
     with rt.transaction() as conn:
         directory = directories.resolve(conn, tenant.id, realm)
-        claimed, profile = _profile(directory, user_profile)
+        claimed, profile = signup.split_profile(directory, user_profile)
         if not claimed:
             raise InvalidRequest("user_profile needs at least one identifier of this directory")
-        _refuse_taken(conn, directory, claimed)
-        name = claimed.get("email") or claimed.get("username") or next(iter(claimed.values()))
-        shown = profile.get("name") or name
-        challenge = challenges.issue(
+        signup.refuse_taken(conn, directory, claimed)
+        challenge = signup.new_user_challenge(
             conn,
             rt,
-            tenant=tenant,
-            kind=challenges.REGISTRATION,
-            user_id=None,
-            context={
-                "native": True,
-                "client_id": app.client_id,
-                "directory_id": directory.id,
-                "external_user_id": new_id(),
-                "user_handle": b64url(handle),
-                "username": name,
-                "display_name": shown,
-                "identifiers": claimed,
-                "profile": {**profile, "user_metadata": dict(user_metadata or {})},
-            },
+            tenant,
+            directory,
+            claimed,
+            {**profile, "user_metadata": dict(user_metadata or {})},
+            {"native": True, "client_id": app.client_id},
         )
-    options = generate_registration_options(
-        rp_id=tenant.rp_id,
-        rp_name=tenant.rp_name,
-        user_handle=handle,
-        user_name=name,
-        user_display_name=shown,
-        challenge=challenge.challenge,
-        policy=tenant.policy,
-        exclude=[],
-    )
+    options = signup.creation_options(tenant, tenant.rp_name, challenge)
     return NativeChallenge(challenge.id, options)
 
 
@@ -143,7 +80,7 @@ def login_challenge(
         allow: list[CredentialRef] = []
         user_id = None
         if identifier:
-            user_id = _identified_user(conn, directory, identifier)
+            user_id = signup.identified_user(conn, directory, identifier)
             found = credential_store.for_user(conn, tenant.id, user_id) if user_id else []
             allow = [CredentialRef(c.credential_id, c.transports) for c in found]
         challenge = challenges.issue(
@@ -158,20 +95,6 @@ def login_challenge(
         rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=allow
     )
     return NativeChallenge(challenge.id, options)
-
-
-def _identified_user(
-    conn: Connection, directory: Directory, identifier: Mapping[str, Any]
-) -> str | None:
-    for kind, value in identifier.items():
-        if kind in directory.identifiers:
-            owner = identifier_store.owner(
-                conn, directory_id=directory.id, kind=kind, value=identifiers.normalize(kind, value)
-            )
-            if owner:
-                return owner
-    # Unknown identifiers get discoverable options, so the answer does not reveal who exists.
-    return None
 
 
 class SessionMismatch(InvalidRequest):

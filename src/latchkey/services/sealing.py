@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from latchkey.errors import ConfigError
 
@@ -32,3 +34,13 @@ def unseal(master_key: bytes | None, sealed: bytes, *, context: str) -> bytes:
         raise ConfigError(
             "a sealed secret does not open with this master key (was LATCHKEY_MASTER_KEY changed?)"
         ) from exc
+
+
+def derive(master_key: bytes | None, purpose: str) -> bytes:
+    """A 256-bit key for one purpose (HMAC of recovery codes, bot-check challenges, ...), derived
+    from the master key with HKDF so no purpose's key reveals another's or the master key."""
+    if not master_key:
+        raise ConfigError("no master key: set LATCHKEY_MASTER_KEY (32 random bytes, base64url)")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        master_key
+    )

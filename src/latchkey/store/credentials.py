@@ -151,3 +151,18 @@ def mark_possible_clone(conn: Connection, credential_row_id: str) -> None:
     conn.execute(
         update(credentials).where(credentials.c.id == credential_row_id).values(possible_clone=True)
     )
+
+
+def rename(
+    conn: Connection, tenant_id: str, user_id: str, credential_row_id: str, name: str
+) -> bool:
+    result = conn.execute(
+        update(credentials)
+        .where(
+            credentials.c.tenant_id == tenant_id,
+            credentials.c.user_id == user_id,
+            credentials.c.id == credential_row_id,
+        )
+        .values(name=name)
+    )
+    return result.rowcount == 1

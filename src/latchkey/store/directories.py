@@ -47,3 +47,11 @@ def for_tenant(conn: Connection, tenant_id: str) -> list[Directory]:
         .order_by(directories.c.created_at, directories.c.name)
     )
     return [_record(r) for r in conn.execute(query)]
+
+
+def by_id(conn: Connection, tenant_id: str, directory_id: str) -> Directory | None:
+    query = select(directories).where(
+        directories.c.tenant_id == tenant_id, directories.c.id == directory_id
+    )
+    row = conn.execute(query).first()
+    return _record(row) if row else None

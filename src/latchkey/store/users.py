@@ -54,3 +54,14 @@ def by_external_id(conn: Connection, tenant_id: str, external_id: str) -> User |
         select(users).where(users.c.tenant_id == tenant_id, users.c.external_id == external_id)
     ).first()
     return record(row) if row else None
+
+
+def lock(conn: Connection, tenant_id: str, user_id: str) -> bool:
+    """Hold the user's row until the transaction ends (PostgreSQL: FOR UPDATE; SQLite has one
+    writer at a time anyway), so rules over all their passkeys are checked race-free."""
+    query = (
+        select(users.c.id)
+        .where(users.c.tenant_id == tenant_id, users.c.id == user_id)
+        .with_for_update()
+    )
+    return conn.execute(query).first() is not None

@@ -1,0 +1,194 @@
+"""The identity pools' hosted pages (HTML) under /{tenantId}/identity/{poolId}/: sign-in,
+sign-up, recovery, account; and what they load from the pool: its theme and bot-check
+challenges. The pages drive the JSON endpoints in api/pools.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Response, get
+from litestar.datastructures import Cookie
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+
+from latchkey.api.context import AnyRequest
+from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix
+from latchkey.errors import LatchkeyError
+from latchkey.models import Flow, Tenant
+from latchkey.services import botcheck, flows, pool_accounts, pool_ceremonies, pools, sso
+from latchkey.services.pool_ceremonies import FlowRef
+from latchkey.services.runtime import Runtime
+from latchkey.web.icons import provider_icon
+from latchkey.web.pages import PAGE_HEADERS, render
+
+FlowParam = Annotated[str | None, QueryParameter(max_length=64)]
+_LABELS = {"email": "E-mail address", "phone_number": "Phone number", "username": "Username"}
+_INPUTS = {
+    "email": ("email", "email"),
+    "phone_number": ("tel", "tel"),
+    "username": ("text", "username"),
+}
+
+
+def _html(body: str, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(
+        body, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS, cookies=cookies or []
+    )
+
+
+def _common(tenant: Tenant, pool: pools.Pool, page: str, title: str) -> dict[str, Any]:
+    branding = pool.settings.branding
+    return {
+        "page": page,
+        "title": title,
+        "pool_name": pool.name,
+        "logo_url": branding.logo_url,
+        "base": pool_prefix(tenant.id, pool.id).rstrip("/"),
+        "rp_id": tenant.rp_id,
+        "data": {},
+    }
+
+
+def _identifier_label(pool: pools.Pool) -> str:
+    labels = [_LABELS[k] for k in pool.directory.identifiers if k in _LABELS]
+    return " or ".join(labels) or "Identifier"
+
+
+def _browser_flow(
+    rt: Runtime,
+    request: AnyRequest,
+    tenant: Tenant,
+    pool: pools.Pool,
+    kind: str,
+    flow_id: str | None,
+) -> Flow | None:
+    """The flow the page was sent with, if it is this browser's and still open."""
+    if not flow_id:
+        return None
+    try:
+        with rt.read() as conn:
+            ref = FlowRef(request.cookies.get(FLOW_COOKIE), flow_id)
+            return pool_ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
+    except LatchkeyError:
+        return None
+
+
+def _new_flow(
+    rt: Runtime, tenant: Tenant, pool: pools.Pool, kind: str, context_: dict[str, Any]
+) -> flows.Started:
+    with rt.transaction() as conn:
+        return flows.start(
+            conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=kind, context=context_
+        )
+
+
+@get("/signin", sync_to_thread=True, include_in_schema=False)
+def signin_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
+    rt, tenant, pool = context(request)
+    found = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
+    cookies = []
+    if found is None:
+        started = _new_flow(rt, tenant, pool, flows.LOGIN, {})
+        found = started.flow
+        cookies.append(flow_cookie(request, tenant.id, pool.id, started.cookie))
+    values = _common(tenant, pool, "signin", "Sign in")
+    values["data"] = {"flow": found.id}
+    values.update(
+        identifier_label=_identifier_label(pool),
+        identifier_first=pool.settings.identifier_first,
+        password=pool.settings.password,
+        self_registration=pool.settings.self_registration,
+        login_hint=str(found.context.get("login_hint") or ""),
+        flow_query=f"?flow={found.id}",
+    )
+    return _html(render("hosted/signin.html", **values), cookies)
+
+
+@get("/signup", sync_to_thread=True, include_in_schema=False)
+def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
+    rt, tenant, pool = context(request)
+    values = _common(tenant, pool, "signup", "Create your account")
+    cookies = []
+    if pool.settings.self_registration:
+        # Coming from a sign-in flow (e.g. an app's authorization request): return there after.
+        login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
+        carried = (
+            {"return_to": login.context["return_to"]}
+            if login and "return_to" in (login.context)
+            else {}
+        )
+        started = _new_flow(rt, tenant, pool, flows.REGISTRATION, carried)
+        cookies.append(flow_cookie(request, tenant.id, pool.id, started.cookie))
+        values["data"] = {"flow": started.flow.id}
+        values["flow_query"] = f"?flow={login.id}" if login else ""
+    else:
+        values["flow_query"] = ""
+    values.update(
+        self_registration=pool.settings.self_registration,
+        bot_check=pool.settings.bot_check,
+        fields=[
+            {
+                "name": kind,
+                "label": _LABELS[kind],
+                "type": _INPUTS[kind][0],
+                "autocomplete": _INPUTS[kind][1],
+                "required": requirement == "required",
+            }
+            for kind, requirement in pool.directory.identifiers.items()
+        ],
+    )
+    return _html(render("hosted/signup.html", **values), cookies)
+
+
+@get("/recovery", sync_to_thread=True, include_in_schema=False)
+def recovery_page(
+    request: AnyRequest, token: Annotated[str | None, QueryParameter(max_length=128)] = None
+) -> Response[str]:
+    _, tenant, pool = context(request)
+    values = _common(tenant, pool, "recovery", "Reset your passkey")
+    values["data"] = {"link-token": token} if token else {}
+    values.update(
+        identifier_label=_identifier_label(pool),
+        bot_check=pool.settings.bot_check,
+        link_token=token,
+    )
+    return _html(render("hosted/recovery.html", **values))
+
+
+@get("/account", sync_to_thread=True, include_in_schema=False)
+def account_page(request: AnyRequest) -> Response[Any]:
+    rt, tenant, pool = context(request)
+    token = request.cookies.get(sso.cookie_name(tenant.id))
+    try:
+        found = pool_accounts.account(rt, tenant, pool, token)
+    except pool_accounts.NotSignedIn:
+        return Redirect(f"{pool_prefix(tenant.id, pool.id)}signin", headers=PAGE_HEADERS)
+    values = _common(tenant, pool, "account", "Your account")
+    user = found.user
+    values.update(
+        user_label=user.email or user.username or user.display_name or user.external_id,
+        passkeys=[{**p.__dict__, "icon": provider_icon(p.provider)} for p in found.passkeys],
+        max_passkeys=pool.settings.max_passkeys,
+    )
+    return _html(render("hosted/account.html", **values))
+
+
+@get("/theme.css", sync_to_thread=True, include_in_schema=False)
+def theme(request: AnyRequest) -> Response[str]:
+    # The colour was checked as #rrggbb when it was set (services/pools.py).
+    _, _, pool = context(request)
+    colour = pool.settings.branding.primary_color
+    return Response(
+        f":root {{ --primary: {colour}; }}\n",
+        media_type="text/css",
+        headers={"cache-control": "public, max-age=60", "x-content-type-options": "nosniff"},
+    )
+
+
+@get("/botcheck/challenge", sync_to_thread=True, include_in_schema=False)
+def botcheck_challenge(request: AnyRequest) -> Response[dict[str, Any]]:
+    rt, tenant, _ = context(request)
+    return Response(botcheck.challenge(rt, tenant.id), headers={"cache-control": "no-store"})
+
+
+HANDLERS = [signin_page, signup_page, recovery_page, account_page, theme, botcheck_challenge]

@@ -1,0 +1,247 @@
+"""Identity-pool WebAuthn and recovery endpoints under /{tenantId}/identity/{poolId}/, in the
+shapes identity-pool products document (`{"publicKey": ...}` options; errors
+`{error, error_code, status_code, details}`, see api/errors.py).
+
+Each begin/options call parks its challenge in a stored flow bound to the browser by an
+HttpOnly cookie; finish reads the flow from that cookie (and, from a hosted page, checks it is
+the page's own flow), so a finished flow, another browser or another flow gets nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Response, Router, post
+from litestar.datastructures import Cookie
+from litestar.params import JSONBody
+
+from latchkey.api import pool_account, pool_pages
+from latchkey.api.context import AnyRequest, request_meta
+from latchkey.api.pool_http import (
+    FLOW_COOKIE,
+    FlowId,
+    FlowQuery,
+    Text,
+    context,
+    flow_cookie,
+    flow_ref,
+    limit,
+    pool_prefix,
+    session_cookie,
+)
+from latchkey.models import Tenant
+from latchkey.services import pool_ceremonies, pool_passwords, pools, recovery
+from latchkey.services.pool_ceremonies import Options, SignedIn
+from latchkey.services.runtime import Runtime
+
+
+def _options_response(
+    request: AnyRequest, tenant: Tenant, pool: pools.Pool, begun: Options
+) -> Response[dict[str, Any]]:
+    cookies = [flow_cookie(request, tenant.id, pool.id, begun.cookie)] if begun.cookie else []
+    body = {"publicKey": begun.public_key, "flow_id": begun.flow.id}
+    return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
+
+
+def signed_in_response(
+    request: AnyRequest, tenant: Tenant, pool: pools.Pool, done: SignedIn
+) -> Response[dict[str, Any]]:
+    body = {
+        "flow_id": done.flow.id,
+        "user_id": done.user.id,
+        "signup": done.signup,
+        "redirect_to": done.flow.context.get("return_to")
+        or pool_prefix(tenant.id, pool.id) + "account",
+    }
+    # The finished flow's cookie is spent: expire it.
+    spent = Cookie(key=FLOW_COOKIE, value="", path=pool_prefix(tenant.id, pool.id), max_age=0)
+    return Response(
+        body,
+        cookies=[session_cookie(request, tenant.id, done.session), spent],
+        headers={"cache-control": "no-store"},
+    )
+
+
+class RegisterBegin(msgspec.Struct, kw_only=True):
+    identifier: Text | None = None
+    # The pool's other identifier fields and profile fields (name, given_name, ...).
+    profile: dict[str, Any] | None = None
+    # The bot check's solution (the ALTCHA widget's payload).
+    altcha: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    flow_id: FlowId | None = None
+
+
+@post("/register/webauthn/begin", status_code=200, sync_to_thread=True)
+def register_begin(data: JSONBody[RegisterBegin], request: AnyRequest) -> Response[dict[str, Any]]:
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    ref = flow_ref(request, data.flow_id) if data.flow_id else None
+    begun = pool_ceremonies.register_begin(
+        rt,
+        tenant,
+        pool,
+        identifier=data.identifier,
+        profile=data.profile,
+        bot_solution=data.altcha,
+        ref=ref,
+    )
+    return _options_response(request, tenant, pool, begun)
+
+
+def _finish(
+    request: AnyRequest,
+    credential: dict[str, Any],
+    flow_id: str | None,
+    step: Callable[..., SignedIn],
+) -> Response[dict[str, Any]]:
+    rt, tenant, pool = context(request)
+    done = step(
+        rt,
+        tenant,
+        pool,
+        credential=credential,
+        ref=flow_ref(request, flow_id),
+        meta=request_meta(request),
+    )
+    return signed_in_response(request, tenant, pool, done)
+
+
+@post("/register/webauthn/finish", status_code=200, sync_to_thread=True)
+def register_finish(
+    data: JSONBody[dict[str, Any]], request: AnyRequest, flow_id: FlowQuery = None
+) -> Response[dict[str, Any]]:
+    return _finish(request, data, flow_id, pool_ceremonies.register_finish)
+
+
+class LoginOptions(msgspec.Struct, kw_only=True):
+    identifier: Text | None = None
+    flow_id: FlowId | None = None
+
+
+@post("/login/webauthn/options", status_code=200, sync_to_thread=True)
+def login_options(data: JSONBody[LoginOptions], request: AnyRequest) -> Response[dict[str, Any]]:
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    ref = flow_ref(request, data.flow_id) if data.flow_id else None
+    begun = pool_ceremonies.login_options(rt, tenant, pool, identifier=data.identifier, ref=ref)
+    return _options_response(request, tenant, pool, begun)
+
+
+@post("/login/webauthn/finish", status_code=200, sync_to_thread=True)
+def login_finish(
+    data: JSONBody[dict[str, Any]], request: AnyRequest, flow_id: FlowQuery = None
+) -> Response[dict[str, Any]]:
+    return _finish(request, data, flow_id, pool_ceremonies.login_finish)
+
+
+class PasswordSignIn(msgspec.Struct, kw_only=True):
+    identifier: Text
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+    flow_id: FlowId | None = None
+
+
+@post("/login/password", status_code=200, sync_to_thread=True)
+def login_password(data: JSONBody[PasswordSignIn], request: AnyRequest) -> Response[dict[str, Any]]:
+    """Only in pools that enable passwords; the page then offers a passkey."""
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    done = pool_passwords.sign_in(
+        rt,
+        tenant,
+        pool,
+        identifier=data.identifier,
+        password=data.password,
+        ref=flow_ref(request, data.flow_id) if data.flow_id else None,
+        meta=request_meta(request),
+    )
+    return signed_in_response(request, tenant, pool, done)
+
+
+class RecoveryBegin(msgspec.Struct, kw_only=True):
+    identifier: Text
+    altcha: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+
+
+def _link_base(rt: Runtime, tenant: Tenant, pool: pools.Pool) -> str:
+    return f"{rt.public_url}{pool_prefix(tenant.id, pool.id)}recovery"
+
+
+@post("/recovery/begin", status_code=200, sync_to_thread=True)
+def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Response[dict[str, Any]]:
+    """Always the same answer, whether or not the account exists."""
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    started = recovery.request(
+        rt,
+        tenant,
+        pool,
+        identifier=data.identifier,
+        bot_solution=data.altcha,
+        sender=request.app.state.settings.mail_from,
+        link_base=_link_base(rt, tenant, pool),
+        meta=request_meta(request),
+    )
+    body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
+    cookie = flow_cookie(request, tenant.id, pool.id, started.cookie)
+    return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
+
+
+def _recovered_response(
+    request: AnyRequest, tenant: Tenant, pool: pools.Pool, done: recovery.Recovered
+) -> Response[dict[str, Any]]:
+    # The next step registers the new passkey: register/webauthn/begin with this flow_id.
+    body = {"flow_id": done.flow.id, "state": "recovered"}
+    cookie = flow_cookie(request, tenant.id, pool.id, done.cookie)
+    return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
+
+
+class RecoveryCode(msgspec.Struct, kw_only=True):
+    code: Annotated[str, msgspec.Meta(max_length=32)]
+    flow_id: FlowId | None = None
+
+
+@post("/recovery/verify", status_code=200, sync_to_thread=True)
+def recovery_verify(data: JSONBody[RecoveryCode], request: AnyRequest) -> Response[dict[str, Any]]:
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    done = recovery.verify_code(
+        rt,
+        tenant,
+        pool,
+        code=data.code,
+        ref=flow_ref(request, data.flow_id),
+        meta=request_meta(request),
+    )
+    return _recovered_response(request, tenant, pool, done)
+
+
+class RecoveryLink(msgspec.Struct, kw_only=True):
+    token: Annotated[str, msgspec.Meta(max_length=128)]
+
+
+@post("/recovery/link", status_code=200, sync_to_thread=True)
+def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response[dict[str, Any]]:
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    done = recovery.follow_link(rt, tenant, pool, token=data.token, meta=request_meta(request))
+    return _recovered_response(request, tenant, pool, done)
+
+
+router = Router(
+    path="/{tenant_id:str}/identity/{pool_id:str}",
+    tags=["identity pools"],
+    route_handlers=[
+        register_begin,
+        register_finish,
+        login_options,
+        login_finish,
+        login_password,
+        recovery_begin,
+        recovery_verify,
+        recovery_link,
+        *pool_account.HANDLERS,
+        *pool_pages.HANDLERS,
+    ],
+)

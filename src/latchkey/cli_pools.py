@@ -1,0 +1,92 @@
+"""`latchkey pool ...`: identity-pool settings (the hosted pages' behaviour and branding) and
+passwords for pools migrating users off them."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any
+
+from latchkey.errors import InvalidRequest
+from latchkey.services import pool_ceremonies, pool_passwords, pools, tenants
+from latchkey.services.runtime import Runtime
+
+
+def _on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError("use on or off")
+    return value == "on"
+
+
+_SWITCHES = ("self_registration", "bot_check", "password", "identifier_first")
+
+
+def add_parsers(commands: Any, database_option: Any) -> None:
+    pool = commands.add_parser("pool", help="identity-pool settings and passwords")
+    actions = pool.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", help="print a pool's settings")
+    configure = actions.add_parser("configure", help="change a pool's settings")
+    password = actions.add_parser("set-password", help="set a user's password (read from stdin)")
+    for sub in (show, configure, password):
+        sub.add_argument("tenant_id")
+        sub.add_argument("pool", help="the pool's id or name (a directory)")
+        database_option(sub)
+    configure.add_argument("--display-name")
+    for name in _SWITCHES:
+        configure.add_argument(f"--{name.replace('_', '-')}", type=_on_off, metavar="on|off")
+    configure.add_argument("--max-passkeys", type=int)
+    configure.add_argument("--brand-name")
+    configure.add_argument("--logo-url")
+    configure.add_argument("--primary-color", metavar="#RRGGBB")
+    configure.add_argument("--email-sender")
+    password.add_argument("identifier", help="the user's e-mail, phone number or username")
+
+
+def _changes(args: argparse.Namespace) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in (*_SWITCHES, "display_name", "max_passkeys", "email_sender")
+        if getattr(args, name) is not None
+    }
+    branding = {
+        key: getattr(args, arg)
+        for key, arg in (
+            ("name", "brand_name"),
+            ("logo_url", "logo_url"),
+            ("primary_color", "primary_color"),
+        )
+        if getattr(args, arg) is not None
+    }
+    if branding:
+        changes["branding"] = branding
+    return changes
+
+
+def run(rt: Runtime, args: argparse.Namespace) -> None:
+    tenant = tenants.get(rt, args.tenant_id)
+    if args.action == "configure":
+        found = pools.configure(rt, tenant.id, args.pool, _changes(args))
+    else:
+        found = pools.get(rt, tenant.id, args.pool)
+    if args.action == "set-password":
+        _set_password(rt, tenant, found, args.identifier)
+        return
+    print(
+        json.dumps(
+            {"id": found.id, "name": found.directory.name, **found.settings.to_json()}, indent=2
+        )
+    )
+
+
+def _set_password(rt: Runtime, tenant: Any, pool: pools.Pool, identifier: str) -> None:
+    password = (
+        getpass.getpass("New password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    ).rstrip("\n")
+    with rt.read() as conn:
+        user_id = pool_ceremonies.find_user(conn, pool, identifier)
+    if user_id is None:
+        raise InvalidRequest(f"no user {identifier!r} in pool {pool.directory.name!r}")
+    pool_passwords.set_password(rt, tenant, pool, user_id, password)
+    print(f"password set for {identifier}")

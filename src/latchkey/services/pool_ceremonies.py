@@ -1,0 +1,390 @@
+"""Identity-pool passkey ceremonies, each step of a stored flow (see services/flows.py).
+
+Sign-up: begin checks the pool's rules (self-registration, bot check, free identifiers) and
+parks the registration challenge in the flow; finish stores user, identifiers and passkey and
+completes the flow in one transaction. Sign-in: options park an authentication challenge in
+the flow; finish verifies it (services/authentication.py), completes the flow and opens the
+SSO session, again in one transaction. Adding a passkey to a known user (account page,
+recovery) is a registration flow that carries the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, UserNotFound
+from latchkey.models import Challenge, Credential, Flow, Tenant, User
+from latchkey.services import (
+    authentication,
+    botcheck,
+    challenges,
+    flows,
+    registration,
+    signup,
+    sso,
+)
+from latchkey.services.pools import Pool
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import credentials as credential_store
+from latchkey.store import users as user_store
+from latchkey.webauthn.authentication_options import generate_authentication_options
+from latchkey.webauthn.descriptors import CredentialRef
+from latchkey.webauthn.encoding import b64url
+from latchkey.webauthn.registration_options import generate_registration_options
+
+
+class SelfRegistrationDisabled(Forbidden):
+    code = "self_registration_disabled"
+
+
+class PasskeyLimitReached(Forbidden):
+    code = "passkey_limit_reached"
+
+
+@dataclass(frozen=True)
+class FlowRef:
+    """What the browser presents: the flow cookie and, from the page, the flow it continues."""
+
+    cookie: str | None
+    flow_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    flow: Flow
+    # A new cookie when this step started the flow; None when it continued the browser's one.
+    cookie: str | None
+    public_key: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    flow: Flow
+    user: User
+    credential: Credential | None
+    session: sso.Opened
+    signup: bool
+
+
+def _identifier_kind(pool: Pool, identifier: str) -> str:
+    """Which of the pool's identifiers a single typed value is."""
+    kinds = list(pool.directory.identifiers)
+    if len(kinds) == 1:
+        return kinds[0]
+    if "@" in identifier and "email" in kinds:
+        return "email"
+    if identifier.startswith("+") and "phone_number" in kinds:
+        return "phone_number"
+    if "username" in kinds:
+        return "username"
+    return kinds[0]
+
+
+def given_profile(
+    pool: Pool, identifier: str | None, profile: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    given = dict(profile or {})
+    if identifier:
+        given.setdefault(_identifier_kind(pool, identifier), identifier)
+    return given
+
+
+def load_flow(
+    conn: Connection, rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef
+) -> Flow:
+    """The browser's flow of this kind in this pool, checked against the page's flow id."""
+    return flows.load(
+        conn,
+        rt,
+        tenant_id=tenant.id,
+        directory_id=pool.id,
+        kind=kind,
+        cookie=ref.cookie,
+        flow_id=ref.flow_id,
+    )
+
+
+def flow_for(
+    conn: Connection, rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef | None
+) -> tuple[Flow, str | None]:
+    """The flow a page continues (flow id + cookie), or a new one for an API caller."""
+    if ref is not None and ref.flow_id is not None:
+        return load_flow(conn, rt, tenant, pool, kind, ref), None
+    started = flows.start(conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=kind)
+    return started.flow, started.cookie
+
+
+def register_begin(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    identifier: str | None,
+    profile: Mapping[str, Any] | None,
+    bot_solution: str | None,
+    ref: FlowRef | None,
+) -> Options:
+    """A sign-up, or, in a flow that carries a user (recovery, account page), another passkey
+    for that user."""
+    if ref is not None and ref.flow_id is not None:
+        with rt.read() as conn:
+            flow = load_flow(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+            user = user_store.get(conn, tenant.id, flow.user_id) if flow.user_id else None
+        if flow.user_id is not None:
+            if user is None:
+                raise UserNotFound("this account no longer exists")
+            return add_passkey_begin(rt, tenant, pool, user=user, ref=ref)
+    return signup_begin(
+        rt,
+        tenant,
+        pool,
+        identifier=identifier,
+        profile=profile,
+        bot_solution=bot_solution,
+        ref=ref,
+    )
+
+
+def signup_begin(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    identifier: str | None,
+    profile: Mapping[str, Any] | None,
+    bot_solution: str | None,
+    ref: FlowRef | None,
+) -> Options:
+    if not pool.settings.self_registration:
+        raise SelfRegistrationDisabled("this pool does not accept sign-ups")
+    claimed, fields = signup.split_profile(pool.directory, given_profile(pool, identifier, profile))
+    if not claimed:
+        raise InvalidRequest("identifier is required")
+    with rt.transaction() as conn:
+        flow, cookie = flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+        if flow.user_id is not None:
+            raise InvalidRequest("this flow adds a passkey to a signed-in user, not a sign-up")
+        if pool.settings.bot_check:
+            # Spent with this transaction: a refused sign-up leaves the solution unspent.
+            botcheck.verify(conn, rt, tenant.id, bot_solution)
+        signup.refuse_taken(conn, pool.directory, claimed)
+        challenge = signup.new_user_challenge(
+            conn, rt, tenant, pool.directory, claimed, fields, {"pool_flow": flow.id}
+        )
+        flow = _await(conn, rt, flow, challenge)
+    options = signup.creation_options(tenant, pool.name, challenge)
+    return Options(flow, cookie, options)
+
+
+def _await(conn: Connection, rt: Runtime, flow: Flow, challenge: Challenge) -> Flow:
+    # A new challenge replaces an unanswered one (the user cancelled the browser's prompt).
+    return flows.advance(
+        conn,
+        rt,
+        flow,
+        from_states=(flows.ACTIVE, flows.AWAITING_CREDENTIAL),
+        to_state=flows.AWAITING_CREDENTIAL,
+        context={"challenge_id": challenge.id},
+    )
+
+
+def add_passkey_begin(
+    rt: Runtime, tenant: Tenant, pool: Pool, *, user: User, ref: FlowRef
+) -> Options:
+    """Options for another passkey of a known user, in a registration flow that carries them
+    (started by the account page, or by a recovery that proved the user's e-mail)."""
+    with rt.transaction() as conn:
+        flow, _ = flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+        if flow.user_id != user.id:
+            raise flows.FlowMismatch("this flow belongs to another user")
+        existing = credential_store.for_user(conn, tenant.id, user.id)
+        if len(existing) >= pool.settings.max_passkeys:
+            raise PasskeyLimitReached(
+                f"this account already has {len(existing)} passkeys, the most this pool allows"
+            )
+        challenge = challenges.issue(
+            conn,
+            rt,
+            tenant=tenant,
+            kind=challenges.REGISTRATION,
+            user_id=user.id,
+            context={
+                "pool_flow": flow.id,
+                "directory_id": pool.id,
+                "external_user_id": user.external_id,
+                "user_handle": b64url(user.user_handle),
+                "username": user.username or user.external_id,
+                "display_name": user.display_name or user.username or user.external_id,
+            },
+        )
+        flow = _await(conn, rt, flow, challenge)
+    options = generate_registration_options(
+        rp_id=tenant.rp_id,
+        rp_name=pool.name,
+        user_handle=user.user_handle,
+        user_name=user.username or user.external_id,
+        user_display_name=user.display_name or user.username or user.external_id,
+        challenge=challenge.challenge,
+        policy=tenant.policy,
+        exclude=[CredentialRef(c.credential_id, c.transports) for c in existing],
+    )
+    return Options(flow, None, options)
+
+
+def _waiting_flow(rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef) -> Flow:
+    with rt.read() as conn:
+        flow = load_flow(conn, rt, tenant, pool, kind, ref)
+    if flow.state != flows.AWAITING_CREDENTIAL or "challenge_id" not in flow.context:
+        raise flows.FlowUsed("this flow is not waiting for a passkey; request options first")
+    return flow
+
+
+def _check_challenge(flow: Flow, pool: Pool, challenge: Challenge) -> None:
+    if (
+        challenge.context.get("pool_flow") != flow.id
+        or challenge.context.get("directory_id") != pool.id
+    ):
+        raise flows.FlowMismatch("this passkey answers another flow's challenge")
+
+
+def _complete(conn: Connection, rt: Runtime, flow: Flow, user_id: str) -> Flow:
+    """Finish the flow with the ceremony it was waiting on, once."""
+    if flow.user_id not in (None, user_id):
+        raise flows.FlowMismatch("this flow belongs to another user")
+    return flows.advance(
+        conn,
+        rt,
+        flow,
+        from_states=(flows.AWAITING_CREDENTIAL,),
+        to_state=flows.COMPLETED,
+        user_id=user_id,
+    )
+
+
+def _sign_in(
+    conn: Connection, rt: Runtime, tenant: Tenant, flow: Flow, user: User, credential: Credential
+) -> tuple[Flow, sso.Opened]:
+    """End the flow with this user and open their SSO session, in the ceremony's transaction."""
+    completed = _complete(conn, rt, flow, user.id)
+    opened = sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=_amr(credential))
+    return completed, opened
+
+
+def _amr(credential: Credential) -> list[str]:
+    # As the native grant says it: a synced passkey is software-protected, else hardware.
+    return ["webauthn", "swk" if credential.backup_eligible else "hwk"]
+
+
+def register_finish(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    credential: Mapping[str, Any],
+    ref: FlowRef,
+    meta: RequestMeta,
+) -> SignedIn:
+    """Store the new passkey (and, on sign-up, the user); the user is then signed in."""
+    flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
+    done: list[tuple[Flow, sso.Opened]] = []
+
+    def check(conn: Connection, challenge: Challenge) -> None:
+        _check_challenge(flow, pool, challenge)
+        if challenge.user_id is not None:
+            user_store.lock(conn, tenant.id, challenge.user_id)
+            count = len(credential_store.for_user(conn, tenant.id, challenge.user_id))
+            if count >= pool.settings.max_passkeys:
+                raise PasskeyLimitReached("this account has the most passkeys this pool allows")
+
+    def after(conn: Connection, result: registration.Registered) -> None:
+        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential))
+
+    result = registration.finish(
+        rt,
+        tenant,
+        challenge_id=flow.context["challenge_id"],
+        credential=credential,
+        meta=meta,
+        check=check,
+        after=after,
+    )
+    completed, opened = done[0]
+    return SignedIn(completed, result.user, result.credential, opened, signup=flow.user_id is None)
+
+
+def login_options(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    identifier: str | None,
+    ref: FlowRef | None,
+) -> Options:
+    """With an identifier, that user's passkeys; without (or unknown), discoverable options,
+    so the answer never tells who has an account."""
+    with rt.transaction() as conn:
+        flow, cookie = flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
+        allow: list[CredentialRef] = []
+        user_id = None
+        if identifier:
+            user_id = find_user(conn, pool, identifier)
+            found = credential_store.for_user(conn, tenant.id, user_id) if user_id else []
+            allow = [CredentialRef(c.credential_id, c.transports) for c in found]
+        challenge = challenges.issue(
+            conn,
+            rt,
+            tenant=tenant,
+            kind=challenges.AUTHENTICATION,
+            user_id=user_id if allow else None,
+            context={"pool_flow": flow.id, "directory_id": pool.id},
+        )
+        flow = _await(conn, rt, flow, challenge)
+    options = generate_authentication_options(
+        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=allow
+    )
+    return Options(flow, cookie, options)
+
+
+def find_user(conn: Connection, pool: Pool, identifier: str) -> str | None:
+    """The pool's user with this identifier, or None. A malformed identifier is unknown too:
+    answers built on this must not differ either way."""
+    try:
+        kind = _identifier_kind(pool, identifier)
+        return signup.identified_user(conn, pool.directory, {kind: identifier})
+    except InvalidRequest:
+        return None
+
+
+def login_finish(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    credential: Mapping[str, Any],
+    ref: FlowRef,
+    meta: RequestMeta,
+) -> SignedIn:
+    flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
+    done: list[tuple[Flow, sso.Opened]] = []
+
+    def after(conn: Connection, challenge: Challenge, result: authentication.Authenticated) -> None:
+        if result.user.directory_id != pool.id:
+            # Another pool's passkey is as unknown here as another tenant's.
+            raise CredentialNotFound("this passkey is not registered in this pool")
+        _check_challenge(flow, pool, challenge)
+        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential))
+
+    result = authentication.finish(
+        rt,
+        tenant,
+        challenge_id=flow.context["challenge_id"],
+        credential=credential,
+        meta=meta,
+        after=after,
+    )
+    completed, opened = done[0]
+    return SignedIn(completed, result.user, result.credential, opened, signup=False)

@@ -1,0 +1,109 @@
+"""Passwords, for pools of teams migrating users off them: argon2id (argon2-cffi), and a
+sign-in that completes the login flow like a passkey does, after which the hosted page offers
+a passkey. Unknown users cost the same hashing time as known ones, and both fail alike."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
+from latchkey.models import Tenant
+from latchkey.services import events, flows, pool_ceremonies, sso
+from latchkey.services.pool_ceremonies import FlowRef, SignedIn
+from latchkey.services.pools import Pool
+from latchkey.services.ratelimit import Rule
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import passwords as password_store
+from latchkey.store import users as user_store
+
+SIGN_IN = "pool.password_sign_in"
+# Failed guesses per account, whatever IP they come from.
+ACCOUNT_RULE = Rule(10, 900)
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
+# Verified against when the account is unknown, so that answer takes as long as a wrong one.
+_DUMMY = _hasher.hash("latchkey: no such account")
+
+
+class PasswordsDisabled(Forbidden):
+    code = "password_disabled"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+def _check_length(password: str) -> None:
+    if not isinstance(password, str) or not 8 <= len(password) <= 256:
+        raise InvalidRequest("a password is 8 to 256 characters")
+
+
+def set_password(rt: Runtime, tenant: Tenant, pool: Pool, user_id: str, password: str) -> None:
+    if not pool.settings.password:
+        raise PasswordsDisabled("this pool does not use passwords")
+    _check_length(password)
+    hashed = _hasher.hash(password)
+    with rt.transaction() as conn:
+        user = user_store.get(conn, tenant.id, user_id)
+        if user is None or user.directory_id != pool.id:
+            raise UserNotFound("no such user in this pool")
+        password_store.put(conn, user_id, hashed, rt.now())
+
+
+def _matches(hashed: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed or _DUMMY, password) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sign_in(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    identifier: str,
+    password: str,
+    ref: FlowRef | None,
+    meta: RequestMeta,
+) -> SignedIn:
+    if not pool.settings.password:
+        raise PasswordsDisabled("this pool does not use passwords")
+    rt.limiter.hit(f"pool-password:{pool.id}:{identifier.strip().lower()}", ACCOUNT_RULE)
+    with rt.read() as conn:
+        user_id = pool_ceremonies.find_user(conn, pool, identifier)
+        hashed = password_store.hash_of(conn, user_id) if user_id else None
+        user = user_store.get(conn, tenant.id, user_id) if user_id else None
+    if user is None or not _matches(hashed, password or ""):
+        events.record_failure(
+            rt,
+            tenant_id=tenant.id,
+            kind=SIGN_IN,
+            meta=meta,
+            reason=InvalidCredentials.code,
+            user_id=user.id if user else None,
+        )
+        raise InvalidCredentials("the identifier or the password is not right")
+    with rt.transaction() as conn:
+        flow, _ = pool_ceremonies.flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
+        completed = flows.advance(
+            conn,
+            rt,
+            flow,
+            from_states=(flows.ACTIVE, flows.AWAITING_CREDENTIAL),
+            to_state=flows.COMPLETED,
+            user_id=user.id,
+        )
+        opened = sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=["pwd"])
+        if hashed and _hasher.check_needs_rehash(hashed):
+            password_store.put(conn, user.id, _hasher.hash(password), rt.now())
+        events.record(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            kind=SIGN_IN,
+            meta=meta,
+            user_id=user.id,
+            detail={"pool_id": pool.id},
+        )
+    return SignedIn(completed, user, None, opened, signup=False)

@@ -1,0 +1,161 @@
+"""Identity pools: a tenant's directories with the settings of their hosted pages.
+
+A pool is a directory (one concept): its identifier schema decides what users sign up with, and
+`settings` (stored as JSON on the directory) decide how the hosted pages behave and look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from latchkey.errors import InvalidRequest, NotFound
+from latchkey.models import Directory
+from latchkey.services import identifiers
+from latchkey.services.runtime import Runtime
+from latchkey.store import directories as directory_store
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_PASSKEYS_LIMIT = 100
+
+
+class PoolNotFound(NotFound):
+    code = "pool_not_found"
+
+
+@dataclass(frozen=True)
+class Branding:
+    name: str | None = None
+    logo_url: str | None = None
+    primary_color: str = "#2f5bd3"
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    display_name: str | None = None
+    self_registration: bool = True
+    bot_check: bool = True
+    # Passkeys are always on; passwords only for teams migrating users off them.
+    password: bool = False
+    identifier_first: bool = False
+    max_passkeys: int = 10
+    branding: Branding = field(default_factory=Branding)
+    email_sender: str | None = None
+
+    def shown_name(self, directory: Directory) -> str:
+        return self.branding.name or self.display_name or directory.name
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _bool(values: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = values.get(name, default)
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"{name} must be true or false")
+    return value
+
+
+def _text(value: Any, name: str, limit: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidRequest(f"{name} must be a string of at most {limit} characters")
+    return value
+
+
+def _branding(values: Any) -> Branding:
+    if values is None:
+        return Branding()
+    if not isinstance(values, Mapping):
+        raise InvalidRequest("branding must be an object")
+    unknown = set(values) - {"name", "logo_url", "primary_color"}
+    if unknown:
+        raise InvalidRequest(f"branding has unknown fields: {', '.join(sorted(unknown))}")
+    logo = _text(values.get("logo_url"), "branding.logo_url", 2048)
+    # Shown in an <img> on our pages: only https (or a local http URL in development).
+    if logo and not logo.startswith(("https://", "http://localhost", "http://127.0.0.1", "/")):
+        raise InvalidRequest("branding.logo_url must be an https:// URL or a path")
+    colour = values.get("primary_color") or Branding.primary_color
+    if not isinstance(colour, str) or not _COLOUR.match(colour):
+        raise InvalidRequest("branding.primary_color must look like #1a2b3c")
+    return Branding(_text(values.get("name"), "branding.name", 100), logo, colour.lower())
+
+
+def parse(values: Mapping[str, Any]) -> PoolSettings:
+    """Settings from their JSON form, each checked with a message naming the bad field."""
+    known = set(PoolSettings.__dataclass_fields__)
+    unknown = set(values) - known
+    if unknown:
+        raise InvalidRequest(f"unknown pool settings: {', '.join(sorted(unknown))}")
+    limit = values.get("max_passkeys", 10)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+        raise InvalidRequest(f"max_passkeys must be 1 to {MAX_PASSKEYS_LIMIT}")
+    sender = values.get("email_sender")
+    if sender:
+        sender = identifiers.normalize("email", sender)
+    return PoolSettings(
+        display_name=_text(values.get("display_name"), "display_name", 100),
+        self_registration=_bool(values, "self_registration", True),
+        bot_check=_bool(values, "bot_check", True),
+        password=_bool(values, "password", False),
+        identifier_first=_bool(values, "identifier_first", False),
+        max_passkeys=limit,
+        branding=_branding(values.get("branding")),
+        email_sender=sender or None,
+    )
+
+
+def settings_of(directory: Directory) -> PoolSettings:
+    return parse(directory.settings)
+
+
+@dataclass(frozen=True)
+class Pool:
+    directory: Directory
+    settings: PoolSettings
+
+    @property
+    def id(self) -> str:
+        return self.directory.id
+
+    @property
+    def name(self) -> str:
+        return self.settings.shown_name(self.directory)
+
+
+def get(rt: Runtime, tenant_id: str, pool_id: str) -> Pool:
+    """A pool by its id or its name, within the tenant only."""
+    if not isinstance(pool_id, str) or not 0 < len(pool_id) <= 64:
+        raise PoolNotFound("unknown pool")
+    found: Pool | None = rt.cache("pools").get(
+        (tenant_id, pool_id), lambda: _load(rt, tenant_id, pool_id)
+    )
+    if found is None:
+        raise PoolNotFound("unknown pool")
+    return found
+
+
+def _load(rt: Runtime, tenant_id: str, pool_id: str) -> Pool | None:
+    with rt.read() as conn:
+        directory = directory_store.by_id(conn, tenant_id, pool_id) or directory_store.by_name(
+            conn, tenant_id, pool_id
+        )
+    return Pool(directory, settings_of(directory)) if directory else None
+
+
+def configure(rt: Runtime, tenant_id: str, pool_id: str, changes: Mapping[str, Any]) -> Pool:
+    """Change some settings; the others keep their values."""
+    pool = get(rt, tenant_id, pool_id)
+    merged = {**pool.settings.to_json(), **changes}
+    if isinstance(changes.get("branding"), Mapping):
+        merged["branding"] = {**pool.settings.to_json()["branding"], **changes["branding"]}
+    settings = parse(merged)
+    with rt.transaction() as conn:
+        changed = replace(pool.directory, settings=settings.to_json(), updated_at=rt.now())
+        directory_store.save(conn, changed)
+    for key in (changed.id, changed.name, pool_id):
+        rt.cache("pools").forget((tenant_id, key))
+    return Pool(changed, settings)

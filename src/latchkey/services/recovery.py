@@ -1,0 +1,266 @@
+"""Passkey recovery ("reset passkey") for identity pools.
+
+The user gives an identifier; when it belongs to an account with an e-mail address, Latchkey
+mails a one-time code and a link (single use, 15 minutes, only their HMACs stored, guesses
+limited). The answer is the same whether or not the account exists, and so are the refusals
+of wrong codes. A correct code or link starts a registration flow for that user: their new
+passkey is added like any other (services/pool_ceremonies.py), after which they may revoke
+the old ones on the account page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import InvalidRequest, LatchkeyError
+from latchkey.ids import new_id, new_token
+from latchkey.mail.message import OutgoingMail
+from latchkey.models import Flow, Tenant
+from latchkey.services import botcheck, events, flows, pool_ceremonies, sealing
+from latchkey.services.pool_ceremonies import FlowRef
+from latchkey.services.pools import Pool
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import flows as flow_store
+from latchkey.store import mail_outbox
+from latchkey.store import recovery_codes as code_store
+from latchkey.store import users as user_store
+
+CODE_LIFETIME = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+CODE_SENT = "code_sent"
+
+REQUESTED = "pool.recovery_requested"
+RECOVERED = "pool.recovered"
+
+
+class RecoveryCodeInvalid(InvalidRequest):
+    code = "recovery_code_invalid"
+
+
+class RecoveryCodeExpired(InvalidRequest):
+    code = "recovery_code_expired"
+    status = 410
+
+
+class RecoveryAttemptsExceeded(LatchkeyError):
+    code = "recovery_attempts_exceeded"
+    status = 429
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """The registration flow (with its cookie) in which the user makes a new passkey."""
+
+    flow: Flow
+    cookie: str
+    user_id: str
+
+
+def _key(rt: Runtime) -> bytes:
+    return sealing.derive(rt.master_key, "latchkey recovery codes")
+
+
+def _code_mac(rt: Runtime, flow_id: str, code: str) -> bytes:
+    # Keyed and bound to the flow: a six-digit code's hash alone would be trivial to invert.
+    return hmac.new(_key(rt), f"{flow_id}:{code}".encode(), hashlib.sha256).digest()
+
+
+def _link_mac(rt: Runtime, token: str) -> bytes:
+    return hmac.new(_key(rt), f"link:{token}".encode(), hashlib.sha256).digest()
+
+
+def request(
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    *,
+    identifier: str,
+    bot_solution: str | None,
+    sender: str,
+    link_base: str,
+    meta: RequestMeta,
+) -> flows.Started:
+    """Start a recovery flow and, when the account exists and has an e-mail, queue the mail
+    (in the same transaction: a code is never stored without its mail, nor mailed unstored)."""
+    if not isinstance(identifier, str) or not identifier.strip():
+        raise InvalidRequest("identifier is required")
+    with rt.transaction() as conn:
+        if pool.settings.bot_check:
+            botcheck.verify(conn, rt, tenant.id, bot_solution)
+        started = flows.start(
+            conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=flows.RECOVERY
+        )
+        user_id = pool_ceremonies.find_user(conn, pool, identifier)
+        user = user_store.get(conn, tenant.id, user_id) if user_id else None
+        if user is not None and user.email:
+            _issue(conn, rt, tenant, pool, started.flow, user.id, user.email, sender, link_base)
+        flows.advance(
+            conn,
+            rt,
+            started.flow,
+            from_states=(flows.ACTIVE,),
+            to_state=CODE_SENT,
+            context={"attempts": 0},
+        )
+        events.record(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            kind=REQUESTED,
+            meta=meta,
+            user_id=user.id if user else None,
+            detail={"pool_id": pool.id, "mailed": bool(user and user.email)},
+        )
+    return started
+
+
+def _issue(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    flow: Flow,
+    user_id: str,
+    email: str,
+    sender: str,
+    link_base: str,
+) -> None:
+    code = f"{secrets.randbelow(10**6):06d}"
+    link_token = new_token(32)
+    now = rt.now()
+    code_store.add(
+        conn,
+        id=new_id(),
+        tenant_id=tenant.id,
+        flow_id=flow.id,
+        user_id=user_id,
+        code_hash=_code_mac(rt, flow.id, code),
+        link_hash=_link_mac(rt, link_token),
+        attempts=0,
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+        used_at=None,
+    )
+    link = f"{link_base}?token={link_token}"
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    mail_outbox.enqueue(
+        conn,
+        rt,
+        OutgoingMail(
+            sender=pool.settings.email_sender or sender,
+            recipient=email,
+            subject=f"Your {pool.name} recovery code: {code}",
+            text_body=(
+                f"Someone asked to reset the passkey of your {pool.name} account.\n\n"
+                f"Your code is {code}. Or open this link:\n{link}\n\n"
+                f"Both work once, for {minutes} minutes. If it was not you, ignore this mail:"
+                " your account is unchanged."
+            ),
+        ),
+        tenant_id=tenant.id,
+    )
+
+
+def verify_code(
+    rt: Runtime, tenant: Tenant, pool: Pool, *, code: str, ref: FlowRef, meta: RequestMeta
+) -> Recovered:
+    """Check the typed code against this browser's recovery flow."""
+    with rt.read() as conn:
+        flow = pool_ceremonies.load_flow(conn, rt, tenant, pool, flows.RECOVERY, ref)
+        row = code_store.for_flow(conn, flow.id)
+    if flow.state != CODE_SENT:
+        raise flows.FlowUsed("this recovery flow is not waiting for a code")
+    # The guess is counted and committed before it is checked, so failures still count.
+    with rt.transaction() as conn:
+        if row is None:
+            _count_blind_attempt(conn, rt, flow)
+        elif not code_store.count_attempt(conn, code_id=row.id, now=rt.now(), limit=MAX_ATTEMPTS):
+            _refuse_spent(rt, row)
+    if row is None or not hmac.compare_digest(row.code_hash, _code_mac(rt, flow.id, code.strip())):
+        raise RecoveryCodeInvalid("this code is not right")
+    return _recover(rt, tenant, pool, flow, row, meta)
+
+
+def _count_blind_attempt(conn: Connection, rt: Runtime, flow: Flow) -> None:
+    """Wrong guesses for an account that does not exist end the same way as for one that
+    does, so the attempt limit reveals nothing either."""
+    attempts = int(flow.context.get("attempts", 0))
+    if attempts >= MAX_ATTEMPTS:
+        raise RecoveryAttemptsExceeded("too many wrong codes; start again")
+    flows.advance(
+        conn,
+        rt,
+        flow,
+        from_states=(CODE_SENT,),
+        to_state=CODE_SENT,
+        context={"attempts": attempts + 1},
+    )
+
+
+def _refuse_spent(rt: Runtime, row: Any) -> None:
+    if row.used_at is not None:
+        raise flows.FlowUsed("this code was already used")
+    if row.expires_at <= rt.now():
+        raise RecoveryCodeExpired("this code has expired; start again")
+    raise RecoveryAttemptsExceeded("too many wrong codes; start again")
+
+
+def follow_link(
+    rt: Runtime, tenant: Tenant, pool: Pool, *, token: str, meta: RequestMeta
+) -> Recovered:
+    """The mailed link: its token alone is the proof (it may be opened in another browser)."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise RecoveryCodeInvalid("this link is not valid")
+    with rt.read() as conn:
+        row = code_store.by_link(conn, _link_mac(rt, token))
+        flow = flow_store.get(conn, flow_id=row.flow_id, tenant_id=tenant.id) if row else None
+    if row is None or flow is None or flow.directory_id != pool.id:
+        raise RecoveryCodeInvalid("this link is not valid")
+    if row.used_at is not None:
+        raise flows.FlowUsed("this link was already used")
+    if row.expires_at <= rt.now():
+        raise RecoveryCodeExpired("this link has expired; start again")
+    return _recover(rt, tenant, pool, flow, row, meta)
+
+
+def _recover(
+    rt: Runtime, tenant: Tenant, pool: Pool, flow: Flow, row: Any, meta: RequestMeta
+) -> Recovered:
+    """Use the code once, end the recovery flow, and open a registration flow for the user."""
+    with rt.transaction() as conn:
+        if not code_store.use(conn, code_id=row.id, now=rt.now()):
+            _refuse_spent(rt, row)
+        flows.advance(
+            conn,
+            rt,
+            flow,
+            from_states=(CODE_SENT,),
+            to_state=flows.COMPLETED,
+            user_id=row.user_id,
+        )
+        started = flows.start(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            directory_id=pool.id,
+            kind=flows.REGISTRATION,
+            user_id=row.user_id,
+            context={"recovery": True},
+        )
+        events.record(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            kind=RECOVERED,
+            meta=meta,
+            user_id=row.user_id,
+            detail={"pool_id": pool.id},
+        )
+    return Recovered(started.flow, started.cookie, row.user_id)

@@ -1,0 +1,116 @@
+"""Sign-up into a directory: the profile a user gives, split into identifiers (unique in the
+directory) and other fields; and finding a user by an identifier without revealing who exists.
+Shared by the native-app challenges and the identity-pool pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import IdentifierTaken, InvalidRequest
+from latchkey.ids import new_id, new_user_handle
+from latchkey.models import Challenge, Directory, Tenant
+from latchkey.services import challenges, identifiers
+from latchkey.services.runtime import Runtime
+from latchkey.store import identifiers as identifier_store
+from latchkey.webauthn.encoding import b64url, b64url_decode
+from latchkey.webauthn.registration_options import generate_registration_options
+
+PROFILE_FIELDS = ("name", "given_name", "family_name", "nickname", "picture")
+_LIMITS = {"picture": 2048}
+
+
+def split_profile(
+    directory: Directory, given: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split a user_profile into normalized identifiers and the other profile fields, refusing
+    unknown keys and missing required identifiers."""
+    unknown = set(given) - set(identifiers.KINDS) - set(PROFILE_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"user_profile has unknown fields: {', '.join(sorted(unknown))}")
+    claimed: dict[str, str] = {}
+    for kind, requirement in directory.identifiers.items():
+        if given.get(kind) in (None, ""):
+            if requirement == "required":
+                raise InvalidRequest(f"user_profile.{kind} is required in this directory")
+            continue
+        claimed[kind] = identifiers.normalize(kind, given[kind])
+    stray = {k for k in identifiers.KINDS if given.get(k)} - set(directory.identifiers)
+    if stray:
+        raise InvalidRequest(f"this directory does not use: {', '.join(sorted(stray))}")
+    profile: dict[str, str] = {}
+    for name in PROFILE_FIELDS:
+        value = given.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > _LIMITS.get(name, 255):
+            raise InvalidRequest(f"user_profile.{name} must be a string of sensible length")
+        profile[name] = value
+    return claimed, profile
+
+
+def refuse_taken(conn: Connection, directory: Directory, claimed: Mapping[str, str]) -> None:
+    for kind, value in claimed.items():
+        if identifier_store.owner(conn, directory_id=directory.id, kind=kind, value=value):
+            raise IdentifierTaken(f"a user with this {kind} already exists; sign in instead")
+
+
+def identified_user(
+    conn: Connection, directory: Directory, identifier: Mapping[str, Any]
+) -> str | None:
+    for kind, value in identifier.items():
+        if kind in directory.identifiers:
+            owner = identifier_store.owner(
+                conn, directory_id=directory.id, kind=kind, value=identifiers.normalize(kind, value)
+            )
+            if owner:
+                return owner
+    # Unknown identifiers get discoverable options, so the answer does not reveal who exists.
+    return None
+
+
+def new_user_challenge(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    directory: Directory,
+    claimed: Mapping[str, str],
+    profile: Mapping[str, Any],
+    binding: Mapping[str, Any],
+) -> Challenge:
+    """The registration challenge of a sign-up: the new user (created only at finish) lives in
+    its context, with the surface's own `binding` (app, flow)."""
+    name = claimed.get("email") or claimed.get("username") or next(iter(claimed.values()))
+    return challenges.issue(
+        conn,
+        rt,
+        tenant=tenant,
+        kind=challenges.REGISTRATION,
+        user_id=None,
+        context={
+            **binding,
+            "directory_id": directory.id,
+            "external_user_id": new_id(),
+            "user_handle": b64url(new_user_handle()),
+            "username": name,
+            "display_name": profile.get("name") or name,
+            "identifiers": dict(claimed),
+            "profile": dict(profile),
+        },
+    )
+
+
+def creation_options(tenant: Tenant, rp_name: str, challenge: Challenge) -> dict[str, Any]:
+    """Options for the new user's first passkey, from the challenge's context."""
+    context = challenge.context
+    return generate_registration_options(
+        rp_id=tenant.rp_id,
+        rp_name=rp_name,
+        user_handle=b64url_decode(context["user_handle"]),
+        user_name=context["username"],
+        user_display_name=context["display_name"],
+        challenge=challenge.challenge,
+        policy=tenant.policy,
+    )

@@ -1,0 +1,492 @@
+// Latchkey hosted pages: sign-in (button, autofill, identifier-first, password + passkey
+// offer), sign-up, recovery and account, over the pool's JSON endpoints. No framework, no
+// build step; page data comes from data-* attributes on <main id="app"> (the CSP forbids
+// inline scripts).
+
+const app = document.getElementById("app");
+const page = app.dataset;
+const base = page.base;
+const statusLine = document.getElementById("status");
+
+// --- small helpers -------------------------------------------------------------------------
+
+function say(message, isError = false) {
+  statusLine.textContent = message;
+  statusLine.classList.toggle("error", isError);
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error) || `request failed (${status})`);
+    this.status = status;
+    this.code = body && body.error_code;
+  }
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`${base}/${path}`, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}
+
+const post = (path, body = {}) => api("POST", path, body);
+
+function fromB64url(text) {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/");
+  const raw = atob(padded + "===".slice((padded.length + 3) % 4));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0)).buffer;
+}
+
+function toB64url(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let raw = "";
+  for (const b of bytes) raw += String.fromCharCode(b);
+  return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function creationOptions(json) {
+  if (PublicKeyCredential.parseCreationOptionsFromJSON) {
+    return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  }
+  return {
+    ...json,
+    challenge: fromB64url(json.challenge),
+    user: { ...json.user, id: fromB64url(json.user.id) },
+    excludeCredentials: (json.excludeCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })),
+  };
+}
+
+function requestOptions(json) {
+  if (PublicKeyCredential.parseRequestOptionsFromJSON) {
+    return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  }
+  return {
+    ...json,
+    challenge: fromB64url(json.challenge),
+    allowCredentials: (json.allowCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })),
+  };
+}
+
+function credentialJSON(credential) {
+  if (typeof credential.toJSON === "function") return credential.toJSON();
+  const r = credential.response;
+  const response = { clientDataJSON: toB64url(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = toB64url(r.attestationObject);
+    response.transports = r.getTransports ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = toB64url(r.authenticatorData);
+    response.signature = toB64url(r.signature);
+    if (r.userHandle) response.userHandle = toB64url(r.userHandle);
+  }
+  return {
+    id: credential.id,
+    rawId: toB64url(credential.rawId),
+    type: credential.type,
+    authenticatorAttachment: credential.authenticatorAttachment,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    response,
+  };
+}
+
+function cancelled(error) {
+  return error && (error.name === "AbortError" || error.name === "NotAllowedError");
+}
+
+function fail(error) {
+  if (cancelled(error)) say("The passkey prompt was closed. Try again when you are ready.", true);
+  else say(error.message || String(error), true);
+}
+
+function busy(button, on) {
+  if (!button) return;
+  button.disabled = on;
+  button.setAttribute("aria-busy", on ? "true" : "false");
+}
+
+// Signal API (WebAuthn L3 §5.1.10): tell the passkey provider what this RP knows.
+async function signalUnknown(credentialId) {
+  if (PublicKeyCredential.signalUnknownCredential) {
+    await PublicKeyCredential.signalUnknownCredential({ rpId: page.rpId, credentialId }).catch(
+      () => {},
+    );
+  }
+}
+
+async function signalAccount(account) {
+  if (!account || !account.user || !account.user.user_handle) return;
+  const userId = account.user.user_handle;
+  if (PublicKeyCredential.signalAllAcceptedCredentials) {
+    await PublicKeyCredential.signalAllAcceptedCredentials({
+      rpId: page.rpId,
+      userId,
+      allAcceptedCredentialIds: account.passkeys.map((p) => p.credential_id),
+    }).catch(() => {});
+  }
+  if (PublicKeyCredential.signalCurrentUserDetails) {
+    await PublicKeyCredential.signalCurrentUserDetails({
+      rpId: page.rpId,
+      userId,
+      name: account.user.name || account.user.email || "",
+      displayName: account.user.display_name || account.user.name || "",
+    }).catch(() => {});
+  }
+}
+
+function go(url) {
+  window.location.assign(url);
+}
+
+// --- ceremonies ----------------------------------------------------------------------------
+
+async function createPasskey(options, flowId, extra = {}) {
+  const credential = await navigator.credentials.create({
+    publicKey: creationOptions(options.publicKey),
+    ...extra,
+  });
+  return post(`register/webauthn/finish?flow_id=${encodeURIComponent(flowId)}`,
+    credentialJSON(credential));
+}
+
+async function finishSignIn(credential, flowId) {
+  try {
+    return await post(`login/webauthn/finish?flow_id=${encodeURIComponent(flowId)}`,
+      credentialJSON(credential));
+  } catch (error) {
+    if (error.code === "credential_not_found") {
+      await signalUnknown(credential.id);
+      error.message = "This passkey is no longer registered here. Use another one, or reset it.";
+    }
+    throw error;
+  }
+}
+
+// --- sign-in -------------------------------------------------------------------------------
+
+function signInPage() {
+  let flowId = page.flow || null;
+  let autofill = null;
+  const button = document.getElementById("passkey-button");
+  const form = document.getElementById("identifier-form");
+  const identifier = document.getElementById("identifier");
+
+  async function options(body) {
+    const answer = await post("login/webauthn/options", { ...body, flow_id: flowId });
+    flowId = answer.flow_id;
+    return answer;
+  }
+
+  async function signIn(body, mediation) {
+    const begun = await options(body);
+    const credential = await navigator.credentials.get({
+      publicKey: requestOptions(begun.publicKey),
+      ...mediation,
+    });
+    const done = await finishSignIn(credential, flowId);
+    say("Signed in.");
+    go(done.redirect_to);
+  }
+
+  async function startAutofill() {
+    const available = window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable
+      && await PublicKeyCredential.isConditionalMediationAvailable();
+    if (!available) return;
+    autofill = new AbortController();
+    const signal = autofill.signal;
+    try {
+      await signIn({}, { mediation: "conditional", signal });
+    } catch (error) {
+      // Autofill is not something the user started: only the server's refusals are news.
+      if (!signal.aborted && error instanceof ApiError) fail(error);
+    }
+  }
+
+  function stopAutofill() {
+    if (autofill) autofill.abort();
+    autofill = null;
+  }
+
+  button.addEventListener("click", async () => {
+    stopAutofill();
+    busy(button, true);
+    say("Waiting for your passkey…");
+    try {
+      await signIn({});
+    } catch (error) {
+      fail(error);
+      startAutofill();
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submitter = event.submitter;
+    if (submitter && submitter.id === "password-submit") {
+      await passwordSignIn(submitter);
+      return;
+    }
+    if (!identifier.value.trim()) {
+      say("Enter your identifier first.", true);
+      identifier.focus();
+      return;
+    }
+    stopAutofill();
+    busy(submitter, true);
+    say("Waiting for your passkey…");
+    try {
+      await signIn({ identifier: identifier.value.trim() });
+    } catch (error) {
+      fail(error);
+      startAutofill();
+    } finally {
+      busy(submitter, false);
+    }
+  });
+
+  async function passwordSignIn(submitter) {
+    stopAutofill();
+    busy(submitter, true);
+    try {
+      const done = await post("login/password", {
+        identifier: identifier.value.trim(),
+        password: document.getElementById("password").value,
+        flow_id: flowId,
+      });
+      await offerPasskey(done.redirect_to);
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(submitter, false);
+    }
+  }
+
+  startAutofill();
+}
+
+// After a password sign-in: offer a passkey with a button, and where the browser can, also
+// make one quietly (conditional create) in the background; pressing the button cancels that.
+async function offerPasskey(next) {
+  const offer = document.getElementById("offer");
+  const create = document.getElementById("offer-create");
+  say("Signed in with your password.");
+  offer.hidden = false;
+  document.getElementById("offer-skip").href = next;
+  create.focus();
+  let quiet = null;
+  const capabilities = PublicKeyCredential.getClientCapabilities
+    ? await PublicKeyCredential.getClientCapabilities().catch(() => ({}))
+    : {};
+  if (capabilities.conditionalCreate) {
+    quiet = new AbortController();
+    const signal = quiet.signal;
+    post("account/passkeys")
+      .then((begun) => createPasskey(begun, begun.flow_id, { mediation: "conditional", signal }))
+      .then(() => go(next), () => {}); // not made quietly: the button stays
+  }
+  create.addEventListener("click", async () => {
+    if (quiet) quiet.abort();
+    busy(create, true);
+    try {
+      const begun = await post("account/passkeys");
+      await createPasskey(begun, begun.flow_id);
+      say("Passkey created.");
+      go(next);
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(create, false);
+    }
+  });
+}
+
+// The bot check's solution: the ALTCHA widget's payload, solving first if it has not yet.
+async function botSolution(form) {
+  const widget = form.querySelector("altcha-widget");
+  if (!widget) return null;
+  const ready = () => new FormData(form).get("altcha");
+  if (ready()) return ready();
+  say("Checking that you are not a bot…");
+  await new Promise((resolve, reject) => {
+    widget.addEventListener("statechange", (event) => {
+      const state = event.detail && event.detail.state;
+      if (state === "verified") resolve();
+      if (state === "error" || state === "expired") reject(new Error("The bot check failed; try again."));
+    });
+    // auto="onfocus" may have started it already: only start it when it has not.
+    const state = typeof widget.getState === "function" ? widget.getState() : "unverified";
+    if (state !== "verifying" && typeof widget.verify === "function") widget.verify();
+  });
+  return ready();
+}
+
+// --- sign-up -------------------------------------------------------------------------------
+
+function signUpPage() {
+  const form = document.getElementById("signup-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = document.getElementById("signup-submit");
+    const data = new FormData(form);
+    const profile = {};
+    for (const [key, value] of data.entries()) {
+      if (key !== "altcha" && String(value).trim()) profile[key] = String(value).trim();
+    }
+    busy(submit, true);
+    try {
+      const altcha = await botSolution(form);
+      say("Creating your passkey…");
+      const begun = await post("register/webauthn/begin", {
+        profile,
+        altcha,
+        flow_id: page.flow || null,
+      });
+      const done = await createPasskey(begun, begun.flow_id);
+      say("Account created.");
+      go(done.redirect_to);
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(submit, false);
+    }
+  });
+}
+
+// --- recovery ------------------------------------------------------------------------------
+
+function recoveryPage() {
+  const first = document.getElementById("recovery-form");
+  const codeForm = document.getElementById("code-form");
+  const newPasskey = document.getElementById("new-passkey");
+  let flowId = null;
+
+  function readyForPasskey(recovered) {
+    first.hidden = true;
+    codeForm.hidden = true;
+    newPasskey.hidden = false;
+    say("Confirmed. Create your new passkey.");
+    const button = document.getElementById("new-passkey-button");
+    button.focus();
+    button.addEventListener("click", async () => {
+      busy(button, true);
+      try {
+        const begun = await post("register/webauthn/begin", { flow_id: recovered.flow_id });
+        const done = await createPasskey(begun, recovered.flow_id);
+        go(done.redirect_to);
+      } catch (error) {
+        fail(error);
+      } finally {
+        busy(button, false);
+      }
+    });
+  }
+
+  first.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(first);
+    const submit = document.getElementById("recovery-submit");
+    busy(submit, true);
+    try {
+      const altcha = await botSolution(first);
+      const begun = await post("recovery/begin", {
+        identifier: String(data.get("identifier") || "").trim(),
+        altcha,
+      });
+      flowId = begun.flow_id;
+      first.hidden = true;
+      codeForm.hidden = false;
+      say("Check your e-mail for the code.");
+      document.getElementById("code").focus();
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(submit, false);
+    }
+  });
+
+  codeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = document.getElementById("code-submit");
+    busy(submit, true);
+    try {
+      const code = document.getElementById("code").value.trim();
+      readyForPasskey(await post("recovery/verify", { code, flow_id: flowId }));
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(submit, false);
+    }
+  });
+
+  if (page.linkToken) {
+    post("recovery/link", { token: page.linkToken }).then(readyForPasskey, fail);
+  }
+}
+
+// --- account -------------------------------------------------------------------------------
+
+async function accountPage() {
+  const account = await api("GET", "account/passkeys").catch(() => null);
+  await signalAccount(account);
+
+  for (const form of document.querySelectorAll(".rename-form")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api("PATCH", `account/passkeys/${form.dataset.id}`, {
+          name: new FormData(form).get("name"),
+        });
+        say("Passkey renamed.");
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+  for (const button of document.querySelectorAll("button.delete")) {
+    button.addEventListener("click", async () => {
+      if (!window.confirm("Delete this passkey? You will not be able to sign in with it.")) return;
+      try {
+        await api("DELETE", `account/passkeys/${button.dataset.id}`);
+        window.location.reload();
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+  const add = document.getElementById("add-passkey");
+  add.addEventListener("click", async () => {
+    busy(add, true);
+    try {
+      const begun = await post("account/passkeys");
+      await createPasskey(begun, begun.flow_id);
+      window.location.reload();
+    } catch (error) {
+      fail(error);
+      busy(add, false);
+    }
+  });
+  document.getElementById("sign-out").addEventListener("click", async () => {
+    await post("logout").catch(() => {});
+    go(`${base}/signin`);
+  });
+}
+
+const pages = {
+  signin: signInPage,
+  signup: signUpPage,
+  recovery: recoveryPage,
+  account: accountPage,
+};
+if (!window.PublicKeyCredential) {
+  say("This browser does not support passkeys.", true);
+} else if (pages[page.page]) {
+  pages[page.page]();
+}

@@ -1,0 +1,19 @@
+"""Password hash rows (argon2id), one per user, apart from the user rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select
+
+from latchkey.store.tables import passwords
+
+
+def hash_of(conn: Connection, user_id: str) -> str | None:
+    found = conn.execute(select(passwords.c.hash).where(passwords.c.user_id == user_id)).first()
+    return found[0] if found else None
+
+
+def put(conn: Connection, user_id: str, hashed: str, now: datetime) -> None:
+    conn.execute(delete(passwords).where(passwords.c.user_id == user_id))
+    conn.execute(insert(passwords).values(user_id=user_id, hash=hashed, updated_at=now))

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the identity pools' hosted pages (templates/hosted/)."""
