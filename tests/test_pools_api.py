@@ -15,6 +15,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.tables import (
     botcheck_spent,
     credentials,
+    events,
     flows,
     sso_sessions,
     user_identifiers,
@@ -122,6 +123,12 @@ def test_sign_up_then_sign_in_with_a_discoverable_passkey(
     assert signed_in.json()["user_id"] == user.id
     assert signed_in.json()["signup"] is False
     assert count(rt, sso_sessions) == 2
+    with rt.engine.connect() as conn:
+        logged = [
+            (r.kind, r.outcome) for r in conn.execute(select(events.c.kind, events.c.outcome))
+        ]
+    assert ("pool.signed_up", "success") in logged
+    assert ("pool.signed_in", "success") in logged
 
 
 def test_an_identifier_narrows_the_options_and_an_unknown_one_looks_the_same(

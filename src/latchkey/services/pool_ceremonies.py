@@ -22,6 +22,7 @@ from latchkey.services import (
     authentication,
     botcheck,
     challenges,
+    events,
     flows,
     registration,
     signup,
@@ -35,6 +36,12 @@ from latchkey.webauthn.authentication_options import generate_authentication_opt
 from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.encoding import b64url
 from latchkey.webauthn.registration_options import generate_registration_options
+
+# The pool's own events, beside the ceremonies' passkey.registration / passkey.authentication
+# (which also record every failure with its reason).
+SIGNED_UP = "pool.signed_up"
+SIGNED_IN = "pool.signed_in"
+PASSKEY_ADDED = "pool.passkey_added"
 
 
 class SelfRegistrationDisabled(Forbidden):
@@ -266,11 +273,29 @@ def _complete(conn: Connection, rt: Runtime, flow: Flow, user_id: str) -> Flow:
 
 
 def _sign_in(
-    conn: Connection, rt: Runtime, tenant: Tenant, flow: Flow, user: User, credential: Credential
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    flow: Flow,
+    user: User,
+    credential: Credential,
+    event: tuple[str, RequestMeta],
 ) -> tuple[Flow, sso.Opened]:
-    """End the flow with this user and open their SSO session, in the ceremony's transaction."""
+    """End the flow with this user and open their SSO session, in the ceremony's transaction,
+    with the pool's own event (the passkey event of the ceremony is recorded beside it)."""
     completed = _complete(conn, rt, flow, user.id)
     opened = sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=_amr(credential))
+    kind, meta = event
+    events.record(
+        conn,
+        rt,
+        tenant_id=tenant.id,
+        kind=kind,
+        meta=meta,
+        user_id=user.id,
+        credential_id=credential.id,
+        detail={"pool_id": flow.directory_id, "flow_id": flow.id},
+    )
     return completed, opened
 
 
@@ -300,8 +325,11 @@ def register_finish(
             if count >= pool.settings.max_passkeys:
                 raise PasskeyLimitReached("this account has the most passkeys this pool allows")
 
+    kind = SIGNED_UP if flow.user_id is None else PASSKEY_ADDED
+
     def after(conn: Connection, result: registration.Registered) -> None:
-        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential))
+        event = (kind, meta)
+        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
 
     result = registration.finish(
         rt,
@@ -376,7 +404,8 @@ def login_finish(
             # Another pool's passkey is as unknown here as another tenant's.
             raise CredentialNotFound("this passkey is not registered in this pool")
         _check_challenge(flow, pool, challenge)
-        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential))
+        event = (SIGNED_IN, meta)
+        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
 
     result = authentication.finish(
         rt,
