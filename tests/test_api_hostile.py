@@ -444,3 +444,20 @@ def test_failures_are_events_with_reasons(api: CeremonyClient, rt: Runtime) -> N
     credential = SoftAuthenticator().create(begun["options"], origin="https://evil.example")
     _finish_registration(api, begun["challengeId"], credential)
     assert event_reasons(rt.engine) == [("passkey.registration", "failure", "origin_mismatch")]
+
+
+def test_deeply_nested_json_is_a_bad_request_on_every_surface(
+    client: TestClient, tenant_and_secret: tuple[Tenant, str], unchanged: None
+) -> None:
+    """Past the decoder's recursion limit: 400 in each surface's shape, never a 500."""
+    tenant = tenant_and_secret[0]
+    body = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    surfaces = {
+        "/v1/client/verify/passkey": lambda b: b["errorCode"],
+        f"/{tenant.id}/identity/default/login/webauthn/finish": lambda b: b["error_code"],
+        f"/t/{tenant.id}/oauth/token": lambda b: b["error"],
+    }
+    for path, code_of in surfaces.items():
+        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 400, (path, answer.text)
+        assert code_of(answer.json()) in ("invalid_json", "invalid_request"), answer.text

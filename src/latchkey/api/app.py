@@ -23,6 +23,7 @@ from litestar.static_files import create_static_files_router
 from latchkey import __version__, config
 from latchkey.api import ceremonies, errors, health, native, pools, wellknown
 from latchkey.api.cors import ClientCors, OriginIndex
+from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
@@ -108,6 +109,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         ],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
         middleware=[DefineMiddleware(ClientCors, origins=origins)],
+        before_send=[add_security_headers],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Latchkey",

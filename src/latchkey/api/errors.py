@@ -117,7 +117,14 @@ def _http(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return error_response(request, exc.status_code, code, str(exc.detail))
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The JSON decoder stops at its recursion limit: a hostile body, not a server fault.
+    return error_response(request, 400, "invalid_json", "the JSON body is nested too deeply")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc.__cause__, RecursionError) or isinstance(exc, RecursionError):
+        return _too_deep(request, exc)
     # The traceback goes to the log (never request bodies or headers); the caller gets no detail.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "internal_error", "an unexpected error occurred")
@@ -129,5 +136,6 @@ HANDLERS: dict[type[Exception], Handler] = {
     LatchkeyError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }
