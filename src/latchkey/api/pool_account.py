@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
-from latchkey.api.pool_http import context, flow_cookie
+from latchkey.api.pool_http import context, flow_cookie, url_pool
 from latchkey.services import pool_accounts, sso
 from latchkey.services.pool_accounts import Passkey
 from latchkey.webauthn.encoding import b64url
@@ -95,7 +95,7 @@ def add_passkey(request: AnyRequest) -> Response[dict[str, Any]]:
     begun, cookie = pool_accounts.add_passkey(rt, tenant, pool, _token(request, tenant.id))
     return Response(
         {"publicKey": begun.public_key, "flow_id": begun.flow.id},
-        cookies=[flow_cookie(request, tenant.id, pool.id, cookie)],
+        cookies=[flow_cookie(request, tenant.id, url_pool(request), cookie)],
         headers={"cache-control": "no-store"},
     )
 

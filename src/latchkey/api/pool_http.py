@@ -27,6 +27,12 @@ def pool_prefix(tenant_id: str, pool_id: str) -> str:
     return f"/{tenant_id}/identity/{pool_id}/"
 
 
+def url_pool(request: AnyRequest) -> str:
+    """The pool as this request's URL names it (id or name): cookie paths and page links keep
+    to it, so a browser sends the flow cookie back to every URL of the pool it uses."""
+    return str(request.path_params["pool_id"])
+
+
 def context(request: AnyRequest) -> tuple[Runtime, Tenant, pools.Pool]:
     rt = runtime(request)
     tenant = tenants.get(rt, request.path_params["tenant_id"])

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from latchkey.api.context import AnyRequest
-from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix
+from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix, url_pool
 from latchkey.errors import LatchkeyError
 from latchkey.models import Flow, Tenant
 from latchkey.services import botcheck, flows, pool_accounts, pool_ceremonies, pools, sso
@@ -36,14 +36,16 @@ def _html(body: str, cookies: list[Cookie] | None = None) -> Response[str]:
     )
 
 
-def _common(tenant: Tenant, pool: pools.Pool, page: str, title: str) -> dict[str, Any]:
+def _common(
+    request: AnyRequest, tenant: Tenant, pool: pools.Pool, page: str, title: str
+) -> dict[str, Any]:
     branding = pool.settings.branding
     return {
         "page": page,
         "title": title,
         "pool_name": pool.name,
         "logo_url": branding.logo_url,
-        "base": pool_prefix(tenant.id, pool.id).rstrip("/"),
+        "base": pool_prefix(tenant.id, url_pool(request)).rstrip("/"),
         "rp_id": tenant.rp_id,
         "data": {},
     }
@@ -90,8 +92,8 @@ def signin_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     if found is None:
         started = _new_flow(rt, tenant, pool, flows.LOGIN, {})
         found = started.flow
-        cookies.append(flow_cookie(request, tenant.id, pool.id, started.cookie))
-    values = _common(tenant, pool, "signin", "Sign in")
+        cookies.append(flow_cookie(request, tenant.id, url_pool(request), started.cookie))
+    values = _common(request, tenant, pool, "signin", "Sign in")
     values["data"] = {"flow": found.id}
     values.update(
         identifier_label=_identifier_label(pool),
@@ -107,7 +109,7 @@ def signin_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
 @get("/signup", sync_to_thread=True, include_in_schema=False)
 def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     rt, tenant, pool = context(request)
-    values = _common(tenant, pool, "signup", "Create your account")
+    values = _common(request, tenant, pool, "signup", "Create your account")
     cookies = []
     if pool.settings.self_registration:
         # Coming from a sign-in flow (e.g. an app's authorization request): return there after.
@@ -118,7 +120,7 @@ def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
             else {}
         )
         started = _new_flow(rt, tenant, pool, flows.REGISTRATION, carried)
-        cookies.append(flow_cookie(request, tenant.id, pool.id, started.cookie))
+        cookies.append(flow_cookie(request, tenant.id, url_pool(request), started.cookie))
         values["data"] = {"flow": started.flow.id}
         values["flow_query"] = f"?flow={login.id}" if login else ""
     else:
@@ -145,7 +147,7 @@ def recovery_page(
     request: AnyRequest, token: Annotated[str | None, QueryParameter(max_length=128)] = None
 ) -> Response[str]:
     _, tenant, pool = context(request)
-    values = _common(tenant, pool, "recovery", "Reset your passkey")
+    values = _common(request, tenant, pool, "recovery", "Reset your passkey")
     values["data"] = {"link-token": token} if token else {}
     values.update(
         identifier_label=_identifier_label(pool),
@@ -162,8 +164,8 @@ def account_page(request: AnyRequest) -> Response[Any]:
     try:
         found = pool_accounts.account(rt, tenant, pool, token)
     except pool_accounts.NotSignedIn:
-        return Redirect(f"{pool_prefix(tenant.id, pool.id)}signin", headers=PAGE_HEADERS)
-    values = _common(tenant, pool, "account", "Your account")
+        return Redirect(f"{pool_prefix(tenant.id, url_pool(request))}signin", headers=PAGE_HEADERS)
+    values = _common(request, tenant, pool, "account", "Your account")
     user = found.user
     values.update(
         user_label=user.email or user.username or user.display_name or user.external_id,

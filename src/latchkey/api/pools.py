@@ -30,6 +30,7 @@ from latchkey.api.pool_http import (
     limit,
     pool_prefix,
     session_cookie,
+    url_pool,
 )
 from latchkey.models import Tenant
 from latchkey.services import pool_ceremonies, pool_passwords, pools, recovery
@@ -40,7 +41,9 @@ from latchkey.services.runtime import Runtime
 def _options_response(
     request: AnyRequest, tenant: Tenant, pool: pools.Pool, begun: Options
 ) -> Response[dict[str, Any]]:
-    cookies = [flow_cookie(request, tenant.id, pool.id, begun.cookie)] if begun.cookie else []
+    cookies = (
+        [flow_cookie(request, tenant.id, url_pool(request), begun.cookie)] if begun.cookie else []
+    )
     body = {"publicKey": begun.public_key, "flow_id": begun.flow.id}
     return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
 
@@ -53,10 +56,12 @@ def signed_in_response(
         "user_id": done.user.id,
         "signup": done.signup,
         "redirect_to": done.flow.context.get("return_to")
-        or pool_prefix(tenant.id, pool.id) + "account",
+        or pool_prefix(tenant.id, url_pool(request)) + "account",
     }
     # The finished flow's cookie is spent: expire it.
-    spent = Cookie(key=FLOW_COOKIE, value="", path=pool_prefix(tenant.id, pool.id), max_age=0)
+    spent = Cookie(
+        key=FLOW_COOKIE, value="", path=pool_prefix(tenant.id, url_pool(request)), max_age=0
+    )
     return Response(
         body,
         cookies=[session_cookie(request, tenant.id, done.session), spent],
@@ -165,6 +170,7 @@ class RecoveryBegin(msgspec.Struct, kw_only=True):
 
 
 def _link_base(rt: Runtime, tenant: Tenant, pool: pools.Pool) -> str:
+    # Mailed: the pool's id, which a rename never changes.
     return f"{rt.public_url}{pool_prefix(tenant.id, pool.id)}recovery"
 
 
@@ -184,7 +190,7 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
         meta=request_meta(request),
     )
     body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
-    cookie = flow_cookie(request, tenant.id, pool.id, started.cookie)
+    cookie = flow_cookie(request, tenant.id, url_pool(request), started.cookie)
     return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
 
 
@@ -193,7 +199,7 @@ def _recovered_response(
 ) -> Response[dict[str, Any]]:
     # The next step registers the new passkey: register/webauthn/begin with this flow_id.
     body = {"flow_id": done.flow.id, "state": "recovered"}
-    cookie = flow_cookie(request, tenant.id, pool.id, done.cookie)
+    cookie = flow_cookie(request, tenant.id, url_pool(request), done.cookie)
     return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
 
 
