@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import secrets
 import socket
 import ssl
 import subprocess
@@ -34,6 +35,7 @@ from sqlalchemy import select
 
 from latchkey.config import Settings, from_env
 from latchkey.errors import ConfigError
+from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail, message_id
 from latchkey.mail.transports import ConsoleTransport, DeliveryError, SMTPTransport
 from latchkey.mail.worker import Drained, MailWorker, build_worker
@@ -182,13 +184,13 @@ def sqlite_rt(tmp_path: Path, clock: FakeClock) -> Iterator[Runtime]:
     """For tests of the transports and the thread, where the database does not matter."""
     engine = make_engine(f"sqlite:///{tmp_path / 'mail.db'}")
     migrate.upgrade(engine)
-    yield Runtime(engine=engine, clock=clock)
+    yield Runtime(engine=engine, clock=clock, master_key=secrets.token_bytes(32))
     engine.dispose()
 
 
 def enqueue(rt: Runtime, mail: OutgoingMail = MAIL) -> str:
     with rt.transaction() as conn:
-        return mail_outbox.enqueue(conn, rt, mail)
+        return outbox.queue(conn, rt, mail, tenant_id=None)
 
 
 def row(rt: Runtime, mail_id: str) -> Any:
@@ -271,7 +273,7 @@ def test_mail_queued_in_a_rolled_back_transaction_is_never_sent(
 ) -> None:
     def queue_then_fail() -> None:
         with rt.transaction() as conn:
-            mail_outbox.enqueue(conn, rt, MAIL)
+            outbox.queue(conn, rt, MAIL, tenant_id=None)
             raise RuntimeError("the recovery code could not be stored")
 
     with pytest.raises(RuntimeError):
@@ -376,7 +378,8 @@ def test_a_worker_that_crashed_after_claiming_is_taken_over_after_the_lease(
     with rt.transaction() as conn:  # a worker claims the mail, then dies before sending it
         (claimed,) = mail_outbox.claim_due(conn, rt.now(), lease_seconds=120, limit=10)
     assert claimed.id == mail_id
-    assert claimed.mail == MAIL
+    assert claimed.mail != MAIL  # sealed at rest
+    assert outbox.opened(rt, claimed).mail == MAIL
 
     worker = MailWorker(rt, smtp, lease_seconds=120)
     assert worker.drain_once() == Drained()  # still leased
@@ -403,7 +406,11 @@ def two_runtimes(
         engines = [make_engine(url), make_engine(url)]
         migrate.upgrade(engines[0])
         try:
-            yield Runtime(engine=engines[0], clock=clock), Runtime(engine=engines[1], clock=clock)
+            key = secrets.token_bytes(32)  # one deployment: one master key
+            yield (
+                Runtime(engine=engines[0], clock=clock, master_key=key),
+                Runtime(engine=engines[1], clock=clock, master_key=key),
+            )
         finally:
             for engine in engines:
                 engine.dispose()
@@ -420,7 +427,7 @@ def test_two_workers_draining_concurrently_never_send_a_message_twice(
 ) -> None:
     first, second = two_runtimes
     with first.transaction() as conn:
-        queued = [mail_outbox.enqueue(conn, first, MAIL) for _ in range(30)]
+        queued = [outbox.queue(conn, first, MAIL, tenant_id=None) for _ in range(30)]
     workers = [MailWorker(first, smtp), MailWorker(second, smtp)]
     barrier = threading.Barrier(2)
 
@@ -674,16 +681,17 @@ def test_console_mode_shows_the_message_when_nothing_configured_logging(tmp_path
 from latchkey.config import Settings
 from latchkey.mail.worker import build_worker
 from latchkey.services.runtime import Runtime
-from latchkey.store import mail_outbox, migrate
+from latchkey.mail import outbox
+from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from latchkey.mail.message import OutgoingMail
 
 MAIL = OutgoingMail({MAIL.sender!r}, {MAIL.recipient!r}, {MAIL.subject!r}, {MAIL.text_body!r})
 engine = make_engine("sqlite:///{tmp_path / "console.db"}")
 migrate.upgrade(engine)
-rt = Runtime(engine=engine)
+rt = Runtime(engine=engine, master_key=bytes(32))
 with rt.transaction() as conn:
-    mail_outbox.enqueue(conn, rt, MAIL)
+    outbox.queue(conn, rt, MAIL, tenant_id=None)
 worker = build_worker(rt, Settings(mail_mode="console"))
 assert worker is not None and worker.drain_once().sent == 1
 """

@@ -4,12 +4,14 @@ hashed and limited, answers that never reveal an account, and the account's pass
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from latchkey.mail.outbox import text_of
 from latchkey.models import Tenant
 from latchkey.services import pools, recovery
 from latchkey.services.runtime import Runtime
@@ -37,12 +39,32 @@ def member(client: TestClient, tenant: Tenant, pool: pools.Pool) -> PoolBrowser:
     return browser
 
 
-def mails(rt: Runtime) -> list[Any]:
+@dataclass(frozen=True)
+class Mail:
+    recipient: str
+    sender: str
+    subject: str
+    stored_text: str
+    text_body: str
+
+
+def mails(rt: Runtime) -> list[Mail]:
+    """The queued mails, their bodies opened (they are sealed at rest)."""
     with rt.engine.connect() as conn:
-        return list(conn.execute(select(mail_outbox).order_by(mail_outbox.c.created_at)))
+        rows = conn.execute(select(mail_outbox).order_by(mail_outbox.c.created_at))
+        return [
+            Mail(
+                r.recipient,
+                r.sender,
+                r.subject,
+                r.text_body,
+                text_of(rt.master_key, r.id, r.text_body),
+            )
+            for r in rows
+        ]
 
 
-def code_and_link(mail: Any) -> tuple[str, str]:
+def code_and_link(mail: Mail) -> tuple[str, str]:
     code = re.search(r"Your code is (\d{6})", mail.text_body)
     link = re.search(r"\?token=([A-Za-z0-9_-]+)", mail.text_body)
     assert code
@@ -66,6 +88,8 @@ def test_recovery_by_code_adds_a_new_passkey_and_the_old_can_be_revoked(
     assert mail.recipient == "ada@example.com"
     assert mail.sender == "login@example.com"
     code, _ = code_and_link(mail)
+    assert code not in mail.stored_text  # sealed at rest
+    assert code not in mail.subject
     with rt.engine.connect() as conn:
         stored = conn.execute(select(recovery_codes)).one()
     assert code.encode() not in stored.code_hash  # only an HMAC is kept

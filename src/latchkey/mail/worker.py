@@ -16,6 +16,7 @@ from typing import cast
 
 from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
+from latchkey.mail import outbox
 from latchkey.mail.message import compose
 from latchkey.mail.transports import (
     ConsoleTransport,
@@ -79,7 +80,13 @@ class MailWorker:
         return Drained(sent=sent, failed=failed)
 
     def _deliver(self, item: Claimed) -> bool:
-        message = compose(item.mail, outbox_id=item.id, queued_at=item.created_at)
+        try:
+            readable = outbox.opened(self.rt, item)
+        except (ValueError, LatchkeyError):
+            # Not sealed, or sealed under another master key: no retry will open it.
+            self._failed(item, "the body cannot be opened with this master key", give_up=True)
+            return False
+        message = compose(readable.mail, outbox_id=item.id, queued_at=item.created_at)
         try:
             self.transport.send(message)
         except DeliveryError as exc:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import InvalidRequest, LatchkeyError
 from latchkey.ids import new_id, new_token
+from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
 from latchkey.services import botcheck, events, flows, pool_ceremonies, sealing
@@ -28,7 +29,6 @@ from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import flows as flow_store
-from latchkey.store import mail_outbox
 from latchkey.store import recovery_codes as code_store
 from latchkey.store import users as user_store
 
@@ -150,13 +150,14 @@ def _issue(
     )
     link = f"{link_base}?token={link_token}"
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    mail_outbox.enqueue(
+    outbox.queue(
         conn,
         rt,
         OutgoingMail(
             sender=pool.settings.email_sender or sender,
             recipient=email,
-            subject=f"Your {pool.name} recovery code: {code}",
+            # No code in the subject: subjects show on lock screens and in mail logs.
+            subject=f"Reset the passkey of your {pool.name} account",
             text_body=(
                 f"Someone asked to reset the passkey of your {pool.name} account.\n\n"
                 f"Your code is {code}. Or open this link:\n{link}\n\n"

@@ -45,10 +45,16 @@ class Claimed:
 
 
 def enqueue(
-    conn: Connection, clock: HasClock, mail: OutgoingMail, *, tenant_id: str | None = None
+    conn: Connection,
+    clock: HasClock,
+    mail: OutgoingMail,
+    *,
+    tenant_id: str | None = None,
+    mail_id: str | None = None,
 ) -> str:
-    """Queue a mail in the caller's transaction (it is sent only if that commits); its id."""
-    mail_id = new_id()
+    """Queue a mail in the caller's transaction (it is sent only if that commits); its id.
+    Callers queue through latchkey.mail.outbox, which seals the bodies first."""
+    mail_id = mail_id or new_id()
     now = clock.now()
     conn.execute(
         insert(mail_outbox).values(
@@ -143,7 +149,12 @@ def _held(mail_id: str, leased_until: datetime | None) -> list[Any]:
 def mark_sent(conn: Connection, mail_id: str, now: datetime) -> bool:
     """Record the delivery; False if the row was already marked sent. The lease is not checked:
     a delivery is a fact, whoever holds the row now."""
-    query = update(mail_outbox).where(*_held(mail_id, None)).values(sent_at=now, locked_until=None)
+    # Sent: the bodies (sealed, but a recovery code all the same) are no longer needed.
+    query = (
+        update(mail_outbox)
+        .where(*_held(mail_id, None))
+        .values(sent_at=now, locked_until=None, text_body="", html_body=None)
+    )
     return conn.execute(query).rowcount == 1
 
 
