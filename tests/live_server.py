@@ -81,13 +81,15 @@ def create_tenant(database_url: str, origins: Sequence[str]) -> dict[str, str]:
 
 @contextmanager
 def serving(
-    database_url: str, port: int, env: dict[str, str] | None = None
+    database_url: str, port: int, env: dict[str, str] | None = None, log: Path | None = None
 ) -> Iterator[subprocess.Popen[str]]:
-    """`latchkey serve` on this port and database, until the block ends."""
+    """`latchkey serve` on this port and database, until the block ends; its output goes to
+    `log` when given (a file never fills up as a pipe can)."""
+    output = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
         env={**os.environ, "LATCHKEY_DATABASE_URL": database_url, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -101,6 +103,8 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if output:
+            output.close()
 
 
 @contextmanager

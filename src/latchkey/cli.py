@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from latchkey import __version__, cli_apps, cli_pools, config
+from latchkey import __version__, cli_apps, cli_pools, config, logs
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
 from latchkey.services import runtime, tenants
@@ -240,6 +240,7 @@ def _demo(args: argparse.Namespace) -> None:
     from latchkey.demo.run import run
 
     rt, settings = _runtime(args)
+    logs.configure(settings.log_level)
     run(
         rt,
         settings,
@@ -253,6 +254,7 @@ def _serve(args: argparse.Namespace) -> None:
     from latchkey.serve import serve
 
     rt, settings = _runtime(args)
+    logs.configure(settings.log_level)
     serve(rt, settings, workers=args.workers)
 
 

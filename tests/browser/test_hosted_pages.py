@@ -10,67 +10,30 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.browser.flows import Tab
-from tests.live_server import LiveServer, free_port, live_server
+from tests.live_server import LiveServer, live_server
+from tests.smtp_mailbox import Mailbox, running_mailbox
 
 ARTIFACTS = Path(os.environ.get("LATCHKEY_ARTIFACTS", "artifacts")) / "hosted-pages"
 
 
-class Mailbox:
-    """A local SMTP server's received mail (aiosmtpd handler)."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def wait_for(self, recipient: str, count: int = 1, timeout: float = 15) -> Message:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                found = [m for m in self.messages if m["To"] == recipient]
-            if len(found) >= count:
-                return found[count - 1]
-            time.sleep(0.1)
-        raise AssertionError(f"no mail for {recipient} within {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port  # type: ignore[attr-defined]
-    yield box
-    controller.stop()
+    with running_mailbox() as box:
+        yield box
 
 
 @pytest.fixture(scope="module")
 def hosted(mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {
-        "LATCHKEY_MAIL_MODE": "smtp",
-        "LATCHKEY_SMTP_HOST": "127.0.0.1",
-        "LATCHKEY_SMTP_PORT": str(mailbox.port),  # type: ignore[attr-defined]
-        "LATCHKEY_SMTP_SECURITY": "none",
-        "LATCHKEY_MAIL_POLL_SECONDS": "0.2",
-    }
-    with live_server(tmp_path_factory.mktemp("hosted"), env=env) as server:
+    with live_server(tmp_path_factory.mktemp("hosted"), env=mailbox.smtp_env()) as server:
         server.cli(
             "directory", "create", server.tenant_id, "customers", "--identifier", "email=required"
         )

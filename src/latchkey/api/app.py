@@ -20,7 +20,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from latchkey import __version__, config
+from latchkey import __version__, config, logs
 from latchkey.api import ceremonies, errors, health, native, pools, wellknown
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.security_headers import add_security_headers
@@ -126,4 +126,5 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
 def app_from_env() -> Litestar:
     """Factory for `uvicorn --factory` and `latchkey serve` worker processes."""
     settings = config.from_env()
+    logs.configure(settings.log_level)
     return create_app(runtime.build(settings), settings)
