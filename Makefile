@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check clean bench
+.PHONY: run test lint typecheck check clean bench fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,10 @@ clean:
 ## The sign-in benchmark against the Node peer (see bench/README.md; `make -C bench full` for all).
 bench: $(STAMP)
 	$(MAKE) -C bench quick
+
+## Long fuzzing runs (CI runs a bounded number of examples): the HTTP API from its OpenAPI
+## document, and the WebAuthn parsers.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	LATCHKEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
+		tests/test_fuzz_api.py $(wildcard tests/test_fuzz_parsers.py)
