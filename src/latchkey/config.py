@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import os
 import re
 import secrets
@@ -28,7 +29,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8000
-    master_key: bytes | None = None
+    master_key: bytes | None = field(default=None, repr=False)
     master_key_file: str = "./latchkey.master-key"
     public_url: str | None = None
     # Challenge endpoints per client IP, LIMIT/SECONDS; counted in Redis when a URL is set.
@@ -45,6 +46,9 @@ class Settings:
     smtp_security: str = "starttls"
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Proxies whose X-Forwarded-For / -Proto are believed (IPs or networks); none by default,
+    # so a client cannot choose the address its rate limit is counted under.
+    trusted_proxies: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: object) -> Settings:
         given = {k: v for k, v in changes.items() if v is not None}
@@ -68,6 +72,13 @@ class Settings:
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LATCHKEY_LOG_LEVEL {self.log_level!r} is not one of {LOG_LEVELS}")
         self._check_mail()
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"LATCHKEY_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from exc
         return self
 
     def _check_mail(self) -> None:
@@ -192,4 +203,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         smtp_security=security,
         smtp_username=env.get("LATCHKEY_SMTP_USERNAME") or None,
         smtp_password=env.get("LATCHKEY_SMTP_PASSWORD") or None,
+        trusted_proxies=tuple(
+            p.strip() for p in (env.get("LATCHKEY_TRUSTED_PROXIES") or "").split(",") if p.strip()
+        ),
     ).checked()

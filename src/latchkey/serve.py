@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import uvicorn
 
@@ -29,6 +30,13 @@ def ensure_dev_tenant(rt: Runtime, port: int) -> None:
     print(f"  RP ID localhost, origin http://localhost:{port}")
 
 
+def proxy_options(settings: config.Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: only from the
+    configured proxies here, and from nobody when there are none."""
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
 def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
     ensure_dev_tenant(rt, settings.port)
     log_level = settings.log_level
@@ -43,6 +51,7 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
             workers=workers,
             log_level=log_level,
             access_log=False,
+            **proxy_options(settings),
         )
         return
     uvicorn.run(
@@ -51,4 +60,5 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
         port=settings.port,
         log_level=log_level,
         access_log=False,
+        **proxy_options(settings),
     )
