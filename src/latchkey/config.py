@@ -36,6 +36,8 @@ class Settings:
     challenge_rate_limit: str = "30/60"
     redis_url: str | None = None
     max_body_bytes: int = 64 * 1024
+    # A request's whole body must arrive within this many seconds (slow clients cut off: 408).
+    body_timeout_seconds: float = 10.0
     log_level: str = "info"
     # Outgoing mail (recovery codes): logged in development, sent by SMTP in production.
     mail_mode: str = "console"
@@ -66,6 +68,10 @@ class Settings:
             raise ConfigError(
                 f"LATCHKEY_CHALLENGE_RATE_LIMIT {self.challenge_rate_limit!r} is not"
                 " LIMIT/SECONDS, e.g. 30/60"
+            )
+        if not 0.1 <= self.body_timeout_seconds <= 300:
+            raise ConfigError(
+                f"LATCHKEY_BODY_TIMEOUT_SECONDS {self.body_timeout_seconds} is outside 0.1..300"
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             raise ConfigError(f"LATCHKEY_REDIS_URL {self.redis_url!r} is not a redis:// URL")
@@ -193,6 +199,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "30/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
+        body_timeout_seconds=_float(env, "LATCHKEY_BODY_TIMEOUT_SECONDS", 10.0),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
         mail_mode=(env.get("LATCHKEY_MAIL_MODE") or "console").lower(),
         mail_from=env.get("LATCHKEY_MAIL_FROM") or DEFAULT_MAIL_FROM,

@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
 from latchkey.api import ceremonies, errors, health, native, pools, wellknown
+from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
@@ -108,7 +109,10 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             _static_router(),
         ],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
-        middleware=[DefineMiddleware(ClientCors, origins=origins)],
+        middleware=[
+            DefineMiddleware(BodyTimeout, seconds=settings.body_timeout_seconds),
+            DefineMiddleware(ClientCors, origins=origins),
+        ],
         before_send=[add_security_headers],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
