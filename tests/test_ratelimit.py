@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.models import Tenant
-from latchkey.services import apps
+from latchkey.services import apps, tenants
 from latchkey.services.ratelimit import Limiter, MemoryCounter, RateLimited, RedisCounter, Rule
 from latchkey.services.runtime import Runtime
 
@@ -75,3 +75,31 @@ def test_unreachable_redis_does_not_block_sign_ins() -> None:
     limiter = Limiter(RedisCounter("redis://127.0.0.1:9/0"))
     for _ in range(5):
         limiter.hit("k", Rule(1, 60))
+
+
+def test_pool_endpoints_are_limited_per_tenant_whatever_the_address(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    limited = Runtime(
+        engine=rt.engine,
+        clock=rt.clock,
+        master_key=rt.master_key,
+        limiter=Limiter(MemoryCounter()),
+        challenge_rule=Rule(1000, 60),
+        tenant_rule=Rule(3, 60),
+    )
+    tenant = tenant_and_secret[0]
+    other, _ = tenants.create(
+        limited, rp_id="localhost", rp_name="O", origins=["http://x.localhost"]
+    )
+    with TestClient(create_app(limited, Settings())) as client:
+        paths = [f"/{t.id}/identity/default/login/webauthn/options" for t in (tenant, other)]
+        for _ in range(3):
+            assert client.post(paths[0], json={}).status_code == 200
+        refused = client.post(paths[0], json={})
+        # Another tenant's budget is its own.
+        assert client.post(paths[1], json={}).status_code == 200
+    assert refused.status_code == 429
+    assert refused.json()["error_code"] == "rate_limited"
+    assert refused.json()["status_code"] == 429
+    assert int(refused.headers["retry-after"]) >= 1

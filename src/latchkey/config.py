@@ -34,6 +34,8 @@ class Settings:
     public_url: str | None = None
     # Challenge endpoints per client IP, LIMIT/SECONDS; counted in Redis when a URL is set.
     challenge_rate_limit: str = "30/60"
+    # The same endpoints per tenant, from all addresses together.
+    tenant_rate_limit: str = "3000/60"
     redis_url: str | None = None
     max_body_bytes: int = 64 * 1024
     # A request's whole body must arrive within this many seconds (slow clients cut off: 408).
@@ -64,11 +66,12 @@ class Settings:
             raise ConfigError(
                 f"LATCHKEY_MAX_BODY_BYTES {self.max_body_bytes} is outside 1024..10485760"
             )
-        if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", self.challenge_rate_limit):
-            raise ConfigError(
-                f"LATCHKEY_CHALLENGE_RATE_LIMIT {self.challenge_rate_limit!r} is not"
-                " LIMIT/SECONDS, e.g. 30/60"
-            )
+        for name, rule in (
+            ("LATCHKEY_CHALLENGE_RATE_LIMIT", self.challenge_rate_limit),
+            ("LATCHKEY_TENANT_RATE_LIMIT", self.tenant_rate_limit),
+        ):
+            if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", rule):
+                raise ConfigError(f"{name} {rule!r} is not LIMIT/SECONDS, e.g. 30/60")
         if not 0.1 <= self.body_timeout_seconds <= 300:
             raise ConfigError(
                 f"LATCHKEY_BODY_TIMEOUT_SECONDS {self.body_timeout_seconds} is outside 0.1..300"
@@ -197,6 +200,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or "./latchkey.master-key",
         public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "30/60",
+        tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         body_timeout_seconds=_float(env, "LATCHKEY_BODY_TIMEOUT_SECONDS", 10.0),

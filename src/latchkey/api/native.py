@@ -26,6 +26,7 @@ from latchkey.oauth2.errors import (
 )
 from latchkey.oidc import discovery, userinfo
 from latchkey.services import native, signing_keys, tenants
+from latchkey.services.ratelimit import limit_anonymous
 from latchkey.services.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(max_length=255)]
@@ -58,9 +59,15 @@ def _challenge_caller(
 ) -> tuple[Runtime, Site, App]:
     """What both challenge endpoints check first: the rate limit, the app, its passkey grant."""
     rt, site = runtime(request), site_of(request)
-    # They answer anyone: count them per client IP.
-    ip = request_meta(request).ip or "unknown"
-    rt.limiter.hit(f"native-challenge:{ip}", rt.challenge_rule)
+    # They answer anyone: count them per client IP and per tenant.
+    limit_anonymous(
+        rt.limiter,
+        surface="native-challenge",
+        ip=request_meta(request).ip,
+        tenant_id=site.tenant.id,
+        per_ip=rt.challenge_rule,
+        per_tenant=rt.tenant_rule,
+    )
     app = clients.authenticate(rt, site.tenant, client_id, client_secret)
     webauthn_grant.require_enabled(app)
     return rt, site, app

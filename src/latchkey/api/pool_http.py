@@ -14,6 +14,7 @@ from latchkey.models import Tenant
 from latchkey.services import pools, sso, tenants
 from latchkey.services.flows import LIFETIME as FLOW_LIFETIME
 from latchkey.services.pool_ceremonies import FlowRef
+from latchkey.services.ratelimit import limit_anonymous
 from latchkey.services.runtime import Runtime
 
 FLOW_COOKIE = "latchkey_flow"
@@ -73,5 +74,12 @@ def flow_ref(request: AnyRequest, flow_id: str | None) -> FlowRef:
 
 
 def limit(rt: Runtime, request: AnyRequest) -> None:
-    # Unauthenticated and writing a challenge: counted per client IP.
-    rt.limiter.hit(f"pool:{request_meta(request).ip or 'unknown'}", rt.challenge_rule)
+    # Unauthenticated and writing a challenge: counted per client IP and per tenant.
+    limit_anonymous(
+        rt.limiter,
+        surface="pool",
+        ip=request_meta(request).ip,
+        tenant_id=request.path_params["tenant_id"],
+        per_ip=rt.challenge_rule,
+        per_tenant=rt.tenant_rule,
+    )

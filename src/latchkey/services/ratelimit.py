@@ -106,3 +106,17 @@ class Limiter:
         if self.counter.incr(key, rule.window) > rule.limit:
             retry = math.ceil(rule.window - time.time() % rule.window)
             raise RateLimited("too many requests; slow down", retry_after=max(retry, 1))
+
+
+def limit_anonymous(
+    limiter: Limiter,
+    *,
+    surface: str,
+    ip: str | None,
+    tenant_id: str,
+    per_ip: Rule,
+    per_tenant: Rule,
+) -> None:
+    """What every unauthenticated endpoint counts: the caller's address and the tenant."""
+    limiter.hit(f"{surface}:ip:{ip or 'unknown'}", per_ip)
+    limiter.hit(f"{surface}:tenant:{tenant_id}", per_tenant)

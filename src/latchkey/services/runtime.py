@@ -32,6 +32,8 @@ class Runtime:
     public_url: str = "http://localhost:8000"
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
     challenge_rule: Rule = field(default_factory=lambda: Rule(30, 60))
+    # The same endpoints per tenant, whatever the address: a flood from many IPs still stops.
+    tenant_rule: Rule = field(default_factory=lambda: Rule(3000, 60))
 
     def now(self) -> datetime:
         return self.clock()
@@ -97,4 +99,5 @@ def build(settings: Settings) -> Runtime:
         public_url=settings.public_url or f"http://localhost:{settings.port}",
         limiter=Limiter(counter),
         challenge_rule=Rule.parse(settings.challenge_rate_limit),
+        tenant_rule=Rule.parse(settings.tenant_rate_limit),
     )
