@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
+from latchkey.errors import ConfigError
 from latchkey.models import Tenant
 from latchkey.services import apps, tenants
-from latchkey.services.ratelimit import Limiter, MemoryCounter, RateLimited, RedisCounter, Rule
-from latchkey.services.runtime import Runtime
+from latchkey.services.ratelimit import (
+    DatabaseCounter,
+    Limiter,
+    MemoryCounter,
+    RateLimited,
+    RedisCounter,
+    Rule,
+)
+from latchkey.services.runtime import Runtime, build
+from latchkey.store.engine import make_engine
 
 REDIS_URL = os.environ.get("LATCHKEY_TEST_REDIS_URL")
 
@@ -103,3 +114,45 @@ def test_pool_endpoints_are_limited_per_tenant_whatever_the_address(
     assert refused.json()["error_code"] == "rate_limited"
     assert refused.json()["status_code"] == 429
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_database_counts_are_shared_between_workers(rt: Runtime) -> None:
+    """Two workers (two engines, as two processes have) on one database, hitting at once."""
+    other = make_engine(rt.engine.url.render_as_string(hide_password=False))
+    try:
+        workers = [Limiter(DatabaseCounter(rt.engine)), Limiter(DatabaseCounter(other))]
+        rule = Rule(40, 60)
+        key = f"test:{secrets.token_hex(4)}"
+        refused: list[RateLimited] = []
+
+        def hit(worker: Limiter) -> None:
+            for _ in range(25):
+                try:
+                    worker.hit(key, rule)
+                except RateLimited as exc:
+                    refused.append(exc)
+
+        threads = [threading.Thread(target=hit, args=(w,)) for w in workers * 2]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.dispose()
+    # 100 hits against a limit of 40: exactly 60 refused, wherever they were counted.
+    assert len(refused) == 60
+    assert DatabaseCounter(rt.engine).incr("fresh:" + key, 60) == 1
+
+
+def test_the_store_follows_the_database(tmp_path: Path) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert isinstance(
+        build(Settings(database_url=sqlite_url, master_key=bytes(32))).limiter.counter,
+        MemoryCounter,
+    )
+    shared = build(
+        Settings(database_url=sqlite_url, master_key=bytes(32), rate_limit_store="database")
+    )
+    assert isinstance(shared.limiter.counter, DatabaseCounter)
+    with pytest.raises(ConfigError, match="LATCHKEY_REDIS_URL"):
+        build(Settings(database_url=sqlite_url, master_key=bytes(32), rate_limit_store="redis"))

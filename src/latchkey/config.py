@@ -19,6 +19,7 @@ from latchkey.store.engine import normalize_url
 DEFAULT_DATABASE_URL = "sqlite:///./latchkey.db"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 MAIL_MODES = ("console", "smtp", "off")
+RATE_LIMIT_STORES = ("auto", "memory", "database", "redis")
 SMTP_SECURITY = ("starttls", "tls", "none")
 DEFAULT_MAIL_FROM = "Latchkey <no-reply@localhost>"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -37,6 +38,8 @@ class Settings:
     # The same endpoints per tenant, from all addresses together.
     tenant_rate_limit: str = "3000/60"
     redis_url: str | None = None
+    # auto: Redis when a URL is set, else the database on PostgreSQL, else process memory.
+    rate_limit_store: str = "auto"
     max_body_bytes: int = 64 * 1024
     # A request's whole body must arrive within this many seconds (slow clients cut off: 408).
     body_timeout_seconds: float = 10.0
@@ -75,6 +78,11 @@ class Settings:
         if not 0.1 <= self.body_timeout_seconds <= 300:
             raise ConfigError(
                 f"LATCHKEY_BODY_TIMEOUT_SECONDS {self.body_timeout_seconds} is outside 0.1..300"
+            )
+        if self.rate_limit_store not in RATE_LIMIT_STORES:
+            raise ConfigError(
+                f"LATCHKEY_RATE_LIMIT_STORE {self.rate_limit_store!r} is not one of"
+                f" {RATE_LIMIT_STORES}"
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             raise ConfigError(f"LATCHKEY_REDIS_URL {self.redis_url!r} is not a redis:// URL")
@@ -202,6 +210,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "30/60",
         tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
+        rate_limit_store=(env.get("LATCHKEY_RATE_LIMIT_STORE") or "auto").lower(),
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         body_timeout_seconds=_float(env, "LATCHKEY_BODY_TIMEOUT_SECONDS", 10.0),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),

@@ -43,6 +43,9 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
     if workers > 1:
         # Each worker process builds its own app (and engine) from the environment.
         os.environ["LATCHKEY_DATABASE_URL"] = settings.database_url
+        if settings.rate_limit_store == "auto" and not settings.redis_url:
+            # Several processes must share their counts: through the database file.
+            os.environ["LATCHKEY_RATE_LIMIT_STORE"] = "database"
         uvicorn.run(
             "latchkey.api.app:app_from_env",
             factory=True,

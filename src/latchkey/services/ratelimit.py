@@ -1,5 +1,6 @@
 """Rate limits for unauthenticated endpoints: fixed windows counted per key (a client IP, a
-tenant), in process memory for one worker or in Redis when workers must share the count."""
+tenant), in process memory for one worker, or shared by every worker and node: in Redis when
+LATCHKEY_REDIS_URL is set, else in the database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
 from latchkey.errors import LatchkeyError
+from latchkey.store import rate_limits as rate_limit_store
 
 log = logging.getLogger("latchkey.ratelimit")
 
@@ -95,6 +100,25 @@ class RedisCounter:
             log.warning("rate limit store unreachable; not counting %s", key.split(":")[0])
             return 0
         return int(count)
+
+
+class DatabaseCounter:
+    """Shared through the database (PostgreSQL: every node; SQLite: every worker on the
+    machine): one short transaction per hit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def incr(self, key: str, window: int) -> int:
+        current = int(time.time() // window)
+        try:
+            with self._engine.begin() as conn:
+                return rate_limit_store.incr(conn, key[:255], current)
+        except SQLAlchemyError:
+            # As with Redis away: a brake, not a gate (the request then meets the database's
+            # own unavailability if it needs it).
+            log.warning("rate limit store unreachable; not counting %s", key.split(":")[0])
+            return 0
 
 
 class Limiter:

@@ -15,9 +15,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings, load_or_create_master_key
-from latchkey.errors import ServiceUnavailable
+from latchkey.errors import ConfigError, ServiceUnavailable
 from latchkey.services.cache import TTLCache
-from latchkey.services.ratelimit import Limiter, MemoryCounter, RedisCounter, Rule
+from latchkey.services.ratelimit import (
+    Counter,
+    DatabaseCounter,
+    Limiter,
+    MemoryCounter,
+    RedisCounter,
+    Rule,
+)
 from latchkey.store.engine import make_engine
 
 
@@ -89,15 +96,35 @@ class RequestMeta:
     user_agent: str | None = None
 
 
+def _counter(settings: Settings, engine: Engine) -> Counter:
+    """Where rate limits are counted: Redis when configured; the database when it is shared
+    (PostgreSQL) or when several workers share a SQLite file; else this process's memory."""
+    store = settings.rate_limit_store
+    if store == "auto":
+        if settings.redis_url:
+            store = "redis"
+        elif engine.dialect.name == "postgresql":
+            store = "database"
+        else:
+            store = "memory"
+    if store == "redis":
+        if not settings.redis_url:
+            raise ConfigError(
+                "LATCHKEY_RATE_LIMIT_STORE is 'redis' but LATCHKEY_REDIS_URL is not set"
+            )
+        return RedisCounter(settings.redis_url)
+    return DatabaseCounter(engine) if store == "database" else MemoryCounter()
+
+
 def build(settings: Settings) -> Runtime:
     """The runtime the server and the CLI use, from checked settings."""
     master_key = settings.master_key or load_or_create_master_key(settings.master_key_file)
-    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    engine = make_engine(settings.database_url)
     return Runtime(
-        engine=make_engine(settings.database_url),
+        engine=engine,
         master_key=master_key,
         public_url=settings.public_url or f"http://localhost:{settings.port}",
-        limiter=Limiter(counter),
+        limiter=Limiter(_counter(settings, engine)),
         challenge_rule=Rule.parse(settings.challenge_rate_limit),
         tenant_rule=Rule.parse(settings.tenant_rate_limit),
     )

@@ -393,3 +393,13 @@ authorization_codes = Table(
     # The refresh-token family the exchange started: revoked on a replay of the code.
     Column("family_id", String(36)),
 )
+
+# Rate-limit counters shared by every worker and node on this database (when there is no
+# Redis): one row per key, its count restarted when a new window begins.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("window", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+)

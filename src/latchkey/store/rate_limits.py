@@ -1,0 +1,27 @@
+"""Rate-limit counters: one upsert per hit that starts the key's count again in a new window
+and returns the count, so concurrent hits from many processes add up exactly."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, case
+from sqlalchemy.dialects import postgresql, sqlite
+
+from latchkey.store.tables import rate_limits
+
+
+def incr(conn: Connection, key: str, window: int) -> int:
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+        rate_limits
+    )
+    values = insert.values(key=key, window=window, count=1)
+    statement = values.on_conflict_do_update(
+        index_elements=[rate_limits.c.key],
+        set_={
+            "count": case(
+                (rate_limits.c.window == values.excluded.window, rate_limits.c.count + 1),
+                else_=1,
+            ),
+            "window": values.excluded.window,
+        },
+    ).returning(rate_limits.c.count)
+    return int(conn.execute(statement).scalar_one())
