@@ -102,6 +102,7 @@ def _finish(
     step: Callable[..., SignedIn],
 ) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
+    limit(rt, request)  # a verification costs a signature check: count it like options
     done = step(
         rt,
         tenant,
