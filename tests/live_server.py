@@ -16,6 +16,12 @@ from pathlib import Path
 
 import httpx
 
+# Every test request comes from 127.0.0.1: limits fit for a crowd, unless a test sets its own.
+TEST_LIMITS = {
+    "LATCHKEY_CHALLENGE_RATE_LIMIT": "100000/60",
+    "LATCHKEY_TENANT_RATE_LIMIT": "100000/60",
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -88,7 +94,7 @@ def serving(
     output = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
-        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url, **(env or {})},
+        env={**os.environ, **TEST_LIMITS, "LATCHKEY_DATABASE_URL": database_url, **(env or {})},
         stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

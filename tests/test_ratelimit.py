@@ -3,6 +3,7 @@ counted per client IP, and shared across workers through Redis."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import threading
@@ -156,3 +157,30 @@ def test_the_store_follows_the_database(tmp_path: Path) -> None:
     assert isinstance(shared.limiter.counter, DatabaseCounter)
     with pytest.raises(ConfigError, match="LATCHKEY_REDIS_URL"):
         build(Settings(database_url=sqlite_url, master_key=bytes(32), rate_limit_store="redis"))
+
+
+def test_anonymous_web_sign_ins_are_limited_in_the_v1_shape(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    limited = Runtime(
+        engine=rt.engine,
+        clock=rt.clock,
+        master_key=rt.master_key,
+        limiter=Limiter(MemoryCounter()),
+        challenge_rule=Rule(2, 60),
+    )
+    tenant = tenant_and_secret[0]
+    basic = {"authorization": "Basic " + base64.b64encode(tenant.id.encode()).decode()}
+    path = "/v1/client/user-authenticators/passkey/authentication-options"
+    with TestClient(create_app(limited, Settings())) as client:
+        answers = [client.post(path, json={}, headers=basic) for _ in range(3)]
+        verify = client.post(
+            "/v1/client/verify/passkey",
+            json={"authenticationCredential": {}, "challengeId": "x"},
+            headers=basic,
+        )
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["error"] == "too_many_requests"
+    assert answers[2].json()["errorCode"] == "rate_limited"
+    assert int(answers[2].headers["retry-after"]) >= 1
+    assert verify.status_code == 429  # verify counts against the same budget

@@ -33,8 +33,8 @@ class Settings:
     master_key: bytes | None = field(default=None, repr=False)
     master_key_file: str = "./latchkey.master-key"
     public_url: str | None = None
-    # Challenge endpoints per client IP, LIMIT/SECONDS; counted in Redis when a URL is set.
-    challenge_rate_limit: str = "30/60"
+    # Unauthenticated endpoints per client IP, LIMIT/SECONDS (see ratelimit.py for where counted).
+    challenge_rate_limit: str = "120/60"
     # The same endpoints per tenant, from all addresses together.
     tenant_rate_limit: str = "3000/60"
     redis_url: str | None = None
@@ -207,7 +207,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         master_key=_master_key(env),
         master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or "./latchkey.master-key",
         public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
-        challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "30/60",
+        challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "120/60",
         tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         rate_limit_store=(env.get("LATCHKEY_RATE_LIMIT_STORE") or "auto").lower(),

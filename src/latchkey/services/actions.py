@@ -155,18 +155,36 @@ def succeed(
 ) -> tuple[Action, str]:
     """Record a passkey success on the action (a new one for sign-in without a token) and
     return the result token the app backend will validate."""
+    now = rt.now()
     if action is None:
-        action = new_action(conn, rt, tenant, user, name, state="CHALLENGE_SUCCEEDED")
-    action_store.set_state(
-        conn,
-        action.id,
-        state="CHALLENGE_SUCCEEDED",
-        at=rt.now(),
-        verification_method=PASSKEY,
-        credential_id=credential.id,
-    )
-    done = action_store.get(conn, tenant.id, action.id)
-    assert done is not None
+        # A new action is written once, already in its final state.
+        done = Action(
+            id=new_id(),
+            tenant_id=tenant.id,
+            user_id=user.id,
+            action=name,
+            idempotency_key=new_id(),
+            state="CHALLENGE_SUCCEEDED",
+            scope="",
+            verification_method=PASSKEY,
+            credential_id=credential.id,
+            attributes={},
+            created_at=now,
+            state_updated_at=now,
+        )
+        action_store.add(conn, done)
+    else:
+        updated = action_store.set_verified(
+            conn,
+            tenant.id,
+            action.id,
+            state="CHALLENGE_SUCCEEDED",
+            at=now,
+            verification_method=PASSKEY,
+            credential_id=credential.id,
+        )
+        assert updated is not None
+        done = updated
     return done, issue_token(conn, rt, done, RESULT_TOKEN)
 
 
@@ -190,12 +208,11 @@ def validate(
         return Validation(False)
     digest = _hash(token)
     with rt.transaction() as conn:
-        found = action_store.token_action(conn, token_hash=digest, kind=RESULT_TOKEN)
-        if found is None or found[0].tenant_id != tenant.id:
+        found = action_store.token_action_user(conn, token_hash=digest, kind=RESULT_TOKEN)
+        if found is None:
             return Validation(False)
-        action = found[0]
-        user = user_store.get(conn, tenant.id, action.user_id)
-        if user is None:
+        action, user = found
+        if action.tenant_id != tenant.id or user.tenant_id != tenant.id:
             return Validation(False)
         if user_id is not None and user.external_id != user_id:
             return Validation(False, action, user)

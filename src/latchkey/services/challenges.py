@@ -57,13 +57,17 @@ def consume_in(
     if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
         raise ChallengeNotFound("unknown challenge")
     now = rt.now()
-    found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
-    # A challenge of another kind is left untouched: it is not this ceremony's to burn.
-    if found is None or found.kind != kind:
-        raise ChallengeNotFound(f"unknown {kind} challenge")
-    used = challenge_store.consume(conn, challenge_id=challenge_id, tenant_id=tenant.id, now=now)
+    # One statement on the way that succeeds; a challenge of another kind is left untouched
+    # (it is not this ceremony's to burn).
+    used = challenge_store.consume(
+        conn, challenge_id=challenge_id, tenant_id=tenant.id, now=now, kind=kind
+    )
     if used is not None:
         return used
+    # Only on failure: read the row to say why.
+    found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
+    if found is None or found.kind != kind:
+        raise ChallengeNotFound(f"unknown {kind} challenge")
     if found.consumed_at is not None or found.expires_at > now:
         raise ChallengeUsed("this challenge was already used")
     raise ChallengeExpired("this challenge has expired; request new options")

@@ -38,7 +38,7 @@ class Runtime:
     # Where issuer URLs are built from when a request reaches a tenant by path (/t/{id}/).
     public_url: str = "http://localhost:8000"
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
-    challenge_rule: Rule = field(default_factory=lambda: Rule(30, 60))
+    challenge_rule: Rule = field(default_factory=lambda: Rule(120, 60))
     # The same endpoints per tenant, whatever the address: a flood from many IPs still stops.
     tenant_rule: Rule = field(default_factory=lambda: Rule(3000, 60))
 

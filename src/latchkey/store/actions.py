@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from latchkey.models import Action
-from latchkey.store.tables import actions, tokens
+from latchkey.models import Action, User
+from latchkey.store import users as user_store
+from latchkey.store.tables import actions, tokens, users
+
+_COLUMNS = tuple(c.name for c in actions.c)
 
 
 def _record(row: Any) -> Action:
-    return Action(**{c.name: row._mapping[c.name] for c in actions.c})
+    # The first len(_COLUMNS) values of a row that starts with the action's columns.
+    return Action(**dict(zip(_COLUMNS, row, strict=False)))
 
 
 # Hot statements, built once (see store/challenges.py).
@@ -35,6 +38,25 @@ _SET_STATE = (
 _SET_STATE_VERIFIED = _SET_STATE.values(
     verification_method=bindparam("b_method"), credential_id=bindparam("b_credential")
 )
+_SET_STATE_VERIFIED_RETURNING = (
+    update(actions)
+    .where(actions.c.id == bindparam("b_id"), actions.c.tenant_id == bindparam("b_tenant"))
+    .values(
+        state=bindparam("b_state"),
+        state_updated_at=bindparam("b_at"),
+        verification_method=bindparam("b_method"),
+        credential_id=bindparam("b_credential"),
+    )
+    .returning(*actions.c)
+)
+_USER_COLUMNS = tuple(c.name for c in users.c)
+_TOKEN_ACTION_USER = (
+    select(actions, *(c.label(f"u_{c.name}") for c in users.c))
+    .select_from(tokens)
+    .join(actions, tokens.c.action_id == actions.c.id)
+    .join(users, users.c.id == actions.c.user_id)
+    .where(tokens.c.token_hash == bindparam("b_hash"), tokens.c.kind == bindparam("b_kind"))
+)
 _CONSUME_TOKEN = (
     update(tokens)
     .where(
@@ -49,7 +71,8 @@ _CONSUME_TOKEN = (
 
 
 def add(conn: Connection, action: Action) -> None:
-    conn.execute(_INSERT, asdict(action))
+    # The dataclass's own fields (a shallow copy: the JSON column is serialized, not kept).
+    conn.execute(_INSERT, dict(action.__dict__))
 
 
 def get(conn: Connection, tenant_id: str, action_id: str) -> Action | None:
@@ -86,6 +109,29 @@ def set_state(
         conn.execute(_SET_STATE, params)
 
 
+def set_verified(
+    conn: Connection,
+    tenant_id: str,
+    action_id: str,
+    *,
+    state: str,
+    at: datetime,
+    verification_method: str,
+    credential_id: str,
+) -> Action | None:
+    """`set_state` with the verification method, returning the updated action (one statement)."""
+    params = {
+        "b_id": action_id,
+        "b_tenant": tenant_id,
+        "b_state": state,
+        "b_at": at,
+        "b_method": verification_method,
+        "b_credential": credential_id,
+    }
+    row = conn.execute(_SET_STATE_VERIFIED_RETURNING, params).first()
+    return _record(row) if row else None
+
+
 def add_token(
     conn: Connection,
     *,
@@ -117,6 +163,17 @@ def token_action(
     if row is None:
         return None
     return _record(row), row.t_expires, row.t_used
+
+
+def token_action_user(
+    conn: Connection, *, token_hash: bytes, kind: str
+) -> tuple[Action, User] | None:
+    """The token's action and that action's user, in one statement (any tenant: callers check)."""
+    row = conn.execute(_TOKEN_ACTION_USER, {"b_hash": token_hash, "b_kind": kind}).first()
+    if row is None:
+        return None
+    owner = user_store.from_mapping(dict(zip(_USER_COLUMNS, row[len(_COLUMNS) :], strict=True)))
+    return _record(row), owner
 
 
 def consume_token(

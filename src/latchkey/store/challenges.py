@@ -10,9 +10,11 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from latchkey.models import Challenge
 from latchkey.store.tables import challenges
 
+_COLUMNS = tuple(c.name for c in challenges.c)
+
 
 def _record(row: Any) -> Challenge:
-    return Challenge(**{c.name: row._mapping[c.name] for c in challenges.c})
+    return Challenge(**dict(zip(_COLUMNS, row, strict=True)))
 
 
 # The hot statements are built once: SQLAlchemy then reuses their compiled form and cache key
@@ -29,6 +31,7 @@ _CONSUME = (
     .values(consumed_at=bindparam("b_now"))
     .returning(*challenges.c)
 )
+_CONSUME_KIND = _CONSUME.where(challenges.c.kind == bindparam("b_kind"))
 _PEEK = select(challenges).where(
     challenges.c.id == bindparam("b_id"), challenges.c.tenant_id == bindparam("b_tenant")
 )
@@ -39,14 +42,17 @@ def add(conn: Connection, challenge: Challenge) -> None:
 
 
 def consume(
-    conn: Connection, *, challenge_id: str, tenant_id: str, now: datetime
+    conn: Connection, *, challenge_id: str, tenant_id: str, now: datetime, kind: str | None = None
 ) -> Challenge | None:
-    """Mark an unexpired, unused challenge of this tenant used and return it; None otherwise.
+    """Mark an unexpired, unused challenge of this tenant (and of this kind, when given) used
+    and return it; None otherwise, leaving the row untouched.
 
     One UPDATE ... RETURNING: of any number of concurrent callers, exactly one gets the row.
     """
     params = {"b_id": challenge_id, "b_tenant": tenant_id, "b_now": now}
-    row = conn.execute(_CONSUME, params).first()
+    if kind is not None:
+        params["b_kind"] = kind
+    row = conn.execute(_CONSUME if kind is None else _CONSUME_KIND, params).first()
     return _record(row) if row else None
 
 

@@ -79,6 +79,8 @@ def remove(conn: Connection, tenant_id: str, user_id: str, credential_row_id: st
 
 
 _USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]
+_USER_NAMES = tuple(c.name for c in users.c)
+_USER_AT = len(credentials.c)  # where the owner's columns start in a _WITH_OWNER row
 _WITH_OWNER = (
     select(credentials, *_USER_COLUMNS)
     .join(users, users.c.id == credentials.c.user_id)
@@ -96,7 +98,7 @@ def with_owner(
     row = conn.execute(_WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id}).first()
     if row is None:
         return None
-    owner = user_store.from_mapping({c.name: row._mapping[f"u_{c.name}"] for c in users.c})
+    owner = user_store.from_mapping(dict(zip(_USER_NAMES, row[_USER_AT:], strict=True)))
     return _record(row), owner
 
 

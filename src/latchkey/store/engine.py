@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from latchkey.errors import ConfigError
 
@@ -52,7 +53,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so read-then-write transactions cannot deadlock;
     # read-only transactions (Runtime.read) take none.
-    if connection.get_execution_options().get("latchkey_read_only"):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    begin = "BEGIN" if connection.get_execution_options().get("latchkey_read_only") else _IMMEDIATE
+    # Straight on the driver's connection: this runs for every transaction, and a full
+    # statement execution costs more than the BEGIN itself. Errors become SQLAlchemy's, as
+    # exec_driver_sql would raise them (a locked database is an OperationalError).
+    try:
+        connection.connection.driver_connection.execute(begin)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(begin, (), exc, sqlite3.Error) from exc
+
+
+_IMMEDIATE = "BEGIN IMMEDIATE"

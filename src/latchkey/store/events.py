@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -14,7 +13,8 @@ _INSERT = insert(events)
 
 
 def add(conn: Connection, event: Event) -> None:
-    conn.execute(_INSERT, asdict(event))
+    # The dataclass's own fields (a shallow copy: asdict would deep-copy `detail` for nothing).
+    conn.execute(_INSERT, dict(event.__dict__))
 
 
 def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Event]:
@@ -27,5 +27,8 @@ def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Ev
     return [_record(r) for r in conn.execute(query)]
 
 
+_COLUMNS = tuple(c.name for c in events.c)
+
+
 def _record(row: Any) -> Event:
-    return Event(**{c.name: row._mapping[c.name] for c in events.c})
+    return Event(**dict(zip(_COLUMNS, row, strict=True)))

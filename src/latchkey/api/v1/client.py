@@ -14,6 +14,7 @@ from litestar import Router, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from latchkey.api.context import AnyRequest, request_meta, runtime
+from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
 from latchkey.errors import (
     CredentialNotFound,
@@ -24,6 +25,7 @@ from latchkey.errors import (
 )
 from latchkey.models import Action, Tenant, User
 from latchkey.services import actions, tenants, users, web
+from latchkey.services.ratelimit import limit_anonymous
 from latchkey.webauthn.encoding import decode_b64url
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]
@@ -68,6 +70,21 @@ def basic_tenant_id(value: str) -> str:
     if not tenant_id:
         raise TenantNotFound("the Basic credentials name no tenant")
     return tenant_id
+
+
+def _limit_anonymous(request: AnyRequest, who: Caller) -> None:
+    """A sign-in without the backend's action token answers anyone: count it per client IP and
+    per tenant, like every unauthenticated endpoint."""
+    if who.token_action is None:
+        rt = runtime(request)
+        limit_anonymous(
+            rt.limiter,
+            surface="web-sign-in",
+            ip=request.client.host if request.client else None,
+            tenant_id=who.tenant.id,
+            per_ip=rt.challenge_rule,
+            per_tenant=rt.tenant_rule,
+        )
 
 
 def caller(request: AnyRequest) -> Caller:
@@ -184,11 +201,12 @@ class AuthenticationOptionsBody(msgspec.Struct, kw_only=True):
     challengeId: ChallengeId | None = None
 
 
-@post("/user-authenticators/passkey/authentication-options", status_code=200, sync_to_thread=True)
+@fast_post("/user-authenticators/passkey/authentication-options", body=AuthenticationOptionsBody)
 def authentication_options(
     data: JSONBody[AuthenticationOptionsBody], request: AnyRequest
 ) -> dict[str, Any]:
     who = caller(request)
+    _limit_anonymous(request, who)
     begun = web.sign_in_options(
         runtime(request), who.tenant, token_action=who.token_action, challenge_id=data.challengeId
     )
@@ -201,9 +219,10 @@ class VerifyBody(msgspec.Struct, kw_only=True):
     deviceId: Short | None = None
 
 
-@post("/verify/passkey", status_code=200, sync_to_thread=True)
+@fast_post("/verify/passkey", body=VerifyBody)
 def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
     who = caller(request)
+    _limit_anonymous(request, who)
     done = web.sign_in(
         runtime(request),
         who.tenant,

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from latchkey.api.auth import secret_tenant
 from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
 from latchkey.services import actions, users
 
@@ -66,7 +67,7 @@ class ValidateBody(msgspec.Struct, kw_only=True):
     action: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
-@post("/validate", status_code=200, sync_to_thread=True)
+@fast_post("/validate", body=ValidateBody)
 def validate(data: JSONBody[ValidateBody], request: AnyRequest) -> dict[str, Any]:
     checked = actions.validate(
         runtime(request),
