@@ -20,7 +20,11 @@ from cryptography import x509
 from OpenSSL.crypto import X509Store
 from webauthn.helpers import validate_certificate_chain as _chain_function
 
-from latchkey.webauthn.errors import AttestationAaguidMismatch, MalformedResponse
+from latchkey.webauthn.errors import (
+    AttestationAaguidMismatch,
+    InvalidAttestation,
+    MalformedResponse,
+)
 
 # id-fido-gen-ce-aaguid (§8.2.1): the certificate names the authenticator model it was issued to.
 AAGUID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
@@ -78,17 +82,78 @@ def merge_anchors(extra: Mapping[str, Sequence[bytes]] | None) -> dict[str, list
     return anchors
 
 
-def check_aaguid_extension(x5c: Sequence[bytes] | None, aaguid: bytes) -> None:
-    """§8.2.1 (packed), §8.3.1 (tpm): id-fido-gen-ce-aaguid, when present, is authData's AAGUID."""
+# What cryptography raises for a certificate it cannot read: ValueError for bad DER, the others
+# for a version other than v1/v3, an extension present twice, or an unknown GeneralName type.
+_UNREADABLE_CERTIFICATE = (
+    ValueError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
+
+
+def _attestation_certificate(x5c: Any) -> x509.Certificate | None:
+    """attStmt.x5c[0], from x5c as the client's CBOR has it: an array of DER byte strings."""
+    if x5c is None:
+        return None
+    if not isinstance(x5c, list) or not all(isinstance(der, bytes) for der in x5c):
+        raise MalformedResponse("attStmt.x5c must be an array of DER certificates")
     if not x5c:
-        return
+        return None
     try:
         certificate = x509.load_der_x509_certificate(x5c[0])
+        # Read now, so that a bad name or extension fails here and not in a later check.
+        certificate.subject  # noqa: B018
+        certificate.extensions  # noqa: B018
+    except _UNREADABLE_CERTIFICATE as exc:
+        raise MalformedResponse("the attestation certificate cannot be parsed") from exc
+    return certificate
+
+
+def check_packed_certificate(x5c: Any) -> None:
+    """§8.2.1 "Packed Attestation Statement Certificate Requirements", which py_webauthn skips.
+
+    Without them an android-key statement ({alg, sig, x5c}, the same shape) relabelled "packed"
+    verifies, and escapes the android-key trust anchors.
+    """
+    certificate = _attestation_certificate(x5c)
+    if certificate is None:
+        return  # self attestation: no certificate
+    subject = certificate.subject
+
+    def named(oid: x509.ObjectIdentifier) -> str:
+        found = subject.get_attributes_for_oid(oid)
+        value = found[0].value if len(found) == 1 else None
+        return value if isinstance(value, str) else ""
+
+    if certificate.version != x509.Version.v3:
+        raise InvalidAttestation("the packed attestation certificate is not X.509 version 3")
+    country = named(x509.NameOID.COUNTRY_NAME)
+    if not (len(country) == 2 and country.isalpha()):
+        raise InvalidAttestation("the packed attestation certificate's Subject-C is not a country")
+    if not named(x509.NameOID.ORGANIZATION_NAME) or not named(x509.NameOID.COMMON_NAME):
+        raise InvalidAttestation("the packed attestation certificate lacks Subject-O or Subject-CN")
+    if named(x509.NameOID.ORGANIZATIONAL_UNIT_NAME) != "Authenticator Attestation":
+        raise InvalidAttestation(
+            'the packed attestation certificate\'s Subject-OU is not "Authenticator Attestation"'
+        )
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound:
+        return
+    if constraints.value.ca:
+        raise InvalidAttestation("the packed attestation certificate is a CA certificate")
+
+
+def check_aaguid_extension(x5c: Any, aaguid: bytes) -> None:
+    """§8.2.1 (packed), §8.3.1 (tpm): id-fido-gen-ce-aaguid, when present, is authData's AAGUID."""
+    certificate = _attestation_certificate(x5c)
+    if certificate is None:
+        return
+    try:
         extension = certificate.extensions.get_extension_for_oid(AAGUID_EXTENSION)
     except x509.ExtensionNotFound:
         return
-    except ValueError as exc:
-        raise MalformedResponse("the attestation certificate cannot be parsed") from exc
     value = extension.value
     raw = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
     # The extension's value is an OCTET STRING holding the 16-byte AAGUID: 04 10 <16 bytes>.

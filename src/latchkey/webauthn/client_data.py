@@ -31,6 +31,8 @@ def parse_client_data(raw: bytes) -> ClientData:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedResponse("clientDataJSON is not UTF-8 JSON") from exc
+    except RecursionError as exc:  # "[[[[..." nested past the interpreter's recursion limit
+        raise MalformedResponse("clientDataJSON is nested too deeply") from exc
     if not isinstance(data, dict):
         raise MalformedResponse("clientDataJSON is not a JSON object")
     kind, origin = data.get("type"), data.get("origin")
@@ -40,8 +42,26 @@ def parse_client_data(raw: bytes) -> ClientData:
     top_origin = data.get("topOrigin")
     if not isinstance(cross_origin, bool) or not isinstance(top_origin, str | None):
         raise MalformedResponse("clientDataJSON crossOrigin or topOrigin has the wrong type")
+    # A browser serializes USVStrings (§5.8.1.2): an escaped lone surrogate ("\ud800") is not
+    # text, and no error message or event may carry it on.
+    if not all(_is_text(value) for value in (kind, origin, top_origin or "")):
+        raise MalformedResponse("clientDataJSON type or origin is not valid Unicode text")
     challenge = decode_b64url(data.get("challenge"), field="clientDataJSON.challenge")
     return ClientData(kind, challenge, origin, cross_origin, top_origin)
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(value: str | None) -> str:
+    """A client-sent value as an error message quotes it: never longer than 100 characters."""
+    text = str(value)
+    return text if len(text) <= 100 else text[:100] + "..."
 
 
 def check_client_data(
@@ -53,13 +73,17 @@ def check_client_data(
 ) -> None:
     # §7.1 step 7 / §7.2 step 11: the type names the ceremony; a get() cannot pass for a create().
     if client_data.type != expected_type:
-        raise TypeMismatch(f'clientDataJSON.type is "{client_data.type}", not "{expected_type}"')
+        raise TypeMismatch(
+            f'clientDataJSON.type is "{_shown(client_data.type)}", not "{expected_type}"'
+        )
     # §7.1 step 8 / §7.2 step 12.
     if not hmac.compare_digest(client_data.challenge, expected_challenge):
         raise ChallengeMismatch("clientDataJSON.challenge is not the challenge this server issued")
     # §7.1 step 9 / §7.2 step 13.
     if client_data.origin not in origins:
-        raise OriginMismatch(f'origin "{client_data.origin}" is not an expected origin')
+        raise OriginMismatch(f'origin "{_shown(client_data.origin)}" is not an expected origin')
     # §7.1 step 10 / §7.2 step 14: a ceremony in a cross-origin iframe needs an expected top origin.
     if client_data.cross_origin and client_data.top_origin not in origins:
-        raise OriginMismatch(f'top origin "{client_data.top_origin}" is not an expected origin')
+        raise OriginMismatch(
+            f'top origin "{_shown(client_data.top_origin)}" is not an expected origin'
+        )

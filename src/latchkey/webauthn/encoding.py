@@ -20,9 +20,16 @@ def decode_b64url(value: Any, *, field: str) -> bytes:
         raise MalformedResponse(f"{field} is not valid base64url") from exc
 
 
+def _credential_object(credential: Any) -> Mapping[str, Any]:
+    # The JSON body's field may hold any JSON value; only an object is a PublicKeyCredential.
+    if not isinstance(credential, Mapping):
+        raise MalformedResponse("the credential must be a JSON object")
+    return credential
+
+
 def response_part(credential: Mapping[str, Any], name: str) -> bytes:
     """A base64url field of credential.response, decoded."""
-    response = credential.get("response")
+    response = _credential_object(credential).get("response")
     if not isinstance(response, Mapping):
         raise MalformedResponse("credential.response must be an object")
     return decode_b64url(response.get(name), field=f"response.{name}")
@@ -30,6 +37,7 @@ def response_part(credential: Mapping[str, Any], name: str) -> bytes:
 
 def credential_raw_id(credential: Mapping[str, Any]) -> bytes:
     """rawId, which must agree with id (both name the same credential)."""
+    credential = _credential_object(credential)
     if credential.get("type") != "public-key":
         raise MalformedResponse('credential.type must be "public-key"')
     raw_id = decode_b64url(credential.get("rawId"), field="rawId")

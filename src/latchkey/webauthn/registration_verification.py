@@ -17,6 +17,7 @@ from webauthn.helpers.structs import AttestationObject
 from latchkey.webauthn.attestation import (
     certificates_checked_at,
     check_aaguid_extension,
+    check_packed_certificate,
     merge_anchors,
 )
 from latchkey.webauthn.authenticator_data import check_auth_data
@@ -113,6 +114,8 @@ def verify_registration_response(
     # §8.2.1 / §8.3.1, which py_webauthn skips: checked first, as it is the more precise verdict.
     if attestation.fmt in ("packed", "tpm"):
         check_aaguid_extension(attestation.att_stmt.x5c, attested.aaguid)
+    if attestation.fmt == "packed":
+        check_packed_certificate(attestation.att_stmt.x5c)
     # §7.1 steps 21-24: the attestation statement, its format and trust path.
     _verify_attestation_statement(
         credential,
@@ -156,6 +159,10 @@ def _credential_alg(cose_key: bytes) -> int:
     alg = key.get(3) if isinstance(key, dict) else None
     if not isinstance(alg, int) or isinstance(alg, bool):
         raise MalformedResponse("credential public key has no integer alg")
+    # A CBOR bignum is an int too; no COSE algorithm is one, and its digits must not reach a
+    # message (str() of an int over 4300 digits raises ValueError).
+    if not -(2**31) <= alg < 2**31:
+        raise UnsupportedAlgorithm("credential algorithm is not a COSE algorithm identifier")
     return alg
 
 
@@ -189,6 +196,10 @@ def _verify_attestation_statement(
 
 def _statement_error(message: str) -> Exception:
     lowered = message.lower()
+    # The library quotes what it read (a TPM pubArea in hex, a certificate field): keep the
+    # answer short, the full text stays on the exception's __cause__.
+    if len(message) > 200:
+        message = message[:200] + "..."
     if "unsupported attestation type" in lowered:
         return UnsupportedAttestationFormat("the attestation format is not a registered one")
     if "root certificate" in lowered or "certificate chain" in lowered:
