@@ -7,6 +7,7 @@ import base64
 import os
 import secrets
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,16 @@ from latchkey.store.engine import make_engine
 REDIS_URL = os.environ.get("LATCHKEY_TEST_REDIS_URL")
 
 
+def with_limits(rt: Runtime, *, per_ip: Rule, per_tenant: Rule | None = None) -> Runtime:
+    """The test's runtime with its own counter and rules."""
+    return replace(
+        rt,
+        limiter=Limiter(MemoryCounter()),
+        challenge_rule=per_ip,
+        tenant_rule=per_tenant or Rule(100_000, 60),
+    )
+
+
 def test_rule_parsing() -> None:
     assert Rule.parse("30/60") == Rule(30, 60)
     for bad in ("0/60", "x", "5/0"):
@@ -50,13 +61,7 @@ def test_memory_limiter_counts_per_key() -> None:
 
 
 def test_challenge_endpoint_answers_429(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> None:
-    limited = Runtime(
-        engine=rt.engine,
-        clock=rt.clock,
-        master_key=rt.master_key,
-        limiter=Limiter(MemoryCounter()),
-        challenge_rule=Rule(2, 60),
-    )
+    limited = with_limits(rt, per_ip=Rule(2, 60))
     app, _ = apps.create(
         limited, tenant_and_secret[0].id, name="M", grant_types=[apps.PASSKEY_GRANT]
     )
@@ -92,14 +97,7 @@ def test_unreachable_redis_does_not_block_sign_ins() -> None:
 def test_pool_endpoints_are_limited_per_tenant_whatever_the_address(
     rt: Runtime, tenant_and_secret: tuple[Tenant, str]
 ) -> None:
-    limited = Runtime(
-        engine=rt.engine,
-        clock=rt.clock,
-        master_key=rt.master_key,
-        limiter=Limiter(MemoryCounter()),
-        challenge_rule=Rule(1000, 60),
-        tenant_rule=Rule(3, 60),
-    )
+    limited = with_limits(rt, per_ip=Rule(1000, 60), per_tenant=Rule(3, 60))
     tenant = tenant_and_secret[0]
     other, _ = tenants.create(
         limited, rp_id="localhost", rp_name="O", origins=["http://x.localhost"]
@@ -162,13 +160,7 @@ def test_the_store_follows_the_database(tmp_path: Path) -> None:
 def test_anonymous_web_sign_ins_are_limited_in_the_v1_shape(
     rt: Runtime, tenant_and_secret: tuple[Tenant, str]
 ) -> None:
-    limited = Runtime(
-        engine=rt.engine,
-        clock=rt.clock,
-        master_key=rt.master_key,
-        limiter=Limiter(MemoryCounter()),
-        challenge_rule=Rule(2, 60),
-    )
+    limited = with_limits(rt, per_ip=Rule(2, 60))
     tenant = tenant_and_secret[0]
     basic = {"authorization": "Basic " + base64.b64encode(tenant.id.encode()).decode()}
     path = "/v1/client/user-authenticators/passkey/authentication-options"

@@ -17,9 +17,7 @@ from latchkey.models import App, Challenge, Credential, Tenant, User
 from latchkey.services import authentication, challenges, directories, registration, signup
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import challenges as challenge_store
-from latchkey.store import credentials as credential_store
 from latchkey.webauthn.authentication_options import generate_authentication_options
-from latchkey.webauthn.descriptors import CredentialRef
 
 
 @dataclass(frozen=True)
@@ -77,20 +75,9 @@ def login_challenge(
     allowCredentials to that user's passkeys."""
     with rt.transaction() as conn:
         directory = directories.resolve(conn, tenant.id, realm)
-        allow: list[CredentialRef] = []
-        user_id = None
-        if identifier:
-            user_id = signup.identified_user(conn, directory, identifier)
-            found = credential_store.for_user(conn, tenant.id, user_id) if user_id else []
-            allow = [CredentialRef(c.credential_id, c.transports) for c in found]
-        challenge = challenges.issue(
-            conn,
-            rt,
-            tenant=tenant,
-            kind=challenges.AUTHENTICATION,
-            user_id=user_id if allow else None,
-            context={"native": True, "client_id": app.client_id, "directory_id": directory.id},
-        )
+        user_id = signup.identified_user(conn, directory, identifier) if identifier else None
+        binding = {"native": True, "client_id": app.client_id, "directory_id": directory.id}
+        challenge, allow = signup.sign_in_challenge(conn, rt, tenant, user_id, binding)
     options = generate_authentication_options(
         rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=allow
     )

@@ -356,19 +356,9 @@ def login_options(
     so the answer never tells who has an account."""
     with rt.transaction() as conn:
         flow, cookie = flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
-        allow: list[CredentialRef] = []
-        user_id = None
-        if identifier:
-            user_id = find_user(conn, pool, identifier)
-            found = credential_store.for_user(conn, tenant.id, user_id) if user_id else []
-            allow = [CredentialRef(c.credential_id, c.transports) for c in found]
-        challenge = challenges.issue(
-            conn,
-            rt,
-            tenant=tenant,
-            kind=challenges.AUTHENTICATION,
-            user_id=user_id if allow else None,
-            context={"pool_flow": flow.id, "directory_id": pool.id},
+        user_id = find_user(conn, pool, identifier) if identifier else None
+        challenge, allow = signup.sign_in_challenge(
+            conn, rt, tenant, user_id, {"pool_flow": flow.id, "directory_id": pool.id}
         )
         flow = _await(conn, rt, flow, challenge)
     options = generate_authentication_options(
