@@ -28,6 +28,7 @@ def ensure_dev_tenant(rt: Runtime, port: int) -> None:
     print(f"  tenant id:  {tenant.id}")
     print(f"  secret key: {secret}")
     print(f"  RP ID localhost, origin http://localhost:{port}")
+    print(f"  hosted pages: http://localhost:{port}/{tenant.id}/identity/default/signin")
 
 
 def proxy_options(settings: config.Settings) -> dict[str, Any]:
