@@ -403,3 +403,76 @@ rate_limits = Table(
     Column("window", BigInteger, nullable=False),
     Column("count", Integer, nullable=False),
 )
+
+# A tenant's webhook endpoints: where its events are POSTed and which kinds (an empty list: all).
+# The signing secret must be read back to sign, so it is sealed with the master key, not hashed;
+# after a rotation the previous secret also signs until previous_secret_expires_at.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("sealed_secret", LargeBinary, nullable=False),
+    Column("secret_prefix", String(16), nullable=False),
+    Column("previous_sealed_secret", LargeBinary),
+    Column("previous_secret_expires_at", UTCDateTime),
+    Column("description", String(500), nullable=False),
+    # A disabled endpoint is paused: its deliveries wait until it is enabled again.
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "tenant_id"),
+)
+
+# The webhook outbox: one row per (event, endpoint), queued in the event's own transaction and
+# drained by a background worker like mail_outbox. `payload` holds the exact bytes signed and
+# sent on every attempt; `redelivery_of` names the delivery an operator asked to send again.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "endpoint_id",
+        String(36),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # No foreign key: a delivery (and its log) outlives the event's pruning.
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("redelivery_of", String(36)),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "delivered_at", "next_attempt_at"),
+    Index(None, "endpoint_id", "created_at"),
+    Index(None, "tenant_id", "created_at"),
+)
+
+# Every attempt to deliver a webhook (the portal's delivery log): HTTP status, or the error
+# when there was no response; the response body is not kept.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "delivery_id",
+        String(36),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    Index(None, "delivery_id", "attempted_at"),
+)

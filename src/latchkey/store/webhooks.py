@@ -1,0 +1,462 @@
+"""Webhook endpoints, the delivery outbox and its attempts log.
+
+Deliveries are claimed like mail (store/mail_outbox.py): a claim is a lease (locked_until), so a
+worker that dies mid-delivery leaves the row to be taken over once the lease ends; `attempts`
+counts claims, so a delivery that crashes its worker every time is given up after MAX_ATTEMPTS
+like one that fails cleanly. Only deliveries of enabled endpoints are claimed: disabling an
+endpoint pauses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from latchkey.ids import new_id
+from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
+from latchkey.webhooks.models import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    Attempt,
+    Claimed,
+    Delivery,
+    Endpoint,
+)
+
+MAX_ATTEMPTS = 15
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_RETRY = timedelta(hours=1)
+MAX_ERROR_CHARS = 1000
+
+_e = webhook_endpoints.c
+_d = webhook_deliveries.c
+_a = webhook_attempts.c
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+_ENDPOINT_COLUMNS = (
+    _e.id,
+    _e.tenant_id,
+    _e.url,
+    _e.event_types,
+    _e.secret_prefix,
+    _e.description,
+    _e.enabled,
+    _e.created_at,
+    _e.updated_at,
+    _e.previous_secret_expires_at,
+)
+EDITABLE = frozenset({"url", "event_types", "description", "enabled"})
+
+
+def _endpoint(row: Any) -> Endpoint:
+    return Endpoint(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        url=row.url,
+        event_types=tuple(row.event_types),
+        secret_prefix=row.secret_prefix,
+        description=row.description,
+        enabled=bool(row.enabled),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        previous_secret_expires_at=row.previous_secret_expires_at,
+    )
+
+
+def add_endpoint(conn: Connection, endpoint: Endpoint, *, sealed_secret: bytes) -> None:
+    conn.execute(
+        insert(webhook_endpoints).values(
+            id=endpoint.id,
+            tenant_id=endpoint.tenant_id,
+            url=endpoint.url,
+            event_types=list(endpoint.event_types),
+            sealed_secret=sealed_secret,
+            secret_prefix=endpoint.secret_prefix,
+            previous_sealed_secret=None,
+            previous_secret_expires_at=None,
+            description=endpoint.description,
+            enabled=endpoint.enabled,
+            created_at=endpoint.created_at,
+            updated_at=endpoint.updated_at,
+        )
+    )
+
+
+def get_endpoint(conn: Connection, tenant_id: str, endpoint_id: str) -> Endpoint | None:
+    query = select(*_ENDPOINT_COLUMNS).where(_e.id == endpoint_id, _e.tenant_id == tenant_id)
+    row = conn.execute(query).first()
+    return None if row is None else _endpoint(row)
+
+
+def list_endpoints(conn: Connection, tenant_id: str) -> list[Endpoint]:
+    query = (
+        select(*_ENDPOINT_COLUMNS).where(_e.tenant_id == tenant_id).order_by(_e.created_at, _e.id)
+    )
+    return [_endpoint(r) for r in conn.execute(query)]
+
+
+def update_endpoint(
+    conn: Connection, tenant_id: str, endpoint_id: str, *, now: datetime, **changes: Any
+) -> bool:
+    """Change url, event_types, description or enabled; False if there is no such endpoint."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "event_types" in changes:
+        changes["event_types"] = list(changes["event_types"])
+    query = (
+        update(webhook_endpoints)
+        .where(_e.id == endpoint_id, _e.tenant_id == tenant_id)
+        .values(updated_at=now, **changes)
+    )
+    return conn.execute(query).rowcount == 1
+
+
+def sealed_secret(conn: Connection, tenant_id: str, endpoint_id: str) -> bytes | None:
+    query = select(_e.sealed_secret).where(_e.id == endpoint_id, _e.tenant_id == tenant_id)
+    found: bytes | None = conn.execute(query).scalar()
+    return found
+
+
+def replace_secret(
+    conn: Connection,
+    tenant_id: str,
+    endpoint_id: str,
+    *,
+    sealed: bytes,
+    prefix: str,
+    previous: bytes | None,
+    previous_expires_at: datetime | None,
+    now: datetime,
+) -> bool:
+    query = (
+        update(webhook_endpoints)
+        .where(_e.id == endpoint_id, _e.tenant_id == tenant_id)
+        .values(
+            sealed_secret=sealed,
+            secret_prefix=prefix,
+            previous_sealed_secret=previous,
+            previous_secret_expires_at=previous_expires_at,
+            updated_at=now,
+        )
+    )
+    return conn.execute(query).rowcount == 1
+
+
+def delete_endpoint(conn: Connection, tenant_id: str, endpoint_id: str) -> bool:
+    """Remove the endpoint with its deliveries and their log."""
+    query = delete(webhook_endpoints).where(_e.id == endpoint_id, _e.tenant_id == tenant_id)
+    return conn.execute(query).rowcount == 1
+
+
+def enabled_filters(conn: Connection, tenant_id: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(endpoint id, event types) of the tenant's enabled endpoints."""
+    query = select(_e.id, _e.event_types).where(_e.tenant_id == tenant_id, _e.enabled)
+    return [(r.id, tuple(r.event_types)) for r in conn.execute(query)]
+
+
+# --- deliveries ---------------------------------------------------------------------------------
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    tenant_id: str,
+    endpoint_ids: Sequence[str],
+    event_id: str,
+    event_type: str,
+    payload: str,
+    now: datetime,
+    redelivery_of: str | None = None,
+) -> list[str]:
+    """Queue one delivery per endpoint in the caller's transaction (sent only if it commits)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "endpoint_id": endpoint_id,
+            "event_id": event_id,
+            "event_type": event_type,
+            "payload": payload,
+            "redelivery_of": redelivery_of,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "locked_until": None,
+            "last_status": None,
+            "last_error": None,
+            "delivered_at": None,
+            "created_at": now,
+        }
+        for endpoint_id in endpoint_ids
+    ]
+    if rows:
+        conn.execute(insert(webhook_deliveries), rows)
+    return [str(r["id"]) for r in rows]
+
+
+def _due(now: datetime) -> list[Any]:
+    return [
+        _d.delivered_at.is_(None),
+        _d.attempts < MAX_ATTEMPTS,
+        _d.next_attempt_at <= now,
+        or_(_d.locked_until.is_(None), _d.locked_until < now),
+    ]
+
+
+def _due_for_enabled(now: datetime) -> Any:
+    enabled = select(_e.id).where(_e.id == _d.endpoint_id, _e.enabled).exists()
+    return and_(*_due(now), enabled)
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether a pass would find work (a read, so an idle worker takes no write lock)."""
+    query = select(_d.id).where(_due_for_enabled(now)).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def claim_due(
+    conn: Connection, now: datetime, lease_seconds: float, limit: int = 1
+) -> list[Claimed]:
+    """Lease up to `limit` due deliveries to the caller, oldest first.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers pass over each other's rows;
+    on SQLite the transaction holds the database's write lock. Either way each row is taken by a
+    conditional UPDATE that re-checks it is still claimable with the lock value read, and only
+    rows that UPDATE matched are returned: two workers never hold one lease.
+    """
+    candidates = (
+        select(_d.id, _d.locked_until)
+        .where(_due_for_enabled(now))
+        .order_by(_d.next_attempt_at, _d.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    leased_until = now + timedelta(seconds=lease_seconds)
+    claimed: list[Claimed] = []
+    for candidate in conn.execute(candidates).all():
+        old = candidate.locked_until
+        same_lock = _d.locked_until.is_(None) if old is None else _d.locked_until == old
+        taken = conn.execute(
+            update(webhook_deliveries)
+            .where(_d.id == candidate.id, same_lock, *_due(now))
+            .values(locked_until=leased_until, attempts=_d.attempts + 1)
+            .returning(_d.id, _d.endpoint_id, _d.attempts)
+        ).first()
+        if taken is not None:
+            claimed.append(_claimed(conn, taken.id, now))
+    return claimed
+
+
+def _claimed(conn: Connection, delivery_id: str, now: datetime) -> Claimed:
+    row = conn.execute(
+        select(
+            _d.id,
+            _d.tenant_id,
+            _d.endpoint_id,
+            _d.event_id,
+            _d.payload,
+            _d.attempts,
+            _d.locked_until,
+            _e.url,
+            _e.sealed_secret,
+            _e.previous_sealed_secret,
+            _e.previous_secret_expires_at,
+        )
+        .join_from(webhook_deliveries, webhook_endpoints, _e.id == _d.endpoint_id)
+        .where(_d.id == delivery_id)
+    ).one()
+    expires = row.previous_secret_expires_at
+    previous = row.previous_sealed_secret if expires is not None and expires > now else None
+    return Claimed(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        endpoint_id=row.endpoint_id,
+        event_id=row.event_id,
+        payload=row.payload,
+        attempts=row.attempts,
+        leased_until=row.locked_until,
+        url=row.url,
+        sealed_secret=row.sealed_secret,
+        previous_sealed_secret=previous,
+    )
+
+
+def record_attempt(
+    conn: Connection,
+    delivery_id: str,
+    *,
+    attempt: int,
+    attempted_at: datetime,
+    status: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    conn.execute(
+        insert(webhook_attempts).values(
+            id=new_id(),
+            delivery_id=delivery_id,
+            attempt=attempt,
+            attempted_at=attempted_at,
+            status=status,
+            error=error[:MAX_ERROR_CHARS] if error else None,
+            duration_ms=duration_ms,
+        )
+    )
+
+
+def mark_delivered(conn: Connection, delivery_id: str, now: datetime, status: int) -> bool:
+    """Record the delivery; False if it was already marked delivered. The lease is not checked:
+    a delivery is a fact, whoever holds the row now."""
+    query = (
+        update(webhook_deliveries)
+        .where(_d.id == delivery_id, _d.delivered_at.is_(None))
+        .values(delivered_at=now, locked_until=None, last_status=status, last_error=None)
+    )
+    return conn.execute(query).rowcount == 1
+
+
+def mark_failed(
+    conn: Connection,
+    delivery_id: str,
+    *,
+    status: int | None,
+    error: str,
+    next_attempt_at: datetime,
+    leased_until: datetime | None = None,
+) -> bool:
+    """Record a failed attempt and when to retry; False if the delivery was made meanwhile or
+    another worker holds it now (its lease ran out)."""
+    held = [_d.id == delivery_id, _d.delivered_at.is_(None)]
+    if leased_until is not None:
+        held.append(_d.locked_until == leased_until)
+    query = (
+        update(webhook_deliveries)
+        .where(*held)
+        .values(
+            last_status=status,
+            last_error=error[:MAX_ERROR_CHARS],
+            next_attempt_at=next_attempt_at,
+            locked_until=None,
+        )
+    )
+    return conn.execute(query).rowcount == 1
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the n-th failed attempt: 10 s, 20 s, 40 s, ... at most 1 h."""
+    exponent = max(attempts - 1, 0)
+    if exponent > 20:  # 10 s * 2**20 is already far beyond the cap
+        return LONGEST_RETRY
+    return min(FIRST_RETRY * 2**exponent, LONGEST_RETRY)
+
+
+# --- reading the log ----------------------------------------------------------------------------
+
+
+def _delivery(row: Any) -> Delivery:
+    if row.delivered_at is not None:
+        state = DELIVERED
+    elif row.attempts >= MAX_ATTEMPTS:
+        state = FAILED
+    else:
+        state = PENDING
+    return Delivery(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        endpoint_id=row.endpoint_id,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        payload=row.payload,
+        redelivery_of=row.redelivery_of,
+        state=state,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        created_at=row.created_at,
+    )
+
+
+def get_delivery(conn: Connection, tenant_id: str, delivery_id: str) -> Delivery | None:
+    query = select(webhook_deliveries).where(_d.id == delivery_id, _d.tenant_id == tenant_id)
+    row = conn.execute(query).first()
+    return None if row is None else _delivery(row)
+
+
+def list_deliveries(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    endpoint_id: str | None = None,
+    event_id: str | None = None,
+    state: str | None = None,
+    before: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> list[Delivery]:
+    """Newest first; `before` is the (created_at, id) of the last one seen, for the next page."""
+    query = select(webhook_deliveries).where(_d.tenant_id == tenant_id)
+    if endpoint_id is not None:
+        query = query.where(_d.endpoint_id == endpoint_id)
+    if event_id is not None:
+        query = query.where(_d.event_id == event_id)
+    if state is not None:
+        query = query.where(*_in_state(state))
+    if before is not None:
+        at, last_id = before
+        query = query.where(or_(_d.created_at < at, and_(_d.created_at == at, _d.id < last_id)))
+    query = query.order_by(_d.created_at.desc(), _d.id.desc()).limit(limit)
+    return [_delivery(r) for r in conn.execute(query)]
+
+
+def _in_state(state: str) -> list[Any]:
+    if state == DELIVERED:
+        return [_d.delivered_at.is_not(None)]
+    if state == FAILED:
+        return [_d.delivered_at.is_(None), _d.attempts >= MAX_ATTEMPTS]
+    if state == PENDING:
+        return [_d.delivered_at.is_(None), _d.attempts < MAX_ATTEMPTS]
+    raise ValueError(f"no delivery state {state!r}")
+
+
+def list_attempts(conn: Connection, tenant_id: str, delivery_id: str) -> list[Attempt]:
+    """A delivery's attempts, oldest first (none for another tenant's delivery)."""
+    query = (
+        select(webhook_attempts)
+        .join_from(webhook_attempts, webhook_deliveries, _d.id == _a.delivery_id)
+        .where(_a.delivery_id == delivery_id, _d.tenant_id == tenant_id)
+        .order_by(_a.attempted_at, _a.attempt)
+    )
+    return [
+        Attempt(
+            id=r.id,
+            delivery_id=r.delivery_id,
+            attempt=r.attempt,
+            attempted_at=r.attempted_at,
+            status=r.status,
+            error=r.error,
+            duration_ms=r.duration_ms,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def prune(conn: Connection, *, before: datetime, tenant_id: str | None = None) -> int:
+    """Delete finished deliveries (delivered or given up) made before `before`, with their
+    attempts; pending ones stay whatever their age. How many went."""
+    finished = or_(_d.delivered_at.is_not(None), _d.attempts >= MAX_ATTEMPTS)
+    query = delete(webhook_deliveries).where(_d.created_at < before, finished)
+    if tenant_id is not None:
+        query = query.where(_d.tenant_id == tenant_id)
+    return conn.execute(query).rowcount
+
+
+def pending_count(conn: Connection) -> int:
+    """Deliveries still to be made (including ones waiting for a retry or a paused endpoint)."""
+    query = select(func.count()).where(_d.delivered_at.is_(None), _d.attempts < MAX_ATTEMPTS)
+    return conn.execute(query).scalar_one()

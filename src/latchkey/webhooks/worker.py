@@ -1,0 +1,240 @@
+"""The background worker that drains the webhook outbox.
+
+Each delivery is claimed (leased) in one transaction, POSTed with no transaction open, then its
+attempt is logged and it is marked delivered (any 2xx) or scheduled for a retry in another.
+A crash anywhere in between leaves the row leased: another worker, or this one after a restart,
+takes it over when the lease ends, so nothing is lost; the rare second POST carries the same
+event id, for receivers to recognise. Several processes may each run a worker on one database;
+a worker may run several threads, so one slow receiver does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from latchkey import __version__
+from latchkey.config import Settings
+from latchkey.errors import LatchkeyError
+from latchkey.services import webhooks
+from latchkey.services.runtime import Runtime
+from latchkey.store import webhooks as store
+from latchkey.webhooks import signing
+from latchkey.webhooks.models import Claimed
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POLL_SECONDS = 2.0
+DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_CONCURRENCY = 4
+# Far longer than a POST may take (each phase is cut off after the timeout), so a delivery being
+# made is not taken over by another worker.
+DEFAULT_LEASE_SECONDS = 120.0
+USER_AGENT = f"Latchkey-Webhooks/{__version__}"
+
+
+@dataclass(frozen=True)
+class Drained:
+    """What one pass over the outbox did."""
+
+    delivered: int = 0
+    failed: int = 0
+
+
+def make_client(timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.Client:
+    """The HTTP client deliveries go out with: redirects are not followed (a 3xx is a failed
+    attempt), and the environment (proxy variables, .netrc credentials) is not consulted."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+class WebhookWorker:
+    """Drains the outbox from background threads (start/stop) or on demand (drain_once)."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        client: httpx.Client | None = None,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self.rt = rt
+        self.client = client or make_client(timeout_seconds)
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self.concurrency = max(1, concurrency)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def drain_once(self) -> Drained:
+        """Make every delivery due now, one at a time; stops early (or does nothing) once stop()
+        has been called."""
+        delivered = failed = 0
+        with self.rt.read() as conn:  # an idle pass takes no write lock
+            if not store.any_due(conn, self.rt.now()):
+                return Drained()
+        while not self._stopping.is_set():
+            with self.rt.transaction() as conn:
+                claimed = store.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
+            if not claimed:
+                break
+            if self._deliver(claimed[0]):
+                delivered += 1
+            else:
+                failed += 1
+        return Drained(delivered=delivered, failed=failed)
+
+    def _deliver(self, item: Claimed) -> bool:
+        attempted_at = self.rt.now()
+        try:
+            secrets = webhooks.signing_secrets(self.rt, item)
+        except LatchkeyError as exc:  # sealed under another master key: retried, it may be fixed
+            return self._finish(item, attempted_at, None, exc.message, 0)
+        body = item.payload.encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            signing.HEADER: signing.signature_header(secrets, int(attempted_at.timestamp()), body),
+            "X-Latchkey-Delivery": item.id,
+            "X-Latchkey-Attempt": str(item.attempts),
+        }
+        started = time.monotonic()
+        status, error = self._post(item.url, body, headers)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return self._finish(item, attempted_at, status, error, duration_ms)
+
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None]:
+        """(HTTP status, error): error None means delivered."""
+        try:
+            # Streamed and closed unread: a receiver's answer is its status, whatever its size.
+            with self.client.stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code
+        except httpx.TimeoutException as exc:
+            return None, f"timed out ({type(exc).__name__})"
+        except Exception as exc:  # refused, reset, TLS, a bad URL: retried like any failure
+            return None, f"{type(exc).__name__}: {exc}"
+        if 200 <= status < 300:
+            return status, None
+        if 300 <= status < 400:
+            return status, f"HTTP {status}: redirects are not followed"
+        return status, f"HTTP {status}"
+
+    def _finish(
+        self,
+        item: Claimed,
+        attempted_at: datetime,
+        status: int | None,
+        error: str | None,
+        duration_ms: int,
+    ) -> bool:
+        now = self.rt.now()
+        retry_at = now + store.retry_delay(item.attempts)
+        with self.rt.transaction() as conn:
+            store.record_attempt(
+                conn,
+                item.id,
+                attempt=item.attempts,
+                attempted_at=attempted_at,
+                status=status,
+                error=error,
+                duration_ms=duration_ms,
+            )
+            if error is None:
+                store.mark_delivered(conn, item.id, now, status or 200)
+            else:
+                store.mark_failed(
+                    conn,
+                    item.id,
+                    status=status,
+                    error=error,
+                    next_attempt_at=retry_at,
+                    leased_until=item.leased_until,
+                )
+        if error is None:
+            logger.info("webhook %s delivered (attempt %d)", item.id, item.attempts)
+            return True
+        last = item.attempts >= store.MAX_ATTEMPTS
+        # The endpoint's URL is not logged: some carry a token in their path or query.
+        logger.warning(
+            "webhook %s to endpoint %s: attempt %d failed%s: %s",
+            item.id,
+            item.endpoint_id,
+            item.attempts,
+            ", giving up" if last else f", retrying at {retry_at.isoformat()}",
+            error,
+        )
+        return False
+
+    def start(self) -> None:
+        """Run passes in daemon threads until stop(); a no-op when already running."""
+        if any(t.is_alive() for t in self._threads):
+            return
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"latchkey-webhooks-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        """Start the next pass now rather than after the poll interval (e.g. after enqueue)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Finish the deliveries being made, then stop; False if a thread outlived `timeout` (its
+        delivery is then made by a later worker once the lease ends, never lost)."""
+        self._stopping.set()
+        self._wake.set()
+        threads, self._threads = self._threads, []
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.drain_once()
+            except Exception as exc:  # e.g. the database is down: try again next pass
+                logger.error("webhook outbox pass failed: %s", _safe(exc))
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+
+def _safe(exc: Exception) -> str:
+    # A database error's text can include statement parameters (a payload); only our own
+    # errors' messages are known to be safe to log.
+    if isinstance(exc, LatchkeyError):
+        return exc.message
+    return type(exc).__name__
+
+
+def build_worker(rt: Runtime, settings: Settings) -> WebhookWorker | None:
+    """The worker the server runs. Settings has no webhook options yet; these are read when it
+    gains them: webhook_mode ("off": no worker, the outbox only fills), webhook_poll_seconds,
+    webhook_timeout_seconds, webhook_concurrency."""
+    if getattr(settings, "webhook_mode", "on") == "off":
+        return None
+    return WebhookWorker(
+        rt,
+        poll_seconds=float(getattr(settings, "webhook_poll_seconds", DEFAULT_POLL_SECONDS)),
+        timeout_seconds=float(
+            getattr(settings, "webhook_timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+        ),
+        concurrency=int(getattr(settings, "webhook_concurrency", DEFAULT_CONCURRENCY)),
+    )

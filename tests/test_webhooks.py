@@ -1,0 +1,860 @@
+"""Webhooks against a real HTTP receiver (http.server on a free local port), each signature
+checked by the vendor's own verifier (npm @authsignal/node's webhook.constructEvent, run under
+node): endpoints and filters, outages and retries, restarts, concurrent workers, transactions,
+secret rotation and manual redelivery, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from latchkey.config import Settings
+from latchkey.errors import Conflict, InvalidRequest, TenantNotFound
+from latchkey.ids import new_id
+from latchkey.models import Event, Tenant
+from latchkey.services import events, tenants, webhooks
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import events as event_store
+from latchkey.store import migrate
+from latchkey.store import webhooks as store
+from latchkey.store.engine import make_engine
+from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
+from latchkey.webhooks import signing, validation
+from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
+from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
+from tests.conftest import BACKENDS, ORIGIN, FakeClock, postgres_schema
+
+# --- the vendor SDK's verifier under node -------------------------------------------------------
+
+VERIFY_JS = """
+const { Authsignal } = require("@authsignal/node");
+let input = "";
+process.stdin.on("data", (chunk) => (input += chunk));
+process.stdin.on("end", () => {
+  const results = JSON.parse(input).map(({ secret, body, header, tolerance }) => {
+    // As Authsignal's docs have it: the raw body and the X-Signature-V2 header.
+    const authsignal = new Authsignal({ apiSecretKey: secret });
+    try {
+      return { ok: true, event: authsignal.webhook.constructEvent(body, header, tolerance) };
+    } catch (error) {
+      return { ok: false, error: error.message };
+    }
+  });
+  process.stdout.write(JSON.stringify(results));
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def vendor_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """@authsignal/node installed once per session, with a script running its verifier."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        pytest.skip(
+            "npm/node not found: webhook signatures are checked with the vendor's own verifier"
+            " (npm @authsignal/node); install Node.js to run these tests"
+        )
+    folder = tmp_path_factory.mktemp("authsignal-node")
+    (folder / "package.json").write_text('{"name": "webhook-verifier", "private": true}')
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "@authsignal/node@^2"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (folder / "verify.js").write_text(VERIFY_JS)
+    return folder
+
+
+def sdk_verify(folder: Path, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run constructEvent on each {secret, body, header, tolerance?}."""
+    done = subprocess.run(
+        ["node", "verify.js"],
+        cwd=folder,
+        input=json.dumps(checks),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    results: list[dict[str, Any]] = json.loads(done.stdout)
+    return results
+
+
+# --- a real HTTP receiver -----------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+    @property
+    def event_id(self) -> str:
+        return str(json.loads(self.body)["id"])
+
+
+@dataclass
+class Receiver:
+    """A local webhook receiver. `status` is what it answers; `hold` makes the first request
+    wait until set; stopped, its port refuses connections."""
+
+    port: int
+    status: int = 200
+    delay: float = 0.0
+    hold: threading.Event | None = None
+    requests: list[Received] = field(default_factory=list)
+    entered: threading.Event = field(default_factory=threading.Event)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/latchkey"
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.entered.set()
+                if receiver.hold is not None and not receiver.requests:
+                    assert receiver.hold.wait(10)
+                time.sleep(receiver.delay)
+                status = receiver.status
+                receiver.requests.append(Received(dict(self.headers.items()), body, status))
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def accepted(self) -> list[Received]:
+        return [r for r in self.requests if 200 <= r.status < 300]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A receiver on a free port, not yet started."""
+    made = Receiver(port=free_port())
+    yield made
+    made.stop()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tenant(tenant_and_secret: tuple[Tenant, str]) -> Tenant:
+    return tenant_and_secret[0]
+
+
+def record(rt: Runtime, tenant_id: str, kind: str = events.AUTHENTICATION, **fields: Any) -> Event:
+    """An event and its webhooks in one transaction, as events.record does it."""
+    event = make_event(rt, tenant_id, kind, **fields)
+    with rt.transaction() as conn:
+        event_store.add(conn, event)
+        webhooks.enqueue_for_event(conn, rt, event)
+    return event
+
+
+def make_event(rt: Runtime, tenant_id: str, kind: str, **fields: Any) -> Event:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "outcome": "success",
+        "reason": None,
+        "user_id": None,
+        "credential_id": None,
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (Zoë's phone)",
+        "created_at": rt.now(),
+        "detail": {"app": "web", "aaguid": "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"},
+    }
+    values.update(fields)
+    return Event(**values)
+
+
+def deliveries(rt: Runtime) -> list[Any]:
+    with rt.read() as conn:
+        return list(conn.execute(select(webhook_deliveries)).all())
+
+
+def pending(rt: Runtime) -> int:
+    with rt.read() as conn:
+        return store.pending_count(conn)
+
+
+def wait_for(condition: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+def worker_for(rt: Runtime, **options: Any) -> WebhookWorker:
+    options.setdefault("concurrency", 1)
+    options.setdefault("timeout_seconds", 5)
+    return WebhookWorker(rt, **options)
+
+
+# --- payload and signature, by the vendor's verifier --------------------------------------------
+
+SECRET = "whsec_Jm1aT9kq8yQ0s3tY7nB2cR5vX4wZ6pL1dF8gH0jK2mE"
+
+
+def test_payload_and_signature_are_accepted_by_the_vendor_sdk(vendor_verifier: Path) -> None:
+    event = Event(
+        id="6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+        tenant_id="7752d28e-e627-4b1b-bb81-b45d68d617bc",
+        kind=events.AUTHENTICATION,
+        outcome="failure",
+        reason="credential_not_found",
+        user_id="b9f74d36-fcfc-4efc-87f1-3664ab5a7fb0",
+        credential_id=None,
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 (Zoë's phone)",
+        created_at=datetime(2026, 11, 24, 9, 30, 5, 123456, tzinfo=UTC),
+        detail={"app": "web", "pool_id": "p1", "user_verified": True},
+    )
+    body = signing.event_payload(event, source="https://login.example.com")
+    assert body.isascii()  # the same bytes whatever encoding a receiver decodes with
+    assert json.loads(body) == {
+        "version": 1,
+        "type": "passkey.authentication",
+        "id": event.id,
+        "source": "https://login.example.com",
+        "time": "2026-11-24T09:30:05.123Z",
+        "tenantId": event.tenant_id,
+        "data": {
+            "kind": "passkey.authentication",
+            "outcome": "failure",
+            "reason": "credential_not_found",
+            "userId": event.user_id,
+            "credentialId": None,
+            "ip": "203.0.113.7",
+            "userAgent": "Mozilla/5.0 (Zoë's phone)",
+            "detail": {"app": "web", "poolId": "p1", "userVerified": True},
+        },
+    }
+    old = 1_790_000_000
+    now = int(time.time())
+    header = signing.signature_header([SECRET], now, body.encode())
+    assert header.startswith(f"t={now},v2=")
+    assert "=" not in header.split("v2=")[1]  # unpadded, as the SDK computes it
+    other = "whsec_" + "A" * 43
+    tampered = body.replace("failure", "success")
+    rotated = signing.signature_header([other, SECRET], now, body.encode())
+    checks: list[dict[str, Any]] = [
+        {"secret": SECRET, "body": body, "header": header},
+        {"secret": SECRET, "body": tampered, "header": header},
+        {"secret": other, "body": body, "header": header},
+        {"secret": SECRET, "body": body, "header": rotated},  # several v2: any may match
+        {"secret": other, "body": body, "header": rotated},
+        {"secret": SECRET, "body": body, "header": signing.signature_header([SECRET], old, b"")},
+        {
+            "secret": SECRET,
+            "body": body,
+            "header": signing.signature_header([SECRET], old, body.encode()),
+            "tolerance": -1,
+        },
+    ]
+    results = sdk_verify(vendor_verifier, checks)
+    assert results[0] == {"ok": True, "event": json.loads(body)}
+    assert results[1] == {"ok": False, "error": "Signature mismatch."}
+    assert results[2] == {"ok": False, "error": "Signature mismatch."}
+    assert results[3]["ok"]
+    assert results[4]["ok"]
+    assert results[5] == {"ok": False, "error": "Timestamp is outside the tolerance zone."}
+    assert results[6]["ok"]
+    # Our own verifier (for Python receivers) agrees.
+    assert signing.verify(SECRET, rotated, body.encode(), now=now)["id"] == event.id
+    with pytest.raises(signing.InvalidSignature):
+        signing.verify(SECRET, header, tampered.encode(), now=now)
+    with pytest.raises(signing.InvalidSignature):
+        signing.verify(SECRET, header, body.encode(), now=now + 301)
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+def test_endpoint_crud_shows_the_secret_once_and_keeps_it_sealed(
+    rt: Runtime, tenant: Tenant
+) -> None:
+    endpoint, secret = webhooks.create_endpoint(
+        rt,
+        tenant.id,
+        url="https://hooks.example.com/latchkey?source=passkeys",
+        event_types=["pool.*", events.REGISTRATION, events.REGISTRATION],
+        description="  CRM sync ",
+    )
+    assert secret.startswith("whsec_")
+    assert len(secret) > 40
+    assert endpoint.secret_prefix == secret[:10]
+    assert endpoint.event_types == ("passkey.registration", "pool.*")
+    assert (endpoint.description, endpoint.enabled) == ("CRM sync", True)
+    with rt.read() as conn:
+        sealed = conn.execute(select(webhook_endpoints.c.sealed_secret)).scalar_one()
+    assert secret.encode() not in sealed
+    assert secret[6:].encode() not in sealed
+    assert secret not in repr(endpoint)
+    assert webhooks.list_endpoints(rt, tenant.id) == [endpoint]
+    assert webhooks.get_endpoint(rt, tenant.id, endpoint.id) == endpoint
+
+    updated = webhooks.update_endpoint(
+        rt, tenant.id, endpoint.id, url="http://localhost:4000/hook", event_types=[], enabled=False
+    )
+    assert (updated.url, updated.event_types, updated.enabled) == (
+        "http://localhost:4000/hook",
+        (),
+        False,
+    )
+    assert updated.description == "CRM sync"
+    assert updated.secret_prefix == endpoint.secret_prefix
+
+    other, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    assert webhooks.list_endpoints(rt, other.id) == []
+    for call in (
+        lambda: webhooks.get_endpoint(rt, other.id, endpoint.id),
+        lambda: webhooks.update_endpoint(rt, other.id, endpoint.id, enabled=True),
+        lambda: webhooks.rotate_secret(rt, other.id, endpoint.id),
+        lambda: webhooks.send_test(rt, other.id, endpoint.id),
+        lambda: webhooks.delete_endpoint(rt, other.id, endpoint.id),
+    ):
+        with pytest.raises(webhooks.WebhookEndpointNotFound):
+            call()
+    with pytest.raises(TenantNotFound):
+        webhooks.create_endpoint(rt, new_id(), url="https://hooks.example.com/")
+
+    webhooks.delete_endpoint(rt, tenant.id, endpoint.id)
+    assert webhooks.list_endpoints(rt, tenant.id) == []
+    with pytest.raises(webhooks.WebhookEndpointNotFound):
+        webhooks.delete_endpoint(rt, tenant.id, endpoint.id)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://hooks.example.com/in", "must use https"),
+        ("http://10.0.0.5/in", "must use https"),
+        ("https://user:pw@hooks.example.com/in", "user name or password"),
+        ("ftp://hooks.example.com/in", "must be https://"),
+        ("javascript:alert(1)", "must be https://"),
+        ("https:///in", "must be https://"),
+        ("https://hooks.example.com/in#frag", "must be https://"),
+        ("https://hooks.example.com:99999/in", "must be https://"),
+        ("https://hooks example.com/in", "must be https://"),
+        ("https://hooks.example.com/in\r\nX-Evil: 1", "must be https://"),
+        ("https://hooks_.exa!mple.com/", "must be https://"),
+        ("", "must be https://"),
+        ("https://example.com/" + "a" * 2048, "must be https://"),
+    ],
+)
+def test_bad_urls_are_refused_with_the_rule(url: str, says: str) -> None:
+    with pytest.raises(InvalidRequest, match=says) as raised:
+        validation.validate_url(url)
+    assert raised.value.code == "invalid_webhook_url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/latchkey",
+        "https://hooks.example.com:8443/in?token=abc",
+        "https://203.0.113.9/in",
+        "http://localhost:3000/webhooks",
+        "http://127.0.0.1:9/x",
+        "http://[::1]:8080/",
+    ],
+)
+def test_good_urls_are_accepted(url: str) -> None:
+    assert validation.validate_url(f"  {url} ") == url
+
+
+@pytest.mark.parametrize(
+    "types", [["passkey.bogus"], ["bogus.*"], ["*"], "passkey.registration", [42], [""]]
+)
+def test_unknown_event_types_are_refused(types: Any) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        validation.validate_event_types(types)
+    assert raised.value.code == "unknown_event_type"
+
+
+def test_every_kind_recorded_is_a_known_event_type() -> None:
+    known = validation.event_types()
+    assert {"passkey.registration", "passkey.authentication", "pool.signed_in"} <= set(known)
+    assert all(kind.startswith(("passkey.", "pool.")) for kind in known)
+    assert validation.validate_event_types(known) == tuple(sorted(known))
+
+
+def test_a_refused_update_changes_nothing(rt: Runtime, tenant: Tenant) -> None:
+    endpoint, _ = webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/a")
+    with pytest.raises(InvalidRequest):
+        webhooks.update_endpoint(
+            rt, tenant.id, endpoint.id, description="new", url="http://hooks.example.com/"
+        )
+    assert webhooks.get_endpoint(rt, tenant.id, endpoint.id) == endpoint
+
+
+# --- which endpoints an event goes to -----------------------------------------------------------
+
+
+def test_events_go_to_every_enabled_endpoint_whose_filter_matches(
+    rt: Runtime, tenant: Tenant
+) -> None:
+    every, _ = webhooks.create_endpoint(rt, tenant.id, url="https://a.example.com/")
+    sign_ins, _ = webhooks.create_endpoint(
+        rt, tenant.id, url="https://b.example.com/", event_types=[events.AUTHENTICATION]
+    )
+    pools, _ = webhooks.create_endpoint(
+        rt, tenant.id, url="https://c.example.com/", event_types=["pool.*"]
+    )
+    webhooks.create_endpoint(rt, tenant.id, url="https://d.example.com/", enabled=False)
+    other, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    webhooks.create_endpoint(rt, other.id, url="https://e.example.com/")
+
+    def queued_for(kind: str) -> set[str]:
+        event = make_event(rt, tenant.id, kind)
+        with rt.transaction() as conn:
+            event_store.add(conn, event)
+            count = webhooks.enqueue_for_event(conn, rt, event)
+        got = {d.endpoint_id for d in deliveries(rt) if d.event_id == event.id}
+        assert count == len(got)
+        return got
+
+    assert queued_for(events.AUTHENTICATION) == {every.id, sign_ins.id}
+    assert queued_for(events.REGISTRATION) == {every.id}
+    assert queued_for("pool.signed_up") == {every.id, pools.id}
+
+    webhooks.update_endpoint(rt, tenant.id, every.id, enabled=False)
+    webhooks.update_endpoint(rt, tenant.id, pools.id, event_types=[events.REGISTRATION])
+    assert queued_for(events.REGISTRATION) == {pools.id}
+    webhooks.delete_endpoint(rt, tenant.id, pools.id)
+    assert queued_for(events.REGISTRATION) == set()
+    assert validation.matches((), "anything.at_all")
+    assert not validation.matches(("pool.*",), "passkey.registration")
+
+
+def test_a_rolled_back_event_queues_nothing(rt: Runtime, tenant: Tenant) -> None:
+    webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
+    event = make_event(rt, tenant.id, events.REGISTRATION)
+
+    def ceremony_failing_after_its_event() -> None:
+        with rt.transaction() as conn:
+            event_store.add(conn, event)
+            assert webhooks.enqueue_for_event(conn, rt, event) == 1
+            raise RuntimeError("the ceremony failed after its event was written")
+
+    with pytest.raises(RuntimeError):
+        ceremony_failing_after_its_event()
+    assert deliveries(rt) == []
+    record(rt, tenant.id)
+    assert len(deliveries(rt)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True, reason="services/events.record does not call webhooks.enqueue_for_event yet"
+)
+def test_events_record_queues_the_webhooks(rt: Runtime, tenant: Tenant) -> None:
+    webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
+    with rt.transaction() as conn:
+        events.record(conn, rt, tenant_id=tenant.id, kind=events.REGISTRATION, meta=RequestMeta())
+    assert len(deliveries(rt)) == 1
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
+    rt: Runtime, tenant: Tenant, receiver: Receiver, vendor_verifier: Path
+) -> None:
+    receiver.start()
+    endpoint, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    event = record(rt, tenant.id, events.REGISTRATION, user_id=None, reason=None)
+    worker = worker_for(rt)
+    assert worker.drain_once() == Drained(delivered=1)
+    assert worker.drain_once() == Drained()
+
+    (got,) = receiver.requests
+    assert got.headers["Content-Type"] == "application/json"
+    assert got.headers["User-Agent"].startswith("Latchkey-Webhooks/")
+    (result,) = sdk_verify(
+        vendor_verifier,
+        [{"secret": secret, "body": got.body.decode(), "header": got.headers["X-Signature-V2"]}],
+    )
+    assert result["ok"], result
+    sent = result["event"]
+    assert (sent["type"], sent["id"], sent["tenantId"]) == (
+        events.REGISTRATION,
+        event.id,
+        tenant.id,
+    )
+    assert sent["source"] == rt.public_url
+    assert sent["data"]["userAgent"] == "Mozilla/5.0 (Zoë's phone)"
+
+    (delivery,) = webhooks.list_deliveries(rt, tenant.id)
+    assert got.headers["X-Latchkey-Delivery"] == delivery.id
+    assert (delivery.state, delivery.attempts, delivery.last_status) == (DELIVERED, 1, 200)
+    assert delivery.payload.encode() == got.body  # the stored bytes are the bytes signed
+    (attempt,) = webhooks.list_attempts(rt, tenant.id, delivery.id)
+    assert (attempt.attempt, attempt.status, attempt.error) == (1, 200, None)
+    assert attempt.duration_ms >= 0
+    assert endpoint.id == delivery.endpoint_id
+
+
+def test_receiver_down_then_back_every_event_is_delivered_once(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver, vendor_verifier: Path
+) -> None:
+    _, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    sent = [record(rt, tenant.id).id for _ in range(3)]
+    worker = worker_for(rt)
+
+    assert worker.drain_once() == Drained(failed=3)  # nothing listening: refused
+    assert worker.drain_once() == Drained()  # not due yet
+    first = webhooks.list_deliveries(rt, tenant.id)
+    assert {d.state for d in first} == {PENDING}
+    assert all(d.next_attempt_at == clock.now + timedelta(seconds=10) for d in first)
+    assert all("ConnectError" in (d.last_error or "") for d in first)
+
+    receiver.status = 503
+    receiver.start()
+    clock.advance(seconds=10)
+    assert worker.drain_once() == Drained(failed=3)
+    assert all(d.last_status == 503 for d in webhooks.list_deliveries(rt, tenant.id))
+
+    receiver.status = 200
+    clock.advance(seconds=19)
+    assert worker.drain_once() == Drained()  # 20 s after the second failure, not 10
+    clock.advance(seconds=1)
+    assert worker.drain_once() == Drained(delivered=3)
+    clock.advance(hours=2)
+    assert worker.drain_once() == Drained()
+
+    assert sorted(r.event_id for r in receiver.accepted()) == sorted(sent)
+    for delivery in webhooks.list_deliveries(rt, tenant.id):
+        assert (delivery.state, delivery.attempts) == (DELIVERED, 3)
+        log = webhooks.list_attempts(rt, tenant.id, delivery.id)
+        assert [(a.attempt, a.status) for a in log] == [(1, None), (2, 503), (3, 200)]
+        assert "ConnectError" in (log[0].error or "")
+        assert log[1].error == "HTTP 503"
+    results = sdk_verify(
+        vendor_verifier,
+        [
+            {"secret": secret, "body": r.body.decode(), "header": r.headers["X-Signature-V2"]}
+            for r in receiver.accepted()
+        ],
+    )
+    assert all(r["ok"] for r in results), results
+
+
+def test_backoff_doubles_to_an_hour_then_gives_up_and_redelivery_sends_it_again(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver
+) -> None:
+    delays = [store.retry_delay(n).total_seconds() for n in range(1, 16)]
+    assert delays[:4] == [10, 20, 40, 80]
+    assert max(delays) == 3600
+    assert store.retry_delay(10_000) == timedelta(hours=1)
+
+    webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    event = record(rt, tenant.id)
+    worker = worker_for(rt)
+    for _ in range(20):
+        worker.drain_once()
+        clock.advance(hours=1)
+    (given_up,) = webhooks.list_deliveries(rt, tenant.id)
+    assert (given_up.state, given_up.attempts) == (FAILED, store.MAX_ATTEMPTS) == (FAILED, 15)
+    assert len(webhooks.list_attempts(rt, tenant.id, given_up.id)) == 15
+    assert pending(rt) == 0
+
+    receiver.start()
+    again = webhooks.redeliver(rt, tenant.id, given_up.id)
+    assert (again.state, again.redelivery_of, again.payload) == (
+        PENDING,
+        given_up.id,
+        given_up.payload,
+    )
+    assert worker.drain_once() == Drained(delivered=1)
+    (got,) = receiver.requests
+    assert got.event_id == event.id
+    assert got.body == given_up.payload.encode()
+    assert webhooks.get_delivery(rt, tenant.id, given_up.id).state == FAILED
+
+
+def test_redirects_are_not_followed(rt: Runtime, tenant: Tenant, receiver: Receiver) -> None:
+    receiver.status = 302
+    receiver.start()
+    webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    record(rt, tenant.id)
+    assert worker_for(rt).drain_once() == Drained(failed=1)
+    assert len(receiver.requests) == 1  # the Location was not requested
+    (delivery,) = webhooks.list_deliveries(rt, tenant.id)
+    assert delivery.last_status == 302
+    assert delivery.last_error == "HTTP 302: redirects are not followed"
+
+
+def test_manual_redelivery_send_test_and_paused_endpoints(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver, vendor_verifier: Path
+) -> None:
+    receiver.start()
+    endpoint, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    record(rt, tenant.id)
+    worker = worker_for(rt)
+    assert worker.drain_once() == Drained(delivered=1)
+    (original,) = webhooks.list_deliveries(rt, tenant.id)
+
+    copy = webhooks.redeliver(rt, tenant.id, original.id)
+    assert copy.id != original.id
+    assert copy.event_id == original.event_id
+    clock.advance(seconds=61)  # a later attempt: a fresh timestamp, the same body
+    assert worker.drain_once() == Drained(delivered=1)
+    first, second = receiver.requests
+    assert first.body == second.body
+    assert first.headers["X-Signature-V2"] != second.headers["X-Signature-V2"]
+
+    other, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    with pytest.raises(webhooks.WebhookDeliveryNotFound):
+        webhooks.redeliver(rt, other.id, original.id)
+    with pytest.raises(webhooks.WebhookDeliveryNotFound):
+        webhooks.list_attempts(rt, other.id, original.id)
+
+    test = webhooks.send_test(rt, tenant.id, endpoint.id)
+    assert test.event_type == "webhook.test"
+    assert worker.drain_once() == Drained(delivered=1)
+    (result,) = sdk_verify(
+        vendor_verifier,
+        [
+            {
+                "secret": secret,
+                "body": receiver.requests[-1].body.decode(),
+                "header": receiver.requests[-1].headers["X-Signature-V2"],
+            }
+        ],
+    )
+    assert result["ok"]
+    assert result["event"]["type"] == "webhook.test"
+
+    # A disabled endpoint is paused: its deliveries wait, and it refuses redelivery.
+    webhooks.update_endpoint(rt, tenant.id, endpoint.id, enabled=False)
+    webhooks.update_endpoint(rt, tenant.id, endpoint.id, event_types=[])  # still disabled
+    with rt.transaction() as conn:  # queued before the pause reached this process's cache
+        store.enqueue(
+            conn,
+            tenant_id=tenant.id,
+            endpoint_ids=[endpoint.id],
+            event_id=new_id(),
+            event_type=events.AUTHENTICATION,
+            payload='{"id":"x","type":"passkey.authentication"}',
+            now=rt.now(),
+        )
+    with pytest.raises(Conflict) as refused:
+        webhooks.redeliver(rt, tenant.id, original.id)
+    assert refused.value.code == "webhook_endpoint_disabled"
+    assert worker.drain_once() == Drained()
+    webhooks.update_endpoint(rt, tenant.id, endpoint.id, enabled=True)
+    assert worker.drain_once() == Drained(delivered=1)
+    assert len(receiver.requests) == 4
+
+    # The log pages newest first.
+    everything = webhooks.list_deliveries(rt, tenant.id)
+    assert len(everything) == 4
+    page = webhooks.list_deliveries(rt, tenant.id, limit=3)
+    rest = webhooks.list_deliveries(rt, tenant.id, before=page[-1], limit=3)
+    assert page + rest == everything
+    assert webhooks.list_deliveries(rt, tenant.id, event_id=original.event_id) == [
+        d for d in everything if d.event_id == original.event_id
+    ]
+
+    assert [d.state for d in webhooks.list_deliveries(rt, tenant.id, state=DELIVERED)] == [
+        DELIVERED
+    ] * 4
+    assert webhooks.list_deliveries(rt, tenant.id, state=FAILED) == []
+    with pytest.raises(InvalidRequest):
+        webhooks.list_deliveries(rt, tenant.id, state="lost")
+
+    # Retention: finished deliveries older than the cut go, with their log.
+    clock.advance(days=30)
+    record(rt, tenant.id)  # pending: kept whatever its age
+    assert webhooks.prune(rt, older_than=timedelta(days=7), tenant_id=other.id) == 0
+    assert webhooks.prune(rt, older_than=timedelta(days=7)) == 4
+    assert [d.state for d in webhooks.list_deliveries(rt, tenant.id)] == [PENDING]
+
+    webhooks.delete_endpoint(rt, tenant.id, endpoint.id)  # its deliveries and log go with it
+    assert deliveries(rt) == []
+    with rt.read() as conn:
+        assert conn.execute(select(webhook_attempts)).all() == []
+
+
+def test_a_rotated_secret_signs_alongside_the_new_one_until_the_grace_ends(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver, vendor_verifier: Path
+) -> None:
+    receiver.start()
+    endpoint, old = webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    rotated, new = webhooks.rotate_secret(rt, tenant.id, endpoint.id)
+    assert new != old
+    assert rotated.secret_prefix == new[:10]
+    assert rotated.previous_secret_expires_at == clock.now + timedelta(hours=24)
+    worker = worker_for(rt)
+    record(rt, tenant.id)
+    worker.drain_once()
+    clock.advance(hours=24, seconds=1)
+    record(rt, tenant.id)
+    worker.drain_once()
+
+    during, after = receiver.requests
+    assert during.headers["X-Signature-V2"].count("v2=") == 2
+    assert after.headers["X-Signature-V2"].count("v2=") == 1
+    checks = [
+        {"secret": secret, "body": r.body.decode(), "header": r.headers["X-Signature-V2"]}
+        for r in (during, after)
+        for secret in (new, old)
+    ]
+    assert [r["ok"] for r in sdk_verify(vendor_verifier, checks)] == [True, True, True, False]
+
+
+# --- crashes, restarts, concurrent workers ------------------------------------------------------
+
+
+def test_a_restart_with_deliveries_pending_loses_none(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver
+) -> None:
+    receiver.hold = threading.Event()
+    receiver.start()
+    webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    sent = [record(rt, tenant.id).id for _ in range(5)]
+
+    worker = worker_for(rt, poll_seconds=60, lease_seconds=120)
+    worker.start()
+    assert receiver.entered.wait(5)  # one delivery in flight
+    with ThreadPoolExecutor(1) as pool:
+        stopped = pool.submit(worker.stop, 5)
+        wait_for(lambda: worker._stopping.is_set())
+        receiver.hold.set()
+        assert stopped.result() is True
+    assert len(receiver.requests) == 1  # the one in flight was finished, no further one taken
+    assert pending(rt) == 4
+
+    with rt.transaction() as conn:  # a second worker claims one, then its process dies
+        (crashed,) = store.claim_due(conn, rt.now(), lease_seconds=120, limit=1)
+
+    restarted = Runtime(engine=rt.engine, clock=clock, master_key=rt.master_key)
+    successor = worker_for(restarted, poll_seconds=60, concurrency=2)
+    successor.start()  # its first pass runs at once
+    try:
+        wait_for(lambda: pending(rt) == 1)
+        clock.advance(seconds=121)  # the dead worker's lease ends
+        successor.wake()
+        wait_for(lambda: pending(rt) == 0)
+    finally:
+        assert successor.stop()
+    assert sorted(r.event_id for r in receiver.accepted()) == sorted(sent)
+    assert webhooks.get_delivery(rt, tenant.id, crashed.id).attempts == 2
+    # The dead worker's late report cannot undo the delivery.
+    with rt.transaction() as conn:
+        late = store.mark_failed(
+            conn,
+            crashed.id,
+            status=None,
+            error="late",
+            next_attempt_at=rt.now(),
+            leased_until=crashed.leased_until,
+        )
+        assert not late
+        assert not store.mark_delivered(conn, crashed.id, rt.now(), 200)
+
+
+@pytest.fixture(params=BACKENDS)
+def two_runtimes(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> Iterator[tuple[Runtime, Runtime]]:
+    """Two runtimes (as two processes would have) on one database."""
+
+    def pair(url: str) -> Iterator[tuple[Runtime, Runtime]]:
+        engines = [make_engine(url), make_engine(url)]
+        migrate.upgrade(engines[0])
+        try:
+            key = secrets.token_bytes(32)
+            yield (
+                Runtime(engine=engines[0], clock=clock, master_key=key),
+                Runtime(engine=engines[1], clock=clock, master_key=key),
+            )
+        finally:
+            for engine in engines:
+                engine.dispose()
+
+    if request.param == "postgresql":
+        with postgres_schema() as url:
+            yield from pair(url)
+    else:
+        yield from pair(f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+def test_two_workers_draining_concurrently_never_deliver_one_twice(
+    two_runtimes: tuple[Runtime, Runtime], receiver: Receiver
+) -> None:
+    first, second = two_runtimes
+    receiver.delay = 0.002  # so the workers really overlap
+    receiver.start()
+    tenant, _ = tenants.create(first, rp_id="localhost", origins=[ORIGIN])
+    webhooks.create_endpoint(first, tenant.id, url=receiver.url)
+    sent = [record(first, tenant.id).id for _ in range(30)]
+    workers = [worker_for(first), worker_for(second)]
+    barrier = threading.Barrier(2)
+
+    def drain(worker: WebhookWorker) -> Drained:
+        barrier.wait()
+        return worker.drain_once()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(drain, workers))
+
+    assert sum(r.delivered for r in results) == 30
+    assert all(r.failed == 0 for r in results)
+    assert sorted(r.event_id for r in receiver.requests) == sorted(sent)
+    assert {d.attempts for d in deliveries(first)} == {1}
+
+
+def test_build_worker(rt: Runtime) -> None:
+    worker = build_worker(rt, Settings())
+    assert worker is not None
+    assert worker.client.follow_redirects is False
+    assert worker.client.timeout.read == 10.0
