@@ -21,6 +21,8 @@ class Tenant:
     updated_at: datetime
     # Origins on other registrable domains, allowed by WebAuthn Related Origin Requests.
     related_origins: tuple[str, ...] = ()
+    # Events older than this are pruned; None keeps them for ever.
+    event_retention_days: int | None = None
 
     @property
     def web_origins(self) -> tuple[str, ...]:
@@ -84,6 +86,8 @@ class User:
     phone_number: str | None = None
     directory_id: str = ""
     profile: dict[str, Any] = field(default_factory=dict)
+    # Set by an operator: the user can no longer sign in.
+    disabled_at: datetime | None = None
 
 
 @dataclass(frozen=True)

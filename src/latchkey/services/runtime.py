@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -54,15 +55,34 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._caches: dict[str, TTLCache[Any, Any]] = {}
+        self._bound: Connection | None = None
         # SQLite has one writer at a time. Queueing this process's writers on a lock is fair and
         # immediate, where SQLite's busy handler would make them sleep and retry.
         self._write_lock = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
 
+    def bound(self, conn: Connection) -> Runtime:
+        """This runtime with every transaction() and read() inside `conn`'s open transaction,
+        so that several service calls (and the audit event of an operator's change) commit or
+        roll back together. Its caches are its own, so nothing uncommitted leaks into the
+        shared ones; call clear_caches() on this runtime after the commit."""
+        scoped = copy.copy(self)
+        scoped._bound = conn
+        scoped._caches = {}
+        return scoped
+
+    def clear_caches(self) -> None:
+        """Forget every cached lookup (after a change made through a bound runtime)."""
+        for cache in list(self._caches.values()):
+            cache.clear()
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One read-write database transaction; a lost database is a 503, never a traceback."""
+        if self._bound is not None:
+            yield self._bound
+            return
         with self._write_lock, _unavailable_as_503(), self.engine.begin() as conn:
             yield conn
 
@@ -70,6 +90,9 @@ class Runtime:
     def read(self) -> Iterator[Connection]:
         """A read-only transaction: on SQLite it takes no write lock, so reads never queue
         behind writes."""
+        if self._bound is not None:
+            yield self._bound
+            return
         with _unavailable_as_503(), self.engine.connect() as conn:
             reading = conn.execution_options(latchkey_read_only=True)
             with reading.begin():

@@ -41,6 +41,8 @@ tenants = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("related_origins", JSON, nullable=False),
+    # Events older than this many days are pruned; NULL keeps them for ever.
+    Column("event_retention_days", Integer),
 )
 
 api_keys = Table(
@@ -92,6 +94,8 @@ users = Table(
         "directory_id", String(36), ForeignKey("directories.id", ondelete="CASCADE"), nullable=False
     ),
     Column("profile", JSON, nullable=False),
+    # Set by an operator: the user's passkeys and password no longer sign them in.
+    Column("disabled_at", UTCDateTime),
     UniqueConstraint("tenant_id", "external_id"),
     UniqueConstraint("tenant_id", "user_handle"),
     Index(None, "directory_id"),
@@ -192,6 +196,9 @@ events = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "tenant_id", "created_at"),
+    # The event log's filters, and the SET NULL when a user or passkey is deleted.
+    Index(None, "user_id"),
+    Index(None, "credential_id"),
 )
 
 # A tracked action (Authsignal-style): what the app asked to protect, for which user, and how
@@ -475,4 +482,21 @@ webhook_attempts = Table(
     Column("error", Text),
     Column("duration_ms", Integer, nullable=False),
     Index(None, "delivery_id", "attempted_at"),
+)
+
+# Operator API tokens for the management API (/admin/v1): SHA-256 of a 256-bit secret, as for
+# API keys. A NULL tenant_id makes a global token (every tenant; may make tenants).
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(24), nullable=False),
+    Column("secret_hash", LargeBinary(32), nullable=False, unique=True),
+    # Who made it ("cli:cli", "token:<id>"): global tokens have no tenant event log to say so.
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index(None, "tenant_id"),
 )

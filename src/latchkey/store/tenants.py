@@ -23,6 +23,7 @@ def _record(row: Any) -> Tenant:
         policy=PasskeyPolicy.from_dict(row.policy),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        event_retention_days=row.event_retention_days,
     )
 
 
@@ -45,6 +46,7 @@ def _values(tenant: Tenant) -> Mapping[str, Any]:
         "policy": tenant.policy.to_dict(),
         "created_at": tenant.created_at,
         "updated_at": tenant.updated_at,
+        "event_retention_days": tenant.event_retention_days,
     }
 
 
