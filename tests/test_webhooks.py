@@ -6,6 +6,7 @@ secret rotation and manual redelivery, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import socket
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +24,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.event import listen, remove
 
 from latchkey.config import Settings
 from latchkey.errors import Conflict, InvalidRequest, TenantNotFound
@@ -240,6 +243,7 @@ def worker_for(rt: Runtime, **options: Any) -> WebhookWorker:
 
 # --- payload and signature, by the vendor's verifier --------------------------------------------
 
+META = RequestMeta(ip="203.0.113.7", user_agent="test")
 SECRET = "whsec_Jm1aT9kq8yQ0s3tY7nB2cR5vX4wZ6pL1dF8gH0jK2mE"
 
 
@@ -492,14 +496,83 @@ def test_a_rolled_back_event_queues_nothing(rt: Runtime, tenant: Tenant) -> None
     assert len(deliveries(rt)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="services/events.record does not call webhooks.enqueue_for_event yet"
-)
-def test_events_record_queues_the_webhooks(rt: Runtime, tenant: Tenant) -> None:
+def test_events_record_queues_the_webhooks_in_the_events_transaction(
+    rt: Runtime, tenant: Tenant
+) -> None:
     webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
     with rt.transaction() as conn:
         events.record(conn, rt, tenant_id=tenant.id, kind=events.REGISTRATION, meta=RequestMeta())
+
+    def ceremony_failing_after_its_event() -> None:
+        with rt.transaction() as conn:
+            events.record(conn, rt, tenant_id=tenant.id, kind=events.REGISTRATION, meta=META)
+            raise RuntimeError("the ceremony failed after its event was written")
+
+    with pytest.raises(RuntimeError):
+        ceremony_failing_after_its_event()
+    events.record_failure(
+        rt, tenant_id=tenant.id, kind=events.AUTHENTICATION, meta=RequestMeta(), reason="x"
+    )
+    (logged_failure, logged) = events.recent(rt, tenant.id)
+    assert sorted(d.event_id for d in deliveries(rt)) == sorted([logged.id, logged_failure.id])
+
+
+@contextmanager
+def statements(rt: Runtime) -> Iterator[list[str]]:
+    """The SQL statements run on the runtime's engine inside the block."""
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    listen(rt.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        remove(rt.engine, "before_cursor_execute", count)
+
+
+def _verb_and_table(statement: str) -> str:
+    found = re.search(r"\b(?:INTO|FROM)\s+(\w+)", statement)
+    return f"{statement.split()[0]} {found.group(1) if found else '?'}"
+
+
+def test_an_event_no_endpoint_wants_costs_no_statement(rt: Runtime, tenant: Tenant) -> None:
+    def record_one() -> list[str]:
+        with statements(rt) as seen, rt.transaction() as conn:
+            events.record(conn, rt, tenant_id=tenant.id, kind=events.AUTHENTICATION, meta=META)
+        return [_verb_and_table(s) for s in seen]
+
+    assert record_one() == ["INSERT events", "SELECT webhook_endpoints"]  # cache filled
+    assert record_one() == ["INSERT events"]  # the hot path: no endpoint, no statement
+    endpoint, _ = webhooks.create_endpoint(
+        rt, tenant.id, url="https://hooks.example.com/", event_types=["pool.*"]
+    )
+    record_one()
+    assert record_one() == ["INSERT events"]  # an endpoint that does not want it: none either
+    webhooks.update_endpoint(rt, tenant.id, endpoint.id, event_types=[])
+    record_one()
+    assert record_one() == ["INSERT events", "INSERT webhook_deliveries"]
+    assert len(deliveries(rt)) == 2
+
+
+def test_an_endpoint_disabled_or_deleted_by_another_process_gets_nothing(
+    rt: Runtime, tenant: Tenant
+) -> None:
+    """This process's cache still lists the endpoint; the queued row must not break the
+    ceremony's transaction, nor reach an endpoint that is off."""
+    endpoint, _ = webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
+    record(rt, tenant.id)
     assert len(deliveries(rt)) == 1
+    with rt.transaction() as conn:  # as the CLI would, in another process: no cache dropped
+        store.update_endpoint(conn, tenant.id, endpoint.id, now=rt.now(), enabled=False)
+    record(rt, tenant.id)
+    assert len(deliveries(rt)) == 1
+    with rt.transaction() as conn:
+        store.delete_endpoint(conn, tenant.id, endpoint.id)
+    event = record(rt, tenant.id)  # no foreign-key error: the event is kept
+    assert deliveries(rt) == []
+    assert event.id in {e.id for e in events.recent(rt, tenant.id)}
 
 
 # --- delivery -----------------------------------------------------------------------------------
@@ -673,19 +746,12 @@ def test_manual_redelivery_send_test_and_paused_endpoints(
     assert result["ok"]
     assert result["event"]["type"] == "webhook.test"
 
-    # A disabled endpoint is paused: its deliveries wait, and it refuses redelivery.
+    # A disabled endpoint is paused: its pending deliveries wait, it gets no new ones, and it
+    # refuses redelivery.
+    paused = record(rt, tenant.id)
     webhooks.update_endpoint(rt, tenant.id, endpoint.id, enabled=False)
     webhooks.update_endpoint(rt, tenant.id, endpoint.id, event_types=[])  # still disabled
-    with rt.transaction() as conn:  # queued before the pause reached this process's cache
-        store.enqueue(
-            conn,
-            tenant_id=tenant.id,
-            endpoint_ids=[endpoint.id],
-            event_id=new_id(),
-            event_type=events.AUTHENTICATION,
-            payload='{"id":"x","type":"passkey.authentication"}',
-            now=rt.now(),
-        )
+    record(rt, tenant.id)
     with pytest.raises(Conflict) as refused:
         webhooks.redeliver(rt, tenant.id, original.id)
     assert refused.value.code == "webhook_endpoint_disabled"
@@ -693,6 +759,7 @@ def test_manual_redelivery_send_test_and_paused_endpoints(
     webhooks.update_endpoint(rt, tenant.id, endpoint.id, enabled=True)
     assert worker.drain_once() == Drained(delivered=1)
     assert len(receiver.requests) == 4
+    assert receiver.requests[-1].event_id == paused.id
 
     # The log pages newest first.
     everything = webhooks.list_deliveries(rt, tenant.id)

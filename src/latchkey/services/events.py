@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id
 from latchkey.models import Event
+from latchkey.services import webhooks
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
 
@@ -27,23 +28,23 @@ def record(
     credential_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """`reason` None means success; otherwise it is the failure's error code."""
-    event_store.add(
-        conn,
-        Event(
-            id=new_id(),
-            tenant_id=tenant_id,
-            kind=kind,
-            outcome="failure" if reason else "success",
-            reason=reason,
-            user_id=user_id,
-            credential_id=credential_id,
-            ip=meta.ip,
-            user_agent=(meta.user_agent or "")[:512] or None,
-            created_at=rt.now(),
-            detail=detail or {},
-        ),
+    """`reason` None means success; otherwise it is the failure's error code. The event's
+    webhooks are queued in the same transaction: sent only if it commits, never lost if it does."""
+    event = Event(
+        id=new_id(),
+        tenant_id=tenant_id,
+        kind=kind,
+        outcome="failure" if reason else "success",
+        reason=reason,
+        user_id=user_id,
+        credential_id=credential_id,
+        ip=meta.ip,
+        user_agent=(meta.user_agent or "")[:512] or None,
+        created_at=rt.now(),
+        detail=detail or {},
     )
+    event_store.add(conn, event)
+    webhooks.enqueue_for_event(conn, rt, event)
 
 
 def record_failure(

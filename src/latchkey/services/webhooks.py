@@ -202,22 +202,14 @@ def enqueue_for_event(conn: Connection, rt: Runtime, event: Event) -> int:
     """Queue the event for each enabled endpoint of its tenant whose filter matches, in the
     caller's transaction (so only if the event commits); how many were queued.
 
-    A tenant's filters are cached for a few seconds, so an event no endpoint wants costs no
-    statement; an endpoint made in another process receives events within that time. When the
-    cache says some endpoint wants it, the filters are read again in this transaction.
+    Every event passes here, sign-ins included, so a tenant's filters are cached: an event no
+    endpoint wants costs no statement. A change made in this process applies at once; one made
+    in another (the CLI, another node) within a few seconds, except that an endpoint disabled
+    or deleted there gets nothing from then on (the insert checks its row).
     """
-    loaded = False
-
-    def load() -> tuple[tuple[str, tuple[str, ...]], ...]:
-        nonlocal loaded
-        loaded = True
-        return tuple(store.enabled_filters(conn, event.tenant_id))
-
-    filters = rt.cache(_CACHE, _CACHE_SECONDS).get(event.tenant_id, load)
-    if not any(matches(types, event.kind) for _, types in filters):
-        return 0
-    if not loaded:
-        filters = tuple(store.enabled_filters(conn, event.tenant_id))
+    filters = rt.cache(_CACHE, _CACHE_SECONDS).get(
+        event.tenant_id, lambda: tuple(store.enabled_filters(conn, event.tenant_id))
+    )
     wanted = [endpoint_id for endpoint_id, types in filters if matches(types, event.kind)]
     if not wanted:
         return 0
@@ -272,7 +264,7 @@ def _queue_one(
             code="webhook_endpoint_disabled",
         )
     body = json.loads(payload)
-    (new,) = store.enqueue(
+    queued = store.enqueue(
         conn,
         tenant_id=endpoint.tenant_id,
         endpoint_ids=[endpoint.id],
@@ -282,7 +274,7 @@ def _queue_one(
         now=rt.now(),
         redelivery_of=redelivery_of,
     )
-    found = store.get_delivery(conn, endpoint.tenant_id, new)
+    found = store.get_delivery(conn, endpoint.tenant_id, queued[0])
     assert found is not None
     return found
 

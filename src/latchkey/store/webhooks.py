@@ -13,7 +13,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from latchkey.ids import new_id
 from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -163,6 +175,38 @@ def enabled_filters(conn: Connection, tenant_id: str) -> list[tuple[str, tuple[s
 # --- deliveries ---------------------------------------------------------------------------------
 
 
+def _enqueue_statement() -> Any:
+    # INSERT ... SELECT from the endpoint's row: nothing is queued for an endpoint another
+    # process has disabled or deleted since the caller read it (a plain INSERT would then break
+    # the foreign key and, with it, the ceremony's transaction).
+    def param(name: str, column: str) -> Any:
+        return bindparam(name, type_=webhook_deliveries.c[column].type)
+
+    columns = ["id", "tenant_id", "endpoint_id", "event_id", "event_type", "payload"]
+    columns += ["redelivery_of", "attempts", "next_attempt_at", "created_at"]
+    source = select(
+        param("id", "id"),
+        _e.tenant_id,
+        _e.id,
+        param("event_id", "event_id"),
+        param("event_type", "event_type"),
+        param("payload", "payload"),
+        param("redelivery_of", "redelivery_of"),
+        literal(0, Integer),
+        param("now", "next_attempt_at"),
+        param("now", "created_at"),
+    ).where(_e.id == bindparam("endpoint_id"), _e.tenant_id == bindparam("tenant_id"), _e.enabled)
+    # rowcount is kept for an INSERT only when asked (it says whether the row was made).
+    return (
+        insert(webhook_deliveries)
+        .from_select(columns, source)
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+_ENQUEUE = _enqueue_statement()
+
+
 def enqueue(
     conn: Connection,
     *,
@@ -174,29 +218,24 @@ def enqueue(
     now: datetime,
     redelivery_of: str | None = None,
 ) -> list[str]:
-    """Queue one delivery per endpoint in the caller's transaction (sent only if it commits)."""
-    rows: list[dict[str, Any]] = [
-        {
-            "id": new_id(),
+    """Queue one delivery per endpoint in the caller's transaction (sent only if it commits);
+    only the tenant's endpoints that are enabled get one. The ids of the deliveries made."""
+    made: list[str] = []
+    for endpoint_id in endpoint_ids:
+        delivery_id = new_id()
+        params = {
+            "id": delivery_id,
             "tenant_id": tenant_id,
             "endpoint_id": endpoint_id,
             "event_id": event_id,
             "event_type": event_type,
             "payload": payload,
             "redelivery_of": redelivery_of,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "locked_until": None,
-            "last_status": None,
-            "last_error": None,
-            "delivered_at": None,
-            "created_at": now,
+            "now": now,
         }
-        for endpoint_id in endpoint_ids
-    ]
-    if rows:
-        conn.execute(insert(webhook_deliveries), rows)
-    return [str(r["id"]) for r in rows]
+        if conn.execute(_ENQUEUE, params).rowcount == 1:
+            made.append(delivery_id)
+    return made
 
 
 def _due(now: datetime) -> list[Any]:
