@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,8 +26,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.event import listen, remove
 
+from latchkey import config
 from latchkey.config import Settings
-from latchkey.errors import Conflict, InvalidRequest, TenantNotFound
+from latchkey.errors import ConfigError, Conflict, InvalidRequest, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Event, Tenant
 from latchkey.services import events, tenants, webhooks
@@ -123,6 +124,7 @@ class Receiver:
     status: int = 200
     delay: float = 0.0
     hold: threading.Event | None = None
+    before_answer: Callable[[], Any] | None = None
     requests: list[Received] = field(default_factory=list)
     entered: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
@@ -141,6 +143,8 @@ class Receiver:
                 if receiver.hold is not None and not receiver.requests:
                     assert receiver.hold.wait(10)
                 time.sleep(receiver.delay)
+                if receiver.before_answer is not None:
+                    receiver.before_answer()
                 status = receiver.status
                 receiver.requests.append(Received(dict(self.headers.items()), body, status))
                 self.send_response(status)
@@ -920,8 +924,42 @@ def test_two_workers_draining_concurrently_never_deliver_one_twice(
     assert {d.attempts for d in deliveries(first)} == {1}
 
 
-def test_build_worker(rt: Runtime) -> None:
+def test_build_worker_follows_the_settings(rt: Runtime) -> None:
     worker = build_worker(rt, Settings())
     assert worker is not None
     assert worker.client.follow_redirects is False
     assert worker.client.timeout.read == 10.0
+    assert worker.poll_seconds == 1.0
+    assert build_worker(rt, Settings(webhooks=False)) is None
+    env = {"LATCHKEY_WEBHOOKS": "off", "LATCHKEY_WEBHOOK_POLL_SECONDS": "0.5"}
+    settings = config.from_env(env)
+    assert (settings.webhooks, settings.webhook_poll_seconds) == (False, 0.5)
+    assert config.from_env({}).webhooks is True
+    with pytest.raises(ConfigError, match="LATCHKEY_WEBHOOKS='maybe' is not 'on' or 'off'"):
+        config.from_env({"LATCHKEY_WEBHOOKS": "maybe"})
+    with pytest.raises(ConfigError, match=r"LATCHKEY_WEBHOOK_POLL_SECONDS 0\.0 is outside"):
+        config.from_env({"LATCHKEY_WEBHOOK_POLL_SECONDS": "0"})
+
+
+def test_one_thread_polls_and_the_others_help_when_there_is_work(
+    rt: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    # Each request waits until three are in flight at once: only helpers working in parallel
+    # get past it.
+    together = threading.Barrier(3, timeout=5)
+    receiver.before_answer = together.wait
+    receiver.start()
+    webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    worker = worker_for(rt, concurrency=3, poll_seconds=0.05)
+    with statements(rt) as seen:
+        worker.start()
+        try:
+            time.sleep(0.5)  # idle: only the polling thread reads
+            idle_reads = len(seen)
+            sent = [record(rt, tenant.id).id for _ in range(3)]
+            wait_for(lambda: len(receiver.accepted()) == 3)
+        finally:
+            assert worker.stop()
+    assert idle_reads <= 18, idle_reads  # about 10 polls and 3 first passes; 30 if all polled
+    assert not together.broken
+    assert sorted(r.event_id for r in receiver.accepted()) == sorted(sent)

@@ -53,6 +53,9 @@ class Settings:
     smtp_security: str = "starttls"
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Webhooks: this process drains the outbox (off: leave it to other nodes).
+    webhooks: bool = True
+    webhook_poll_seconds: float = 1.0
     # Proxies whose X-Forwarded-For / -Proto are believed (IPs or networks); none by default,
     # so a client cannot choose the address its rate limit is counted under.
     trusted_proxies: tuple[str, ...] = ()
@@ -89,6 +92,10 @@ class Settings:
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LATCHKEY_LOG_LEVEL {self.log_level!r} is not one of {LOG_LEVELS}")
         self._check_mail()
+        if not 0.1 <= self.webhook_poll_seconds <= 3600:
+            raise ConfigError(
+                f"LATCHKEY_WEBHOOK_POLL_SECONDS {self.webhook_poll_seconds} is outside 0.1..3600"
+            )
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -145,6 +152,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not an integer") from exc
+
+
+def _on_off(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name}={raw!r} is not 'on' or 'off'")
+    return raw == "on"
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -223,6 +239,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         smtp_security=security,
         smtp_username=env.get("LATCHKEY_SMTP_USERNAME") or None,
         smtp_password=env.get("LATCHKEY_SMTP_PASSWORD") or None,
+        webhooks=_on_off(env, "LATCHKEY_WEBHOOKS", default=True),
+        webhook_poll_seconds=_float(env, "LATCHKEY_WEBHOOK_POLL_SECONDS", 1.0),
         trusted_proxies=tuple(
             p.strip() for p in (env.get("LATCHKEY_TRUSTED_PROXIES") or "").split(",") if p.strip()
         ),

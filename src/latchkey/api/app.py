@@ -30,6 +30,7 @@ from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
 from latchkey.services import runtime, tenants
 from latchkey.services.runtime import Runtime
+from latchkey.webhooks import worker as webhooks_worker
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SDK_DIR = STATIC_DIR / "sdk"
@@ -80,11 +81,16 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
         worker = build_worker(rt, settings)
         if worker is not None:
             worker.start()
+        hooks = webhooks_worker.build_worker(rt, settings)
+        if hooks is not None:
+            hooks.start()
         try:
             yield
         finally:
             if worker is not None:
                 await to_thread.run_sync(worker.stop)
+            if hooks is not None:
+                await to_thread.run_sync(hooks.stop)
 
     return lifespan
 

@@ -76,7 +76,10 @@ class WebhookWorker:
         self.lease_seconds = lease_seconds
         self.concurrency = max(1, concurrency)
         self._stopping = threading.Event()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # the polling thread's: pass now
+        # The other threads wait for this count to move: work found, or stop (no wake is lost).
+        self._found = threading.Condition()
+        self._generation = 0
         self._threads: list[threading.Thread] = []
 
     def drain_once(self) -> Drained:
@@ -86,6 +89,7 @@ class WebhookWorker:
         with self.rt.read() as conn:  # an idle pass takes no write lock
             if not store.any_due(conn, self.rt.now()):
                 return Drained()
+        self._signal()  # the other threads help with what was found
         while not self._stopping.is_set():
             with self.rt.transaction() as conn:
                 claimed = store.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
@@ -180,12 +184,16 @@ class WebhookWorker:
         return False
 
     def start(self) -> None:
-        """Run passes in daemon threads until stop(); a no-op when already running."""
+        """Run passes in daemon threads until stop(); a no-op when already running. The first
+        thread polls; the others sleep until it finds work, so an idle worker costs one read per
+        poll interval whatever its concurrency."""
         if any(t.is_alive() for t in self._threads):
             return
         self._stopping.clear()
         self._threads = [
-            threading.Thread(target=self._run, name=f"latchkey-webhooks-{n}", daemon=True)
+            threading.Thread(
+                target=self._run, args=(n == 0,), name=f"latchkey-webhooks-{n}", daemon=True
+            )
             for n in range(self.concurrency)
         ]
         for thread in self._threads:
@@ -200,20 +208,33 @@ class WebhookWorker:
         delivery is then made by a later worker once the lease ends, never lost)."""
         self._stopping.set()
         self._wake.set()
+        self._signal()
         threads, self._threads = self._threads, []
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in threads)
 
-    def _run(self) -> None:
+    def _signal(self) -> None:
+        with self._found:
+            self._generation += 1
+            self._found.notify_all()
+
+    def _run(self, polls: bool) -> None:
+        seen = self._generation
         while not self._stopping.is_set():
             try:
                 self.drain_once()
             except Exception as exc:  # e.g. the database is down: try again next pass
                 logger.error("webhook outbox pass failed: %s", _safe(exc))
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            if polls:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            with self._found:
+                while self._generation == seen:
+                    self._found.wait()
+                seen = self._generation
 
 
 def _safe(exc: Exception) -> str:
@@ -225,16 +246,8 @@ def _safe(exc: Exception) -> str:
 
 
 def build_worker(rt: Runtime, settings: Settings) -> WebhookWorker | None:
-    """The worker the server runs. Settings has no webhook options yet; these are read when it
-    gains them: webhook_mode ("off": no worker, the outbox only fills), webhook_poll_seconds,
-    webhook_timeout_seconds, webhook_concurrency."""
-    if getattr(settings, "webhook_mode", "on") == "off":
+    """The worker the server runs: None when LATCHKEY_WEBHOOKS is off (the outbox then only
+    fills, for another node's worker to drain)."""
+    if not settings.webhooks:
         return None
-    return WebhookWorker(
-        rt,
-        poll_seconds=float(getattr(settings, "webhook_poll_seconds", DEFAULT_POLL_SECONDS)),
-        timeout_seconds=float(
-            getattr(settings, "webhook_timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
-        ),
-        concurrency=int(getattr(settings, "webhook_concurrency", DEFAULT_CONCURRENCY)),
-    )
+    return WebhookWorker(rt, poll_seconds=settings.webhook_poll_seconds)
