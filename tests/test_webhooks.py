@@ -6,6 +6,7 @@ secret rotation and manual redelivery, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -64,24 +65,31 @@ process.stdin.on("end", () => {
 """
 
 
+VENDOR_JS = Path(__file__).parent / "browser" / "js"  # package.json pins @authsignal/node
+VENDOR_PACKAGE = VENDOR_JS / "node_modules" / "@authsignal" / "node"
+
+
 @pytest.fixture(scope="session")
 def vendor_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """@authsignal/node installed once per session, with a script running its verifier."""
+    """A script running the vendor's verifier, from the pinned @authsignal/node (installed by
+    `npm ci` in tests/browser/js, here when CI has not already)."""
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
-        pytest.skip(
+        message = (
             "npm/node not found: webhook signatures are checked with the vendor's own verifier"
             " (npm @authsignal/node); install Node.js to run these tests"
         )
+        if os.environ.get("LATCHKEY_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    if not (VENDOR_PACKAGE / "package.json").exists():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=VENDOR_JS,
+            check=True,
+            timeout=300,
+        )
     folder = tmp_path_factory.mktemp("authsignal-node")
-    (folder / "package.json").write_text('{"name": "webhook-verifier", "private": true}')
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "@authsignal/node@^2"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
     (folder / "verify.js").write_text(VERIFY_JS)
     return folder
 
@@ -91,6 +99,7 @@ def sdk_verify(folder: Path, checks: list[dict[str, Any]]) -> list[dict[str, Any
     done = subprocess.run(
         ["node", "verify.js"],
         cwd=folder,
+        env={**os.environ, "NODE_PATH": str(VENDOR_JS / "node_modules")},
         input=json.dumps(checks),
         capture_output=True,
         text=True,
@@ -617,6 +626,42 @@ def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
     assert (attempt.attempt, attempt.status, attempt.error) == (1, 200, None)
     assert attempt.duration_ms >= 0
     assert endpoint.id == delivery.endpoint_id
+
+
+def test_signed_with_the_tenant_secret_key_an_existing_verifier_accepts_it(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str], receiver: Receiver, vendor_verifier: Path
+) -> None:
+    """A backend already verifying the vendor's webhooks with `new Authsignal({ apiSecretKey })`
+    keeps its code and its key: the endpoint is given the tenant's secret key to sign with."""
+    tenant, secret_key = tenant_and_secret
+    receiver.start()
+    endpoint, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url, secret=secret_key)
+    assert secret == secret_key
+    assert endpoint.secret_prefix == secret_key[:14]
+    with rt.read() as conn:
+        sealed = conn.execute(select(webhook_endpoints.c.sealed_secret)).scalar_one()
+    assert secret_key.encode() not in sealed
+    event = record(rt, tenant.id)
+    assert worker_for(rt).drain_once() == Drained(delivered=1)
+    (got,) = receiver.requests
+    checks = [
+        {"secret": key, "body": got.body.decode(), "header": got.headers["X-Signature-V2"]}
+        for key in (secret_key, "lk_secret_" + "x" * 43)
+    ]
+    accepted, other_key = sdk_verify(vendor_verifier, checks)
+    assert accepted["ok"], accepted
+    assert accepted["event"]["id"] == event.id
+    assert other_key == {"ok": False, "error": "Signature mismatch."}
+
+
+@pytest.mark.parametrize(
+    "secret", ["short", "x" * 31, "x" * 201, "x" * 31 + " ", "x" * 31 + "é", "x" * 31 + "\n"]
+)
+def test_a_given_secret_must_be_long_printable_ascii(secret: str) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        validation.validate_secret(secret)
+    assert raised.value.code == "invalid_webhook_secret"
+    assert validation.validate_secret("x" * 32) == "x" * 32
 
 
 def test_receiver_down_then_back_every_event_is_delivered_once(

@@ -3,7 +3,9 @@ delivery log; latchkey/webhooks/validation.py says what a URL and a filter may b
 keeps them and latchkey/webhooks/worker.py sends them.
 
 An endpoint's secret (`whsec_...`) is shown once, when the endpoint is made or its secret
-rotated; it is kept sealed with the master key, since signing needs it back.
+rotated; it is kept sealed with the master key, since signing needs it back. An operator may give
+the secret instead: the tenant's secret key, say, so that receivers already verifying with
+`new Authsignal({ apiSecretKey })` accept Latchkey's webhooks unchanged.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from latchkey.store import tenants as tenant_store
 from latchkey.store import webhooks as store
 from latchkey.webhooks import signing
 from latchkey.webhooks.models import (
-    DELIVERED,
-    FAILED,
-    PENDING,
+    STATES,
     Attempt,
     Claimed,
     Delivery,
@@ -35,15 +35,17 @@ from latchkey.webhooks.validation import (
     matches,
     validate_description,
     validate_event_types,
+    validate_secret,
     validate_url,
 )
 
 SECRET_PREFIX = "whsec_"
 ROTATION_GRACE = timedelta(hours=24)
+MAX_ROTATION_GRACE = timedelta(days=7)
 TEST_EVENT = "webhook.test"
-STATES = (PENDING, DELIVERED, FAILED)
 _CACHE = "webhook_filters"
 _CACHE_SECONDS = 3.0
+_KNOWN_PREFIXES = (SECRET_PREFIX, "lk_secret_")  # the latter: a tenant secret key (api_keys.py)
 
 
 class WebhookEndpointNotFound(NotFound):
@@ -57,8 +59,8 @@ class WebhookDeliveryNotFound(NotFound):
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-def _new_secret(rt: Runtime, endpoint_id: str) -> tuple[str, bytes]:
-    secret = SECRET_PREFIX + new_token(32)
+def _new_secret(rt: Runtime, endpoint_id: str, given: str | None) -> tuple[str, bytes]:
+    secret = SECRET_PREFIX + new_token(32) if given is None else validate_secret(given)
     sealed = sealing.seal(rt.master_key, secret.encode(), context=_context(endpoint_id))
     return secret, sealed
 
@@ -68,7 +70,9 @@ def _context(endpoint_id: str) -> str:
 
 
 def _prefix(secret: str) -> str:
-    return secret[: len(SECRET_PREFIX) + 4]
+    """Enough to tell secrets apart: a known prefix and 4 more characters, else 4."""
+    known = next((p for p in _KNOWN_PREFIXES if secret.startswith(p)), "")
+    return secret[: len(known) + 4]
 
 
 def _changed(rt: Runtime, tenant_id: str) -> None:
@@ -83,11 +87,13 @@ def create_endpoint(
     event_types: Iterable[str] = (),
     description: str = "",
     enabled: bool = True,
+    secret: str | None = None,
 ) -> tuple[Endpoint, str]:
-    """Make an endpoint; its signing secret is returned here and never again."""
+    """Make an endpoint; its signing secret (`secret`, or a new one) is returned here and never
+    again."""
     now = rt.now()
     endpoint_id = new_id()
-    secret, sealed = _new_secret(rt, endpoint_id)
+    secret, sealed = _new_secret(rt, endpoint_id, secret)
     endpoint = Endpoint(
         id=endpoint_id,
         tenant_id=tenant_id,
@@ -159,11 +165,21 @@ def delete_endpoint(rt: Runtime, tenant_id: str, endpoint_id: str) -> None:
 
 
 def rotate_secret(
-    rt: Runtime, tenant_id: str, endpoint_id: str, *, keep_previous_for: timedelta = ROTATION_GRACE
+    rt: Runtime,
+    tenant_id: str,
+    endpoint_id: str,
+    *,
+    keep_previous_for: timedelta = ROTATION_GRACE,
+    secret: str | None = None,
 ) -> tuple[Endpoint, str]:
-    """A new secret, returned once. Until `keep_previous_for` has passed, every webhook carries
-    a signature with each secret (two v2 values), so receivers can switch without a gap."""
-    secret, sealed = _new_secret(rt, endpoint_id)
+    """A new secret (`secret`, or a new one), returned once. Until `keep_previous_for` has
+    passed, every webhook carries a signature with each secret (two v2 values), so receivers can
+    switch without a gap."""
+    if keep_previous_for < timedelta(0) or keep_previous_for > MAX_ROTATION_GRACE:
+        raise InvalidRequest(
+            f"the previous secret may be kept for 0 to {MAX_ROTATION_GRACE.days} days"
+        )
+    secret, sealed = _new_secret(rt, endpoint_id, secret)
     now = rt.now()
     keep = keep_previous_for > timedelta(0)
     with rt.transaction() as conn:

@@ -3,12 +3,19 @@ delivery ready to send."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"  # given up after the last retry; a manual redelivery may still send it
+STATES = (PENDING, DELIVERED, FAILED)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,21 @@ class Endpoint:
     updated_at: datetime
     # While set, the secret replaced by the last rotation still signs (a second v2 signature).
     previous_secret_expires_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire shape (CLI, management API): camelCase, times in ISO 8601 UTC."""
+        return {
+            "id": self.id,
+            "tenantId": self.tenant_id,
+            "url": self.url,
+            "eventTypes": list(self.event_types),
+            "secretPrefix": self.secret_prefix,
+            "description": self.description,
+            "enabled": self.enabled,
+            "createdAt": _time(self.created_at),
+            "updatedAt": _time(self.updated_at),
+            "previousSecretExpiresAt": _time(self.previous_secret_expires_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -49,6 +71,27 @@ class Delivery:
     delivered_at: datetime | None
     created_at: datetime
 
+    def to_json(self, *, payload: bool = False) -> dict[str, Any]:
+        """The wire shape; with `payload`, the body sent (as JSON, not the signed bytes)."""
+        shape: dict[str, Any] = {
+            "id": self.id,
+            "tenantId": self.tenant_id,
+            "endpointId": self.endpoint_id,
+            "eventId": self.event_id,
+            "eventType": self.event_type,
+            "state": self.state,
+            "attempts": self.attempts,
+            "nextAttemptAt": _time(self.next_attempt_at) if self.state == PENDING else None,
+            "lastStatus": self.last_status,
+            "lastError": self.last_error,
+            "deliveredAt": _time(self.delivered_at),
+            "createdAt": _time(self.created_at),
+            "redeliveryOf": self.redelivery_of,
+        }
+        if payload:
+            shape["payload"] = json.loads(self.payload)
+        return shape
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -61,6 +104,17 @@ class Attempt:
     status: int | None
     error: str | None
     duration_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "deliveryId": self.delivery_id,
+            "attempt": self.attempt,
+            "attemptedAt": _time(self.attempted_at),
+            "status": self.status,
+            "error": self.error,
+            "durationMs": self.duration_ms,
+        }
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from latchkey.errors import InvalidRequest
 MAX_URL_CHARS = 2048
 MAX_DESCRIPTION_CHARS = 500
 MAX_EVENT_TYPES = 50
+MIN_SECRET_CHARS = 32  # as long as the tenant's secret key: at least 192 bits from a generator
+MAX_SECRET_CHARS = 200
 DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -105,6 +107,22 @@ def validate_event_types(types: Iterable[str]) -> tuple[str, ...]:
     if len(chosen) > MAX_EVENT_TYPES:
         raise InvalidRequest(f"at most {MAX_EVENT_TYPES} event types", code="unknown_event_type")
     return tuple(sorted(chosen))
+
+
+def validate_secret(secret: str) -> str:
+    """A secret an operator gives: long, and printable ASCII without spaces, so the header's
+    HMAC key is the same bytes in every SDK."""
+    if (
+        not isinstance(secret, str)
+        or not MIN_SECRET_CHARS <= len(secret) <= MAX_SECRET_CHARS
+        or not all(33 <= ord(ch) <= 126 for ch in secret)
+    ):
+        raise InvalidRequest(
+            f"a webhook secret is {MIN_SECRET_CHARS} to {MAX_SECRET_CHARS} printable ASCII"
+            " characters without spaces",
+            code="invalid_webhook_secret",
+        )
+    return secret
 
 
 def validate_description(text: str) -> str:
