@@ -23,7 +23,7 @@ from litestar import Litestar
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
-from latchkey.services import directories, tenants
+from latchkey.services import directories, operators, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
@@ -41,6 +41,7 @@ class Target:
             self.rt, rp_id="localhost", rp_name="Fuzz", origins=[ORIGIN]
         )
         directories.create(self.rt, self.tenant.id, "customers", {"email": "required"})
+        _, self.operator = operators.create_token(self.rt, name="fuzz", tenant_id=self.tenant.id)
         self.app: Litestar = create_app(self.rt, Settings(mail_mode="off"))
 
     def callers(self) -> dict[str, dict[str, str]]:
@@ -52,6 +53,7 @@ class Target:
                 "authorization": "Basic " + base64.b64encode(self.tenant.id.encode()).decode()
             },
             "garbage": {"authorization": "Bearer " + "x" * 40},
+            "operator": {"authorization": f"Bearer {self.operator}"},
         }
 
 

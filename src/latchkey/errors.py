@@ -89,6 +89,12 @@ class CredentialNotFound(NotFound):
     code = "credential_not_found"
 
 
+class UserDisabled(Forbidden):
+    """An operator disabled the user: no sign-in and no new passkey until enabled again."""
+
+    code = "user_disabled"
+
+
 class InvalidApiKey(Unauthorized):
     code = "invalid_api_key"
 

@@ -18,10 +18,11 @@ from litestar import Litestar, Request, Router, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
-from latchkey.api import ceremonies, errors, health, native, pools, wellknown
+from latchkey.api import admin, ceremonies, errors, health, native, pools, wellknown
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.security_headers import add_security_headers
@@ -29,6 +30,7 @@ from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
 from latchkey.services import runtime, tenants
+from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks import worker as webhooks_worker
 
@@ -84,9 +86,12 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
         hooks = webhooks_worker.build_worker(rt, settings)
         if hooks is not None:
             hooks.start()
+        pruner = RetentionWorker(rt)
+        pruner.start()
         try:
             yield
         finally:
+            await to_thread.run_sync(pruner.stop)
             if worker is not None:
                 await to_thread.run_sync(worker.stop)
             if hooks is not None:
@@ -111,6 +116,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             wellknown.router,
             wellknown.domain_router,
             pools.router,
+            admin.router,
             _sdk_router(),
             _static_router(),
         ],
@@ -126,6 +132,15 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             version=__version__,
             description="Self-hosted passkey (WebAuthn / FIDO2) authentication service.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "operatorToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An operator API token (lk_op_...) for /admin/v1",
+                    )
+                }
+            ),
             render_plugins=[],
         ),
         state=State({"runtime": rt, "settings": settings}),

@@ -8,7 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from latchkey.errors import CredentialNotFound, InvalidRequest, LatchkeyError, UserNotFound
+from latchkey.errors import (
+    CredentialNotFound,
+    InvalidRequest,
+    LatchkeyError,
+    UserDisabled,
+    UserNotFound,
+)
 from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.services import app_origins, challenges, events
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -151,6 +157,8 @@ def _verify_and_record(
     origins: tuple[str, ...],
 ) -> Authenticated:
     stored, owner = found
+    if owner.disabled_at is not None:
+        raise UserDisabled("this user is disabled")
     verified = verify_authentication_response(
         credential=credential,
         expected_challenge=challenge.challenge,

@@ -15,6 +15,7 @@ from latchkey.errors import (
     InvalidRequest,
     LatchkeyError,
     UserChanged,
+    UserDisabled,
 )
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
@@ -229,6 +230,8 @@ def _user_for(conn: Connection, rt: Runtime, tenant: Tenant, challenge: Challeng
     handle = b64url_decode(context["user_handle"])
     user = user_store.by_external_id(conn, tenant.id, context["external_user_id"])
     if user is not None:
+        if user.disabled_at is not None:
+            raise UserDisabled("this user is disabled")
         # The authenticator stored the handle from the options: it must be this user's.
         if user.user_handle != handle or (challenge.user_id not in (None, user.id)):
             raise UserChanged("the user changed while this passkey was being made; start again")

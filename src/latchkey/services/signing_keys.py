@@ -3,7 +3,8 @@ with the master key, public halves published as the tenant's JWKS."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -101,3 +102,28 @@ def jwks(rt: Runtime, tenant_id: str) -> dict[str, Any]:
 
 def key_set(rt: Runtime, tenant_id: str) -> KeySet:
     return KeySet.import_key_set(jwks(rt, tenant_id))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    kid: str
+    alg: str
+    created_at: datetime
+    retired_at: datetime | None
+    # active (signs now), published (retired, still verifying its tokens) or retired.
+    state: str
+
+
+def listed(rt: Runtime, tenant_id: str) -> list[KeyInfo]:
+    """The tenant's keys, newest first, with what each is for now."""
+    with rt.read() as conn:
+        rows = key_store.for_tenant(conn, tenant_id)
+    horizon = rt.now() - SIGNED_TOKEN_LIFETIME
+    active = next((r.kid for r in rows if r.retired_at is None), None)
+
+    def state(row: Any) -> str:
+        if row.kid == active:
+            return "active"
+        return "published" if row.retired_at and row.retired_at > horizon else "retired"
+
+    return [KeyInfo(r.kid, r.alg, r.created_at, r.retired_at, state(r)) for r in rows]

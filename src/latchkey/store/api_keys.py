@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from latchkey.store.tables import api_keys
 
@@ -40,3 +41,34 @@ def tenant_for_hash(conn: Connection, secret_hash: bytes, kind: str) -> str | No
             api_keys.c.revoked_at.is_(None),
         )
     ).scalar()
+
+
+def for_tenant(conn: Connection, tenant_id: str) -> list[Any]:
+    query = (
+        select(api_keys)
+        .where(api_keys.c.tenant_id == tenant_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return list(conn.execute(query))
+
+
+def get(conn: Connection, tenant_id: str, key_id: str) -> Any:
+    query = select(api_keys).where(api_keys.c.tenant_id == tenant_id, api_keys.c.id == key_id)
+    return conn.execute(query).first()
+
+
+def by_hash(conn: Connection, secret_hash: bytes) -> Any:
+    return conn.execute(select(api_keys).where(api_keys.c.secret_hash == secret_hash)).first()
+
+
+def revoke(conn: Connection, tenant_id: str, key_id: str, when: datetime) -> bool:
+    result = conn.execute(
+        update(api_keys)
+        .where(
+            api_keys.c.tenant_id == tenant_id,
+            api_keys.c.id == key_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=when)
+    )
+    return result.rowcount == 1

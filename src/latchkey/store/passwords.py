@@ -6,11 +6,17 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select
 
-from latchkey.store.tables import passwords
+from latchkey.store.tables import passwords, users
 
 
 def hash_of(conn: Connection, user_id: str) -> str | None:
-    found = conn.execute(select(passwords.c.hash).where(passwords.c.user_id == user_id)).first()
+    """The user's password hash; None for a disabled user, whose password no longer matches."""
+    query = (
+        select(passwords.c.hash)
+        .join(users, users.c.id == passwords.c.user_id)
+        .where(passwords.c.user_id == user_id, users.c.disabled_at.is_(None))
+    )
+    found = conn.execute(query).first()
     return found[0] if found else None
 
 

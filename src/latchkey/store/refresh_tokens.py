@@ -40,3 +40,13 @@ def revoke_family(conn: Connection, family_id: str, when: datetime) -> None:
         .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
         .values(revoked_at=when)
     )
+
+
+def revoke_for_user(conn: Connection, user_id: str, when: datetime) -> int:
+    """Revoke every live refresh token of the user (they are disabled)."""
+    result = conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return result.rowcount

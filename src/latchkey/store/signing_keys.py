@@ -44,3 +44,18 @@ def published(conn: Connection, tenant_id: str, retired_after: datetime) -> list
         .order_by(signing_keys.c.created_at.desc())
     )
     return list(conn.execute(query))
+
+
+def for_tenant(conn: Connection, tenant_id: str) -> list[Any]:
+    """Every key of the tenant, newest first (public halves only are read)."""
+    query = (
+        select(
+            signing_keys.c.kid,
+            signing_keys.c.alg,
+            signing_keys.c.created_at,
+            signing_keys.c.retired_at,
+        )
+        .where(signing_keys.c.tenant_id == tenant_id)
+        .order_by(signing_keys.c.created_at.desc())
+    )
+    return list(conn.execute(query))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from latchkey.models import User
-from latchkey.store.tables import users
+from latchkey.store.tables import user_identifiers, users
 
 
 def from_mapping(values: Mapping[str, Any]) -> User:
@@ -65,3 +66,37 @@ def lock(conn: Connection, tenant_id: str, user_id: str) -> bool:
         .with_for_update()
     )
     return conn.execute(query).first() is not None
+
+
+def search(conn: Connection, tenant_id: str, needle: str | None, *, limit: int) -> list[User]:
+    """The tenant's users whose id, app user id, e-mail, username, phone number or sign-up
+    identifier is `needle` (case-insensitive where those are); no needle: the newest users."""
+    query = select(users).where(users.c.tenant_id == tenant_id)
+    if needle:
+        lowered = needle.lower()
+        by_identifier = select(user_identifiers.c.user_id).where(
+            user_identifiers.c.value.in_([lowered, needle])
+        )
+        query = query.where(
+            or_(
+                users.c.id == needle,
+                users.c.external_id == needle,
+                func.lower(users.c.email) == lowered,
+                func.lower(users.c.username) == lowered,
+                users.c.phone_number == needle,
+                users.c.id.in_(by_identifier),
+            )
+        )
+    query = query.order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit)
+    return [record(r) for r in conn.execute(query)]
+
+
+def set_disabled(
+    conn: Connection, tenant_id: str, user_id: str, *, disabled_at: datetime | None, now: datetime
+) -> bool:
+    result = conn.execute(
+        update(users)
+        .where(users.c.tenant_id == tenant_id, users.c.id == user_id)
+        .values(disabled_at=disabled_at, updated_at=now)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,33 @@
+"""The management API (/admin/v1): operators configure tenants, apps, pools, keys, users and
+passkeys, and read the event log. Errors are {"error", "message"}, like the ceremony API's."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from latchkey.api.admin import (
+    apps,
+    directories,
+    events,
+    keys,
+    tenants,
+    tokens,
+    users,
+    webhooks,
+)
+
+router = Router(
+    path="/admin/v1",
+    tags=["management API"],
+    security=[{"operatorToken": []}],
+    route_handlers=[
+        *tokens.handlers,
+        *tenants.handlers,
+        *apps.handlers,
+        *directories.handlers,
+        *keys.handlers,
+        *users.handlers,
+        *events.handlers,
+        *webhooks.handlers,
+    ],
+)

@@ -1,0 +1,99 @@
+"""Event retention: each tenant may keep its event log for a number of days; a pruning job
+(a background thread under `latchkey serve`, or `latchkey events prune`) deletes what is older,
+with the finished webhook deliveries of that age."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from latchkey.errors import InvalidRequest, LatchkeyError, TenantNotFound
+from latchkey.models import Tenant
+from latchkey.services import webhooks
+from latchkey.services.runtime import Runtime
+from latchkey.store import events as event_store
+from latchkey.store import tenants as tenant_store
+
+log = logging.getLogger(__name__)
+MAX_DAYS = 3650
+BATCH = 1000
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def set_retention(rt: Runtime, tenant_id: str, days: int | None) -> Tenant:
+    """Keep the tenant's events `days` days (None: for ever)."""
+    if days is not None and (isinstance(days, bool) or not 1 <= days <= MAX_DAYS):
+        raise InvalidRequest(f"event retention is 1 to {MAX_DAYS} days, or null to keep all")
+    with rt.transaction() as conn:
+        tenant = tenant_store.get(conn, tenant_id)
+        if tenant is None:
+            raise TenantNotFound(f"no tenant {tenant_id!r}")
+        changed = replace(tenant, event_retention_days=days, updated_at=rt.now())
+        tenant_store.save(conn, changed)
+    rt.cache("tenants").forget(tenant_id)
+    return changed
+
+
+def prune(rt: Runtime, *, tenant_id: str | None = None) -> dict[str, int]:
+    """Delete events past each tenant's retention (one tenant's, or all); how many per tenant.
+    Batches of BATCH rows, each its own short transaction, so sign-ins are never held up."""
+    with rt.read() as conn:
+        found = tenant_store.list_all(conn)
+    pruned: dict[str, int] = {}
+    for tenant in found:
+        if tenant.event_retention_days is None or tenant_id not in (None, tenant.id):
+            continue
+        keep = timedelta(days=tenant.event_retention_days)
+        pruned[tenant.id] = _prune_tenant(rt, tenant.id, rt.now() - keep)
+        webhooks.prune(rt, older_than=keep, tenant_id=tenant.id)
+    return pruned
+
+
+def _prune_tenant(rt: Runtime, tenant_id: str, older_than: datetime) -> int:
+    total = 0
+    while True:
+        with rt.transaction() as conn:
+            gone = event_store.prune(conn, tenant_id, older_than, batch=BATCH)
+        total += gone
+        if gone < BATCH:
+            return total
+
+
+class RetentionWorker:
+    """Prunes every `every_seconds` from a daemon thread (each process may run one: deleting
+    what another already deleted is harmless)."""
+
+    def __init__(self, rt: Runtime, *, every_seconds: float = PRUNE_EVERY_SECONDS) -> None:
+        self.rt = rt
+        self.every_seconds = every_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="latchkey-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        # A first pass soon after start, so a server restarted often still prunes.
+        wait = min(60.0, self.every_seconds)
+        while not self._stopping.wait(wait):
+            wait = self.every_seconds
+            try:
+                pruned = prune(self.rt)
+            except Exception as exc:  # e.g. the database is down: try again next time
+                log.error(
+                    "event pruning failed: %s",
+                    exc.message if isinstance(exc, LatchkeyError) else type(exc).__name__,
+                )
+                continue
+            if any(pruned.values()):
+                log.info("pruned %d events past their tenants' retention", sum(pruned.values()))
