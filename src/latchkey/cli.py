@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from latchkey import __version__, cli_admin, cli_apps, cli_pools, config, logs
+from latchkey import __version__, cli_admin, cli_apps, cli_pools, cli_webhooks, config, logs
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
 from latchkey.services import runtime, tenants
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(commands.add_parser("migrate", help="bring the database schema up to date"))
     cli_apps.add_parsers(commands, _database_option)
     cli_pools.add_parsers(commands, _database_option)
+    cli_webhooks.add_parsers(commands, _database_option)
     cli_admin.add_parsers(commands, _database_option)
 
     tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(
@@ -274,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_apps.run_directory(_runtime(args)[0], args)
         elif args.command == "pool":
             cli_pools.run(_runtime(args)[0], args)
+        elif args.command == "webhook":
+            cli_webhooks.run(_runtime(args)[0], args)
         elif args.command == "admin":
             cli_admin.run_admin(_runtime(args)[0], args)
         elif args.command == "events":
