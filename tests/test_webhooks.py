@@ -1,7 +1,8 @@
 """Webhooks against a real HTTP receiver (http.server on a free local port), each signature
 checked by the vendor's own verifier (npm @authsignal/node's webhook.constructEvent, run under
-node): endpoints and filters, outages and retries, restarts, concurrent workers, transactions,
-secret rotation and manual redelivery, on SQLite and PostgreSQL."""
+node): endpoints and filters, the event log's transactions and the hot path's cost, outages and
+retries, restarts (of a worker, and of a real `latchkey serve`), concurrent workers, secret
+rotation and manual redelivery, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.event import listen, remove
 
@@ -39,10 +44,13 @@ from latchkey.store import migrate
 from latchkey.store import webhooks as store
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
+from latchkey.testing.authenticator import SoftAuthenticator
 from latchkey.webhooks import signing, validation
 from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
 from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
 from tests.conftest import BACKENDS, ORIGIN, FakeClock, postgres_schema
+from tests.live_server import create_tenant, serving
+from tests.web_parties import Backend, Browser
 
 # --- the vendor SDK's verifier under node -------------------------------------------------------
 
@@ -442,6 +450,9 @@ def test_every_kind_recorded_is_a_known_event_type() -> None:
     assert {"passkey.registration", "passkey.authentication", "pool.signed_in"} <= set(known)
     assert all(kind.startswith(("passkey.", "pool.")) for kind in known)
     assert validation.validate_event_types(known) == tuple(sorted(known))
+    # Operators' changes (audit events) can be asked for as a whole.
+    assert validation.validate_event_types(["admin.*"]) == ("admin.*",)
+    assert validation.matches(("admin.*",), "admin.tenant.updated")
 
 
 def test_a_refused_update_changes_nothing(rt: Runtime, tenant: Tenant) -> None:
@@ -626,6 +637,46 @@ def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
     assert (attempt.attempt, attempt.status, attempt.error) == (1, 200, None)
     assert attempt.duration_ms >= 0
     assert endpoint.id == delivery.endpoint_id
+
+
+def test_ceremonies_over_http_queue_their_webhooks_and_the_apps_worker_sends_them(
+    rt: Runtime,
+    tenant: Tenant,
+    client: TestClient,
+    backend: Backend,
+    browser: Browser,
+    receiver: Receiver,
+    vendor_verifier: Path,
+) -> None:
+    """A sign-up, a sign-in on the hot path (/v1/client/verify/passkey) and a sign-in refused
+    after its checks began: three events, three webhooks, sent by the worker the app runs; the
+    refused one is reported as the failure it was, never as a success."""
+    receiver.start()
+    _, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url, event_types=["passkey.*"])
+    assert browser.sign_up(backend.track("u-1", "add-passkey")["token"]).status_code == 200
+    assert browser.sign_in().status_code == 200
+    elsewhere = Browser(
+        client, tenant.id, origin="https://evil.example", authenticator=browser.authenticator
+    )
+    assert elsewhere.sign_in().status_code == 400
+
+    wait_for(lambda: len(receiver.accepted()) == 3)
+    checks = [
+        {"secret": secret, "body": r.body.decode(), "header": r.headers["X-Signature-V2"]}
+        for r in receiver.accepted()
+    ]
+    sent = [r["event"] for r in sdk_verify(vendor_verifier, checks)]
+    recorded = {e.id: e for e in events.recent(rt, tenant.id)}
+    assert sorted(e["id"] for e in sent) == sorted(recorded)
+    got = sorted((e["type"], e["data"]["outcome"], e["data"]["reason"]) for e in sent)
+    assert got == [
+        (events.AUTHENTICATION, "failure", "origin_mismatch"),
+        (events.AUTHENTICATION, "success", None),
+        (events.REGISTRATION, "success", None),
+    ]
+    (user,) = {e.user_id for e in recorded.values()}  # the one user, on every event
+    assert user is not None
+    assert {e["data"]["userId"] for e in sent} == {user}
 
 
 def test_signed_with_the_tenant_secret_key_an_existing_verifier_accepts_it(
@@ -1008,3 +1059,84 @@ def test_one_thread_polls_and_the_others_help_when_there_is_work(
     assert idle_reads <= 18, idle_reads  # about 10 polls and 3 first passes; 30 if all polled
     assert not together.broken
     assert sorted(r.event_id for r in receiver.accepted()) == sorted(sent)
+
+
+# --- a real `latchkey serve`, restarted with deliveries pending -----------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        with postgres_schema() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+
+
+def register_passkeys(port: int, tenant: dict[str, str], count: int) -> None:
+    """`count` passkey registrations through the ceremony API, as an app backend would."""
+    origin = f"http://localhost:{port}"
+    base = f"http://127.0.0.1:{port}/api/v1/tenants/{tenant['id']}"
+    authenticator = SoftAuthenticator()
+    with httpx.Client(base_url=base, auth=(tenant["secret_key"], ""), timeout=10) as http:
+        for n in range(count):
+            begun = http.post("/registration/options", json={"userId": f"user-{n}"}).json()
+            credential = authenticator.create(begun["options"], origin=origin)
+            body = {"challengeId": begun["challengeId"], "credential": credential}
+            answer = http.post("/registration/verify", json=body)
+            assert answer.status_code == 200, answer.text
+
+
+def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice(
+    database_url: str, tmp_path: Path, receiver: Receiver, vendor_verifier: Path
+) -> None:
+    port = free_port()
+    tenant = create_tenant(database_url, [f"http://localhost:{port}"])
+    url = ["--url", receiver.url, "--event", "passkey.*"]
+    made = subprocess.run(
+        [sys.executable, "-m", "latchkey.cli", "webhook", "create", tenant["id"], "--json", *url],
+        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    secret = json.loads(made.stdout)["secret"]
+    receiver.hold = threading.Event()  # deliveries stay in flight until it is set
+    receiver.start()
+    fast = {"LATCHKEY_WEBHOOK_POLL_SECONDS": "0.2"}
+    log = tmp_path / "first.log"
+
+    with serving(database_url, port, env=fast, log=log) as first:
+        register_passkeys(port, tenant, 6)
+        assert receiver.entered.wait(10)  # the worker is delivering
+        first.terminate()  # a restart: SIGTERM, as a service manager sends it
+        wait_for(lambda: "Waiting for application shutdown" in log.read_text(), 10)
+        receiver.hold.set()  # the deliveries in flight finish; no new one is started
+        # uvicorn re-raises the signal once it has shut down cleanly.
+        assert first.wait(30) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in log.read_text()
+    in_flight = len(receiver.requests)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert store.pending_count(conn) == 6 - in_flight > 0
+
+        with serving(database_url, port, env=fast, log=tmp_path / "second.log"):
+            wait_for(lambda: len(receiver.requests) >= 6, 20)
+            time.sleep(0.5)  # time for a wrongful second delivery to show
+        with engine.connect() as conn:
+            rows = conn.execute(select(webhook_deliveries)).all()
+    finally:
+        engine.dispose()
+
+    registered = sorted(r.event_id for r in rows)
+    assert sorted(r.event_id for r in receiver.accepted()) == registered  # each exactly once
+    assert len(set(registered)) == 6
+    assert {(r.attempts, r.delivered_at is not None) for r in rows} == {(1, True)}
+    checks = [
+        {"secret": secret, "body": r.body.decode(), "header": r.headers["X-Signature-V2"]}
+        for r in receiver.requests
+    ]
+    results = sdk_verify(vendor_verifier, checks)
+    assert all(r["ok"] for r in results), results
+    assert {r["event"]["type"] for r in results} == {events.REGISTRATION}

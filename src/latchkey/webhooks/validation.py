@@ -15,6 +15,8 @@ MAX_EVENT_TYPES = 50
 MIN_SECRET_CHARS = 32  # as long as the tenant's secret key: at least 192 bits from a generator
 MAX_SECRET_CHARS = 200
 DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1", "::1")
+# Operators' changes are events too (admin.<change>, services/audit.py): asked for as a whole.
+AUDIT_WILDCARD = "admin.*"
 
 
 def event_types() -> tuple[str, ...]:
@@ -91,7 +93,7 @@ def validate_event_types(types: Iterable[str]) -> tuple[str, ...]:
     if isinstance(types, str):
         raise InvalidRequest("event types must be a list of event kinds", code="unknown_event_type")
     known = set(event_types())
-    namespaces = {kind.split(".", 1)[0] for kind in known}
+    namespaces = {kind.split(".", 1)[0] for kind in known} | {AUDIT_WILDCARD[:-2]}
     chosen: set[str] = set()
     for kind in types:
         if not isinstance(kind, str):
