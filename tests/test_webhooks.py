@@ -49,7 +49,7 @@ from latchkey.webhooks import signing, validation
 from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
 from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
 from tests.conftest import BACKENDS, ORIGIN, FakeClock, postgres_schema
-from tests.live_server import create_tenant, serving
+from tests.live_server import create_tenant, serving, wait_healthy
 from tests.web_parties import Backend, Browser
 
 # --- the vendor SDK's verifier under node -------------------------------------------------------
@@ -1087,20 +1087,35 @@ def register_passkeys(port: int, tenant: dict[str, str], count: int) -> None:
             assert answer.status_code == 200, answer.text
 
 
+def latchkey_cli(database_url: str, *args: str) -> Any:
+    """`latchkey <args> --json` in its own process, as an operator runs it; its JSON output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "latchkey.cli", *args, "--json"],
+        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
 def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice(
     database_url: str, tmp_path: Path, receiver: Receiver, vendor_verifier: Path
 ) -> None:
     port = free_port()
     tenant = create_tenant(database_url, [f"http://localhost:{port}"])
-    url = ["--url", receiver.url, "--event", "passkey.*"]
-    made = subprocess.run(
-        [sys.executable, "-m", "latchkey.cli", "webhook", "create", tenant["id"], "--json", *url],
-        env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=True,
+    made = latchkey_cli(
+        database_url,
+        "webhook",
+        "create",
+        tenant["id"],
+        "--url",
+        receiver.url,
+        "--event",
+        "passkey.*",
     )
-    secret = json.loads(made.stdout)["secret"]
+    secret = made["secret"]
     receiver.hold = threading.Event()  # deliveries stay in flight until it is set
     receiver.start()
     fast = {"LATCHKEY_WEBHOOK_POLL_SECONDS": "0.2"}
@@ -1140,3 +1155,36 @@ def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice
     results = sdk_verify(vendor_verifier, checks)
     assert all(r["ok"] for r in results), results
     assert {r["event"]["type"] for r in results} == {events.REGISTRATION}
+
+
+def test_latchkey_demo_runs_the_webhook_worker(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    receiver.start()
+    ports = [str(free_port()) for _ in range(4)]
+    command = [sys.executable, "-m", "latchkey.cli", "demo", "--port", ports[0]]
+    command += ["--login-port", ports[1], "--app-port", ports[2], "--portal-port", ports[3]]
+    with (tmp_path / "demo.log").open("w") as log:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{ports[0]}", process)
+            (tenant,) = latchkey_cli(database_url, "tenant", "list")
+            made = latchkey_cli(
+                database_url, "webhook", "create", tenant["id"], "--url", receiver.url
+            )
+            latchkey_cli(database_url, "webhook", "test", tenant["id"], made["id"])
+            wait_for(lambda: len(receiver.accepted()) == 1, 10)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    (got,) = receiver.accepted()
+    sent = signing.verify(
+        made["secret"], got.headers["X-Signature-V2"], got.body, now=int(time.time())
+    )
+    assert (sent["type"], sent["tenantId"]) == ("webhook.test", tenant["id"])
