@@ -20,7 +20,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.webhooks import signing
 from latchkey.webhooks.worker import Drained, WebhookWorker
 from tests.conftest import BACKENDS, postgres_schema
-from tests.test_webhooks import Receiver, free_port
+from tests.webhook_parties import Receiver, free_port
 
 
 @pytest.fixture(params=BACKENDS)
@@ -181,7 +181,7 @@ def test_the_delivery_log_and_redelivery(cli: Cli, receiver: Receiver) -> None:
 
     rt = _runtime(cli.url)
     try:
-        worker = WebhookWorker(rt, concurrency=1, timeout_seconds=5)
+        worker = WebhookWorker(rt, concurrency=1, timeout_seconds=5, allow_private=True)
         assert worker.drain_once() == Drained(delivered=1)
         (delivered,) = cli.ok("webhook", "deliveries", tenant)
         assert (delivered["id"], delivered["state"], delivered["lastStatus"]) == (

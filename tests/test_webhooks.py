@@ -12,17 +12,14 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.event import listen, remove
 
 from latchkey import config
+from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.errors import ConfigError, Conflict, InvalidRequest, TenantNotFound
 from latchkey.ids import new_id
@@ -51,6 +49,7 @@ from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
 from tests.conftest import BACKENDS, ORIGIN, FakeClock, postgres_schema
 from tests.live_server import create_tenant, serving, wait_healthy
 from tests.web_parties import Backend, Browser
+from tests.webhook_parties import Receiver, free_port, make_event, record
 
 # --- the vendor SDK's verifier under node -------------------------------------------------------
 
@@ -118,83 +117,6 @@ def sdk_verify(folder: Path, checks: list[dict[str, Any]]) -> list[dict[str, Any
     return results
 
 
-# --- a real HTTP receiver -----------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    status: int
-
-    @property
-    def event_id(self) -> str:
-        return str(json.loads(self.body)["id"])
-
-
-@dataclass
-class Receiver:
-    """A local webhook receiver. `status` is what it answers; `hold` makes the first request
-    wait until set; stopped, its port refuses connections."""
-
-    port: int
-    status: int = 200
-    delay: float = 0.0
-    hold: threading.Event | None = None
-    before_answer: Callable[[], Any] | None = None
-    requests: list[Received] = field(default_factory=list)
-    entered: threading.Event = field(default_factory=threading.Event)
-    _server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/latchkey"
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.entered.set()
-                if receiver.hold is not None and not receiver.requests:
-                    assert receiver.hold.wait(10)
-                time.sleep(receiver.delay)
-                if receiver.before_answer is not None:
-                    receiver.before_answer()
-                status = receiver.status
-                receiver.requests.append(Received(dict(self.headers.items()), body, status))
-                self.send_response(status)
-                if 300 <= status < 400:
-                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def accepted(self) -> list[Received]:
-        return [r for r in self.requests if 200 <= r.status < 300]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A receiver on a free port, not yet started."""
@@ -209,33 +131,6 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def tenant(tenant_and_secret: tuple[Tenant, str]) -> Tenant:
     return tenant_and_secret[0]
-
-
-def record(rt: Runtime, tenant_id: str, kind: str = events.AUTHENTICATION, **fields: Any) -> Event:
-    """An event and its webhooks in one transaction, as events.record does it."""
-    event = make_event(rt, tenant_id, kind, **fields)
-    with rt.transaction() as conn:
-        event_store.add(conn, event)
-        webhooks.enqueue_for_event(conn, rt, event)
-    return event
-
-
-def make_event(rt: Runtime, tenant_id: str, kind: str, **fields: Any) -> Event:
-    values: dict[str, Any] = {
-        "id": new_id(),
-        "tenant_id": tenant_id,
-        "kind": kind,
-        "outcome": "success",
-        "reason": None,
-        "user_id": None,
-        "credential_id": None,
-        "ip": "203.0.113.7",
-        "user_agent": "Mozilla/5.0 (Zoë's phone)",
-        "created_at": rt.now(),
-        "detail": {"app": "web", "aaguid": "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"},
-    }
-    values.update(fields)
-    return Event(**values)
 
 
 def deliveries(rt: Runtime) -> list[Any]:
@@ -258,6 +153,7 @@ def wait_for(condition: Any, seconds: float = 5.0) -> None:
 
 def worker_for(rt: Runtime, **options: Any) -> WebhookWorker:
     options.setdefault("concurrency", 1)
+    options.setdefault("allow_private", True)  # the receiver is on this machine
     options.setdefault("timeout_seconds", 5)
     return WebhookWorker(rt, **options)
 
@@ -639,28 +535,34 @@ def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
     assert endpoint.id == delivery.endpoint_id
 
 
+def sign_up_in_and_fail(client: TestClient, tenant_id: str, secret_key: str) -> None:
+    """A sign-up, a sign-in on the hot path and a sign-in from an origin the tenant lacks."""
+    browser = Browser(client, tenant_id)
+    backend = Backend(client, secret_key)
+    assert browser.sign_up(backend.track("u-1", "add-passkey")["token"]).status_code == 200
+    assert browser.sign_in().status_code == 200
+    elsewhere = Browser(
+        client, tenant_id, origin="https://evil.example", authenticator=browser.authenticator
+    )
+    assert elsewhere.sign_in().status_code == 400
+
+
 def test_ceremonies_over_http_queue_their_webhooks_and_the_apps_worker_sends_them(
     rt: Runtime,
-    tenant: Tenant,
-    client: TestClient,
-    backend: Backend,
-    browser: Browser,
+    tenant_and_secret: tuple[Tenant, str],
     receiver: Receiver,
     vendor_verifier: Path,
 ) -> None:
     """A sign-up, a sign-in on the hot path (/v1/client/verify/passkey) and a sign-in refused
     after its checks began: three events, three webhooks, sent by the worker the app runs; the
     refused one is reported as the failure it was, never as a success."""
+    tenant, secret_key = tenant_and_secret
     receiver.start()
     _, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url, event_types=["passkey.*"])
-    assert browser.sign_up(backend.track("u-1", "add-passkey")["token"]).status_code == 200
-    assert browser.sign_in().status_code == 200
-    elsewhere = Browser(
-        client, tenant.id, origin="https://evil.example", authenticator=browser.authenticator
-    )
-    assert elsewhere.sign_in().status_code == 400
-
-    wait_for(lambda: len(receiver.accepted()) == 3)
+    app = create_app(rt, Settings(webhook_private_networks="allow"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        sign_up_in_and_fail(client, tenant.id, secret_key)
+        wait_for(lambda: len(receiver.accepted()) == 3)
     checks = [
         {"secret": secret, "body": r.body.decode(), "header": r.headers["X-Signature-V2"]}
         for r in receiver.accepted()
@@ -1026,7 +928,13 @@ def test_build_worker_follows_the_settings(rt: Runtime) -> None:
     assert worker.client.follow_redirects is False
     assert worker.client.timeout.read == 10.0
     assert worker.poll_seconds == 1.0
+    assert worker.allow_private is False  # no webhook to this machine or its network
     assert build_worker(rt, Settings(webhooks=False)) is None
+    allowing = build_worker(rt, Settings(webhook_private_networks="allow"))
+    assert allowing is not None
+    assert allowing.allow_private is True
+    with pytest.raises(ConfigError, match="LATCHKEY_WEBHOOK_PRIVATE_NETWORKS 'yes'"):
+        config.from_env({"LATCHKEY_WEBHOOK_PRIVATE_NETWORKS": "yes"})
     env = {"LATCHKEY_WEBHOOKS": "off", "LATCHKEY_WEBHOOK_POLL_SECONDS": "0.5"}
     settings = config.from_env(env)
     assert (settings.webhooks, settings.webhook_poll_seconds) == (False, 0.5)
@@ -1087,6 +995,9 @@ def register_passkeys(port: int, tenant: dict[str, str], count: int) -> None:
             assert answer.status_code == 200, answer.text
 
 
+LOCAL_RECEIVERS = {"LATCHKEY_WEBHOOK_PRIVATE_NETWORKS": "allow"}  # the receiver is on 127.0.0.1
+
+
 def latchkey_cli(database_url: str, *args: str) -> Any:
     """`latchkey <args> --json` in its own process, as an operator runs it; its JSON output."""
     done = subprocess.run(
@@ -1118,7 +1029,7 @@ def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice
     secret = made["secret"]
     receiver.hold = threading.Event()  # deliveries stay in flight until it is set
     receiver.start()
-    fast = {"LATCHKEY_WEBHOOK_POLL_SECONDS": "0.2"}
+    fast = {"LATCHKEY_WEBHOOK_POLL_SECONDS": "0.2", **LOCAL_RECEIVERS}
     log = tmp_path / "first.log"
 
     with serving(database_url, port, env=fast, log=log) as first:
@@ -1167,7 +1078,7 @@ def test_latchkey_demo_runs_the_webhook_worker(
     with (tmp_path / "demo.log").open("w") as log:
         process = subprocess.Popen(
             command,
-            env={**os.environ, "LATCHKEY_DATABASE_URL": database_url},
+            env={**os.environ, **LOCAL_RECEIVERS, "LATCHKEY_DATABASE_URL": database_url},
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,

@@ -56,6 +56,9 @@ class Settings:
     # Webhooks: this process drains the outbox (off: leave it to other nodes).
     webhooks: bool = True
     webhook_poll_seconds: float = 1.0
+    # deny: no webhook to loopback, private or reserved addresses (an operator's URL must not
+    # reach this machine's or its network's services); allow: for receivers on them.
+    webhook_private_networks: str = "deny"
     # Proxies whose X-Forwarded-For / -Proto are believed (IPs or networks); none by default,
     # so a client cannot choose the address its rate limit is counted under.
     trusted_proxies: tuple[str, ...] = ()
@@ -95,6 +98,11 @@ class Settings:
         if not 0.1 <= self.webhook_poll_seconds <= 3600:
             raise ConfigError(
                 f"LATCHKEY_WEBHOOK_POLL_SECONDS {self.webhook_poll_seconds} is outside 0.1..3600"
+            )
+        if self.webhook_private_networks not in ("allow", "deny"):
+            raise ConfigError(
+                f"LATCHKEY_WEBHOOK_PRIVATE_NETWORKS {self.webhook_private_networks!r} is not"
+                " 'allow' or 'deny'"
             )
         for proxy in self.trusted_proxies:
             try:
@@ -241,6 +249,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=env.get("LATCHKEY_SMTP_PASSWORD") or None,
         webhooks=_on_off(env, "LATCHKEY_WEBHOOKS", default=True),
         webhook_poll_seconds=_float(env, "LATCHKEY_WEBHOOK_POLL_SECONDS", 1.0),
+        webhook_private_networks=(env.get("LATCHKEY_WEBHOOK_PRIVATE_NETWORKS") or "deny").lower(),
         trusted_proxies=tuple(
             p.strip() for p in (env.get("LATCHKEY_TRUSTED_PROXIES") or "").split(",") if p.strip()
         ),

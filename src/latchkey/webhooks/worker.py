@@ -24,7 +24,7 @@ from latchkey.errors import LatchkeyError
 from latchkey.services import webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.store import webhooks as store
-from latchkey.webhooks import signing
+from latchkey.webhooks import network, signing
 from latchkey.webhooks.models import Claimed
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,10 @@ class WebhookWorker:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         concurrency: int = DEFAULT_CONCURRENCY,
+        allow_private: bool = False,
     ) -> None:
         self.rt = rt
+        self.allow_private = allow_private
         self.client = client or make_client(timeout_seconds)
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
@@ -124,8 +126,14 @@ class WebhookWorker:
     ) -> tuple[int | None, str | None]:
         """(HTTP status, error): error None means delivered."""
         try:
+            target, host, tls = network.pinned(url, allow_private=self.allow_private)
+        except network.Refused as exc:
+            return None, str(exc)
+        try:
             # Streamed and closed unread: a receiver's answer is its status, whatever its size.
-            with self.client.stream("POST", url, content=body, headers=headers) as response:
+            with self.client.stream(
+                "POST", target, content=body, headers={**headers, **host}, extensions=tls
+            ) as response:
                 status = response.status_code
         except httpx.TimeoutException as exc:
             return None, f"timed out ({type(exc).__name__})"
@@ -250,4 +258,8 @@ def build_worker(rt: Runtime, settings: Settings) -> WebhookWorker | None:
     fills, for another node's worker to drain)."""
     if not settings.webhooks:
         return None
-    return WebhookWorker(rt, poll_seconds=settings.webhook_poll_seconds)
+    return WebhookWorker(
+        rt,
+        poll_seconds=settings.webhook_poll_seconds,
+        allow_private=settings.webhook_private_networks == "allow",
+    )
