@@ -922,6 +922,27 @@ def test_two_workers_draining_concurrently_never_deliver_one_twice(
     assert {d.attempts for d in deliveries(first)} == {1}
 
 
+def test_the_running_worker_prunes_the_delivery_log_after_30_days(
+    rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver
+) -> None:
+    receiver.start()
+    webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
+    record(rt, tenant.id)
+    worker = worker_for(rt, poll_seconds=0.05, prune_every_seconds=0.05)
+    worker.start()
+    try:
+        wait_for(lambda: [d.state for d in webhooks.list_deliveries(rt, tenant.id)] == [DELIVERED])
+        clock.advance(days=29)
+        time.sleep(0.2)  # a few pruning passes: not old enough yet
+        assert len(webhooks.list_deliveries(rt, tenant.id)) == 1
+        clock.advance(days=1, seconds=1)
+        wait_for(lambda: webhooks.list_deliveries(rt, tenant.id) == [])
+    finally:
+        assert worker.stop()
+    with rt.read() as conn:
+        assert conn.execute(select(webhook_attempts)).all() == []
+
+
 def test_build_worker_follows_the_settings(rt: Runtime) -> None:
     worker = build_worker(rt, Settings())
     assert worker is not None

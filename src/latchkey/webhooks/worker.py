@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -36,6 +36,9 @@ DEFAULT_CONCURRENCY = 4
 # made is not taken over by another worker.
 DEFAULT_LEASE_SECONDS = 120.0
 USER_AGENT = f"Latchkey-Webhooks/{__version__}"
+# Finished deliveries and their attempts are kept this long (the delivery log), then pruned.
+LOG_KEPT_FOR = timedelta(days=30)
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,12 @@ class WebhookWorker:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         concurrency: int = DEFAULT_CONCURRENCY,
         allow_private: bool = False,
+        prune_every_seconds: float = PRUNE_EVERY_SECONDS,
     ) -> None:
         self.rt = rt
         self.allow_private = allow_private
+        self.prune_every_seconds = prune_every_seconds
+        self._next_prune = 0.0
         self.client = client or make_client(timeout_seconds)
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
@@ -236,6 +242,7 @@ class WebhookWorker:
             except Exception as exc:  # e.g. the database is down: try again next pass
                 logger.error("webhook outbox pass failed: %s", _safe(exc))
             if polls:
+                self._prune_when_due()
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
@@ -243,6 +250,18 @@ class WebhookWorker:
                 while self._generation == seen:
                     self._found.wait()
                 seen = self._generation
+
+    def _prune_when_due(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + self.prune_every_seconds
+        try:
+            pruned = webhooks.prune(self.rt, older_than=LOG_KEPT_FOR)
+        except Exception as exc:
+            logger.error("webhook delivery log pruning failed: %s", _safe(exc))
+            return
+        if pruned:
+            logger.info("pruned %d finished webhook deliveries", pruned)
 
 
 def _safe(exc: Exception) -> str:
