@@ -662,23 +662,24 @@ def test_receiver_down_then_back_every_event_is_delivered_once(
     assert all(r["ok"] for r in results), results
 
 
-def test_backoff_doubles_to_an_hour_then_gives_up_and_redelivery_sends_it_again(
+def test_backoff_doubles_to_an_hour_gives_up_after_a_day_and_redelivery_sends_it_again(
     rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver
 ) -> None:
-    delays = [store.retry_delay(n).total_seconds() for n in range(1, 16)]
-    assert delays[:4] == [10, 20, 40, 80]
-    assert max(delays) == 3600
+    delays = [store.retry_delay(n) for n in range(1, store.MAX_ATTEMPTS)]
+    assert [d.total_seconds() for d in delays[:4]] == [10, 20, 40, 80]
+    assert max(delays) == timedelta(hours=1)
+    assert timedelta(hours=23) < sum(delays, timedelta()) < timedelta(hours=25)  # a day's outage
     assert store.retry_delay(10_000) == timedelta(hours=1)
 
     webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
     event = record(rt, tenant.id)
     worker = worker_for(rt)
-    for _ in range(20):
+    for _ in range(40):
         worker.drain_once()
         clock.advance(hours=1)
     (given_up,) = webhooks.list_deliveries(rt, tenant.id)
-    assert (given_up.state, given_up.attempts) == (FAILED, store.MAX_ATTEMPTS) == (FAILED, 15)
-    assert len(webhooks.list_attempts(rt, tenant.id, given_up.id)) == 15
+    assert (given_up.state, given_up.attempts) == (FAILED, store.MAX_ATTEMPTS) == (FAILED, 32)
+    assert len(webhooks.list_attempts(rt, tenant.id, given_up.id)) == 32
     assert pending(rt) == 0
 
     receiver.start()

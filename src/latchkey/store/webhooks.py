@@ -39,7 +39,7 @@ from latchkey.webhooks.models import (
     Endpoint,
 )
 
-MAX_ATTEMPTS = 15
+MAX_ATTEMPTS = 32  # with the backoff below, about a day: a receiver down overnight loses nothing
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
 MAX_ERROR_CHARS = 1000
