@@ -1,4 +1,5 @@
-"""`latchkey admin token ...` (operator API tokens for the management API) and `latchkey events
+"""`latchkey admin token ...` (operator API tokens for the management API), `latchkey admin
+create|link|list` (portal operators and their one-time enrolment links) and `latchkey events
 prune|retention` (the event log's retention), over the services the management API uses."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import argparse
 import json
 from typing import Any
 
+from latchkey.portal import accounts
 from latchkey.services import operators, retention
 from latchkey.services.operators import OperatorToken
 from latchkey.services.runtime import Runtime
@@ -14,9 +16,9 @@ from latchkey.services.runtime import Runtime
 
 def add_parsers(commands: Any, database_option: Any) -> None:
     admin = commands.add_parser("admin", help="operators of the management API (/admin/v1)")
-    token = admin.add_subparsers(dest="area", required=True).add_parser(
-        "token", help="operator API tokens"
-    )
+    areas = admin.add_subparsers(dest="area", required=True)
+    _add_operator_parsers(areas, database_option)
+    token = areas.add_parser("token", help="operator API tokens")
     actions = token.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="make a token and print its secret once")
     create.add_argument("--tenant", dest="tenant_id", help="scope it to this tenant (else global)")
@@ -40,6 +42,63 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     days.add_argument("--forever", action="store_true", help="never prune this tenant's events")
     for sub in (prune, keep):
         database_option(sub)
+
+
+def _add_operator_parsers(areas: Any, database_option: Any) -> None:
+    create = areas.add_parser(
+        "create", help="make a portal operator and print a one-time enrolment link"
+    )
+    create.add_argument("--name", required=True, help="who the operator is (e.g. an e-mail)")
+    create.add_argument(
+        "--tenant", dest="tenant_id", help="scope them to this tenant (else global)"
+    )
+    link = areas.add_parser("link", help="a new one-time enrolment link (another passkey)")
+    link.add_argument("operator_id")
+    for sub in (create, link):
+        sub.add_argument(
+            "--hours", type=int, default=accounts.DEFAULT_LINK_HOURS, help="link lifetime"
+        )
+    listing = areas.add_parser("list", help="list portal operators")
+    for sub in (create, link, listing):
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        database_option(sub)
+
+
+def _show_link(link: accounts.EnrolmentLink, *, as_json: bool) -> None:
+    data = {
+        "operator_id": link.operator.id,
+        "name": link.operator.name,
+        "tenant_id": link.operator.tenant_id,
+        "enrolment_url": link.url,
+        "expires_at": link.expires_at.isoformat(),
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    scope = f"tenant {link.operator.tenant_id}" if link.operator.tenant_id else "every tenant"
+    print(f"operator {link.operator.name} ({link.operator.id}), {scope}")
+    print(f"Open this link once, before {data['expires_at']}, to register a passkey:")
+    print(link.url)
+
+
+def run_operators(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.area == "create":
+        made = accounts.create(rt, name=args.name, tenant_id=args.tenant_id, hours=args.hours)
+        _show_link(made, as_json=args.json)
+    elif args.area == "link":
+        _show_link(
+            accounts.enrolment_link(rt, args.operator_id, hours=args.hours), as_json=args.json
+        )
+    else:
+        found = accounts.listed(rt)
+        rows = [
+            {"id": o.id, "name": o.name, "tenant_id": o.tenant_id, "disabled": bool(o.disabled_at)}
+            for o in found
+        ]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        for row in [] if args.json else rows:
+            print(f"{row['id']}  {row['tenant_id'] or 'global':<36}  {row['name']}")
 
 
 def token_dict(token: OperatorToken) -> dict[str, Any]:
@@ -66,7 +125,9 @@ def _show(token: OperatorToken, *, as_json: bool, secret: str | None = None) -> 
 
 
 def run_admin(rt: Runtime, args: argparse.Namespace) -> None:
-    if args.action == "create":
+    if args.area != "token":
+        run_operators(rt, args)
+    elif args.action == "create":
         token, secret = operators.create_token(rt, name=args.name, tenant_id=args.tenant_id)
         _show(token, as_json=args.json, secret=secret)
     elif args.action == "list":

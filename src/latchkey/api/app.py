@@ -22,7 +22,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
-from latchkey.api import admin, ceremonies, errors, health, native, pools, wellknown
+from latchkey.api import admin, ceremonies, errors, health, native, pools, portal, wellknown
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.security_headers import add_security_headers
@@ -117,6 +117,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             wellknown.domain_router,
             pools.router,
             admin.router,
+            portal.router,
             _sdk_router(),
             _static_router(),
         ],

@@ -500,3 +500,86 @@ operator_tokens = Table(
     Column("revoked_at", UTCDateTime),
     Index(None, "tenant_id"),
 )
+
+# Operators of the portal (/portal): a person, global (NULL tenant_id) or scoped to one tenant,
+# who signs in with a passkey of their own. `user_handle` is their WebAuthn user.id.
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("name", String(100), nullable=False),
+    Column("user_handle", LargeBinary(64), nullable=False, unique=True),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+    Index(None, "tenant_id"),
+)
+
+# Operators' passkeys, for the portal's own relying party (the Latchkey host itself).
+operator_passkeys = Table(
+    "operator_passkeys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "operator_id", String(36), ForeignKey("operators.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("credential_id", LargeBinary(1023), nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("alg", Integer, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    Column("backup_state", Boolean, nullable=False),
+    Column("transports", JSON, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Index(None, "operator_id"),
+)
+
+# One-time enrolment links (`latchkey admin create`): SHA-256 of the secret; used once, expiring.
+operator_enrolments = Table(
+    "operator_enrolments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "operator_id", String(36), ForeignKey("operators.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("secret_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# The portal's WebAuthn challenges (operators belong to no tenant, so not `challenges`):
+# single use, expiring, bound to their ceremony kind and, for an enrolment, to its link.
+operator_challenges = Table(
+    "operator_challenges",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("enrolment_id", String(36), ForeignKey("operator_enrolments.id", ondelete="CASCADE")),
+    Column("challenge", LargeBinary(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("consumed_at", UTCDateTime),
+    Index(None, "expires_at"),
+)
+
+# Portal sessions: the cookie holds a 256-bit secret, stored here as its SHA-256.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "operator_id", String(36), ForeignKey("operators.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("secret_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("ip", String(64)),
+    Column("user_agent", String(512)),
+    Index(None, "operator_id"),
+)

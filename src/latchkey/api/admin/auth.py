@@ -10,6 +10,7 @@ from typing import Any
 
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.models import Tenant
+from latchkey.portal.request_auth import portal_session
 from latchkey.services import audit, operators, tenants
 from latchkey.services.audit import Change
 from latchkey.services.operators import InvalidOperatorToken, Operator
@@ -25,7 +26,8 @@ def _bearer_token(request: AnyRequest) -> Operator | None:
     return operators.authenticate(runtime(request), value.strip())
 
 
-METHODS: list[Callable[[AnyRequest], Operator | None]] = [_bearer_token]
+# A bearer token wins over a portal cookie the same request may carry.
+METHODS: list[Callable[[AnyRequest], Operator | None]] = [_bearer_token, portal_session]
 
 
 def operator(request: AnyRequest) -> Operator:

@@ -1,0 +1,179 @@
+"""Portal pages for apps (OAuth clients and their device settings, with a preview of the
+generated apple-app-site-association and assetlinks.json) and for pools (user directories and
+their hosted pages' settings), through the management API's handlers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Response, get, post
+from litestar.params import FromPath
+
+from latchkey.api.admin import apps as admin_apps
+from latchkey.api.admin import directories as admin_directories
+from latchkey.api.admin import schemas
+from latchkey.api.admin import tenants as admin_tenants
+from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.portal.http import (
+    FormError,
+    api,
+    attempt,
+    checked_form,
+    convert,
+    field,
+    lines,
+    page,
+    session,
+    submit,
+)
+from latchkey.api.portal.signin import Form
+from latchkey.services import apps, association
+from latchkey.services.apps import APP_TYPES
+
+DEVICE_FIELDS = {
+    "ios_team_id": "iosTeamId",
+    "ios_bundle_id": "iosBundleId",
+    "android_package": "androidPackage",
+}
+
+
+def apps_page(
+    request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
+) -> Response[str]:
+    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    listed = api(admin_apps.list_apps, tenant_id=tenant_id, request=request)
+    models = apps.list_for(runtime(request), tenant.id)
+    preview = {
+        "apple-app-site-association": association.apple_app_site_association(models),
+        "assetlinks.json": association.asset_links(models),
+    }
+    return page(
+        request, "apps.html", title="Apps", tenant=tenant, apps=listed, app_types=APP_TYPES,
+        preview={name: json.dumps(doc, indent=2) for name, doc in preview.items()},
+        status=status, **values,
+    )  # fmt: skip
+
+
+@get("/t/{tenant_id:str}/apps", sync_to_thread=True)
+def app_list(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
+    session(request)
+    return apps_page(request, tenant_id)
+
+
+def _app_body(data: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": field(data, "name", limit=200),
+        "type": field(data, "type", limit=20) or "native",
+        "confidential": data.get("confidential") == "on",
+        "redirectUris": lines(data, "redirect_uris"),
+        "androidFingerprints": lines(data, "android_fingerprints"),
+    }
+    for name, wire in DEVICE_FIELDS.items():
+        if value := field(data, name, limit=200):
+            body[wire] = value
+    return body
+
+
+@post("/t/{tenant_id:str}/apps", sync_to_thread=True, status_code=200)
+def create_app(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[str]:
+    checked_form(request, data)
+    made, error, status = attempt(
+        lambda: api(
+            admin_apps.create_app,
+            tenant_id=tenant_id,
+            data=convert(_app_body(data), schemas.AppCreate),
+            request=request,
+        )
+    )
+    if error:
+        return apps_page(request, tenant_id, status, error=error, form=data)
+    return apps_page(request, tenant_id, created=made)
+
+
+@post("/t/{tenant_id:str}/apps/{client_id:str}/delete", sync_to_thread=True, status_code=200)
+def delete_app(
+    tenant_id: FromPath[str], client_id: FromPath[str], data: Form, request: AnyRequest
+) -> Response[Any]:
+    return submit(
+        request,
+        data,
+        lambda: api(
+            admin_apps.delete_app, tenant_id=tenant_id, client_id=client_id, request=request
+        ),
+        again=apps_page,
+        tenant_id=tenant_id,
+        done="app_deleted",
+        to=f"/portal/t/{tenant_id}/apps",
+    )
+
+
+def pools_page(
+    request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
+) -> Response[str]:
+    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    found = api(admin_directories.list_directories, tenant_id=tenant_id, request=request)
+    pools = [
+        (d, api(admin_directories.get_pool, tenant_id=tenant_id, pool=d.id, request=request))
+        for d in found
+    ]
+    return page(
+        request, "pools.html", title="Pools", tenant=tenant, pools=pools,
+        json=lambda value: json.dumps(value, indent=2), status=status, **values,
+    )  # fmt: skip
+
+
+@get("/t/{tenant_id:str}/pools", sync_to_thread=True)
+def pool_list(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
+    session(request)
+    return pools_page(request, tenant_id)
+
+
+@post("/t/{tenant_id:str}/pools", sync_to_thread=True, status_code=200)
+def create_directory(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
+    def call() -> Any:
+        identifiers = {
+            kind: field(data, kind, limit=10)
+            for kind in ("email", "phone_number", "username")
+            if field(data, kind, limit=10) not in ("", "off")
+        }
+        body = {"name": field(data, "name", limit=64), "identifiers": identifiers}
+        return api(
+            admin_directories.create_directory,
+            tenant_id=tenant_id,
+            data=convert(body, schemas.DirectoryCreate),
+            request=request,
+        )
+
+    to = f"/portal/t/{tenant_id}/pools"
+    return submit(
+        request, data, call, again=pools_page, tenant_id=tenant_id, done="directory_created", to=to
+    )
+
+
+@post("/t/{tenant_id:str}/pools/{pool:str}", sync_to_thread=True, status_code=200)
+def configure_pool(
+    tenant_id: FromPath[str], pool: FromPath[str], data: Form, request: AnyRequest
+) -> Response[Any]:
+    def call() -> Any:
+        try:
+            changes = json.loads(field(data, "settings", limit=20_000) or "{}")
+        except ValueError as exc:
+            raise FormError(f"the settings are not JSON: {exc}") from exc
+        if not isinstance(changes, dict):
+            raise FormError("the settings must be a JSON object")
+        return api(
+            admin_directories.configure_pool,
+            tenant_id=tenant_id,
+            pool=pool,
+            data=changes,
+            request=request,
+        )
+
+    to = f"/portal/t/{tenant_id}/pools"
+    return submit(
+        request, data, call, again=pools_page, tenant_id=tenant_id, done="pool_saved", to=to
+    )
+
+
+handlers = [app_list, create_app, delete_app, pool_list, create_directory, configure_pool]

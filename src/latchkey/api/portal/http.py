@@ -1,0 +1,174 @@
+"""What every portal page shares: the session (or a redirect to sign in), the CSRF check of a
+form, rendering with the portal's headers (a strict CSP: no inline script or style), and
+answering a refused change by showing the page again with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Response
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Redirect
+
+from latchkey.api.context import AnyRequest, runtime
+from latchkey.errors import LatchkeyError, Unauthorized
+from latchkey.portal import sessions
+from latchkey.portal.accounts import OperatorAccount
+from latchkey.portal.request_auth import FORM_CHECKED, CsrfFailed, check_origin
+from latchkey.services import tenants
+from latchkey.web.pages import render
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+# What a redirect after a change may say (never text taken from the request).
+DONE = {
+    "tenant_created": "Tenant created.",
+    "tenant_saved": "Tenant settings saved.",
+    "app_created": "App created.",
+    "app_deleted": "App deleted.",
+    "directory_created": "Directory created.",
+    "pool_saved": "Pool settings saved.",
+    "user_disabled": "User disabled: their passkeys no longer sign them in.",
+    "user_enabled": "User enabled.",
+    "passkey_renamed": "Passkey renamed.",
+    "passkey_revoked": "Passkey revoked: its next sign-in fails.",
+    "api_key_revoked": "API key revoked.",
+    "signing_key_rotated": "Signing key rotated.",
+    "webhook_updated": "Webhook endpoint updated.",
+    "webhook_deleted": "Webhook endpoint deleted.",
+    "redelivered": "Delivery queued again.",
+    "signed_in": "Signed in.",
+}
+
+
+def api(handler: HTTPRouteHandler, **arguments: Any) -> Any:
+    """Run a management API handler within this request: its permission checks, validation,
+    service calls and audit event, exactly as over /admin/v1 (the portal session is one of its
+    sign-in methods)."""
+    return handler.fn(**arguments)
+
+
+class NotSignedIn(Unauthorized):
+    code = "portal_sign_in_required"
+
+
+def session(request: AnyRequest) -> tuple[OperatorAccount, str]:
+    """The signed-in operator and the session secret, or NotSignedIn (a redirect to sign in)."""
+    secret = request.cookies.get(sessions.COOKIE)
+    account = sessions.authenticate(runtime(request), secret)
+    if account is None or secret is None:
+        raise NotSignedIn("sign in to the portal")
+    return account, secret
+
+
+def checked_form(request: AnyRequest, data: dict[str, Any]) -> OperatorAccount:
+    """The operator behind a portal form whose CSRF token is right; the management API's
+    handlers then accept the cookie for this request."""
+    account, secret = session(request)
+    check_origin(request)
+    if not sessions.csrf_matches(secret, _text(data.get(sessions.CSRF_FIELD))):
+        raise CsrfFailed("the form's CSRF token is missing or wrong: reload the page")
+    request.scope[FORM_CHECKED] = True  # type: ignore[literal-required]
+    return account
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def field(data: dict[str, Any], name: str, *, limit: int = 4096) -> str:
+    """A form field as text ('' when absent); an oversized or repeated one is refused."""
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise FormError(f"{name} must be given once")
+    if len(value) > limit:
+        raise FormError(f"{name} is longer than {limit} characters")
+    return value.strip()
+
+
+def lines(data: dict[str, Any], name: str) -> list[str]:
+    """A textarea of one value per line (blank lines ignored)."""
+    return [line.strip() for line in field(data, name, limit=50_000).splitlines() if line.strip()]
+
+
+class FormError(LatchkeyError):
+    code = "invalid_form"
+
+
+def page(request: AnyRequest, template: str, *, status: int = 200, **values: Any) -> Response[str]:
+    account, secret = session(request)
+    rt = runtime(request)
+    visible = [t for t in tenants.list_all(rt) if account.principal().can_see(t.id)]
+    done = request.query_params.get("done")
+    body = render(
+        f"portal/{template}",
+        operator=account,
+        csrf=sessions.csrf_token(secret),
+        tenants=visible,
+        notice=DONE.get(done or ""),
+        path=request.url.path,
+        **values,
+    )
+    return html(body, status)
+
+
+def html(body: str, status: int = 200) -> Response[str]:
+    return Response(
+        body, status_code=status, media_type="text/html; charset=utf-8", headers=HEADERS
+    )
+
+
+def redirect(url: str, done: str | None = None) -> Redirect:
+    target = f"{url}?{urlencode({'done': done})}" if done else url
+    return Redirect(target, status_code=303, headers={"cache-control": "no-store"})
+
+
+def attempt(action: Callable[[], Any]) -> tuple[Any, str | None, int]:
+    """Run a change; on refusal, its message and status instead (the change was rolled back)."""
+    try:
+        return action(), None, 200
+    except LatchkeyError as exc:
+        return None, exc.message, exc.status
+    except msgspec.ValidationError as exc:
+        return None, str(exc), 422
+
+
+Again = Callable[..., Response[str]]
+
+
+def submit(
+    request: AnyRequest,
+    data: dict[str, Any],
+    action: Callable[[], Any],
+    *,
+    again: Again,
+    tenant_id: str,
+    done: str,
+    to: str | None = None,
+) -> Response[Any]:
+    """A form's change: its CSRF token checked, run through the management API; refused, the
+    page again (`again(request, tenant_id, status, error=..., form=...)`) with the reason and
+    what was typed, else back to
+    the page (`to`, by default the page shown again) with a fixed notice."""
+    checked_form(request, data)
+    _, error, status = attempt(action)
+    if error:
+        return again(request, tenant_id, status, error=error, form=data)
+    return redirect(to or request.url.path.rsplit("/", 2)[0], done)
+
+
+def convert(values: dict[str, Any], into: type[Any]) -> Any:
+    """Form values into a management API body, validated as the JSON API validates it."""
+    return msgspec.convert(values, into, strict=False)

@@ -1,0 +1,51 @@
+"""A tenant's overview page: its charts (drawn by the vendored Chart.js from data-chart
+attributes, with the same figures in tables for screen readers and for no JavaScript)."""
+
+from __future__ import annotations
+
+import json
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from latchkey.api.admin import tenants as admin_tenants
+from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.portal.http import api, page, session
+from latchkey.portal import stats
+
+
+@get("/t/{tenant_id:str}", sync_to_thread=True)
+def overview(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
+    session(request)
+    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    figures = stats.overview(runtime(request), tenant.id)
+    charts = {
+        "activity": stats.chart(
+            "line", figures.days, **{"Sign-ins": figures.sign_ins, "Sign-ups": figures.sign_ups}
+        ),
+        "outcomes": stats.chart(
+            "doughnut", ["Success", "Failure"], Ceremonies=[figures.successes, figures.failures]
+        ),
+        "reasons": stats.chart(
+            "bar", [r for r, _ in figures.reasons], Failures=[n for _, n in figures.reasons]
+        ),
+        "providers": stats.chart(
+            "doughnut",
+            [p for p, _ in figures.providers],
+            Passkeys=[n for _, n in figures.providers],
+        ),
+        "synced": stats.chart(
+            "doughnut", ["Synced", "Device-bound"], Passkeys=[figures.synced, figures.device_bound]
+        ),
+    }
+    return page(
+        request,
+        "overview.html",
+        title="Overview",
+        tenant=tenant,
+        figures=figures,
+        charts={name: json.dumps(spec) for name, spec in charts.items()},
+    )
+
+
+handlers = [overview]

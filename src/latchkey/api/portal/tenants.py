@@ -1,0 +1,174 @@
+"""Portal pages for tenants: the list (and, for a global operator, a new tenant), a tenant's
+settings (relying party, origins checked as they are typed, passkey policy, event retention),
+and the small JSON endpoint that checks origins by the CLI's own rules (services/origins.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from latchkey.api.admin import schemas
+from latchkey.api.admin import tenants as admin_tenants
+from latchkey.api.context import AnyRequest
+from latchkey.api.portal.http import (
+    FormError,
+    NotSignedIn,
+    api,
+    attempt,
+    checked_form,
+    convert,
+    field,
+    lines,
+    page,
+    redirect,
+    session,
+    submit,
+)
+from latchkey.api.portal.signin import Form
+from latchkey.api.schemas import Body as JsonBody
+from latchkey.errors import ConfigError
+from latchkey.portal.request_auth import portal_session
+from latchkey.services import origins as origin_rules
+from latchkey.webauthn.policy import ATTESTATION, RESIDENT_KEY, USER_VERIFICATION
+
+CHOICES = {
+    "user_verification": USER_VERIFICATION,
+    "resident_key": RESIDENT_KEY,
+    "attestation": ATTESTATION,
+}
+
+
+class OriginCheck(JsonBody):
+    rp_id: Annotated[str, msgspec.Meta(max_length=253)]
+    origins: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=2048)]], msgspec.Meta(max_length=50)
+    ]
+
+
+def origin_problems(rp_id: str, origins: list[str]) -> list[str]:
+    """Every reason the CLI would refuse these settings, one per origin where it can."""
+    try:
+        origin_rules.validate_rp_id(rp_id)
+    except ConfigError as exc:
+        return [exc.message]
+    problems = []
+    for origin in origins:
+        try:
+            origin_rules.validate_origin(origin, rp_id)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    if not problems:
+        try:
+            origin_rules.validate_origins(origins, rp_id)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    return problems
+
+
+@post("/validate/origins", sync_to_thread=True, status_code=200)
+def validate_origins(data: JSONBody[OriginCheck], request: AnyRequest) -> dict[str, Any]:
+    """Nothing is written; the session (and its CSRF header) is required all the same."""
+    if portal_session(request) is None:
+        raise NotSignedIn("sign in to the portal")
+    problems = origin_problems(data.rp_id, data.origins)
+    return {"valid": not problems, "problems": problems}
+
+
+def _list_page(request: AnyRequest, status: int = 200, **values: Any) -> Response[str]:
+    return page(request, "tenants.html", title="Tenants", status=status, **values)
+
+
+@get("", sync_to_thread=True)
+def home(request: AnyRequest) -> Response[Any]:
+    account, _ = session(request)
+    if account.tenant_id is not None:
+        return redirect(f"/portal/t/{account.tenant_id}")
+    return _list_page(request)
+
+
+def _tenant_body(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rpId": field(data, "rp_id", limit=253),
+        "rpName": field(data, "rp_name", limit=200) or None,
+        "name": field(data, "name", limit=200) or None,
+        "origins": lines(data, "origins"),
+    }
+
+
+@post("/tenants", sync_to_thread=True, status_code=200)
+def create_tenant(data: Form, request: AnyRequest) -> Response[Any]:
+    checked_form(request, data)
+    made, error, status = attempt(
+        lambda: api(
+            admin_tenants.create_tenant,
+            data=convert(_tenant_body(data), schemas.TenantCreate),
+            request=request,
+        )
+    )
+    if error:
+        return _list_page(request, status, error=error, form=data)
+    return _list_page(request, created=made)
+
+
+def settings_page(
+    request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
+) -> Response[str]:
+    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    return page(
+        request, "settings.html", title="Settings", tenant=tenant, choices=CHOICES,
+        status=status, **values,
+    )  # fmt: skip
+
+
+@get("/t/{tenant_id:str}/settings", sync_to_thread=True)
+def settings(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
+    session(request)
+    return settings_page(request, tenant_id)
+
+
+def _policy(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "userVerification": field(data, "user_verification", limit=20),
+        "residentKey": field(data, "resident_key", limit=20),
+        "attestation": field(data, "attestation", limit=20),
+        "allowSynced": data.get("allow_synced") == "on",
+    }
+
+
+@post("/t/{tenant_id:str}/settings", sync_to_thread=True, status_code=200)
+def save_settings(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
+    def save() -> Any:
+        body = _tenant_body(data) | {
+            "relatedOrigins": lines(data, "related_origins"),
+            "policy": _policy(data),
+        }
+        update = convert(body, schemas.TenantUpdate)
+        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+
+    to = f"/portal/t/{tenant_id}/settings"
+    return submit(
+        request, data, save, again=settings_page, tenant_id=tenant_id, done="tenant_saved", to=to
+    )
+
+
+@post("/t/{tenant_id:str}/retention", sync_to_thread=True, status_code=200)
+def save_retention(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
+    def save() -> Any:
+        days = field(data, "retention_days", limit=6)
+        if days and not days.isdigit():
+            raise FormError("event retention is a whole number of days (empty: for ever)")
+        body = convert({"days": int(days) if days else None}, schemas.RetentionBody)
+        return api(
+            admin_tenants.set_event_retention, tenant_id=tenant_id, data=body, request=request
+        )
+
+    to = f"/portal/t/{tenant_id}/settings"
+    return submit(
+        request, data, save, again=settings_page, tenant_id=tenant_id, done="tenant_saved", to=to
+    )
+
+
+handlers = [validate_origins, home, create_tenant, settings, save_settings, save_retention]

@@ -1,0 +1,402 @@
+"""The operator portal over HTTP on SQLite and PostgreSQL: enrolment links (single use,
+expiring), passkey sign-in, session expiry and sign-out, CSRF (forms, /admin/v1 with the
+cookie, cross-origin), the CSP on every page, a tenant-scoped operator confined to their
+tenant, and hostile input refused with a clear reason and nothing written."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from latchkey.models import Tenant
+from latchkey.portal import accounts, sessions
+from latchkey.services import tenants
+from latchkey.services.runtime import Runtime
+from latchkey.store.tables import events, operator_passkeys, webhook_endpoints
+from latchkey.store.tables import tenants as tenant_table
+from latchkey.testing.authenticator import SoftAuthenticator
+from tests.web_parties import ORIGIN, Backend, Browser
+
+PORTAL = "http://localhost:8000"  # the Runtime's default public URL: the portal's origin
+
+
+@dataclass
+class Operator:
+    client: TestClient
+    authenticator: SoftAuthenticator
+    csrf: str = ""
+
+    def form(self, path: str, **fields: str) -> Any:
+        return self.client.post(
+            path, data={"csrf": self.csrf, **fields}, headers=HTML, follow_redirects=False
+        )
+
+    def page(self, path: str) -> Any:
+        return self.client.get(path, headers=HTML, follow_redirects=False)
+
+
+HTML = {"accept": "text/html"}
+
+
+def _token(link: accounts.EnrolmentLink) -> str:
+    return link.url.split("#token=", 1)[1]
+
+
+def enrol(client: TestClient, token: str, authenticator: SoftAuthenticator) -> Any:
+    begun = client.post("/portal/enrol/options", json={"token": token})
+    if begun.status_code != 200:
+        return begun
+    created = authenticator.create(begun.json()["options"], origin=PORTAL)
+    body = {"token": token, "challengeId": begun.json()["challengeId"], "credential": created}
+    return client.post("/portal/enrol/finish", json=body)
+
+
+def sign_in(client: TestClient, authenticator: SoftAuthenticator, **overrides: Any) -> Any:
+    begun = client.post("/portal/login/options", json={}).json()
+    assertion = authenticator.get(begun["options"], origin=overrides.pop("origin", PORTAL))
+    body = {"challengeId": begun["challengeId"], "credential": assertion}
+    return client.post("/portal/login/finish", json=body)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def new_operator(rt: Runtime, client: TestClient, tenant_id: str | None = None) -> Operator:
+    link = accounts.create(rt, name="ops@example.com", tenant_id=tenant_id)
+    me = Operator(client, SoftAuthenticator())
+    assert enrol(client, _token(link), me.authenticator).status_code == 200
+    home = f"/portal/t/{tenant_id}/settings" if tenant_id else "/portal"
+    me.csrf = csrf_of(me.page(home).text)
+    return me
+
+
+@pytest.fixture
+def root(rt: Runtime, client: TestClient) -> Operator:
+    return new_operator(rt, client)
+
+
+def count(rt: Runtime, table: Any, *where: Any) -> int:
+    with rt.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def test_enrolment_link_is_single_use(rt: Runtime, client: TestClient) -> None:
+    link = accounts.create(rt, name="first@example.com")
+    assert link.url.startswith(f"{PORTAL}/portal/enrol#token=")
+    token = _token(link)
+    done = enrol(client, token, SoftAuthenticator())
+    assert done.status_code == 200, done.text
+    cookie = done.cookies.get(sessions.COOKIE)
+    assert cookie
+    header = done.headers["set-cookie"].lower()
+    assert "httponly" in header
+    assert "samesite=strict" in header
+    # The link is spent: neither new options nor a second passkey.
+    again = enrol(client, token, SoftAuthenticator())
+    assert again.status_code == 401
+    assert again.json()["error"] == "invalid_enrolment_link"
+    assert count(rt, operator_passkeys) == 1
+    # Only its hash is stored.
+    with rt.read() as conn:
+        stored = conn.execute(select(operator_passkeys.c.credential_id)).all()
+    assert token.encode() not in repr(stored).encode()
+
+
+def test_enrolment_link_expires_even_between_its_steps(
+    rt: Runtime, client: TestClient, clock: Any
+) -> None:
+    stale = _token(accounts.create(rt, name="late@example.com", hours=1))
+    clock.advance(hours=1, seconds=1)
+    assert enrol(client, stale, SoftAuthenticator()).json()["error"] == "invalid_enrolment_link"
+
+    token = _token(accounts.create(rt, name="slow@example.com", hours=1))
+    begun = client.post("/portal/enrol/options", json={"token": token}).json()
+    clock.advance(minutes=61)
+    created = SoftAuthenticator().create(begun["options"], origin=PORTAL)
+    body = {"token": token, "challengeId": begun["challengeId"], "credential": created}
+    late = client.post("/portal/enrol/finish", json=body)
+    assert late.status_code == 401
+    assert count(rt, operator_passkeys) == 0
+
+
+def test_enrolment_needs_user_verification_and_the_portal_origin(
+    rt: Runtime, client: TestClient
+) -> None:
+    token = _token(accounts.create(rt, name="uv@example.com"))
+    for kwargs in ({"user_verified": False}, {"origin": ORIGIN}):
+        begun = client.post("/portal/enrol/options", json={"token": token}).json()
+        created = SoftAuthenticator().create(begun["options"], **({"origin": PORTAL} | kwargs))
+        body = {"token": token, "challengeId": begun["challengeId"], "credential": created}
+        refused = client.post("/portal/enrol/finish", json=body)
+        assert refused.status_code == 400, refused.text
+    # A refused passkey does not spend the link.
+    assert enrol(client, token, SoftAuthenticator()).status_code == 200
+
+
+def test_sign_in_with_the_passkey_then_sign_out(rt: Runtime, client: TestClient) -> None:
+    me = new_operator(rt, client)
+    client.cookies.clear()
+    assert me.page("/portal").status_code == 303  # to /portal/login
+    assert sign_in(client, me.authenticator, origin=ORIGIN).status_code == 400
+    # A passkey for this host that is no operator's (a tenant user's, say).
+    stranger = SoftAuthenticator()
+    options = {"rp": {"id": "localhost"}, "user": {"id": "dXNlcg"}, "challenge": "AAAA",
+               "pubKeyCredParams": [{"type": "public-key", "alg": -7}]}  # fmt: skip
+    stranger.create(options, origin=PORTAL)
+    unknown = sign_in(client, stranger)
+    assert unknown.status_code == 401
+    assert unknown.json()["error"] == "operator_sign_in_failed"
+    signed = sign_in(client, me.authenticator)
+    assert signed.status_code == 200, signed.text
+    cookie = signed.cookies[sessions.COOKIE]
+    page = me.page("/portal")
+    assert page.status_code == 200
+    me.csrf = csrf_of(page.text)
+    assert client.get("/admin/v1/me").json()["method"] == "portal"
+
+    out = me.form("/portal/logout")
+    assert out.status_code == 303
+    # The old cookie is dead on the server, not only forgotten by the browser.
+    client.cookies.set(sessions.COOKIE, cookie)
+    assert me.page("/portal").status_code == 303
+    gone = client.get("/admin/v1/tenants")
+    assert gone.status_code == 401
+    assert gone.json()["error"] == "invalid_portal_session"
+
+
+def test_session_expires(rt: Runtime, client: TestClient, clock: Any, root: Operator) -> None:
+    assert root.page("/portal").status_code == 200
+    clock.advance(hours=8, seconds=1)
+    assert root.page("/portal").headers.get("location") == "/portal/login"
+    assert client.get("/admin/v1/tenants").status_code == 401
+
+
+def _user_with_passkey(
+    client: TestClient, tenant_and_secret: tuple[Tenant, str]
+) -> tuple[Browser, str]:
+    tenant, secret = tenant_and_secret
+    backend, browser = Backend(client, secret), Browser(client, tenant.id)
+    tracked = backend.track("alice", "add-passkey", email="alice@example.com")
+    assert browser.sign_up(tracked["token"]).status_code == 200
+    return browser, tracked["token"]
+
+
+def _alice(root: Operator, tenant_id: str) -> tuple[str, str]:
+    found = root.client.get(f"/admin/v1/tenants/{tenant_id}/users", params={"q": "alice"}).json()
+    user_id = found[0]["id"]
+    detail = root.client.get(f"/admin/v1/tenants/{tenant_id}/users/{user_id}").json()
+    return user_id, detail["passkeys"][0]["id"]
+
+
+def test_csrf_is_required_for_every_change(
+    rt: Runtime, client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    _user_with_passkey(client, tenant_and_secret)
+    user_id, passkey_id = _alice(root, tenant.id)
+    revoke = f"/portal/t/{tenant.id}/users/{user_id}/passkeys/{passkey_id}/revoke"
+    for token in ("", "wrong", "é" * 43, root.csrf + "x"):
+        refused = client.post(revoke, data={"csrf": token}, headers=HTML)
+        assert refused.status_code == 403
+        assert "CSRF" in refused.text
+    # The management API with the cookie: a change needs the header, a read does not.
+    api = f"/admin/v1/tenants/{tenant.id}/users/{user_id}/passkeys/{passkey_id}"
+    assert client.delete(api).json()["error"] == "csrf_failed"
+    bad_origin = {"x-csrf-token": root.csrf, "origin": "https://evil.example"}
+    assert client.delete(api, headers=bad_origin).status_code == 403
+    assert count(rt, events, events.c.kind == "admin.passkey.revoked") == 0
+    # Cross-origin forms are refused even with the right token.
+    evil = {"origin": "https://evil.example"}
+    crossed = client.post(revoke, data={"csrf": root.csrf}, headers=evil)
+    assert crossed.status_code == 403
+    done = client.post(
+        revoke, data={"csrf": root.csrf}, headers={**HTML, "origin": PORTAL}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert done.headers["location"].endswith("done=passkey_revoked")
+    with rt.read() as conn:
+        event = conn.execute(select(events).where(events.c.kind == "admin.passkey.revoked")).one()
+    assert event.detail["actor"]["type"] == "portal"
+    assert event.detail["actor"]["name"] == "ops@example.com"
+
+
+JSON_STEPS = {"/portal/enrol/options", "/portal/enrol/finish", "/portal/login/options",
+              "/portal/login/finish", "/portal/validate/origins"}  # fmt: skip
+
+
+def test_every_portal_form_refuses_a_missing_csrf_token(
+    rt: Runtime, client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    from latchkey.api.portal import router
+
+    tenant = tenant_and_secret[0]
+    before = (count(rt, events), count(rt, tenant_table))
+    posts = [r.path for r in router.routes if "POST" in getattr(r, "methods", ())]
+    forms = [p for p in posts if p not in JSON_STEPS]
+    assert len(forms) >= 15
+    for path in forms:
+        url = re.sub(r"\{(\w+):str\}", lambda m: tenant.id if m[1] == "tenant_id" else "x", path)
+        fields = {"name": "n", "rp_id": "example.com", "origins": "https://example.com",
+                  "url": "https://example.com/hook", "settings": "{}"}  # fmt: skip
+        refused = client.post(url, data=fields, headers=HTML, follow_redirects=False)
+        assert refused.status_code == 403, (url, refused.status_code)
+    assert (count(rt, events), count(rt, tenant_table)) == before
+    assert root.page("/portal").status_code == 200  # signing out needs the token too
+
+
+def test_revoked_passkey_no_longer_signs_in(
+    rt: Runtime, client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    browser, _ = _user_with_passkey(client, tenant_and_secret)
+    assert browser.sign_in().status_code == 200
+    user_id, passkey_id = _alice(root, tenant.id)
+    revoked = root.form(f"/portal/t/{tenant.id}/users/{user_id}/passkeys/{passkey_id}/revoke")
+    assert revoked.status_code == 303
+    failed = browser.sign_in()
+    assert failed.status_code != 200 or failed.json().get("isVerified") is False
+    page = root.page(f"/portal/t/{tenant.id}/events?outcome=failure&kind=passkey.authentication")
+    assert page.text.count('class="event"') == 1
+
+
+PAGES = (
+    "", "/settings", "/apps", "/pools", "/users", "/events", "/api-keys", "/signing-keys",
+    "/webhooks",
+)  # fmt: skip
+
+
+def test_every_portal_page_has_a_strict_csp_and_no_inline_code(
+    client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    _user_with_passkey(client, tenant_and_secret)
+    user_id, _ = _alice(root, tenant.id)
+    event_id = client.get(f"/admin/v1/tenants/{tenant.id}/events").json()["events"][0]["id"]
+    paths = ["/portal", "/portal/login", "/portal/enrol"]
+    paths += [f"/portal/t/{tenant.id}{p}" for p in PAGES]
+    paths += [f"/portal/t/{tenant.id}/users/{user_id}", f"/portal/t/{tenant.id}/events/{event_id}"]
+    for path in paths:
+        page = root.page(path)
+        assert page.status_code == 200, path
+        csp = page.headers["content-security-policy"]
+        for rule in ("script-src 'self';", "style-src 'self';", "frame-ancestors 'none'"):
+            assert rule in csp, path
+        assert "unsafe" not in csp, path
+        assert page.headers["x-frame-options"] == "DENY"
+        assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) is None, path
+        assert re.search(r"<style|\sstyle=|\son[a-z]+=", page.text) is None, path
+        for form in re.findall(r"<form[^>]*method=\"post\"[^>]*>.*?</form>", page.text, re.S):
+            assert 'name="csrf"' in form, (path, form[:120])
+
+
+def test_a_tenant_operator_sees_only_their_tenant(
+    rt: Runtime, client: TestClient, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    mine = tenant_and_secret[0]
+    other, _ = tenants.create(rt, rp_id="localhost", rp_name="Other", origins=[ORIGIN])
+    me = new_operator(rt, client, mine.id)
+    assert me.page("/portal").headers["location"] == f"/portal/t/{mine.id}"
+    listed = me.page(f"/portal/t/{mine.id}").text
+    assert mine.id in listed
+    assert other.id not in listed
+    assert [t["id"] for t in client.get("/admin/v1/tenants").json()] == [mine.id]
+    for path in PAGES:
+        assert me.page(f"/portal/t/{other.id}{path}").status_code == 404, path
+    refused = me.form(f"/portal/t/{other.id}/settings", rp_id="localhost", origins=ORIGIN,
+                      name="taken")  # fmt: skip
+    assert refused.status_code == 404
+    assert tenants.get(rt, other.id).name != "taken"
+    # Nor may they make tenants.
+    made = me.form("/portal/tenants", rp_id="example.com", origins="https://example.com")
+    assert made.status_code == 403
+    assert count(rt, tenant_table) == 2
+
+
+def test_hostile_input_is_refused_with_its_reason_and_nothing_written(
+    rt: Runtime, client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    before = count(rt, events)
+    bad_tenants = [
+        ({"rp_id": "example.com", "origins": "https://evil.test"}, "neither the RP ID"),
+        ({"rp_id": "example.com", "origins": "http://example.com"}, "https"),
+        ({"rp_id": "https://example.com", "origins": "https://example.com"}, "bare domain"),
+        ({"rp_id": "example.com", "origins": ""}, "at least one"),
+        ({"rp_id": "example.com", "origins": "https://example.com", "name": "x" * 5000}, "longer"),
+        ({"rp_id": "example.com", "origins": "https://example.com\n" * 60}, "50"),
+    ]
+    for fields, reason in bad_tenants:
+        refused = root.form("/portal/tenants", **fields)
+        assert refused.status_code in (400, 422), (fields, refused.status_code)
+        assert reason in refused.text, (reason, refused.text[-2000:])
+        assert 'role="alert"' in refused.text
+    assert count(rt, tenant_table) == 1
+
+    base = f"/portal/t/{tenant.id}"
+    refused = root.form(base + "/settings", rp_id="localhost", origins="https://evil.test",
+                        name="Renamed")  # fmt: skip
+    assert refused.status_code == 400
+    assert tenants.get(rt, tenant.id).name != "Renamed"
+    assert root.form(base + "/retention", retention_days="-3").status_code == 400
+    assert root.form(base + "/pools/default", settings="{not json").status_code == 400
+    assert root.form(base + "/pools/default", settings="[1]").status_code == 400
+    assert root.form(base + "/webhooks", url="ftp://x", event_types="").status_code == 400
+    assert count(rt, webhook_endpoints) == 0
+    assert root.form(base + "/signing-keys/rotate", alg="HS256").status_code == 400
+    assert root.page(base + "/events?since=yesterday").status_code == 400
+    assert root.page(base + "/users/" + "x" * 40).status_code == 404
+    assert count(rt, events) == before
+
+
+def test_origins_are_checked_as_typed_by_the_cli_rules(client: TestClient, root: Operator) -> None:
+    check = "/portal/validate/origins"
+    body = {"rpId": "example.com", "origins": ["https://example.com", "https://evil.test"]}
+    assert client.post(check, json=body).json()["error"] == "csrf_failed"
+    headers = {"x-csrf-token": root.csrf}
+    answer = client.post(check, json=body, headers=headers).json()
+    assert answer["valid"] is False
+    assert "neither the RP ID 'example.com' nor a subdomain" in answer["problems"][0]
+    good = {"rpId": "example.com", "origins": ["https://example.com", "https://a.example.com"]}
+    assert client.post(check, json=good, headers=headers).json() == {"valid": True, "problems": []}
+    client.cookies.clear()
+    assert client.post(check, json=good, headers=headers).status_code == 401
+
+
+def test_admin_create_prints_a_working_link(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from latchkey.api.app import create_app
+    from latchkey.cli import main
+    from latchkey.config import Settings
+    from latchkey.store import migrate
+    from latchkey.store.engine import make_engine
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("LATCHKEY_PUBLIC_URL", PORTAL)
+    assert main(["admin", "create", "--name", "ada@example.com", "--database-url", db]) == 0
+    out = capsys.readouterr().out
+    url = next(line for line in out.splitlines() if "#token=" in line)
+    assert url.startswith(f"{PORTAL}/portal/enrol#token=")
+    argv = ["admin", "create", "--name", "x", "--tenant", "nope", "--database-url", db]
+    assert main(argv) != 0  # an unknown tenant: refused, nothing made
+    capsys.readouterr()
+    assert main(["admin", "list", "--json", "--database-url", db]) == 0
+    operators = json.loads(capsys.readouterr().out)
+    assert [o["name"] for o in operators] == ["ada@example.com"]
+
+    engine = make_engine(db)
+    migrate.upgrade(engine)
+    with TestClient(create_app(Runtime(engine=engine), Settings(mail_mode="off"))) as client:
+        token = url.split("#token=")[1]
+        assert enrol(client, token, SoftAuthenticator()).status_code == 200
+        assert client.get("/admin/v1/me").json()["name"] == "ada@example.com"
+    engine.dispose()
