@@ -5,6 +5,7 @@ database shows exactly one effect."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -23,7 +24,15 @@ from sqlalchemy import func, select
 
 from latchkey.mail.outbox import text_of
 from latchkey.store.engine import make_engine
-from latchkey.store.tables import credentials, events, mail_outbox, refresh_tokens, tokens
+from latchkey.store.tables import (
+    apps,
+    authorization_codes,
+    credentials,
+    events,
+    mail_outbox,
+    refresh_tokens,
+    tokens,
+)
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
@@ -303,3 +312,62 @@ def test_a_recovery_code(served: Served) -> None:
     assert set(counted) <= {"ok", "400 flow_used", "429 recovery_attempts_exceeded"}, counted
     recovered = served.count(events, events.c.kind == "pool.recovered")
     assert recovered == 1
+
+
+def test_an_authorization_code(served: Served) -> None:
+    """OIDC: a code exchanged 50 times at once gives tokens once; the replays that lost the race
+    revoke the refresh token the winner got (RFC 6749 §4.1.2)."""
+    callback = "https://portal.example/callback"
+    made = json.loads(
+        served.cli(
+            "app", "create", served.tenant_id, "--name", "Portal", "--type", "regular_web",
+            "--redirect-uri", callback, "--grant", "authorization_code",
+            "--grant", "refresh_token", "--json",
+        )
+    )  # fmt: skip
+    served.cli("directory", "create", served.tenant_id, "portal", "--identifier", "email=required")
+    served.cli("pool", "configure", served.tenant_id, "portal", "--bot-check", "off")
+    browser = httpx.Client(base_url=served.url, timeout=30)
+    pages = f"/{served.tenant_id}/identity/portal"
+    begun = browser.post(
+        f"{pages}/register/webauthn/begin", json={"identifier": "oidc@example.com"}
+    )
+    made_key = SoftAuthenticator().create(begun.json()["publicKey"], origin=ORIGIN)
+    assert browser.post(f"{pages}/register/webauthn/finish", json=made_key).status_code == 200
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    authorized = browser.get(
+        f"/t/{served.tenant_id}/authorize",
+        params={
+            "response_type": "code",
+            "client_id": made["client_id"],
+            "redirect_uri": callback,
+            "scope": "openid offline_access",
+            "state": "race",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "pool": "portal",
+        },
+    )
+    assert authorized.status_code == 302, authorized.text
+    code = re.search(r"[?&]code=([^&]+)", authorized.headers["location"])
+    assert code
+    form = {
+        "grant_type": "authorization_code",
+        "code": code.group(1),
+        "redirect_uri": callback,
+        "client_id": made["client_id"],
+        "code_verifier": verifier,
+    }
+    answers = race(lambda c: c.post(f"{served.url}/t/{served.tenant_id}/oauth/token", data=form))
+    assert outcomes(answers, lambda b: b["error"]) == Counter(
+        {"ok": 1, "400 invalid_grant": RACERS - 1}
+    )
+    [issued] = served.rows(
+        select(refresh_tokens.c.revoked_at)
+        .join(apps, apps.c.id == refresh_tokens.c.app_id)
+        .where(apps.c.client_id == made["client_id"])
+    )
+    assert issued.revoked_at is not None
+    assert served.count(authorization_codes, authorization_codes.c.used_at.is_not(None)) == 1

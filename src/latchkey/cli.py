@@ -96,12 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(serve)
 
     demo = commands.add_parser(
-        "demo", help="run Latchkey with a demo login server (:5001) and web app (:5002)"
+        "demo",
+        help="run Latchkey with a demo login server (:5001), web app (:5002) and OIDC portal"
+        " (:5003)",
     )
     demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="Latchkey's port (default 8000)")
     demo.add_argument("--login-port", type=int, default=5001, help="login server port")
     demo.add_argument("--app-port", type=int, default=5002, help="web app port")
+    demo.add_argument("--portal-port", type=int, default=5003, help="OIDC demo portal port")
     demo.add_argument(
         "--vendor-sdk-url",
         help="load the hosted vendor's browser SDK (@authsignal/browser bundle) from this URL"
@@ -248,6 +251,7 @@ def _demo(args: argparse.Namespace) -> None:
         settings,
         login_port=args.login_port,
         app_port=args.app_port,
+        portal_port=args.portal_port,
         vendor_sdk_url=args.vendor_sdk_url,
     )
 

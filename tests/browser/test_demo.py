@@ -20,17 +20,19 @@ from tests.live_server import free_port, wait_healthy
 
 
 class Demo:
-    def __init__(self, latchkey: int, login: int, app: int) -> None:
+    def __init__(self, latchkey: int, login: int, app: int, portal: int) -> None:
         self.latchkey_url = f"http://localhost:{latchkey}"
         self.login_url = f"http://localhost:{login}"
         self.app_url = f"http://localhost:{app}"
+        self.portal_url = f"http://localhost:{portal}"
 
 
 @pytest.fixture(params=["latchkey", "vendor"])
 def demo(request: pytest.FixtureRequest, tmp_path: Path, page_origin: str) -> Iterator[Demo]:
-    ports = free_port(), free_port(), free_port()
+    ports = free_port(), free_port(), free_port(), free_port()
     command = [sys.executable, "-m", "latchkey.cli", "demo", "--port", str(ports[0])]
     command += ["--login-port", str(ports[1]), "--app-port", str(ports[2])]
+    command += ["--portal-port", str(ports[3])]
     if request.param == "vendor":
         command += ["--vendor-sdk-url", f"{page_origin}/vendor/authsignal.min.js"]
     env = {**os.environ, "LATCHKEY_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
@@ -87,3 +89,33 @@ def test_demo_journey_across_both_origins(blank_tab: Any, demo: Demo) -> None:
     page.wait_for_selector("#who", timeout=15_000)
     assert username in page.text_content("#who")
     assert tab.credentials()[0]["signCount"] == 3  # sign up, autofill, button: no stray use
+
+
+def test_demo_portal_signs_in_through_the_hosted_pages_with_oidc(
+    blank_tab: Any, demo: Demo
+) -> None:
+    """The portal has no login UI: OIDC (code + PKCE, Authlib's client) to the pool's hosted
+    pages and back, the ID token's claims shown."""
+    tab: Tab = blank_tab()
+    page = tab.page
+    email = f"grace-{uuid.uuid4().hex[:6]}@example.com"
+    page.goto(demo.portal_url)
+    page.click("#sign-in")
+    # No session yet: the hosted sign-in page; a new user goes on to sign up.
+    page.wait_for_url(lambda url: "/identity/" in url and "/signin" in url)
+    page.click("text=Create an account")
+    page.wait_for_url(lambda url: "/signup" in url)
+    page.fill("#email", email)
+    page.click("#signup-submit")
+    page.wait_for_selector("#signed-in", timeout=30_000)
+    assert email in page.text_content("#signed-in")
+    claims = page.text_content("#claims")
+    assert '"amr"' in claims
+    assert '"nonce"' in claims
+    # Signed out of the portal and of Latchkey's session: the next sign-in asks again, and the
+    # passkey answers it (autofill on the hosted page).
+    page.click("#sign-out")
+    page.wait_for_url(lambda url: url.rstrip("/") == demo.portal_url)
+    page.click("#sign-in")
+    page.wait_for_selector("#signed-in", timeout=30_000)
+    assert email in page.text_content("#signed-in")

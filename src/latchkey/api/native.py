@@ -4,7 +4,6 @@ challenges, the token endpoint, userinfo, discovery and the JWKS. Errors are OAu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
@@ -14,44 +13,25 @@ from anyio import to_thread
 from litestar import Response, Router, get, post
 from litestar.params import JSONBody
 
+from latchkey.api import oidc
 from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
-from latchkey.models import App, Tenant
-from latchkey.oauth2 import clients, refresh_grant, webauthn_grant
+from latchkey.api.site import Site, limit_caller, site_of
+from latchkey.models import App
+from latchkey.oauth2 import clients, code_grant, refresh_grant, webauthn_grant
 from latchkey.oauth2.errors import (
     InvalidClient,
     InvalidRequest,
     InvalidToken,
     UnsupportedGrantType,
+    oauth_error,
 )
+from latchkey.oauth2.server import OAuthCall
 from latchkey.oidc import discovery, userinfo
-from latchkey.services import native, signing_keys, tenants
-from latchkey.services.ratelimit import limit_anonymous
+from latchkey.services import native, signing_keys
 from latchkey.services.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(max_length=255)]
-
-
-@dataclass(frozen=True)
-class Site:
-    """The tenant a request reached and the issuer URL it is known by there."""
-
-    tenant: Tenant
-    issuer: str
-
-
-def site_of(request: AnyRequest) -> Site:
-    """By path (/t/{tenantId}/...) or, at the root, by the Host a tenant claimed as its domain."""
-    rt = runtime(request)
-    tenant_id = request.path_params.get("tenant_id")
-    if tenant_id:
-        return Site(tenants.get(rt, tenant_id), f"{rt.public_url}/t/{tenant_id}/")
-    host = request.headers.get("host") or ""
-    hostname = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host
-    tenant = tenants.for_domain(rt, hostname)
-    # Custom domains are served over TLS (behind a proxy); plain http only for local testing.
-    scheme = "http" if hostname in ("localhost", "127.0.0.1") else "https"
-    return Site(tenant, f"{scheme}://{host}/")
 
 
 def _challenge_caller(
@@ -59,15 +39,7 @@ def _challenge_caller(
 ) -> tuple[Runtime, Site, App]:
     """What both challenge endpoints check first: the rate limit, the app, its passkey grant."""
     rt, site = runtime(request), site_of(request)
-    # They answer anyone: count them per client IP and per tenant.
-    limit_anonymous(
-        rt.limiter,
-        surface="native-challenge",
-        ip=request_meta(request).ip,
-        tenant_id=site.tenant.id,
-        per_ip=rt.challenge_rule,
-        per_tenant=rt.tenant_rule,
-    )
+    limit_caller(request, site, "native-challenge")
     app = clients.authenticate(rt, site.tenant, client_id, client_secret)
     webauthn_grant.require_enabled(app)
     return rt, site, app
@@ -140,8 +112,24 @@ def _basic_credentials(request: AnyRequest) -> tuple[str | None, str | None]:
     return unquote_plus(user), unquote_plus(password)
 
 
+def _code_exchange(request: AnyRequest, site: Site, params: dict[str, Any]) -> dict[str, Any]:
+    """Authlib's code grant authenticates the client itself (a secret, or PKCE alone)."""
+    headers = {"Authorization": request.headers.get("authorization") or ""}
+    pairs = [(str(k), str(v)) for k, v in params.items() if isinstance(v, str | int)]
+    call = OAuthCall("POST", f"{site.issuer}oauth/token", pairs, headers)
+    answer = code_grant.exchange(
+        runtime(request), tenant=site.tenant, issuer=site.issuer, call=call
+    )
+    if answer.status != 200:
+        body = answer.body if isinstance(answer.body, dict) else {}
+        raise oauth_error(body.get("error", "invalid_request"), body.get("error_description"))
+    return dict(answer.body)
+
+
 def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
     rt, site = runtime(request), site_of(request)
+    if params.get("grant_type") == "authorization_code":
+        return _code_exchange(request, site, params)
     basic_id, basic_secret = _basic_credentials(request)
     app = clients.authenticate(
         rt,
@@ -202,7 +190,15 @@ def jwks(request: AnyRequest) -> dict[str, Any]:
     return signing_keys.jwks(runtime(request), site.tenant.id)
 
 
-HANDLERS = [signup_challenge, login_challenge, token, user_info, openid_configuration, jwks]
+HANDLERS = [
+    signup_challenge,
+    login_challenge,
+    token,
+    user_info,
+    openid_configuration,
+    jwks,
+    *oidc.HANDLERS,
+]
 
 # The same endpoints by path, and at the root for tenants reached by their own domain.
 router = Router(

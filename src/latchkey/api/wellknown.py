@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Response, Router, get
 
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.native import site_of
+from latchkey.api.site import site_of
 from latchkey.errors import NotFound
 from latchkey.services import apps, association
 

@@ -10,13 +10,21 @@ import uvicorn
 from latchkey import config
 from latchkey.api.app import create_app
 from latchkey.demo import apps
+from latchkey.demo.portal import PortalConfig, portal_app
 from latchkey.demo.setup import DemoConfig, ensure_demo_tenant
 from latchkey.services.runtime import Runtime
 
 
 def _server(app: object, host: str, port: int, log_level: str) -> uvicorn.Server:
     return uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)  # type: ignore[arg-type]
+        uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            proxy_headers=False,
+        )
     )
 
 
@@ -29,10 +37,20 @@ async def _serve_all(servers: list[uvicorn.Server]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def portal_config(demo: DemoConfig) -> PortalConfig:
+    return PortalConfig(
+        issuer=f"{demo.latchkey_url}/t/{demo.tenant_id}/",
+        client_id=demo.portal_client_id,
+        url=demo.portal_url,
+        pool="default",
+    )
+
+
 def announce(demo: DemoConfig) -> None:
     print("Latchkey demo:")
     print(f"  web app       {demo.app_url}   (add a passkey)")
     print(f"  login server  {demo.login_url}   (sign in with it: autofill or the button)")
+    print(f"  demo portal   {demo.portal_url}   (sign in through the hosted pages, OIDC)")
     print(f"  Latchkey      {demo.latchkey_url}   (tenant {demo.tenant_id})")
 
 
@@ -42,11 +60,16 @@ def run(
     *,
     login_port: int,
     app_port: int,
+    portal_port: int = 5003,
     vendor_sdk_url: str | None = None,
 ) -> None:
     demo = replace(
         ensure_demo_tenant(
-            rt, latchkey_port=settings.port, login_port=login_port, app_port=app_port
+            rt,
+            latchkey_port=settings.port,
+            login_port=login_port,
+            app_port=app_port,
+            portal_port=portal_port,
         ),
         vendor_sdk_url=vendor_sdk_url,
     )
@@ -58,6 +81,7 @@ def run(
                 _server(create_app(rt, settings), settings.host, settings.port, level),
                 _server(apps.login_server(demo), settings.host, login_port, level),
                 _server(apps.web_app(demo), settings.host, app_port, level),
+                _server(portal_app(portal_config(demo)), settings.host, portal_port, level),
             ]
         )
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from latchkey.models import Tenant
-from latchkey.services import api_keys, tenants
+from latchkey.models import App, Tenant
+from latchkey.services import api_keys, apps, pools, tenants
 from latchkey.services.runtime import Runtime
 
 DEMO_TENANT_NAME = "Latchkey demo"
+PORTAL_APP_NAME = "Demo portal"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class DemoConfig:
     secret: str
     login_url: str
     app_url: str
+    # The OIDC demo portal and its client id (a public client: PKCE).
+    portal_url: str = ""
+    portal_client_id: str = ""
     # Where to load the vendor's browser SDK from instead of Latchkey's (to try drop-in use).
     vendor_sdk_url: str | None = None
 
@@ -31,7 +35,7 @@ def local(port: int) -> str:
 
 
 def ensure_demo_tenant(
-    rt: Runtime, *, latchkey_port: int, login_port: int, app_port: int
+    rt: Runtime, *, latchkey_port: int, login_port: int, app_port: int, portal_port: int = 5003
 ) -> DemoConfig:
     """Find or make the demo tenant (RP ID localhost, both demo origins) and give the demo
     backends a fresh secret key: keys are shown once, so each demo run makes its own."""
@@ -45,10 +49,31 @@ def ensure_demo_tenant(
         tenant, secret = tenants.create(
             rt, rp_id="localhost", rp_name="Latchkey demo", name=DEMO_TENANT_NAME, origins=origins
         )
+    portal = _portal_app(rt, tenant, local(portal_port))
     return DemoConfig(
         latchkey_url=local(latchkey_port),
         tenant_id=tenant.id,
         secret=secret,
         login_url=local(login_port),
         app_url=local(app_port),
+        portal_url=local(portal_port),
+        portal_client_id=portal.client_id,
     )
+
+
+def _portal_app(rt: Runtime, tenant: Tenant, portal_url: str) -> App:
+    """The OIDC client of the demo portal, with its redirect URIs on this run's port."""
+    uris = [f"{portal_url}/callback", f"{portal_url}/"]
+    found = [a for a in apps.list_for(rt, tenant.id) if a.name == PORTAL_APP_NAME]
+    if found:
+        return apps.update(rt, found[0].client_id, redirect_uris=uris)
+    made, _ = apps.create(
+        rt,
+        tenant.id,
+        name=PORTAL_APP_NAME,
+        app_type="regular_web",
+        redirect_uris=uris,
+        grant_types=["authorization_code", "refresh_token"],
+    )
+    pools.configure(rt, tenant.id, "default", {"display_name": "Latchkey demo"})
+    return made

@@ -40,3 +40,29 @@ class InvalidToken(OAuthError):
 
     code = "invalid_token"
     status = 401
+
+
+class AccessDenied(OAuthError):
+    code = "access_denied"
+    status = 403
+
+
+_BY_CODE: dict[str, type[OAuthError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidRequest,
+        InvalidClient,
+        InvalidGrant,
+        UnauthorizedClient,
+        UnsupportedGrantType,
+        InvalidScope,
+        InvalidToken,
+        AccessDenied,
+    )
+}
+
+
+def oauth_error(code: str, description: str | None) -> OAuthError:
+    """Our exception for an error Authlib answered, so every surface maps it in one place."""
+    cls = _BY_CODE.get(code, OAuthError)
+    return cls(description or code.replace("_", " "), code=code)

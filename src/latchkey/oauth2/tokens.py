@@ -70,18 +70,19 @@ def _sign(conn: Connection, rt: Runtime, tenant_id: str, claims: dict[str, Any],
     return jwt.encode(header, claims, key)
 
 
-def issue(conn: Connection, rt: Runtime, grant: Grant) -> dict[str, Any]:
+def issue(
+    conn: Connection,
+    rt: Runtime,
+    grant: Grant,
+    *,
+    id_token: bool = True,
+    refresh: bool = True,
+) -> dict[str, Any]:
+    """Tokens for a completed grant. `id_token=False` when the caller adds its own (the code
+    flow's carries the nonce); `refresh=False` when the app may not refresh."""
     now = rt.now()
     expires = now + ACCESS_TOKEN_TTL
     common = {"iss": grant.issuer, "sub": grant.user.external_id, "iat": int(now.timestamp())}
-    id_claims = {
-        **common,
-        "aud": grant.app.client_id,
-        "exp": int(expires.timestamp()),
-        "auth_time": int(grant.auth_time.timestamp()),
-        "amr": list(grant.amr),
-        **identity_claims(conn, grant.user),
-    }
     access_claims = {
         **common,
         "aud": grant.audience or f"{grant.issuer}userinfo",
@@ -92,12 +93,21 @@ def issue(conn: Connection, rt: Runtime, grant: Grant) -> dict[str, Any]:
     }
     answer: dict[str, Any] = {
         "access_token": _sign(conn, rt, grant.tenant.id, access_claims, "at+jwt"),
-        "id_token": _sign(conn, rt, grant.tenant.id, id_claims, "JWT"),
         "token_type": "Bearer",
         "expires_in": int(ACCESS_TOKEN_TTL.total_seconds()),
         "scope": " ".join(grant.scope),
     }
-    if OFFLINE in grant.scope:
+    if id_token:
+        id_claims = {
+            **common,
+            "aud": grant.app.client_id,
+            "exp": int(expires.timestamp()),
+            "auth_time": int(grant.auth_time.timestamp()),
+            "amr": list(grant.amr),
+            **identity_claims(conn, grant.user),
+        }
+        answer["id_token"] = _sign(conn, rt, grant.tenant.id, id_claims, "JWT")
+    if refresh and OFFLINE in grant.scope:
         answer["refresh_token"] = _refresh_token(conn, rt, grant)
     return answer
 

@@ -12,11 +12,15 @@ def metadata(issuer: str) -> dict[str, Any]:
     """`issuer` ends with a slash; every endpoint hangs off it."""
     return {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}authorize",
+        "end_session_endpoint": f"{issuer}logout",
         "jwks_uri": f"{issuer}.well-known/jwks.json",
         "token_endpoint": f"{issuer}oauth/token",
         "userinfo_endpoint": f"{issuer}userinfo",
         "grant_types_supported": list(GRANT_TYPES),
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),
         "token_endpoint_auth_methods_supported": [
@@ -33,6 +37,8 @@ def metadata(issuer: str) -> dict[str, Any]:
             "iat",
             "auth_time",
             "amr",
+            "nonce",
+            "at_hash",
             "email",
             "phone_number",
             "preferred_username",

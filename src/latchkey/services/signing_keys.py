@@ -90,14 +90,18 @@ def rotate(rt: Runtime, tenant_id: str, alg: str = "ES256") -> str:
         return _add(conn, rt, tenant_id, alg)
 
 
-def jwks(rt: Runtime, tenant_id: str) -> dict[str, Any]:
+def published(conn: Connection, rt: Runtime, tenant_id: str) -> dict[str, Any]:
     """The public keys that verify the tenant's unexpired tokens."""
-    with rt.transaction() as conn:
-        _active(conn, rt, tenant_id)  # published before it signs anything
-        rows = key_store.published(conn, tenant_id, rt.now() - SIGNED_TOKEN_LIFETIME)
+    _active(conn, rt, tenant_id)  # published before it signs anything
+    rows = key_store.published(conn, tenant_id, rt.now() - SIGNED_TOKEN_LIFETIME)
     # The active key first, then retired ones, most recently retired first.
     rows.sort(key=lambda r: (r.retired_at is not None, -(r.retired_at or r.created_at).timestamp()))
     return {"keys": [dict(row.public_jwk) for row in rows]}
+
+
+def jwks(rt: Runtime, tenant_id: str) -> dict[str, Any]:
+    with rt.transaction() as conn:
+        return published(conn, rt, tenant_id)
 
 
 def key_set(rt: Runtime, tenant_id: str) -> KeySet:

@@ -53,14 +53,18 @@ def open_session(
     return Opened(session, token)
 
 
-def current(rt: Runtime, tenant_id: str, token: str | None) -> SsoSession | None:
+def find(conn: Connection, rt: Runtime, tenant_id: str, token: str | None) -> SsoSession | None:
     """The browser's live session at this tenant, or None (absent, unknown, ended)."""
     if not token or len(token) > 100:
         return None
+    return session_store.active(conn, tenant_id=tenant_id, token_hash=_digest(token), now=rt.now())
+
+
+def current(rt: Runtime, tenant_id: str, token: str | None) -> SsoSession | None:
+    if not token or len(token) > 100:
+        return None
     with rt.read() as conn:
-        return session_store.active(
-            conn, tenant_id=tenant_id, token_hash=_digest(token), now=rt.now()
-        )
+        return find(conn, rt, tenant_id, token)
 
 
 def close(rt: Runtime, session: SsoSession) -> None:

@@ -1,0 +1,469 @@
+"""The OpenID Connect provider: /authorize over the pools' hosted sign-in, PKCE, the code grant
+at the token endpoint, userinfo, refresh and RP-initiated logout, each refusal with its
+documented error and nothing written by a refused step."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from latchkey.models import App, Tenant
+from latchkey.services import apps, pools, tenants
+from latchkey.services.runtime import Runtime
+from latchkey.store.tables import authorization_codes, flows, refresh_tokens, sso_sessions
+from tests.conftest import FakeClock
+from tests.test_pools_api import PoolBrowser, count, make_pool
+from tests.web_parties import ORIGIN
+
+CALLBACK = "https://app.example/callback"
+HOME = "https://app.example/"
+
+
+@pytest.fixture
+def tenant(tenant_and_secret: tuple[Tenant, str]) -> Tenant:
+    return tenant_and_secret[0]
+
+
+@pytest.fixture
+def pool(rt: Runtime, tenant: Tenant) -> pools.Pool:
+    return make_pool(rt, tenant, display_name="Example Customers")
+
+
+def make_app(rt: Runtime, tenant: Tenant, *, confidential: bool = False) -> tuple[App, str | None]:
+    return apps.create(
+        rt,
+        tenant.id,
+        name="Portal",
+        app_type="regular_web",
+        confidential=confidential,
+        redirect_uris=[CALLBACK, HOME],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+
+
+@pytest.fixture
+def app(rt: Runtime, tenant: Tenant) -> App:
+    return make_app(rt, tenant)[0]
+
+
+@dataclass
+class Relying:
+    """An OIDC client on a browser: its PKCE verifier, state and nonce for one sign-in."""
+
+    http: TestClient
+    tenant: Tenant
+    app: App
+    pool: pools.Pool
+    verifier: str = ""
+    state: str = ""
+    nonce: str = ""
+
+    @property
+    def issuer(self) -> str:
+        return f"http://localhost:8000/t/{self.tenant.id}/"
+
+    def authorize(self, **overrides: Any) -> Any:
+        self.verifier = secrets.token_urlsafe(48)
+        self.state = secrets.token_urlsafe(12)
+        self.nonce = secrets.token_urlsafe(12)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest())
+        params = {
+            "response_type": "code",
+            "client_id": self.app.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email offline_access",
+            "state": self.state,
+            "nonce": self.nonce,
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+            "pool": self.pool.id,
+            **overrides,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        return self.http.get(
+            f"/t/{self.tenant.id}/authorize", params=params, follow_redirects=False
+        )
+
+    def token(self, code: str, **overrides: Any) -> Any:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "client_id": self.app.client_id,
+            "code_verifier": self.verifier,
+            **overrides,
+        }
+        form = {k: v for k, v in form.items() if v is not None}
+        return self.http.post(f"/t/{self.tenant.id}/oauth/token", data=form)
+
+    def claims(self, id_token: str) -> dict[str, Any]:
+        keys = KeySet.import_key_set(
+            self.http.get(f"/t/{self.tenant.id}/.well-known/jwks.json").json()
+        )
+        token = jwt.decode(id_token, keys)
+        # Leeway: the tests move Latchkey's clock ahead of the real one.
+        jwt.JWTClaimsRegistry(
+            leeway=600,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.app.client_id},
+            nonce={"essential": True, "value": self.nonce},
+        ).validate(token.claims)
+        return dict(token.claims)
+
+
+def redirected(answer: Any) -> tuple[str, dict[str, str]]:
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["location"]
+    parts = urlsplit(location)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    return location.split("?")[0], query
+
+
+@pytest.fixture
+def rp(client: TestClient, tenant: Tenant, app: App, pool: pools.Pool) -> Relying:
+    return Relying(client, tenant, app, pool)
+
+
+@pytest.fixture
+def visitor(client: TestClient, tenant: Tenant, pool: pools.Pool) -> PoolBrowser:
+    return PoolBrowser(client, tenant.id, pool.id)
+
+
+def signed_out(client: TestClient, tenant: Tenant) -> None:
+    client.cookies.delete(f"latchkey_sso_{tenant.id}")
+
+
+def sign_in_through_pages(
+    rp: Relying, visitor: PoolBrowser, clock: FakeClock, **overrides: Any
+) -> dict[str, str]:
+    """Authorize without a session: the sign-in page, a passkey, resume, the code."""
+    where, query = redirected(rp.authorize(**overrides))
+    clock.advance(seconds=1)
+    assert where == f"/{rp.tenant.id}/identity/{rp.pool.id}/signin"
+    flow = query["flow"]
+    begun = visitor.post("login/webauthn/options", {"flow_id": flow})
+    assert begun.status_code == 200, begun.text
+    assertion = visitor.authenticator.get(begun.json()["publicKey"], origin=ORIGIN)
+    done = visitor.post("login/webauthn/finish", assertion, flow=flow)
+    assert done.status_code == 200, done.text
+    resume = done.json()["redirect_to"]
+    assert resume.startswith(f"/t/{rp.tenant.id}/authorize/resume?")
+    back, params = redirected(rp.http.get(resume, follow_redirects=False))
+    assert back == CALLBACK
+    return params
+
+
+def test_discovery_names_the_provider_endpoints(rp: Relying) -> None:
+    found = rp.http.get(f"/t/{rp.tenant.id}/.well-known/openid-configuration").json()
+    assert found["authorization_endpoint"] == f"{rp.issuer}authorize"
+    assert found["end_session_endpoint"] == f"{rp.issuer}logout"
+    assert found["code_challenge_methods_supported"] == ["S256"]
+    assert "none" in found["prompt_values_supported"]
+
+
+def test_code_flow_through_the_hosted_sign_in(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser, clock: FakeClock
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    signed_out(rp.http, rp.tenant)
+
+    params = sign_in_through_pages(rp, visitor, clock, login_hint="ada@example.com")
+    assert params["state"] == rp.state
+    tokens = rp.token(params["code"])
+    assert tokens.status_code == 200, tokens.text
+    assert tokens.headers["cache-control"] == "no-store"
+    body = tokens.json()
+    assert body["token_type"] == "Bearer"
+    assert body["refresh_token"].startswith("lk_rt_")
+    claims = rp.claims(body["id_token"])
+    assert claims["email"] == "ada@example.com"
+    assert claims["amr"] == ["webauthn", "swk"]
+    assert claims["at_hash"]
+    assert "auth_time" in claims
+
+    info = rp.http.get(
+        f"/t/{rp.tenant.id}/userinfo", headers={"authorization": f"Bearer {body['access_token']}"}
+    )
+    assert info.status_code == 200
+    assert info.json()["sub"] == claims["sub"]
+
+    refreshed = rp.http.post(
+        f"/t/{rp.tenant.id}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": rp.app.client_id,
+            "refresh_token": body["refresh_token"],
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    with rt.engine.connect() as conn:
+        parked = conn.execute(select(flows).where(flows.c.kind == "authorization")).one()
+    assert parked.state == "completed"
+
+
+def test_a_signed_in_browser_gets_its_code_at_once(rp: Relying, visitor: PoolBrowser) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    back, params = redirected(rp.authorize())
+    assert back == CALLBACK
+    assert params["state"] == rp.state
+    assert rp.claims(rp.token(params["code"]).json()["id_token"])["nonce"] == rp.nonce
+
+
+def test_prompt_none_without_a_session_is_login_required(rt: Runtime, rp: Relying) -> None:
+    back, params = redirected(rp.authorize(prompt="none"))
+    assert back == CALLBACK
+    assert params["error"] == "login_required"
+    assert params["state"] == rp.state
+    assert "code" not in params
+    assert count(rt, flows) == 0
+
+
+def test_prompt_login_and_max_age_ask_again_despite_a_session(
+    rp: Relying, visitor: PoolBrowser, clock: FakeClock
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    where, _ = redirected(rp.authorize(prompt="login"))
+    assert where.endswith("/signin")
+    clock.advance(seconds=120)
+    where, _ = redirected(rp.authorize(max_age="60"))
+    assert where.endswith("/signin")
+    back, _ = redirected(rp.authorize(max_age="600"))
+    assert back == CALLBACK
+    # prompt=none with a session too old for max_age: the app hears so, no page is shown.
+    back, params = redirected(rp.authorize(prompt="none", max_age="60"))
+    assert params["error"] == "login_required"
+
+
+def test_resume_needs_a_sign_in_after_the_request(rp: Relying, visitor: PoolBrowser) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    where, query = redirected(rp.authorize(prompt="login"))
+    assert where.endswith("/signin")
+    assert query["flow"]
+    # Skip the sign-in page: the old session does not answer a prompt=login request.
+    parked = rp.http.cookies.get("latchkey_authz")
+    assert parked
+    request_id = parked.split(".")[0]
+    resume = f"/t/{rp.tenant.id}/authorize/resume?request={request_id}&pool={rp.pool.id}"
+    back, params = redirected(rp.http.get(resume, follow_redirects=False))
+    assert back == CALLBACK
+    assert params["error"] == "login_required"
+    assert params["state"] == rp.state
+    # The parked request is used up.
+    again = rp.http.get(resume, follow_redirects=False)
+    assert again.status_code in (400, 403), again.text
+
+
+def test_resume_from_another_browser_is_refused(
+    rp: Relying, visitor: PoolBrowser, client: TestClient
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    redirected(rp.authorize(prompt="login"))
+    request_id = rp.http.cookies["latchkey_authz"].split(".")[0]
+    rp.http.cookies.delete("latchkey_authz")
+    resume = f"/t/{rp.tenant.id}/authorize/resume?request={request_id}&pool={rp.pool.id}"
+    refused = rp.http.get(resume, follow_redirects=False)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "invalid_request"
+
+
+def test_redirect_uri_mismatch_is_never_redirected_to(rt: Runtime, rp: Relying) -> None:
+    for uri in (
+        "https://app.example/callback/",
+        "https://evil.example/callback",
+        CALLBACK + "?x=1",
+    ):
+        answer = rp.authorize(redirect_uri=uri)
+        assert answer.status_code == 400, answer.text
+        assert "location" not in answer.headers
+        assert answer.json()["error"] == "invalid_request"
+    page = rp.http.get(
+        f"/t/{rp.tenant.id}/authorize",
+        params={
+            "response_type": "code",
+            "client_id": rp.app.client_id,
+            "redirect_uri": "https://evil.example/",
+        },
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 400
+    assert "text/html" in page.headers["content-type"]
+    assert 'id="error-code">invalid_request<' in page.text
+    assert "content-security-policy" in page.headers
+    missing = rp.authorize(redirect_uri=None)
+    assert missing.status_code == 400
+    assert count(rt, flows) == 0
+
+
+def test_unknown_client_and_another_tenants_client(rt: Runtime, rp: Relying) -> None:
+    other, _ = tenants.create(
+        rt, rp_id="localhost", rp_name="Other", origins=["http://localhost:8000"]
+    )
+    foreign, _ = make_app(rt, other)
+    for client_id in ("nope", foreign.client_id):
+        answer = rp.authorize(client_id=client_id)
+        assert answer.status_code in (400, 401), answer.text
+        assert answer.json()["error"] == "invalid_client"
+        assert "location" not in answer.headers
+
+
+def test_pkce_is_required_and_s256_only_for_public_clients(rt: Runtime, rp: Relying) -> None:
+    for overrides in (
+        {"code_challenge": None, "code_challenge_method": None},
+        {"code_challenge_method": "plain"},
+        {"code_challenge_method": None},
+        {"code_challenge": "short"},
+    ):
+        back, params = redirected(rp.authorize(**overrides))
+        assert back == CALLBACK
+        assert params["error"] == "invalid_request", (overrides, params)
+        assert params["state"] == rp.state
+    assert count(rt, flows) == 0
+
+
+def test_other_authorization_request_errors_redirect_with_state(rp: Relying) -> None:
+    cases = {
+        "unsupported_response_type": {"response_type": "token"},
+        "invalid_request": {"pool": "no-such-pool"},
+    }
+    for code, overrides in cases.items():
+        back, params = redirected(rp.authorize(**overrides))
+        assert back == CALLBACK
+        assert params["error"] == code, params
+        assert params["state"] == rp.state
+
+
+def test_wrong_pkce_verifier_and_wrong_redirect_uri(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize())
+    wrong = rp.token(params["code"], code_verifier=secrets.token_urlsafe(48))
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+    missing = rp.token(params["code"], code_verifier=None)
+    assert missing.json()["error"] == "invalid_request"
+    elsewhere = rp.token(params["code"], redirect_uri=HOME)
+    assert elsewhere.json()["error"] == "invalid_grant"
+    assert count(rt, refresh_tokens) == 0
+    # None of those used the code up.
+    assert rp.token(params["code"]).status_code == 200
+
+
+def test_code_replay_is_refused_and_revokes_what_it_issued(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize())
+    first = rp.token(params["code"])
+    assert first.status_code == 200
+    replay = rp.token(params["code"])
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    refreshed = rp.http.post(
+        f"/t/{rp.tenant.id}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": rp.app.client_id,
+            "refresh_token": first.json()["refresh_token"],
+        },
+    )
+    assert refreshed.status_code == 400
+    assert refreshed.json()["error"] == "invalid_grant"
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(refresh_tokens)).all()
+    assert len(rows) == 1
+    assert rows[0].revoked_at is not None
+
+
+def test_an_expired_code_and_another_clients_code(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser, clock: FakeClock
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize())
+    other, _ = make_app(rt, rp.tenant)
+    stolen = rp.token(params["code"], client_id=other.client_id)
+    assert stolen.json()["error"] == "invalid_grant"
+    clock.advance(seconds=61)
+    late = rp.token(params["code"])
+    assert late.status_code == 400
+    assert late.json()["error"] == "invalid_grant"
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(authorization_codes.c.used_at)).scalar_one() is None
+
+
+def test_confidential_client_authenticates_at_the_token_endpoint(
+    rt: Runtime, client: TestClient, tenant: Tenant, pool: pools.Pool, visitor: PoolBrowser
+) -> None:
+    confidential, secret = make_app(rt, tenant, confidential=True)
+    assert secret
+    rp = Relying(client, tenant, confidential, pool)
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    # PKCE is optional for a confidential client; its secret is not.
+    _, params = redirected(rp.authorize(code_challenge=None, code_challenge_method=None))
+    anonymous = rp.token(params["code"], code_verifier=None)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"] == "invalid_client"
+    wrong = rp.token(params["code"], code_verifier=None, client_secret="lk_cs_wrong")
+    assert wrong.status_code == 401
+    basic = base64.b64encode(f"{confidential.client_id}:{secret}".encode()).decode()
+    good = client.post(
+        f"/t/{tenant.id}/oauth/token",
+        data={"grant_type": "authorization_code", "code": params["code"], "redirect_uri": CALLBACK},
+        headers={"authorization": f"Basic {basic}"},
+    )
+    assert good.status_code == 200, good.text
+
+
+def test_logout_with_an_id_token_hint_ends_the_session(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize())
+    id_token = rp.token(params["code"]).json()["id_token"]
+    out = rp.http.get(
+        f"/t/{rp.tenant.id}/logout",
+        params={"id_token_hint": id_token, "post_logout_redirect_uri": HOME, "state": "s1"},
+        follow_redirects=False,
+    )
+    assert out.status_code == 302
+    assert out.headers["location"] == f"{HOME}?state=s1"
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(sso_sessions.c.revoked_at)).scalar_one() is not None
+    _, after = redirected(rp.authorize(prompt="none"))
+    assert after["error"] == "login_required"
+
+
+def test_logout_without_a_hint_asks_first_and_never_redirects(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    asked = rp.http.get(f"/t/{rp.tenant.id}/logout", params={"post_logout_redirect_uri": HOME})
+    assert asked.status_code == 200
+    assert 'id="confirm-sign-out"' in asked.text
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(sso_sessions.c.revoked_at)).scalar_one() is None
+    done = rp.http.post(
+        f"/t/{rp.tenant.id}/logout",
+        data={"post_logout_redirect_uri": HOME, "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 200
+    assert "signed out" in done.text
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(sso_sessions.c.revoked_at)).scalar_one() is not None
+    forged = rp.http.get(
+        f"/t/{rp.tenant.id}/logout", params={"id_token_hint": "a.b.c"}, follow_redirects=False
+    )
+    assert forged.status_code == 400
+    assert forged.json()["error"] == "invalid_request"
