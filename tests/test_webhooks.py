@@ -39,6 +39,8 @@ from latchkey.services import events, tenants, webhooks
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
 from latchkey.store import migrate
+from latchkey.store import webhook_log as delivery_log
+from latchkey.store import webhook_outbox as outbox
 from latchkey.store import webhooks as store
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -140,7 +142,7 @@ def deliveries(rt: Runtime) -> list[Any]:
 
 def pending(rt: Runtime) -> int:
     with rt.read() as conn:
-        return store.pending_count(conn)
+        return delivery_log.pending_count(conn)
 
 
 def wait_for(condition: Any, seconds: float = 5.0) -> None:
@@ -665,11 +667,11 @@ def test_receiver_down_then_back_every_event_is_delivered_once(
 def test_backoff_doubles_to_an_hour_gives_up_after_a_day_and_redelivery_sends_it_again(
     rt: Runtime, clock: FakeClock, tenant: Tenant, receiver: Receiver
 ) -> None:
-    delays = [store.retry_delay(n) for n in range(1, store.MAX_ATTEMPTS)]
+    delays = [outbox.retry_delay(n) for n in range(1, outbox.MAX_ATTEMPTS)]
     assert [d.total_seconds() for d in delays[:4]] == [10, 20, 40, 80]
     assert max(delays) == timedelta(hours=1)
     assert timedelta(hours=23) < sum(delays, timedelta()) < timedelta(hours=25)  # a day's outage
-    assert store.retry_delay(10_000) == timedelta(hours=1)
+    assert outbox.retry_delay(10_000) == timedelta(hours=1)
 
     webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
     event = record(rt, tenant.id)
@@ -678,7 +680,7 @@ def test_backoff_doubles_to_an_hour_gives_up_after_a_day_and_redelivery_sends_it
         worker.drain_once()
         clock.advance(hours=1)
     (given_up,) = webhooks.list_deliveries(rt, tenant.id)
-    assert (given_up.state, given_up.attempts) == (FAILED, store.MAX_ATTEMPTS) == (FAILED, 32)
+    assert (given_up.state, given_up.attempts) == (FAILED, outbox.MAX_ATTEMPTS) == (FAILED, 32)
     assert len(webhooks.list_attempts(rt, tenant.id, given_up.id)) == 32
     assert pending(rt) == 0
 
@@ -844,7 +846,7 @@ def test_a_restart_with_deliveries_pending_loses_none(
     assert pending(rt) == 4
 
     with rt.transaction() as conn:  # a second worker claims one, then its process dies
-        (crashed,) = store.claim_due(conn, rt.now(), lease_seconds=120, limit=1)
+        (crashed,) = outbox.claim_due(conn, rt.now(), lease_seconds=120, limit=1)
 
     restarted = Runtime(engine=rt.engine, clock=clock, master_key=rt.master_key)
     successor = worker_for(restarted, poll_seconds=60, concurrency=2)
@@ -860,7 +862,7 @@ def test_a_restart_with_deliveries_pending_loses_none(
     assert webhooks.get_delivery(rt, tenant.id, crashed.id).attempts == 2
     # The dead worker's late report cannot undo the delivery.
     with rt.transaction() as conn:
-        late = store.mark_failed(
+        late = outbox.mark_failed(
             conn,
             crashed.id,
             status=None,
@@ -869,7 +871,7 @@ def test_a_restart_with_deliveries_pending_loses_none(
             leased_until=crashed.leased_until,
         )
         assert not late
-        assert not store.mark_delivered(conn, crashed.id, rt.now(), 200)
+        assert not outbox.mark_delivered(conn, crashed.id, rt.now(), 200)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -1067,7 +1069,7 @@ def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            assert store.pending_count(conn) == 6 - in_flight > 0
+            assert delivery_log.pending_count(conn) == 6 - in_flight > 0
 
         with serving(database_url, port, env=fast, log=tmp_path / "second.log"):
             wait_for(lambda: len(receiver.requests) >= 6, 20)

@@ -22,6 +22,8 @@ from latchkey.models import Event
 from latchkey.services import sealing
 from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
+from latchkey.store import webhook_log as delivery_log
+from latchkey.store import webhook_outbox as outbox
 from latchkey.store import webhooks as store
 from latchkey.webhooks import signing
 from latchkey.webhooks.models import (
@@ -229,7 +231,7 @@ def enqueue_for_event(conn: Connection, rt: Runtime, event: Event) -> int:
     wanted = [endpoint_id for endpoint_id, types in filters if matches(types, event.kind)]
     if not wanted:
         return 0
-    queued = store.enqueue(
+    queued = outbox.enqueue(
         conn,
         tenant_id=event.tenant_id,
         endpoint_ids=wanted,
@@ -263,7 +265,7 @@ def redeliver(rt: Runtime, tenant_id: str, delivery_id: str) -> Delivery:
     """Send a delivery again (whatever became of it) as a new delivery with the same payload;
     the event id stays, so a receiver that already handled it can tell."""
     with rt.transaction() as conn:
-        original = store.get_delivery(conn, tenant_id, delivery_id)
+        original = delivery_log.get_delivery(conn, tenant_id, delivery_id)
         if original is None:
             raise WebhookDeliveryNotFound(f"no webhook delivery {delivery_id!r}")
         endpoint = store.get_endpoint(conn, tenant_id, original.endpoint_id)
@@ -280,7 +282,7 @@ def _queue_one(
             code="webhook_endpoint_disabled",
         )
     body = json.loads(payload)
-    queued = store.enqueue(
+    queued = outbox.enqueue(
         conn,
         tenant_id=endpoint.tenant_id,
         endpoint_ids=[endpoint.id],
@@ -290,14 +292,14 @@ def _queue_one(
         now=rt.now(),
         redelivery_of=redelivery_of,
     )
-    found = store.get_delivery(conn, endpoint.tenant_id, queued[0])
+    found = delivery_log.get_delivery(conn, endpoint.tenant_id, queued[0])
     assert found is not None
     return found
 
 
 def get_delivery(rt: Runtime, tenant_id: str, delivery_id: str) -> Delivery:
     with rt.read() as conn:
-        found = store.get_delivery(conn, tenant_id, delivery_id)
+        found = delivery_log.get_delivery(conn, tenant_id, delivery_id)
     if found is None:
         raise WebhookDeliveryNotFound(f"no webhook delivery {delivery_id!r}")
     return found
@@ -319,7 +321,7 @@ def list_deliveries(
         raise InvalidRequest(f"delivery state {state!r} is not one of {list(STATES)}")
     cursor = None if before is None else (before.created_at, before.id)
     with rt.read() as conn:
-        return store.list_deliveries(
+        return delivery_log.list_deliveries(
             conn,
             tenant_id,
             endpoint_id=endpoint_id,
@@ -333,13 +335,13 @@ def list_deliveries(
 def list_attempts(rt: Runtime, tenant_id: str, delivery_id: str) -> list[Attempt]:
     """A delivery's log, oldest first."""
     with rt.read() as conn:
-        if store.get_delivery(conn, tenant_id, delivery_id) is None:
+        if delivery_log.get_delivery(conn, tenant_id, delivery_id) is None:
             raise WebhookDeliveryNotFound(f"no webhook delivery {delivery_id!r}")
-        return store.list_attempts(conn, tenant_id, delivery_id)
+        return delivery_log.list_attempts(conn, tenant_id, delivery_id)
 
 
 def prune(rt: Runtime, *, older_than: timedelta, tenant_id: str | None = None) -> int:
     """Drop finished deliveries (and their log) older than `older_than`, for the retention job;
     pending ones are kept. How many went."""
     with rt.transaction() as conn:
-        return store.prune(conn, before=rt.now() - older_than, tenant_id=tenant_id)
+        return delivery_log.prune(conn, before=rt.now() - older_than, tenant_id=tenant_id)

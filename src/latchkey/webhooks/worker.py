@@ -23,7 +23,7 @@ from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
 from latchkey.services import webhooks
 from latchkey.services.runtime import Runtime
-from latchkey.store import webhooks as store
+from latchkey.store import webhook_outbox as outbox
 from latchkey.webhooks import network, signing
 from latchkey.webhooks.models import Claimed
 
@@ -95,12 +95,12 @@ class WebhookWorker:
         has been called."""
         delivered = failed = 0
         with self.rt.read() as conn:  # an idle pass takes no write lock
-            if not store.any_due(conn, self.rt.now()):
+            if not outbox.any_due(conn, self.rt.now()):
                 return Drained()
         self._signal()  # the other threads help with what was found
         while not self._stopping.is_set():
             with self.rt.transaction() as conn:
-                claimed = store.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
+                claimed = outbox.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
             if not claimed:
                 break
             if self._deliver(claimed[0]):
@@ -160,9 +160,9 @@ class WebhookWorker:
         duration_ms: int,
     ) -> bool:
         now = self.rt.now()
-        retry_at = now + store.retry_delay(item.attempts)
+        retry_at = now + outbox.retry_delay(item.attempts)
         with self.rt.transaction() as conn:
-            store.record_attempt(
+            outbox.record_attempt(
                 conn,
                 item.id,
                 attempt=item.attempts,
@@ -172,9 +172,9 @@ class WebhookWorker:
                 duration_ms=duration_ms,
             )
             if error is None:
-                store.mark_delivered(conn, item.id, now, status or 200)
+                outbox.mark_delivered(conn, item.id, now, status or 200)
             else:
-                store.mark_failed(
+                outbox.mark_failed(
                     conn,
                     item.id,
                     status=status,
@@ -185,7 +185,7 @@ class WebhookWorker:
         if error is None:
             logger.info("webhook %s delivered (attempt %d)", item.id, item.attempts)
             return True
-        last = item.attempts >= store.MAX_ATTEMPTS
+        last = item.attempts >= outbox.MAX_ATTEMPTS
         # The endpoint's URL is not logged: some carry a token in their path or query.
         logger.warning(
             "webhook %s to endpoint %s: attempt %d failed%s: %s",
