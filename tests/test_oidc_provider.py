@@ -20,7 +20,13 @@ from sqlalchemy import select
 from latchkey.models import App, Tenant
 from latchkey.services import apps, pools, tenants
 from latchkey.services.runtime import Runtime
-from latchkey.store.tables import authorization_codes, flows, refresh_tokens, sso_sessions
+from latchkey.store.tables import (
+    authorization_codes,
+    events,
+    flows,
+    refresh_tokens,
+    sso_sessions,
+)
 from tests.conftest import FakeClock
 from tests.test_pools_api import PoolBrowser, count, make_pool
 from tests.web_parties import ORIGIN
@@ -208,7 +214,15 @@ def test_code_flow_through_the_hosted_sign_in(
     assert refreshed.status_code == 200, refreshed.text
     with rt.engine.connect() as conn:
         parked = conn.execute(select(flows).where(flows.c.kind == "authorization")).one()
+        logged = conn.execute(select(events.c.kind, events.c.outcome, events.c.detail)).all()
     assert parked.state == "completed"
+    oidc = [
+        (e.kind, e.outcome, e.detail["client_id"]) for e in logged if e.kind.startswith("oidc.")
+    ]
+    assert oidc == [
+        ("oidc.authorized", "success", rp.app.client_id),
+        ("oidc.code_exchanged", "success", rp.app.client_id),
+    ]
 
 
 def test_a_signed_in_browser_gets_its_code_at_once(rp: Relying, visitor: PoolBrowser) -> None:
@@ -384,6 +398,9 @@ def test_code_replay_is_refused_and_revokes_what_it_issued(
         rows = conn.execute(select(refresh_tokens)).all()
     assert len(rows) == 1
     assert rows[0].revoked_at is not None
+    with rt.engine.connect() as conn:
+        replayed = conn.execute(select(events).where(events.c.reason == "code_replayed")).one()
+    assert replayed.kind == "oidc.code_exchanged"
 
 
 def test_an_expired_code_and_another_clients_code(
@@ -440,6 +457,8 @@ def test_logout_with_an_id_token_hint_ends_the_session(
     assert out.headers["location"] == f"{HOME}?state=s1"
     with rt.engine.connect() as conn:
         assert conn.execute(select(sso_sessions.c.revoked_at)).scalar_one() is not None
+        ended = conn.execute(select(events).where(events.c.kind == "oidc.signed_out")).one()
+    assert ended.outcome == "success"
     _, after = redirected(rp.authorize(prompt="none"))
     assert after["error"] == "login_required"
 

@@ -117,9 +117,8 @@ def _code_exchange(request: AnyRequest, site: Site, params: dict[str, Any]) -> d
     headers = {"Authorization": request.headers.get("authorization") or ""}
     pairs = [(str(k), str(v)) for k, v in params.items() if isinstance(v, str | int)]
     call = OAuthCall("POST", f"{site.issuer}oauth/token", pairs, headers)
-    answer = code_grant.exchange(
-        runtime(request), tenant=site.tenant, issuer=site.issuer, call=call
-    )
+    rt, meta = runtime(request), request_meta(request)
+    answer = code_grant.exchange(rt, tenant=site.tenant, issuer=site.issuer, call=call, meta=meta)
     if answer.status != 200:
         body = answer.body if isinstance(answer.body, dict) else {}
         raise oauth_error(body.get("error", "invalid_request"), body.get("error_description"))

@@ -12,7 +12,7 @@ from litestar import Response, get, route
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
 from latchkey.oauth2.errors import OAuthError
 from latchkey.oauth2.server import OAuthCall
@@ -107,6 +107,7 @@ def authorize(request: AnyRequest) -> Response[Any]:
         issuer=site.issuer,
         call=_call(request, site, "authorize", _query(request)),
         sso_token=request.cookies.get(sso.cookie_name(site.tenant.id)),
+        meta=request_meta(request),
     )
     return _respond(site, request, outcome)
 
@@ -123,6 +124,7 @@ def authorize_resume(request: AnyRequest) -> Response[Any]:
         pool_id=str(query.get("pool") or "")[:64],
         authz_cookie=request.cookies.get(authorization.AUTHZ_COOKIE),
         sso_token=request.cookies.get(sso.cookie_name(site.tenant.id)),
+        meta=request_meta(request),
     )
     return _respond(site, request, outcome)
 
@@ -169,6 +171,7 @@ async def end_session(request: AnyRequest) -> Response[Any]:
             call=_call(request, site, "logout", params),
             sso_token=request.cookies.get(sso.cookie_name(site.tenant.id)),
             confirmed=request.method == "POST" and ("confirm", "yes") in params,
+            meta=request_meta(request),
         )
     )
     return await to_thread.run_sync(partial(_logout_response, site, request, params, done))

@@ -20,6 +20,7 @@ from latchkey.ids import new_id
 from latchkey.models import SsoSession
 from latchkey.oauth2.server import CodeOwner, Provider
 from latchkey.oauth2.tokens import Grant
+from latchkey.oidc import event_kinds
 from latchkey.store import authorization_codes as code_store
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store import users as user_store
@@ -84,6 +85,12 @@ class CodeGrant(AuthorizationCodeGrant):
             created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
+        self.server.record(
+            event_kinds.AUTHORIZED,
+            user_id=session.user_id,
+            client_id=request.client.app.client_id,
+            scope=request.scope,
+        )
 
     def query_authorization_code(self, code: Any, client: Any) -> StoredCode | None:
         if not isinstance(code, str) or not 0 < len(code) <= 256:
@@ -94,7 +101,7 @@ class CodeGrant(AuthorizationCodeGrant):
         if row is None or row.app_id != client.app.id:
             return None
         if row.used_at is not None:
-            self._revoke_issued(row.code_hash)
+            self._replayed(row, client.app.client_id)
             return None
         if row.expires_at <= self.server.rt.now():
             return None
@@ -111,11 +118,13 @@ class CodeGrant(AuthorizationCodeGrant):
             server.conn, code_hash=row.code_hash, now=server.rt.now(), family_id=family
         ):
             # Another exchange of this code got there first: this one is a replay.
-            self._revoke_issued(row.code_hash)
+            self._replayed(row, self.request.client.app.client_id)
             raise InvalidGrantError("the authorization code was already used")
         user = user_store.get(server.conn, server.tenant.id, row.user_id)
         if user is None:
             raise InvalidGrantError("the code's user no longer exists")
+        client_id = self.request.client.app.client_id
+        server.record(event_kinds.CODE_EXCHANGED, user_id=user.id, client_id=client_id)
         return CodeOwner(
             Grant(
                 tenant=server.tenant,
@@ -129,10 +138,18 @@ class CodeGrant(AuthorizationCodeGrant):
             )
         )
 
-    def _revoke_issued(self, hashed: bytes) -> None:
-        family = code_store.family_of(self.server.conn, hashed)
+    def _replayed(self, row: Any, client_id: str) -> None:
+        """A second use: revoke what the first issued, and say so in the event log."""
+        server = self.server
+        family = code_store.family_of(server.conn, row.code_hash)
         if family:
-            refresh_store.revoke_family(self.server.conn, family, self.server.rt.now())
+            refresh_store.revoke_family(server.conn, family, server.rt.now())
+        server.record(
+            event_kinds.CODE_EXCHANGED,
+            user_id=row.user_id,
+            reason="code_replayed",
+            client_id=client_id,
+        )
 
 
 class S256Challenge(CodeChallenge):
@@ -152,9 +169,9 @@ class S256Challenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
-def exchange(rt: Any, *, tenant: Any, issuer: str, call: Any) -> Any:
+def exchange(rt: Any, *, tenant: Any, issuer: str, call: Any, meta: Any = None) -> Any:
     """The token endpoint for `grant_type=authorization_code`: Authlib authenticates the client
     (secret, or none with PKCE), checks the code, its redirect URI and verifier, and issues.
     One transaction: a refused exchange writes nothing but a replay's revocation."""
     with rt.transaction() as conn:
-        return Provider(rt, conn, tenant, issuer).create_token_response(call)
+        return Provider(rt, conn, tenant, issuer, meta=meta).create_token_response(call)

@@ -21,7 +21,8 @@ from latchkey.models import Tenant
 from latchkey.oauth2.client_model import SCOPES, OAuthClient
 from latchkey.oauth2.errors import InvalidRequest
 from latchkey.oauth2.tokens import Grant, issue
-from latchkey.services.runtime import Runtime
+from latchkey.services import events
+from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import apps as app_store
 
 
@@ -94,6 +95,7 @@ class Provider(AuthorizationServer):
         issuer: str,
         *,
         sso_token: str | None = None,
+        meta: RequestMeta | None = None,
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.rt = rt
@@ -102,6 +104,7 @@ class Provider(AuthorizationServer):
         self.issuer = issuer
         # The browser's SSO cookie, for the end-session endpoint to end.
         self.sso_token = sso_token
+        self.meta = meta or RequestMeta()
         # Imported here: the grant and its extensions use this module's types.
         from latchkey.oauth2.code_grant import CodeGrant, S256Challenge
         from latchkey.oidc.end_session import EndSession
@@ -110,6 +113,21 @@ class Provider(AuthorizationServer):
         self.register_grant(CodeGrant, [S256Challenge(), IdToken()])
         self.register_endpoint(EndSession)
         self.register_token_generator("default", self._tokens)
+
+    def record(
+        self, kind: str, *, user_id: str | None, reason: str | None = None, **detail: Any
+    ) -> None:
+        """An event in the request's transaction."""
+        events.record(
+            self.conn,
+            self.rt,
+            tenant_id=self.tenant.id,
+            kind=kind,
+            meta=self.meta,
+            reason=reason,
+            user_id=user_id,
+            detail=detail,
+        )
 
     def query_client(self, client_id: Any) -> OAuthClient | None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:

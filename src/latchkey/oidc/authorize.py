@@ -24,7 +24,7 @@ from latchkey.models import SsoSession, Tenant
 from latchkey.oauth2.server import Answer, OAuthCall, Provider
 from latchkey.services import flows, pools, sso
 from latchkey.services.directories import DEFAULT_NAME
-from latchkey.services.runtime import Runtime
+from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import users as user_store
 
 AUTHORIZATION = "authorization"
@@ -92,11 +92,17 @@ def _pool(rt: Runtime, tenant: Tenant, name: str | None) -> pools.Pool | None:
 
 
 def authorize(
-    rt: Runtime, *, tenant: Tenant, issuer: str, call: OAuthCall, sso_token: str | None
+    rt: Runtime,
+    *,
+    tenant: Tenant,
+    issuer: str,
+    call: OAuthCall,
+    sso_token: str | None,
+    meta: RequestMeta | None = None,
 ) -> Outcome:
     pool = _pool(rt, tenant, dict(call.params).get("pool"))
     with rt.transaction() as conn:
-        server = Provider(rt, conn, tenant, issuer)
+        server = Provider(rt, conn, tenant, issuer, meta=meta)
         request = server.create_oauth2_request(call)
         data = request.payload.data
         session = sso.find(conn, rt, tenant.id, sso_token)
@@ -160,6 +166,7 @@ def resume(
     pool_id: str,
     authz_cookie: str | None,
     sso_token: str | None,
+    meta: RequestMeta | None = None,
 ) -> Outcome:
     """Finish a parked request once its browser has signed in (after the request began)."""
     pool = pools.get(rt, tenant.id, pool_id)
@@ -175,7 +182,7 @@ def resume(
             flow_id=request_id,
         )
         params = [(str(k), str(v)) for k, v in parked.context["params"]]
-        server = Provider(rt, conn, tenant, issuer)
+        server = Provider(rt, conn, tenant, issuer, meta=meta)
         request = server.create_oauth2_request(OAuthCall("GET", f"{issuer}authorize", params))
         session = sso.find(conn, rt, tenant.id, sso_token)
         signed_in = session is not None and session.auth_time > parked.created_at

@@ -7,6 +7,7 @@ from __future__ import annotations
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from joserfc.jwk import KeySet
 
+from latchkey.oidc import event_kinds
 from latchkey.services import signing_keys, sso
 from latchkey.store import sso_sessions as session_store
 
@@ -21,5 +22,7 @@ class EndSession(EndSessionEndpoint):
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         server = self.server
         found = sso.find(server.conn, server.rt, server.tenant.id, server.sso_token)
-        if found is not None:
-            session_store.revoke(server.conn, session_id=found.id, now=server.rt.now())
+        if found is not None and session_store.revoke(
+            server.conn, session_id=found.id, now=server.rt.now()
+        ):
+            server.record(event_kinds.SIGNED_OUT, user_id=found.user_id)

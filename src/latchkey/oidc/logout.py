@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 
 from latchkey.models import Tenant
 from latchkey.oauth2.server import OAuthCall, Provider
-from latchkey.services.runtime import Runtime
+from latchkey.services.runtime import RequestMeta, Runtime
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ def logout(
     call: OAuthCall,
     sso_token: str | None,
     confirmed: bool,
+    meta: RequestMeta | None = None,
 ) -> LogoutOutcome:
     with rt.transaction() as conn:
-        server = Provider(rt, conn, tenant, issuer, sso_token=sso_token)
+        server = Provider(rt, conn, tenant, issuer, sso_token=sso_token, meta=meta)
         try:
             checked = server.validate_endpoint_request("end_session", call)
         except OAuth2Error as error:

@@ -22,6 +22,7 @@ AUDIT_WILDCARD = "admin.*"
 def event_types() -> tuple[str, ...]:
     """Every event kind an endpoint may ask for."""
     # Imported here: these modules record events, and recording an event queues its webhooks.
+    from latchkey.oidc import event_kinds as oidc_events
     from latchkey.services import (
         events,
         pool_accounts,
@@ -41,6 +42,7 @@ def event_types() -> tuple[str, ...]:
         pool_passwords.SIGN_IN,
         recovery.REQUESTED,
         recovery.RECOVERED,
+        *oidc_events.KINDS,
     )
 
 

@@ -1,0 +1,7 @@
+"""The OpenID Connect provider's events (beside the pools' sign-in and sign-up events)."""
+
+AUTHORIZED = "oidc.authorized"  # a code issued to an app for a signed-in user
+CODE_EXCHANGED = "oidc.code_exchanged"  # a code exchanged for tokens; failure `code_replayed`
+SIGNED_OUT = "oidc.signed_out"  # an SSO session ended by RP-initiated logout
+
+KINDS = (AUTHORIZED, CODE_EXCHANGED, SIGNED_OUT)
