@@ -1,13 +1,16 @@
 """Secrets at rest and in logs: after a run through every flow that issues one (API key, client
 secret, action and result tokens, access and refresh tokens, flow and session cookies, recovery
-code and link, a password, the master key), the whole database holds none of them in clear and
+code and link, a password, OIDC codes and their tokens, an operator token, a webhook secret,
+the master key), the whole database holds none of them in clear and
 the server's log (at debug level) names none of them. Signing keys are stored sealed."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -167,6 +170,7 @@ def issue_everything(
         json=SoftAuthenticator().create(begun.json()["publicKey"], origin=ORIGIN),
     )
     issued.append(done.cookies[f"latchkey_sso_{tenant['id']}"])
+    issued += oidc_and_operator_secrets(url, database_url, tenant, pool)
     password = "correct horse battery staple"
     cli(
         database_url,
@@ -192,6 +196,63 @@ def issue_everything(
     assert link
     issued += [link.group(1), f"code is {code.group(1)}"]
     return issued
+
+
+def oidc_and_operator_secrets(
+    url: str, database_url: str, tenant: dict[str, str], browser: httpx.Client
+) -> list[str]:
+    """A confidential OIDC app's secret, a code, its PKCE verifier and tokens (the browser is
+    signed in to the pool); an operator token; a webhook endpoint's secret."""
+    callback = "https://portal.example/callback"
+    made = json.loads(
+        cli(
+            database_url, "app", "create", tenant["id"], "--name", "Portal", "--type",
+            "regular_web", "--confidential", "--redirect-uri", callback,
+            "--grant", "authorization_code", "--grant", "refresh_token", "--json",
+        )
+    )  # fmt: skip
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    authorized = browser.get(
+        f"{url}/t/{tenant['id']}/authorize",
+        params={
+            "response_type": "code",
+            "client_id": made["client_id"],
+            "redirect_uri": callback,
+            "scope": "openid email offline_access",
+            "code_challenge": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+            "code_challenge_method": "S256",
+            "pool": "people",
+        },
+    )
+    code = re.search(r"[?&]code=([^&]+)", authorized.headers["location"])
+    assert code, authorized.text
+    tokens = httpx.post(
+        f"{url}/t/{tenant['id']}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code.group(1),
+            "redirect_uri": callback,
+            "code_verifier": verifier,
+        },
+        auth=(made["client_id"], made["client_secret"]),
+    ).json()
+    operator = cli(database_url, "admin", "token", "create", "--tenant", tenant["id"], "--json")
+    # Disabled: the worker sends nothing, yet the secret is stored (sealed).
+    hook = cli(
+        database_url, "webhook", "create", tenant["id"], "--url", "https://hooks.example/in",
+        "--enabled", "off", "--json",
+    )  # fmt: skip
+    return [
+        made["client_secret"],
+        code.group(1),
+        verifier,
+        tokens["access_token"],
+        tokens["id_token"],
+        tokens["refresh_token"],
+        json.loads(operator)["secret"],
+        json.loads(hook)["secret"],
+    ]
 
 
 def database_text(database_url: str) -> list[tuple[str, str, str]]:
@@ -229,7 +290,7 @@ def test_no_secret_in_the_database_or_the_log(database_url: str, tmp_path: Path)
         with serving(database_url, port, env, log=log):
             issued = issue_everything(f"http://127.0.0.1:{port}", database_url, tenant, box)
             box.wait_for("p@example.com")
-    assert len(issued) == 15
+    assert len(issued) == 23
 
     stored = database_text(database_url)
     assert len(stored) > 100  # the run really wrote
