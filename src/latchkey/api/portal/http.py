@@ -29,7 +29,9 @@ HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a
+    # form, and the origin check needs the real one. Nothing secret is ever in a portal URL.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 # What a redirect after a change may say (never text taken from the request).
