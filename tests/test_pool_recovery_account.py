@@ -218,10 +218,15 @@ def test_rename_delete_and_the_last_passkey(
     # The same authenticator is excluded (it holds a passkey of this account already).
     with pytest.raises(ValueError, match="excluded"):
         member.authenticator.create(added.json()["publicKey"], origin=ORIGIN)
+    session_cookie = member.http.cookies[f"latchkey_sso_{tenant.id}"]
     made = SoftAuthenticator().create(added.json()["publicKey"], origin=ORIGIN)
     finished = member.post("register/webauthn/finish", made, flow_id=added.json()["flow_id"])
     assert finished.status_code == 200, finished.text
     assert len(member.http.get(base).json()["passkeys"]) == 2
+    # Adding a passkey is no new sign-in: the session (its auth_time and amr) goes on as it was.
+    assert f"latchkey_sso_{tenant.id}" not in finished.headers.get("set-cookie", "")
+    assert member.http.cookies[f"latchkey_sso_{tenant.id}"] == session_cookie
+    assert count(rt, sso_sessions) == 1
     assert member.http.delete(f"{base}/{only['id']}").status_code == 200
     assert count(rt, credentials) == 1
 

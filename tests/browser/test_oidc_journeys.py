@@ -422,12 +422,6 @@ def test_password_sign_in_then_the_passkey_offer_then_the_new_passkey(
     browser.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Latchkey bug: registering a passkey while signed in (register/webauthn/finish of an"
-    " add-passkey flow) opens a new SSO session with amr webauthn and a fresh auth_time, so the"
-    " ID token after a password sign-in and the passkey offer claims a passkey authentication",
-)
 def test_the_passkey_offer_keeps_the_password_amr(blank_tab: Any, stage: Stage) -> None:
     email, password = "frances@example.com", "another horse battery"
     password_user(blank_tab, stage, email, password)

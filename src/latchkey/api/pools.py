@@ -62,11 +62,10 @@ def signed_in_response(
     spent = Cookie(
         key=FLOW_COOKIE, value="", path=pool_prefix(tenant.id, url_pool(request)), max_age=0
     )
-    return Response(
-        body,
-        cookies=[session_cookie(request, tenant.id, done.session), spent],
-        headers={"cache-control": "no-store"},
-    )
+    cookies = [spent]
+    if done.session is not None:
+        cookies.append(session_cookie(request, tenant.id, done.session))
+    return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
 
 
 class RegisterBegin(msgspec.Struct, kw_only=True):

@@ -73,7 +73,8 @@ class SignedIn:
     flow: Flow
     user: User
     credential: Credential | None
-    session: sso.Opened
+    # None when a signed-in user only added a passkey: their session goes on as it was.
+    session: sso.Opened | None
     signup: bool
 
 
@@ -280,11 +281,17 @@ def _sign_in(
     user: User,
     credential: Credential,
     event: tuple[str, RequestMeta],
-) -> tuple[Flow, sso.Opened]:
+    *,
+    open_session: bool = True,
+) -> tuple[Flow, sso.Opened | None]:
     """End the flow with this user and open their SSO session, in the ceremony's transaction,
     with the pool's own event (the passkey event of the ceremony is recorded beside it)."""
     completed = _complete(conn, rt, flow, user.id)
-    opened = sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=_amr(credential))
+    opened = (
+        sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=_amr(credential))
+        if open_session
+        else None
+    )
     kind, meta = event
     events.record(
         conn,
@@ -315,7 +322,10 @@ def register_finish(
 ) -> SignedIn:
     """Store the new passkey (and, on sign-up, the user); the user is then signed in."""
     flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
-    done: list[tuple[Flow, sso.Opened]] = []
+    done: list[tuple[Flow, sso.Opened | None]] = []
+    # Adding a passkey while signed in is no new sign-in: a fresh session here would pass for
+    # one (its auth_time and amr would satisfy max_age, prompt=login and amr checks).
+    adding = flow.user_id is not None and not flow.context.get("recovery")
 
     def check(conn: Connection, challenge: Challenge) -> None:
         _check_challenge(flow, pool, challenge)
@@ -329,7 +339,18 @@ def register_finish(
 
     def after(conn: Connection, result: registration.Registered) -> None:
         event = (kind, meta)
-        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
+        done.append(
+            _sign_in(
+                conn,
+                rt,
+                tenant,
+                flow,
+                result.user,
+                result.credential,
+                event,
+                open_session=not adding,
+            )
+        )
 
     result = registration.finish(
         rt,
@@ -387,7 +408,7 @@ def login_finish(
     meta: RequestMeta,
 ) -> SignedIn:
     flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
-    done: list[tuple[Flow, sso.Opened]] = []
+    done: list[tuple[Flow, sso.Opened | None]] = []
 
     def after(conn: Connection, challenge: Challenge, result: authentication.Authenticated) -> None:
         if result.user.directory_id != pool.id:
