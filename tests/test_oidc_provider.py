@@ -27,7 +27,9 @@ from latchkey.store.tables import (
     refresh_tokens,
     sso_sessions,
 )
+from latchkey.testing.authenticator import SoftAuthenticator
 from tests.conftest import FakeClock
+from tests.test_pool_recovery_account import code_and_link, mails
 from tests.test_pools_api import PoolBrowser, count, make_pool
 from tests.web_parties import ORIGIN
 
@@ -486,3 +488,47 @@ def test_logout_without_a_hint_asks_first_and_never_redirects(
     )
     assert forged.status_code == 400
     assert forged.json()["error"] == "invalid_request"
+
+
+def test_recovery_from_the_sign_in_page_returns_to_the_app(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser, clock: FakeClock
+) -> None:
+    """Lost passkey: from the app's sign-in, recovery by the mailed code, a new passkey, and
+    back to the app with a code (the mailed link, maybe in another browser, does not go back)."""
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    signed_out(rp.http, rp.tenant)
+    visitor.authenticator = SoftAuthenticator()  # the lost passkey is gone with its device
+    _, query = redirected(rp.authorize())
+    clock.advance(seconds=1)
+    begun = visitor.post(
+        "recovery/begin", {"identifier": "ada@example.com", "login_flow_id": query["flow"]}
+    )
+    assert begun.status_code == 200, begun.text
+    code, _ = code_and_link(mails(rt)[-1])
+    recovered = visitor.post("recovery/verify", {"code": code, "flow_id": begun.json()["flow_id"]})
+    assert recovered.status_code == 200, recovered.text
+    flow_id = recovered.json()["flow_id"]
+    options = visitor.post("register/webauthn/begin", {"flow_id": flow_id})
+    assert options.status_code == 200, options.text
+    made = visitor.authenticator.create(options.json()["publicKey"], origin=ORIGIN)
+    done = visitor.post("register/webauthn/finish", made, flow=flow_id)
+    assert done.status_code == 200, done.text
+    back, params = redirected(rp.http.get(done.json()["redirect_to"], follow_redirects=False))
+    assert back == CALLBACK
+    assert params["state"] == rp.state
+    assert rp.token(params["code"]).status_code == 200
+
+
+def test_recovery_ignores_a_sign_in_flow_the_browser_does_not_hold(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser, client: TestClient
+) -> None:
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, query = redirected(rp.authorize(prompt="login"))
+    client.cookies.delete("latchkey_flow")
+    begun = visitor.post(
+        "recovery/begin", {"identifier": "ada@example.com", "login_flow_id": query["flow"]}
+    )
+    assert begun.status_code == 200
+    with rt.engine.connect() as conn:
+        recovery = conn.execute(select(flows).where(flows.c.kind == "recovery")).one()
+    assert "return_to" not in recovery.context

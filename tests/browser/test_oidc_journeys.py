@@ -459,18 +459,21 @@ def test_reset_passkey_from_the_portal_then_sign_in_with_the_new_one(
     browser.page.wait_for_selector("#new-passkey:not([hidden])")
     shoot(browser, "customers-recovery-new-passkey")
     browser.page.click("#new-passkey-button")
-    # The recovery does not carry the portal's request: it ends on the account page.
+    # Recovery carries the portal's request: the user is back at the portal, signed in.
+    recovered = back_at_portal(browser, portal, email)
+    assert "webauthn" in recovered["amr"]
+    latchkey = stage.latchkey
+    browser.page.goto(f"{latchkey.url}/{latchkey.tenant_id}/identity/{portal.pool}/account")
     hosted(browser, "account")
     assert browser.page.locator(".passkey").count() == 2
     shoot(browser, "customers-account")
     [credential] = browser.tab.credentials()
 
-    # Sign out of Latchkey there, then sign in to the portal with the new passkey (autofill).
-    # (Away from the sign-in page before the authenticator answers again: its autofill would.)
-    with autofill_waiting(browser):
-        browser.page.click("#sign-out")
-        hosted(browser, "signin")
-        browser.page.goto(portal.url)
+    # Sign out at the portal (RP-initiated logout ends Latchkey's session too), then sign in to
+    # the portal with the new passkey (autofill on the hosted page).
+    browser.page.goto(portal.url)
+    browser.page.click("#sign-out")
+    browser.page.wait_for_selector("#sign-in", timeout=SLOW)
     assert not [c for c in latchkey_cookies(browser) if c.startswith("latchkey_sso_")]
     portal_sign_in(browser, portal)
     claims = back_at_portal(browser, portal, email)

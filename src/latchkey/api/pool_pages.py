@@ -144,11 +144,16 @@ def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
 
 @get("/recovery", sync_to_thread=True, include_in_schema=False)
 def recovery_page(
-    request: AnyRequest, token: Annotated[str | None, QueryParameter(max_length=128)] = None
+    request: AnyRequest,
+    token: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    flow: FlowParam = None,
 ) -> Response[str]:
     _, tenant, pool = context(request)
     values = _common(request, tenant, pool, "recovery", "Reset your passkey")
     values["data"] = {"link-token": token} if token else {}
+    if flow:
+        # The sign-in flow it came from: after recovery, back to where that was going.
+        values["data"]["login-flow"] = flow
     values.update(
         identifier_label=_identifier_label(pool),
         bot_check=pool.settings.bot_check,

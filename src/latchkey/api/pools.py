@@ -32,8 +32,9 @@ from latchkey.api.pool_http import (
     session_cookie,
     url_pool,
 )
+from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.services import pool_ceremonies, pool_passwords, pools, recovery
+from latchkey.services import flows, pool_ceremonies, pool_passwords, pools, recovery
 from latchkey.services.pool_ceremonies import Options, SignedIn
 from latchkey.services.runtime import Runtime
 
@@ -167,6 +168,26 @@ def login_password(data: JSONBody[PasswordSignIn], request: AnyRequest) -> Respo
 class RecoveryBegin(msgspec.Struct, kw_only=True):
     identifier: Text
     altcha: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    # The sign-in flow the recovery page was opened from: the recovered user returns to where
+    # it was going (an app's authorization request).
+    login_flow_id: FlowId | None = None
+
+
+def _return_to(
+    rt: Runtime, request: AnyRequest, tenant: Tenant, pool: pools.Pool, flow_id: str | None
+) -> str | None:
+    """The return address of this browser's own sign-in flow, if it names one and has one."""
+    if not flow_id:
+        return None
+    try:
+        with rt.read() as conn:
+            login = pool_ceremonies.load_flow(
+                conn, rt, tenant, pool, flows.LOGIN, flow_ref(request, flow_id)
+            )
+    except LatchkeyError:
+        return None
+    found = login.context.get("return_to")
+    return str(found) if found else None
 
 
 def _link_base(rt: Runtime, tenant: Tenant, pool: pools.Pool) -> str:
@@ -188,6 +209,7 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
         sender=request.app.state.settings.mail_from,
         link_base=_link_base(rt, tenant, pool),
         meta=request_meta(request),
+        return_to=_return_to(rt, request, tenant, pool, data.login_flow_id),
     )
     body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
     cookie = flow_cookie(request, tenant.id, url_pool(request), started.cookie)

@@ -86,6 +86,7 @@ def request(
     sender: str,
     link_base: str,
     meta: RequestMeta,
+    return_to: str | None = None,
 ) -> flows.Started:
     """Start a recovery flow and, when the account exists and has an e-mail, queue the mail
     (in the same transaction: a code is never stored without its mail, nor mailed unstored)."""
@@ -107,7 +108,7 @@ def request(
             started.flow,
             from_states=(flows.ACTIVE,),
             to_state=CODE_SENT,
-            context={"attempts": 0},
+            context={"attempts": 0, **({"return_to": return_to} if return_to else {})},
         )
         events.record(
             conn,
@@ -186,7 +187,8 @@ def verify_code(
             _refuse_spent(rt, row)
     if row is None or not hmac.compare_digest(row.code_hash, _code_mac(rt, flow.id, code.strip())):
         raise RecoveryCodeInvalid("this code is not right")
-    return _recover(rt, tenant, pool, flow, row, meta)
+    # Same browser: back to where its sign-in began (an app's authorization request).
+    return _recover(rt, tenant, pool, flow, row, meta, return_to=flow.context.get("return_to"))
 
 
 def _count_blind_attempt(conn: Connection, rt: Runtime, flow: Flow) -> None:
@@ -228,11 +230,18 @@ def follow_link(
         raise flows.FlowUsed("this link was already used")
     if row.expires_at <= rt.now():
         raise RecoveryCodeExpired("this link has expired; start again")
-    return _recover(rt, tenant, pool, flow, row, meta)
+    return _recover(rt, tenant, pool, flow, row, meta, return_to=None)
 
 
 def _recover(
-    rt: Runtime, tenant: Tenant, pool: Pool, flow: Flow, row: Any, meta: RequestMeta
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    flow: Flow,
+    row: Any,
+    meta: RequestMeta,
+    *,
+    return_to: str | None,
 ) -> Recovered:
     """Use the code once, end the recovery flow, and open a registration flow for the user."""
     with rt.transaction() as conn:
@@ -253,7 +262,7 @@ def _recover(
             directory_id=pool.id,
             kind=flows.REGISTRATION,
             user_id=row.user_id,
-            context={"recovery": True},
+            context={"recovery": True, **({"return_to": return_to} if return_to else {})},
         )
         events.record(
             conn,

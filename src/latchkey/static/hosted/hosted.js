@@ -399,6 +399,7 @@ function recoveryPage() {
       const begun = await post("recovery/begin", {
         identifier: String(data.get("identifier") || "").trim(),
         altcha,
+        login_flow_id: page.loginFlow || undefined,
       });
       flowId = begun.flow_id;
       first.hidden = true;
