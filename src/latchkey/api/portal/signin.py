@@ -43,8 +43,8 @@ def _limit(request: AnyRequest) -> Runtime:
     """Anonymous steps: same-origin only, and counted per address like every other one."""
     check_origin(request)
     rt = runtime(request)
-    ip = request.client.host if request.client else "unknown"
-    rt.limiter.hit(f"portal:ip:{ip}", rt.challenge_rule)
+    # The client's address as the trusted proxies tell it (request.client is the proxy's).
+    rt.limiter.hit(f"portal:ip:{request_meta(request).ip or 'unknown'}", rt.challenge_rule)
     return rt
 
 
