@@ -532,3 +532,57 @@ def test_recovery_ignores_a_sign_in_flow_the_browser_does_not_hold(
     with rt.engine.connect() as conn:
         recovery = conn.execute(select(flows).where(flows.c.kind == "recovery")).one()
     assert "return_to" not in recovery.context
+
+
+HOSTILE = [
+    {"redirect_uri": 'https://app.example/"cb\\'},
+    {"client_id": '"\\'},
+    {"client_id": "é" * 80},
+    {"response_type": 'co"de'},
+    {"scope": 'open"id \\'},
+    {"prompt": "none login"},
+    {"max_age": "abc"},
+    {"max_age": "9" * 40},
+    {"state": '"\\\x00'},
+    {"code_challenge": '"' * 50},
+    {"code_challenge_method": '"'},
+    {"pool": '"' * 70},
+    {"nonce": "é" * 500},
+    {"login_hint": "x" * 5000},
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: next(iter(h)))
+def test_hostile_authorization_requests_get_a_clear_answer(
+    rt: Runtime, rp: Relying, hostile: dict[str, str]
+) -> None:
+    """Never a 500, never a redirect to an unregistered place; a refusal writes nothing."""
+    answer = rp.authorize(**hostile)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code == 302:
+        where = answer.headers["location"]
+        assert where.startswith((CALLBACK + "?", f"/{rp.tenant.id}/identity/")), where
+    else:
+        assert answer.status_code in (400, 401)
+        assert set(answer.json()) == {"error", "error_description"}
+        assert count(rt, flows) == 0
+
+
+def test_hostile_token_and_logout_requests_get_a_clear_answer(rp: Relying) -> None:
+    for form in (
+        {"code": '"\\', "redirect_uri": '"'},
+        {"client_id": '"\\'},
+        {"code": "x", "code_verifier": '"' * 50},
+        {"code": "x" * 5000},
+    ):
+        answer = rp.token(form.pop("code", "x"), **form)
+        assert answer.status_code in (400, 401), answer.text
+        assert set(answer.json()) == {"error", "error_description"}
+    for query in (
+        {"id_token_hint": '"' * 10},
+        {"post_logout_redirect_uri": '"', "client_id": '"'},
+        {"client_id": "nope", "post_logout_redirect_uri": "https://evil.example/"},
+    ):
+        answer = rp.http.get(f"/t/{rp.tenant.id}/logout", params=query, follow_redirects=False)
+        assert answer.status_code in (200, 400), answer.text
+        assert "location" not in answer.headers

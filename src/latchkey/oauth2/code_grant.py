@@ -18,7 +18,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 
 from latchkey.ids import new_id
 from latchkey.models import SsoSession
-from latchkey.oauth2.server import CodeOwner, Provider
+from latchkey.oauth2.server import CodeOwner, Provider, readable_errors
 from latchkey.oauth2.tokens import Grant
 from latchkey.oidc import event_kinds
 from latchkey.store import authorization_codes as code_store
@@ -173,5 +173,5 @@ def exchange(rt: Any, *, tenant: Any, issuer: str, call: Any, meta: Any = None) 
     """The token endpoint for `grant_type=authorization_code`: Authlib authenticates the client
     (secret, or none with PKCE), checks the code, its redirect URI and verifier, and issues.
     One transaction: a refused exchange writes nothing but a replay's revocation."""
-    with rt.transaction() as conn:
+    with readable_errors(), rt.transaction() as conn:
         return Provider(rt, conn, tenant, issuer, meta=meta).create_token_response(call)

@@ -5,7 +5,8 @@ Connect's ID token, RP-Initiated Logout, and our own token issuance (oauth2/toke
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,21 @@ from latchkey.oauth2.tokens import Grant, issue
 from latchkey.services import events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import apps as app_store
+
+
+@contextmanager
+def readable_errors() -> Iterator[None]:
+    """Authlib will not build an error whose description would echo a `"` or `\\` the caller
+    sent (RFC 6749 §5.2 limits those characters) and raises ValueError instead: that is the
+    caller's invalid request, not a server fault."""
+    try:
+        yield
+    except ValueError as exc:
+        if "forbidden characters" not in str(exc):
+            raise
+        raise InvalidRequest(
+            'a parameter holds a character OAuth does not allow (" or \\)'
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import LatchkeyError
 from latchkey.models import SsoSession, Tenant
-from latchkey.oauth2.server import Answer, OAuthCall, Provider
+from latchkey.oauth2.server import Answer, OAuthCall, Provider, readable_errors
 from latchkey.services import flows, pools, sso
 from latchkey.services.directories import DEFAULT_NAME
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -101,7 +101,7 @@ def authorize(
     meta: RequestMeta | None = None,
 ) -> Outcome:
     pool = _pool(rt, tenant, dict(call.params).get("pool"))
-    with rt.transaction() as conn:
+    with readable_errors(), rt.transaction() as conn:
         server = Provider(rt, conn, tenant, issuer, meta=meta)
         request = server.create_oauth2_request(call)
         data = request.payload.data
@@ -171,7 +171,7 @@ def resume(
     """Finish a parked request once its browser has signed in (after the request began)."""
     pool = pools.get(rt, tenant.id, pool_id)
     spent = [CookieSpec(AUTHZ_COOKIE, "", f"{_path(issuer)}authorize", 0)]
-    with rt.transaction() as conn:
+    with readable_errors(), rt.transaction() as conn:
         parked = flows.load(
             conn,
             rt,

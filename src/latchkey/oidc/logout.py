@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from latchkey.models import Tenant
-from latchkey.oauth2.server import OAuthCall, Provider
+from latchkey.oauth2.server import OAuthCall, Provider, readable_errors
 from latchkey.services.runtime import RequestMeta, Runtime
 
 
@@ -31,7 +31,7 @@ def logout(
     confirmed: bool,
     meta: RequestMeta | None = None,
 ) -> LogoutOutcome:
-    with rt.transaction() as conn:
+    with readable_errors(), rt.transaction() as conn:
         server = Provider(rt, conn, tenant, issuer, sso_token=sso_token, meta=meta)
         try:
             checked = server.validate_endpoint_request("end_session", call)
