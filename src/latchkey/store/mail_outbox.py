@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
+from latchkey.store.leases import lease_due
 from latchkey.store.tables import mail_outbox
 
 MAX_ATTEMPTS = 12
@@ -88,35 +89,18 @@ def _due(now: datetime) -> list[Any]:
 def claim_due(
     conn: Connection, now: datetime, lease_seconds: float, limit: int = 1
 ) -> list[Claimed]:
-    """Lease up to `limit` due, unsent messages to the caller, oldest first.
-
-    On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers pass over each other's rows
-    without waiting; on SQLite the transaction already holds the database's write lock. Either
-    way each row is taken by a conditional UPDATE that re-checks it is still claimable (with the
-    lock value read), and only rows that UPDATE matched are returned: two workers never hold
-    one lease.
-    """
-    candidates = (
-        select(_t.id, _t.locked_until)
-        .where(*_due(now))
-        .order_by(_t.next_attempt_at, _t.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Lease up to `limit` due, unsent messages to the caller, oldest first (store/leases.py)."""
+    rows = lease_due(
+        conn,
+        mail_outbox,
+        due=_due(now),
+        pick=and_(*_due(now)),
+        now=now,
+        lease_seconds=lease_seconds,
+        limit=limit,
+        returning=list(mail_outbox.c),
     )
-    leased_until = now + timedelta(seconds=lease_seconds)
-    claimed: list[Claimed] = []
-    for candidate in conn.execute(candidates).all():
-        old = candidate.locked_until
-        same_lock = _t.locked_until.is_(None) if old is None else _t.locked_until == old
-        taken = conn.execute(
-            update(mail_outbox)
-            .where(_t.id == candidate.id, same_lock, *_due(now))
-            .values(locked_until=leased_until, attempts=_t.attempts + 1)
-            .returning(*mail_outbox.c)
-        ).first()
-        if taken is not None:
-            claimed.append(_claimed(taken))
-    return claimed
+    return [_claimed(row) for row in rows]
 
 
 def _claimed(row: Any) -> Claimed:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, and_, bindparam, insert, literal, or_, select, update
 
 from latchkey.ids import new_id
+from latchkey.store.leases import lease_due
 from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 from latchkey.webhooks.models import Claimed
 
@@ -114,34 +115,18 @@ def any_due(conn: Connection, now: datetime) -> bool:
 def claim_due(
     conn: Connection, now: datetime, lease_seconds: float, limit: int = 1
 ) -> list[Claimed]:
-    """Lease up to `limit` due deliveries to the caller, oldest first.
-
-    On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers pass over each other's rows;
-    on SQLite the transaction holds the database's write lock. Either way each row is taken by a
-    conditional UPDATE that re-checks it is still claimable with the lock value read, and only
-    rows that UPDATE matched are returned: two workers never hold one lease.
-    """
-    candidates = (
-        select(_d.id, _d.locked_until)
-        .where(_due_for_enabled(now))
-        .order_by(_d.next_attempt_at, _d.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Lease up to `limit` due deliveries of enabled endpoints, oldest first (store/leases.py)."""
+    rows = lease_due(
+        conn,
+        webhook_deliveries,
+        due=_due(now),
+        pick=_due_for_enabled(now),
+        now=now,
+        lease_seconds=lease_seconds,
+        limit=limit,
+        returning=[_d.id],
     )
-    leased_until = now + timedelta(seconds=lease_seconds)
-    claimed: list[Claimed] = []
-    for candidate in conn.execute(candidates).all():
-        old = candidate.locked_until
-        same_lock = _d.locked_until.is_(None) if old is None else _d.locked_until == old
-        taken = conn.execute(
-            update(webhook_deliveries)
-            .where(_d.id == candidate.id, same_lock, *_due(now))
-            .values(locked_until=leased_until, attempts=_d.attempts + 1)
-            .returning(_d.id, _d.endpoint_id, _d.attempts)
-        ).first()
-        if taken is not None:
-            claimed.append(_claimed(conn, taken.id, now))
-    return claimed
+    return [_claimed(conn, row.id, now) for row in rows]
 
 
 def _claimed(conn: Connection, delivery_id: str, now: datetime) -> Claimed:
