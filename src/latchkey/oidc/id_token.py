@@ -17,6 +17,8 @@ from latchkey.services import signing_keys
 class IdToken(OpenIDCode):
     server: Provider
 
+    _signing_key: signing_keys.SigningKey | None = None
+
     def __call__(self, grant: Any) -> None:
         self.server = grant.server
         super().__call__(grant)
@@ -27,7 +29,11 @@ class IdToken(OpenIDCode):
         return False
 
     def _key(self) -> signing_keys.SigningKey:
-        return signing_keys.signer(self.server.conn, self.server.rt, self.server.tenant.id)
+        # Asked for three times per token (alg, header, key): read and unsealed once.
+        if self._signing_key is None:
+            server = self.server
+            self._signing_key = signing_keys.signer(server.conn, server.rt, server.tenant.id)
+        return self._signing_key
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
         return self._key()
