@@ -2,6 +2,8 @@
 // this file, except passkey enrolment and sign-in, which need WebAuthn. No inline script or
 // style anywhere: the Content-Security-Policy forbids both.
 
+import { creationOptions, credentialJSON, requestOptions } from "/static/shared/webauthn-json.js";
+
 const $ = (selector, root = document) => root.querySelector(selector);
 
 function say(message, isError = false) {
@@ -21,61 +23,6 @@ async function postJSON(path, body, headers = {}) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.message || `request failed (${response.status})`);
   return data;
-}
-
-// WebAuthn JSON <-> binary, for browsers without parse*FromJSON / toJSON.
-function fromB64url(text) {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
-}
-
-function toB64url(buffer) {
-  let text = "";
-  for (const byte of new Uint8Array(buffer)) text += String.fromCharCode(byte);
-  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function creationOptions(json) {
-  if (PublicKeyCredential.parseCreationOptionsFromJSON) {
-    return PublicKeyCredential.parseCreationOptionsFromJSON(json);
-  }
-  const ids = (list) => (list || []).map((c) => ({ ...c, id: fromB64url(c.id) }));
-  return {
-    ...json,
-    challenge: fromB64url(json.challenge),
-    user: { ...json.user, id: fromB64url(json.user.id) },
-    excludeCredentials: ids(json.excludeCredentials),
-  };
-}
-
-function requestOptions(json) {
-  if (PublicKeyCredential.parseRequestOptionsFromJSON) {
-    return PublicKeyCredential.parseRequestOptionsFromJSON(json);
-  }
-  const ids = (list) => (list || []).map((c) => ({ ...c, id: fromB64url(c.id) }));
-  return { ...json, challenge: fromB64url(json.challenge), allowCredentials: ids(json.allowCredentials) };
-}
-
-function credentialJSON(credential) {
-  if (typeof credential.toJSON === "function") return credential.toJSON();
-  const r = credential.response;
-  const response = { clientDataJSON: toB64url(r.clientDataJSON) };
-  if (r.attestationObject) {
-    response.attestationObject = toB64url(r.attestationObject);
-    response.transports = r.getTransports ? r.getTransports() : [];
-  } else {
-    response.authenticatorData = toB64url(r.authenticatorData);
-    response.signature = toB64url(r.signature);
-    if (r.userHandle) response.userHandle = toB64url(r.userHandle);
-  }
-  return {
-    id: credential.id,
-    rawId: toB64url(credential.rawId),
-    type: credential.type,
-    response,
-    authenticatorAttachment: credential.authenticatorAttachment,
-    clientExtensionResults: credential.getClientExtensionResults(),
-  };
 }
 
 function cancelled(error) {
