@@ -117,6 +117,10 @@ class SoftAuthenticator:
     backup_state: bool = False
     counter_step: int = 1  # 0: the count stays 0, as synced passkey providers do
     credentials: dict[bytes, SoftCredential] = field(default_factory=dict)
+    # Basic attestation (§8.2): the model's batch key and certificate chain (leaf first), from
+    # testing/attestation_ca.py; None: `packed` is self attestation.
+    batch_key: ec.EllipticCurvePrivateKey | None = None
+    batch_chain: list[bytes] = field(default_factory=list)
 
     def create(
         self,
@@ -259,12 +263,15 @@ class SoftAuthenticator:
             raise LookupError("NotAllowedError: no discoverable credential for this RP")
         return resident[-1]
 
-    @staticmethod
     def _statement(
-        fmt: str, credential: SoftCredential, auth_data: bytes, client_data: bytes
+        self, fmt: str, credential: SoftCredential, auth_data: bytes, client_data: bytes
     ) -> dict[str, Any]:
         if fmt == "none":
             return {}
+        if fmt == "packed" and self.batch_key is not None:
+            signed = auth_data + hashlib.sha256(client_data).digest()
+            signature = self.batch_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+            return {"alg": ES256, "sig": signature, "x5c": list(self.batch_chain)}
         if fmt == "packed":
             # Self attestation (§8.2): signed with the credential's own key, no certificate.
             signed = auth_data + hashlib.sha256(client_data).digest()

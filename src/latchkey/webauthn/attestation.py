@@ -20,6 +20,7 @@ from cryptography import x509
 from OpenSSL.crypto import X509Store
 from webauthn.helpers import validate_certificate_chain as _chain_function
 
+from latchkey.webauthn.certificates import AttestationCertificate, read_certificate
 from latchkey.webauthn.errors import (
     AttestationAaguidMismatch,
     InvalidAttestation,
@@ -82,17 +83,7 @@ def merge_anchors(extra: Mapping[str, Sequence[bytes]] | None) -> dict[str, list
     return anchors
 
 
-# What cryptography raises for a certificate it cannot read: ValueError for bad DER, the others
-# for a version other than v1/v3, an extension present twice, or an unknown GeneralName type.
-_UNREADABLE_CERTIFICATE = (
-    ValueError,
-    x509.InvalidVersion,
-    x509.DuplicateExtension,
-    x509.UnsupportedGeneralNameType,
-)
-
-
-def _attestation_certificate(x5c: Any) -> x509.Certificate | None:
+def _attestation_certificate(x5c: Any) -> AttestationCertificate | None:
     """attStmt.x5c[0], from x5c as the client's CBOR has it: an array of DER byte strings."""
     if x5c is None:
         return None
@@ -100,14 +91,7 @@ def _attestation_certificate(x5c: Any) -> x509.Certificate | None:
         raise MalformedResponse("attStmt.x5c must be an array of DER certificates")
     if not x5c:
         return None
-    try:
-        certificate = x509.load_der_x509_certificate(x5c[0])
-        # Read now, so that a bad name or extension fails here and not in a later check.
-        certificate.subject  # noqa: B018
-        certificate.extensions  # noqa: B018
-    except _UNREADABLE_CERTIFICATE as exc:
-        raise MalformedResponse("the attestation certificate cannot be parsed") from exc
-    return certificate
+    return read_certificate(x5c[0])
 
 
 def check_packed_certificate(x5c: Any) -> None:
@@ -116,9 +100,10 @@ def check_packed_certificate(x5c: Any) -> None:
     Without them an android-key statement ({alg, sig, x5c}, the same shape) relabelled "packed"
     verifies, and escapes the android-key trust anchors.
     """
-    certificate = _attestation_certificate(x5c)
-    if certificate is None:
+    read = _attestation_certificate(x5c)
+    if read is None:
         return  # self attestation: no certificate
+    certificate = read.certificate
     subject = certificate.subject
 
     def named(oid: x509.ObjectIdentifier) -> str:
@@ -137,25 +122,17 @@ def check_packed_certificate(x5c: Any) -> None:
         raise InvalidAttestation(
             'the packed attestation certificate\'s Subject-OU is not "Authenticator Attestation"'
         )
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
-        return
-    if constraints.value.ca:
+    if read.is_ca:
         raise InvalidAttestation("the packed attestation certificate is a CA certificate")
 
 
 def check_aaguid_extension(x5c: Any, aaguid: bytes) -> None:
     """§8.2.1 (packed), §8.3.1 (tpm): id-fido-gen-ce-aaguid, when present, is authData's AAGUID."""
-    certificate = _attestation_certificate(x5c)
-    if certificate is None:
+    read = _attestation_certificate(x5c)
+    extension = read.extension(AAGUID_EXTENSION) if read is not None else None
+    if extension is None:
         return
-    try:
-        extension = certificate.extensions.get_extension_for_oid(AAGUID_EXTENSION)
-    except x509.ExtensionNotFound:
-        return
-    value = extension.value
-    raw = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    raw = extension.value
     # The extension's value is an OCTET STRING holding the 16-byte AAGUID: 04 10 <16 bytes>.
     if len(raw) != 18 or raw[:2] != b"\x04\x10":
         raise AttestationAaguidMismatch("the certificate's AAGUID extension is not 16 bytes")
