@@ -10,6 +10,7 @@ recovery) is a registration flow that carries the user.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from latchkey.services import (
     challenges,
     events,
     flows,
+    identifiers,
     registration,
     signup,
     sso,
@@ -396,6 +398,17 @@ def find_user(conn: Connection, pool: Pool, identifier: str) -> str | None:
         return signup.identified_user(conn, pool.directory, {kind: identifier})
     except InvalidRequest:
         return None
+
+
+def identifier_key(pool: Pool, identifier: str) -> str:
+    """An identifier as the lookup reads it (services/identifiers.py: NFKC / IDNA e-mail
+    domains, E.164 numbers), for keys that count per account: every spelling of one account
+    shares a count. A malformed one, which names no account, in its NFKC case-folded form."""
+    kind = _identifier_kind(pool, identifier)
+    try:
+        return f"{kind}:{identifiers.normalize(kind, identifier)}"
+    except InvalidRequest:
+        return f"raw:{unicodedata.normalize('NFKC', identifier.strip()).casefold()}"
 
 
 def login_finish(

@@ -69,7 +69,8 @@ def sign_in(
 ) -> SignedIn:
     if not pool.settings.password:
         raise PasswordsDisabled("this pool does not use passwords")
-    rt.limiter.hit(f"pool-password:{pool.id}:{identifier.strip().lower()}", ACCOUNT_RULE)
+    account = pool_ceremonies.identifier_key(pool, identifier)
+    rt.limiter.hit(f"pool-password:{pool.id}:{account}", ACCOUNT_RULE)
     with rt.read() as conn:
         user_id = pool_ceremonies.find_user(conn, pool, identifier)
         hashed = password_store.hash_of(conn, user_id) if user_id else None

@@ -1,0 +1,72 @@
+"""Abuse bounds of the unauthenticated surfaces (issue 21 items 5-8): per-account limits count
+every spelling of an identifier as one, and each refusal leaves the owner's own journey
+working."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from latchkey.models import Tenant
+from latchkey.services import directories, pool_passwords, pools
+from latchkey.services.runtime import Runtime
+from latchkey.store.tables import users
+from tests.test_pools_api import PoolBrowser, make_pool, pool_error
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def tenant(tenant_and_secret: tuple[Tenant, str]) -> Tenant:
+    return tenant_and_secret[0]
+
+
+def _with_password(rt: Runtime, tenant: Tenant, pool: pools.Pool, browser: PoolBrowser) -> None:
+    with rt.engine.connect() as conn:
+        user_id = conn.execute(select(users.c.id)).scalar_one()
+    pool_passwords.set_password(rt, tenant, pool, user_id, PASSWORD)
+
+
+def _password(browser: PoolBrowser, identifier: str, password: str) -> Any:
+    return browser.post("login/password", {"identifier": identifier, "password": password})
+
+
+def test_password_guesses_in_any_spelling_of_an_email_share_one_count(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    pool = make_pool(rt, tenant, password=True)
+    owner = PoolBrowser(client, tenant.id, pool.id)
+    assert owner.sign_up("ada@example.com").status_code == 200
+    _with_password(rt, tenant, pool, owner)
+    assert _password(owner, "ada@example.com", PASSWORD).status_code == 200
+
+    attacker = PoolBrowser(client, tenant.id, pool.id)
+    # A fullwidth letter in the domain (IDNA maps it), upper case, stray spaces: one account.
+    spellings = ["ada@\uff45xample.com", "ADA@EXAMPLE.COM", " ada@example.com "]
+    # Every attempt counts, the owner's sign-in above too.
+    for n in range(pool_passwords.ACCOUNT_RULE.limit - 1):
+        guess = _password(attacker, spellings[n % len(spellings)], "wrong password")
+        pool_error(guess, 401, "invalid_credentials")
+    pool_error(_password(attacker, "ada@example.com", "wrong password"), 429, "rate_limited")
+    # Another account keeps its own count.
+    pool_error(_password(attacker, "bob@example.com", "wrong password"), 401, "invalid_credentials")
+
+
+def test_password_guesses_in_any_spelling_of_a_phone_number_share_one_count(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    directories.create(rt, tenant.id, "phones", {"phone_number": "required"})
+    pool = pools.configure(rt, tenant.id, "phones", {"bot_check": False, "password": True})
+    owner = PoolBrowser(client, tenant.id, pool.id)
+    assert owner.sign_up("+14155550100").status_code == 200
+    _with_password(rt, tenant, pool, owner)
+    assert _password(owner, "+1 415 555 0100", PASSWORD).status_code == 200
+
+    spellings = ["+1-415-555-0100", "+1 (415) 555-0100", "+1.415.555.0100"]
+    for n in range(pool_passwords.ACCOUNT_RULE.limit - 1):
+        guess = _password(owner, spellings[n % len(spellings)], "wrong password")
+        pool_error(guess, 401, "invalid_credentials")
+    pool_error(_password(owner, "+14155550100", PASSWORD), 429, "rate_limited")
