@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 
 import msgspec
 from anyio import to_thread
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, post, route
 from litestar.params import JSONBody
 
 from latchkey.api import oidc
@@ -18,7 +18,7 @@ from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
 from latchkey.models import App
-from latchkey.oauth2 import clients, code_grant, refresh_grant, webauthn_grant
+from latchkey.oauth2 import bearer, clients, code_grant, refresh_grant, webauthn_grant
 from latchkey.oauth2.errors import (
     InvalidClient,
     InvalidRequest,
@@ -169,13 +169,43 @@ async def token(request: AnyRequest) -> Response[dict[str, Any]]:
     return Response(answer, headers={"cache-control": "no-store", "pragma": "no-cache"})
 
 
-@get("/userinfo", sync_to_thread=True)
-def user_info(request: AnyRequest) -> dict[str, Any]:
+def _bearer_token(request: AnyRequest, form: dict[str, str] | None) -> str:
+    """RFC 6750 §2.1 (the Authorization header) or §2.2 (a form body's access_token); a
+    request that uses both is refused (§2)."""
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    header = value.strip() if scheme.lower() == "bearer" else ""
+    body = (form or {}).get("access_token", "")
+    if header and body:
+        raise InvalidRequest("send the access token in the header or the body, not both")
+    if not header and not body:
         raise InvalidToken("send the access token as a Bearer token")
+    return header or body
+
+
+def _user_info(request: AnyRequest, form: dict[str, str] | None) -> Response[dict[str, Any]]:
     site = site_of(request)
-    return userinfo.claims(runtime(request), site.tenant, site.issuer, value.strip())
+    try:
+        claims = userinfo.claims(
+            runtime(request), site.tenant, site.issuer, _bearer_token(request, form)
+        )
+    except InvalidToken as exc:
+        # The OAuth error body, and the challenge RFC 6750 §3 asks for beside it.
+        return Response(
+            {"error": exc.code, "error_description": exc.message},
+            status_code=exc.status,
+            headers={"www-authenticate": bearer.challenge(site.issuer, exc)},
+        )
+    return Response(claims, headers={"cache-control": "no-store"})
+
+
+@route("/userinfo", http_method=["GET", "POST"], status_code=200)
+async def user_info(request: AnyRequest) -> Response[dict[str, Any]]:
+    """OIDC Core §5.3.1: GET or POST; the token in the header or, on a POST, the form body."""
+    form = None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method == "POST" and content_type == "application/x-www-form-urlencoded":
+        form = {str(k): str(v) for k, v in (await request.form()).items()}
+    return await to_thread.run_sync(partial(_user_info, request, form))
 
 
 @get("/.well-known/openid-configuration", sync_to_thread=True)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id, new_token
 from latchkey.models import App, Tenant, User
+from latchkey.oidc.claims import scoped
 from latchkey.services import signing_keys
 from latchkey.services.runtime import Runtime
 from latchkey.store import identifiers as identifier_store
@@ -104,7 +105,8 @@ def issue(
             "exp": int(expires.timestamp()),
             "auth_time": int(grant.auth_time.timestamp()),
             "amr": list(grant.amr),
-            **identity_claims(conn, grant.user),
+            # OIDC Core §5.4: the user's claims that the granted scope asks for.
+            **scoped({**common, **identity_claims(conn, grant.user)}, grant.scope),
         }
         answer["id_token"] = _sign(conn, rt, grant.tenant.id, id_claims, "JWT")
     if refresh and OFFLINE in grant.scope:

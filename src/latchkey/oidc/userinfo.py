@@ -11,6 +11,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from latchkey.models import Tenant
 from latchkey.oauth2.errors import InvalidToken
 from latchkey.oauth2.tokens import identity_claims
+from latchkey.oidc.claims import scoped
 from latchkey.services import signing_keys
 from latchkey.services.runtime import Runtime
 from latchkey.store import users as user_store
@@ -33,4 +34,6 @@ def claims(rt: Runtime, tenant: Tenant, issuer: str, access_token: str) -> dict[
         user = user_store.by_external_id(conn, tenant.id, token.claims["sub"])
         if user is None:
             raise InvalidToken("the token's user no longer exists")
-        return {"sub": user.external_id, **identity_claims(conn, user)}
+        # OIDC Core §5.4: the claims the token's scope asked for, no more.
+        claims = {"sub": user.external_id, **identity_claims(conn, user)}
+        return scoped(claims, str(token.claims.get("scope") or "").split())
