@@ -4,17 +4,22 @@ working."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from latchkey.api.app import create_app
+from latchkey.config import Settings
 from latchkey.models import Tenant
 from latchkey.services import directories, pool_passwords, pools
+from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
-from latchkey.store.tables import users
+from latchkey.store.tables import challenges, users
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
+from tests.test_ratelimit import with_limits
 
 PASSWORD = "correct horse battery"
 
@@ -70,3 +75,27 @@ def test_password_guesses_in_any_spelling_of_a_phone_number_share_one_count(
         guess = _password(owner, spellings[n % len(spellings)], "wrong password")
         pool_error(guess, 401, "invalid_credentials")
     pool_error(_password(owner, "+14155550100", PASSWORD), 429, "rate_limited")
+
+
+def test_anonymous_v1_challenges_are_limited_like_their_neighbours(
+    rt: Runtime, tenant: Tenant
+) -> None:
+    limited = with_limits(rt, per_ip=Rule(3, 60))
+    basic = {"authorization": "Basic " + base64.b64encode(tenant.id.encode()).decode()}
+    with TestClient(create_app(limited, Settings())) as client:
+        # The owner's sign-in: a challenge, then options for it.
+        first = client.post("/v1/client/challenge", json={"action": "signIn"}, headers=basic)
+        assert first.status_code == 200, first.text
+        options = client.post(
+            "/v1/client/user-authenticators/passkey/authentication-options",
+            json={"challengeId": first.json()["challengeId"]},
+            headers=basic,
+        )
+        assert options.status_code == 200, options.text
+        # A flood of challenges (each one a stored row) stops at the limit.
+        answers = [client.post("/v1/client/challenge", json={}, headers=basic) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 429, 429]
+    assert answers[1].json()["errorCode"] == "rate_limited"
+    assert int(answers[1].headers["retry-after"]) >= 1
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(challenges)).scalar_one() == 2

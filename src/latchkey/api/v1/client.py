@@ -194,6 +194,7 @@ class ChallengeBody(msgspec.Struct, kw_only=True):
 @post("/challenge", status_code=200, sync_to_thread=True)
 def challenge(data: JSONBody[ChallengeBody], request: AnyRequest) -> dict[str, Any]:
     who = caller(request)
+    _limit_anonymous(request, who)  # it writes a challenge row: bounded like its neighbours
     return {"challengeId": web.challenge(runtime(request), who.tenant, action_name=data.action)}
 
 
