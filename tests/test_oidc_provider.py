@@ -176,7 +176,39 @@ def test_discovery_names_the_provider_endpoints(rp: Relying) -> None:
     assert found["authorization_endpoint"] == f"{rp.issuer}authorize"
     assert found["end_session_endpoint"] == f"{rp.issuer}logout"
     assert found["code_challenge_methods_supported"] == ["S256"]
-    assert "none" in found["prompt_values_supported"]
+    # Only what authorize does (see the refusals below).
+    assert found["prompt_values_supported"] == ["none", "login"]
+    assert found["response_modes_supported"] == ["query"]
+    assert found["request_parameter_supported"] is False
+    assert found["request_uri_parameter_supported"] is False
+
+
+def test_authorization_server_metadata_at_both_rfc_8414_places(rp: Relying) -> None:
+    oidc = rp.http.get(f"/t/{rp.tenant.id}/.well-known/openid-configuration").json()
+    # RFC 8414 §3.1: for the issuer http://host/t/{id}/ the well-known part comes first.
+    inserted = rp.http.get(f"/.well-known/oauth-authorization-server/t/{rp.tenant.id}")
+    appended = rp.http.get(f"/t/{rp.tenant.id}/.well-known/oauth-authorization-server")
+    for answer in (inserted, appended):
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == oidc
+        assert answer.json()["issuer"] == rp.issuer
+    unknown = rp.http.get("/.well-known/oauth-authorization-server/t/no-such-tenant")
+    assert unknown.status_code == 404
+
+
+def test_what_discovery_leaves_out_is_refused_not_ignored(rt: Runtime, rp: Relying) -> None:
+    cases = {
+        "request_not_supported": {"request": "eyJhbGciOiJub25lIn0.e30."},
+        "request_uri_not_supported": {"request_uri": "https://app.example/request.jwt"},
+        "invalid_request": {"response_mode": "form_post"},
+    }
+    for code, overrides in cases.items():
+        back, params = redirected(rp.authorize(**overrides))
+        assert back == CALLBACK
+        assert params["error"] == code, params
+        assert params["state"] == rp.state
+    assert count(rt, flows) == 0
+    assert redirected(rp.authorize(response_mode="query"))[0].endswith("/signin")
 
 
 def test_code_flow_through_the_hosted_sign_in(

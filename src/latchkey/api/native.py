@@ -213,10 +213,24 @@ def openid_configuration(request: AnyRequest) -> dict[str, Any]:
     return discovery.metadata(site_of(request).issuer)
 
 
+@get("/.well-known/oauth-authorization-server", sync_to_thread=True)
+def authorization_server(request: AnyRequest) -> dict[str, Any]:
+    """RFC 8414 §3 beside OIDC discovery: the same document. For an issuer with a path
+    (/t/{tenantId}/) RFC 8414 puts the well-known part first; see `path_issuer_metadata`."""
+    return discovery.metadata(site_of(request).issuer)
+
+
 @get("/.well-known/jwks.json", sync_to_thread=True)
 def jwks(request: AnyRequest) -> dict[str, Any]:
     site = site_of(request)
     return signing_keys.jwks(runtime(request), site.tenant.id)
+
+
+@get("/.well-known/oauth-authorization-server/t/{tenant_id:str}", sync_to_thread=True)
+def path_issuer_metadata(request: AnyRequest) -> dict[str, Any]:
+    """RFC 8414 §3.1: the metadata of issuer `{public URL}/t/{tenantId}/` at
+    `/.well-known/oauth-authorization-server/t/{tenantId}`."""
+    return discovery.metadata(site_of(request).issuer)
 
 
 HANDLERS = [
@@ -225,6 +239,7 @@ HANDLERS = [
     token,
     user_info,
     openid_configuration,
+    authorization_server,
     jwks,
     *oidc.HANDLERS,
 ]
@@ -233,4 +248,8 @@ HANDLERS = [
 router = Router(
     path="/t/{tenant_id:str}", tags=["native apps and OpenID Connect"], route_handlers=HANDLERS
 )
-domain_router = Router(path="/", tags=["native apps and OpenID Connect"], route_handlers=HANDLERS)
+domain_router = Router(
+    path="/",
+    tags=["native apps and OpenID Connect"],
+    route_handlers=[*HANDLERS, path_issuer_metadata],
+)

@@ -84,6 +84,27 @@ def _fitting_session(
     return session
 
 
+class RequestNotSupported(OAuth2Error):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuth2Error):
+    error = "request_uri_not_supported"
+
+
+def _unsupported(data: Any, redirect_uri: str, state: str | None) -> OAuth2Error | None:
+    """What discovery says authorize does not do is refused, not ignored: request objects
+    (OIDC Core §6.3) and any response_mode but query."""
+    where = {"redirect_uri": redirect_uri, "state": state}
+    if data.get("request"):
+        return RequestNotSupported("request objects are not supported", **where)
+    if data.get("request_uri"):
+        return RequestUriNotSupported("request_uri is not supported", **where)
+    if data.get("response_mode") not in (None, "", "query"):
+        return InvalidRequestError("response_mode must be query", **where)
+    return None
+
+
 def _pool(rt: Runtime, tenant: Tenant, name: str | None) -> pools.Pool | None:
     try:
         return pools.get(rt, tenant.id, name or DEFAULT_NAME)
@@ -111,6 +132,9 @@ def authorize(
             grant = server.get_consent_grant(request, end_user=fitting)
         except OAuth2Error as error:
             return _failed(server, request, error)
+        refused = _unsupported(data, grant.redirect_uri, request.payload.state)
+        if refused is not None:
+            return _failed(server, request, refused)
         if pool is None:
             unknown = InvalidRequestError(
                 "unknown pool", redirect_uri=grant.redirect_uri, state=request.payload.state

@@ -1,4 +1,5 @@
-"""The provider metadata document (OpenID Connect Discovery 1.0 §3) for one tenant's issuer."""
+"""The provider metadata document (OpenID Connect Discovery 1.0 §3, also served as RFC 8414
+authorization server metadata) for one tenant's issuer. It says only what the endpoints do."""
 
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ def metadata(issuer: str) -> dict[str, Any]:
         "userinfo_endpoint": f"{issuer}userinfo",
         "grant_types_supported": list(GRANT_TYPES),
         "response_types_supported": ["code"],
+        # The code comes back in the query only; authorize refuses any other response_mode.
         "response_modes_supported": ["query"],
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        # What authorize honours: none (never a page) and login (always a fresh sign-in).
+        "prompt_values_supported": ["none", "login"],
+        # Request objects (OIDC Core §6) are refused with request_not_supported.
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),
         "token_endpoint_auth_methods_supported": [
