@@ -9,6 +9,7 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Directory
+from latchkey.oauth2 import tokens
 from latchkey.services import app_origins, apps, directories, signing_keys, tenants
 from latchkey.services.runtime import Runtime
 
@@ -33,6 +34,12 @@ def _app_settings(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="android_fingerprints",
         help="SHA-256 fingerprint of an Android signing certificate (repeat)",
+    )
+    parser.add_argument(
+        "--refresh-token-lifetime",
+        type=int,
+        metavar="SECONDS",
+        help="how long a refresh-token family lives from its sign-in (default 30 days)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
@@ -107,6 +114,7 @@ def app_dict(app: App) -> dict[str, Any]:
         "android_package": app.android_package,
         "android_fingerprints": list(app.android_fingerprints),
         "android_origins": list(app_origins.android_origins(app)),
+        "refresh_token_lifetime": int(tokens.family_lifetime(app).total_seconds()),
         "created_at": app.created_at.isoformat(),
         "updated_at": app.updated_at.isoformat(),
     }
@@ -139,6 +147,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "ios_bundle_id",
         "android_package",
         "android_fingerprints",
+        "refresh_token_lifetime",
     )
     return {name: getattr(args, name) for name in names}
 

@@ -66,6 +66,8 @@ class App:
     android_fingerprints: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    # Seconds a refresh-token family lives from its sign-in; None: the default.
+    refresh_token_lifetime: int | None = None
 
     @property
     def confidential(self) -> bool:
@@ -191,3 +193,5 @@ class SsoSession:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    # The passkey that signed the browser in; None for a password.
+    credential_id: str | None = None

@@ -23,6 +23,7 @@ from latchkey.oauth2.tokens import Grant
 from latchkey.oidc import event_kinds
 from latchkey.store import authorization_codes as code_store
 from latchkey.store import refresh_tokens as refresh_store
+from latchkey.store import sso_sessions as session_store
 from latchkey.store import users as user_store
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -121,8 +122,13 @@ class CodeGrant(AuthorizationCodeGrant):
             self._replayed(row, self.request.client.app.client_id)
             raise InvalidGrantError("the authorization code was already used")
         user = user_store.get(server.conn, server.tenant.id, row.user_id)
-        if user is None:
-            raise InvalidGrantError("the code's user no longer exists")
+        if user is None or user.disabled_at is not None:
+            raise InvalidGrantError("the code's user no longer exists or is disabled")
+        # The code lives no longer than the sign-in it came from: a passkey deleted, a user
+        # disabled or signed out in between ends the session, and with it the code.
+        session = session_store.get(server.conn, row.session_id) if row.session_id else None
+        if session is None or session.revoked_at is not None:
+            raise InvalidGrantError("the sign-in session of this code has ended")
         client_id = self.request.client.app.client_id
         server.record(event_kinds.CODE_EXCHANGED, user_id=user.id, client_id=client_id)
         return CodeOwner(
@@ -135,6 +141,7 @@ class CodeGrant(AuthorizationCodeGrant):
                 auth_time=row.auth_time,
                 issuer=server.issuer,
                 family_id=family,
+                credential_id=session.credential_id,
             )
         )
 

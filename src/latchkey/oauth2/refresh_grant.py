@@ -1,5 +1,7 @@
 """The refresh token grant (RFC 6749 §6) with rotation and reuse detection (OAuth 2.0 Security
-BCP §4.14.2): each refresh token works once; presenting a used one revokes its whole family."""
+BCP §4.14.2): each refresh token works once; presenting a used one revokes its whole family.
+A family ends with its user (disabled, deleted) and with the passkey that signed in, and at
+its absolute deadline (oauth2/tokens.py), which rotation carries along unchanged."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from latchkey.models import App, Tenant
 from latchkey.oauth2.errors import InvalidGrant, InvalidScope
 from latchkey.oauth2.tokens import Grant, issue, token_hash
 from latchkey.services.runtime import Runtime
+from latchkey.store import credentials as credential_store
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store import users as user_store
 
@@ -54,6 +57,14 @@ def _grant(
     user = user_store.get(conn, tenant.id, row.user_id)
     if user is None:
         raise InvalidGrant("the user no longer exists")
+    if user.disabled_at is not None:
+        raise InvalidGrant("the user is disabled")
+    # Deleting the passkey revokes its families; this also catches one issued in a race with
+    # the deletion (the passkey grant issues after its ceremony's transaction).
+    if row.credential_id is not None and row.credential_id not in {
+        c.id for c in credential_store.for_user(conn, tenant.id, user.id)
+    }:
+        raise InvalidGrant("the passkey of this sign-in was removed")
     granted = tuple(row.scope.split())
     asked = tuple(scope.split()) if scope else granted
     if not set(asked) <= set(granted):
@@ -67,4 +78,5 @@ def _grant(
         auth_time=row.auth_time,
         issuer=issuer,
         family_id=row.family_id,
+        credential_id=row.credential_id,
     )

@@ -1,5 +1,9 @@
 """Issuing tokens for a completed grant: a signed ID token (OpenID Connect Core §2) and access
-token (RFC 9068 JWT profile), and an opaque refresh token when `offline_access` was asked for."""
+token (RFC 9068 JWT profile), and an opaque refresh token when `offline_access` was asked for.
+
+A refresh token expires when it is not used for REFRESH_TOKEN_TTL (idle), and its family when
+the app's absolute lifetime from the sign-in has passed, however often it rotated (OAuth 2.0
+Security BCP §4.14.2: refresh tokens expire; rotation alone must not make one immortal)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from latchkey.store import refresh_tokens as refresh_store
 
 ACCESS_TOKEN_TTL = signing_keys.SIGNED_TOKEN_LIFETIME
 REFRESH_TOKEN_TTL = timedelta(days=30)
+# How long a refresh-token family lives from its sign-in when the app does not say.
+REFRESH_FAMILY_LIFETIME = timedelta(days=30)
 REFRESH_PREFIX = "lk_rt_"
 OFFLINE = "offline_access"
 
@@ -38,6 +44,8 @@ class Grant:
     issuer: str
     audience: str | None = None
     family_id: str | None = None
+    # The passkey that signed in (None: a password): its deletion revokes the family.
+    credential_id: str | None = None
 
 
 def token_hash(token: str) -> bytes:
@@ -109,9 +117,20 @@ def issue(
             **scoped({**common, **identity_claims(conn, grant.user)}, grant.scope),
         }
         answer["id_token"] = _sign(conn, rt, grant.tenant.id, id_claims, "JWT")
-    if refresh and OFFLINE in grant.scope:
+    if refresh and OFFLINE in grant.scope and family_deadline(grant) > now:
         answer["refresh_token"] = _refresh_token(conn, rt, grant)
     return answer
+
+
+def family_lifetime(app: App) -> timedelta:
+    if app.refresh_token_lifetime is None:
+        return REFRESH_FAMILY_LIFETIME
+    return timedelta(seconds=app.refresh_token_lifetime)
+
+
+def family_deadline(grant: Grant) -> datetime:
+    """When the grant's refresh-token family ends: its sign-in plus the app's lifetime."""
+    return grant.auth_time + family_lifetime(grant.app)
 
 
 def _refresh_token(conn: Connection, rt: Runtime, grant: Grant) -> str:
@@ -128,6 +147,8 @@ def _refresh_token(conn: Connection, rt: Runtime, grant: Grant) -> str:
         amr=list(grant.amr),
         auth_time=grant.auth_time,
         created_at=now,
-        expires_at=now + REFRESH_TOKEN_TTL,
+        # Idle expiry, never past the family's absolute one.
+        expires_at=min(now + REFRESH_TOKEN_TTL, family_deadline(grant)),
+        credential_id=grant.credential_id,
     )
     return token

@@ -80,6 +80,7 @@ def exchange(
         auth_time=rt.now(),
         issuer=issuer,
         audience=_text(params.get("audience")),
+        credential_id=done.credential.id,
     )
     with rt.transaction() as conn:
         return issue(conn, rt, grant)

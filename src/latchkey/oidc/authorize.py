@@ -73,7 +73,7 @@ def _fitting_session(
     if session is None or "login" in str(data.get("prompt") or "").split():
         return None
     user = user_store.get(conn, session.tenant_id, session.user_id)
-    if user is None or user.directory_id != pool.id:
+    if user is None or user.directory_id != pool.id or user.disabled_at is not None:
         return None
     max_age = str(data.get("max_age") or "")
     if max_age:

@@ -34,6 +34,10 @@ def claims(rt: Runtime, tenant: Tenant, issuer: str, access_token: str) -> dict[
         user = user_store.by_external_id(conn, tenant.id, token.claims["sub"])
         if user is None:
             raise InvalidToken("the token's user no longer exists")
+        if user.disabled_at is not None:
+            # An access token outlives a disabling by up to its lifetime; userinfo is not
+            # where it may keep working.
+            raise InvalidToken("the token's user is disabled")
         # OIDC Core §5.4: the claims the token's scope asked for, no more.
         claims = {"sub": user.external_id, **identity_claims(conn, user)}
         return scoped(claims, str(token.claims.get("scope") or "").split())

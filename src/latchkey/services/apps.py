@@ -24,6 +24,8 @@ DEFAULT_GRANTS = ("refresh_token", "authorization_code")
 SECRET_PREFIX = "lk_cs_"
 _TEAM_ID = re.compile(r"^[A-Z0-9]{10}$")
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# An app's refresh-token family lifetime, in seconds: a minute to a year.
+REFRESH_LIFETIME_RANGE = (60, 366 * 86400)
 _PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
 
 
@@ -60,6 +62,10 @@ def _checked(app: App) -> App:
         raise ConfigError(f"Android package {app.android_package!r} is not a package name")
     if app.android_fingerprints and app.android_package is None:
         raise ConfigError("Android fingerprints need the Android package name too")
+    lifetime = app.refresh_token_lifetime
+    low, high = REFRESH_LIFETIME_RANGE
+    if lifetime is not None and (type(lifetime) is not int or not low <= lifetime <= high):
+        raise ConfigError(f"refresh token lifetime {lifetime!r} is not {low} to {high} seconds")
     return replace(
         app,
         name=app.name.strip(),
@@ -97,6 +103,7 @@ def create(
             android_fingerprints=tuple(settings.get("android_fingerprints") or ()),
             created_at=now,
             updated_at=now,
+            refresh_token_lifetime=settings.get("refresh_token_lifetime"),
         )
     )
     with rt.transaction() as conn:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, Unauthorized
 from latchkey.models import SsoSession, Tenant, User
-from latchkey.services import events, flows, pool_ceremonies, sso
+from latchkey.services import access, events, flows, pool_ceremonies, sso
 from latchkey.services.pool_ceremonies import FlowRef, Options
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -139,7 +139,8 @@ def remove(
             user_id=user.id,
             detail={"pool_id": pool.id, "passkey_id": passkey_id},
         )
-        credential_store.remove(conn, tenant.id, user.id, passkey_id)
+        # Whatever that passkey signed in (this browser included, if it did) ends with it.
+        access.remove_passkey(conn, tenant.id, user.id, passkey_id, rt.now())
 
 
 def add_passkey(rt: Runtime, tenant: Tenant, pool: Pool, token: str | None) -> tuple[Options, str]:

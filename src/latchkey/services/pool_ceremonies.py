@@ -290,7 +290,14 @@ def _sign_in(
     with the pool's own event (the passkey event of the ceremony is recorded beside it)."""
     completed = _complete(conn, rt, flow, user.id)
     opened = (
-        sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=_amr(credential))
+        sso.open_session(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            user_id=user.id,
+            amr=_amr(credential),
+            credential_id=credential.id,
+        )
         if open_session
         else None
     )

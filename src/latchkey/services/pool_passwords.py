@@ -95,7 +95,9 @@ def sign_in(
             to_state=flows.COMPLETED,
             user_id=user.id,
         )
-        opened = sso.open_session(conn, rt, tenant_id=tenant.id, user_id=user.id, amr=["pwd"])
+        opened = sso.open_session(
+            conn, rt, tenant_id=tenant.id, user_id=user.id, amr=["pwd"], credential_id=None
+        )
         if hashed and _hasher.check_needs_rehash(hashed):
             password_store.put(conn, user.id, _hasher.hash(password), rt.now())
         events.record(

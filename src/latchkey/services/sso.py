@@ -34,8 +34,16 @@ def _digest(token: str) -> bytes:
 
 
 def open_session(
-    conn: Connection, rt: Runtime, *, tenant_id: str, user_id: str, amr: list[str]
+    conn: Connection,
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    user_id: str,
+    amr: list[str],
+    credential_id: str | None,
 ) -> Opened:
+    """A new session; `credential_id` names the passkey that signed in (None: a password), so
+    that deleting it ends the session (services/access.py)."""
     now = rt.now()
     token = new_token(32)
     session = SsoSession(
@@ -48,6 +56,7 @@ def open_session(
         created_at=now,
         expires_at=now + LIFETIME,
         revoked_at=None,
+        credential_id=credential_id,
     )
     session_store.add(conn, session)
     return Opened(session, token)

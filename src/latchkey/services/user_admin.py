@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from latchkey.errors import CredentialNotFound, InvalidRequest, UserNotFound
 from latchkey.models import Credential, User
+from latchkey.services import access
 from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
-from latchkey.store import refresh_tokens as refresh_store
-from latchkey.store import sso_sessions as session_store
 from latchkey.store import users as user_store
 
 MAX_RESULTS = 100
@@ -65,8 +64,7 @@ def set_disabled(rt: Runtime, tenant_id: str, user_id: str, disabled: bool) -> U
         when = (found.disabled_at or now) if disabled else None
         user_store.set_disabled(conn, tenant_id, user_id, disabled_at=when, now=now)
         if disabled:
-            session_store.revoke_for_user(conn, user_id=user_id, now=now)
-            refresh_store.revoke_for_user(conn, user_id, now)
+            access.end_for_user(conn, user_id, now)
         changed = user_store.get(conn, tenant_id, user_id)
     assert changed is not None
     return changed
@@ -101,9 +99,10 @@ def rename_passkey(
 
 
 def revoke_passkey(rt: Runtime, tenant_id: str, user_id: str, passkey_id: str) -> Credential:
-    """Delete the passkey: its next sign-in is refused as an unknown credential."""
+    """Delete the passkey: its next sign-in is refused as an unknown credential, and the
+    sessions and refresh tokens its sign-ins opened end now."""
     found = passkey(rt, tenant_id, user_id, passkey_id)
     with rt.transaction() as conn:
-        if not credential_store.remove(conn, tenant_id, user_id, passkey_id):
+        if not access.remove_passkey(conn, tenant_id, user_id, passkey_id, rt.now()):
             raise CredentialNotFound(f"user {user_id!r} has no passkey {passkey_id!r}")
     return found

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from latchkey.errors import CredentialNotFound, InvalidRequest, UserNotFound
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Credential, Tenant, User
-from latchkey.services import directories
+from latchkey.services import access, directories
 from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
@@ -124,7 +124,8 @@ def delete_credential(
         user = user_store.by_external_id(conn, tenant.id, external_user_id)
         if user is None:
             raise UserNotFound(f"no user {external_user_id!r}")
-        if not credential_store.remove(conn, tenant.id, user.id, credential_row_id):
+        # The sessions and refresh tokens the passkey's sign-ins opened end with it.
+        if not access.remove_passkey(conn, tenant.id, user.id, credential_row_id, rt.now()):
             raise CredentialNotFound(f"user {external_user_id!r} has no authenticator with that id")
 
 

@@ -43,10 +43,24 @@ def revoke_family(conn: Connection, family_id: str, when: datetime) -> None:
 
 
 def revoke_for_user(conn: Connection, user_id: str, when: datetime) -> int:
-    """Revoke every live refresh token of the user (they are disabled)."""
+    """Revoke every live refresh token of the user (disabled, or recovered)."""
     result = conn.execute(
         update(refresh_tokens)
         .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return result.rowcount
+
+
+def revoke_for_credential(conn: Connection, credential_id: str, when: datetime) -> int:
+    """Revoke every live refresh token of the families this passkey's sign-ins started (the
+    credential id is carried along each rotation, so this reaches the newest token too)."""
+    result = conn.execute(
+        update(refresh_tokens)
+        .where(
+            refresh_tokens.c.credential_id == credential_id,
+            refresh_tokens.c.revoked_at.is_(None),
+        )
         .values(revoked_at=when)
     )
     return result.rowcount

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, select, update
 
 from latchkey.models import SsoSession
 from latchkey.store.tables import sso_sessions
@@ -33,19 +33,28 @@ def active(
     return _record(row) if row else None
 
 
-def revoke(conn: Connection, *, session_id: str, now: datetime) -> bool:
+def _revoke(conn: Connection, which: ColumnElement[bool], now: datetime) -> int:
     result = conn.execute(
         update(sso_sessions)
-        .where(sso_sessions.c.id == session_id, sso_sessions.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    return result.rowcount == 1
-
-
-def revoke_for_user(conn: Connection, *, user_id: str, now: datetime) -> int:
-    result = conn.execute(
-        update(sso_sessions)
-        .where(sso_sessions.c.user_id == user_id, sso_sessions.c.revoked_at.is_(None))
+        .where(which, sso_sessions.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     return result.rowcount
+
+
+def revoke(conn: Connection, *, session_id: str, now: datetime) -> bool:
+    return _revoke(conn, sso_sessions.c.id == session_id, now) == 1
+
+
+def revoke_for_user(conn: Connection, *, user_id: str, now: datetime) -> int:
+    return _revoke(conn, sso_sessions.c.user_id == user_id, now)
+
+
+def revoke_for_credential(conn: Connection, *, credential_id: str, now: datetime) -> int:
+    """End the sessions this passkey's sign-ins opened."""
+    return _revoke(conn, sso_sessions.c.credential_id == credential_id, now)
+
+
+def get(conn: Connection, session_id: str) -> SsoSession | None:
+    row = conn.execute(select(sso_sessions).where(sso_sessions.c.id == session_id)).first()
+    return _record(row) if row else None

@@ -137,6 +137,9 @@ apps = Table(
     Column("android_fingerprints", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Seconds a refresh-token family lives from its sign-in, however often it rotates; NULL:
+    # the default (30 days).
+    Column("refresh_token_lifetime", Integer),
     Index(None, "tenant_id"),
 )
 
@@ -269,8 +272,11 @@ refresh_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+    # The passkey whose sign-in started the family (NULL: a password): deleting it revokes it.
+    Column("credential_id", String(36)),
     Index(None, "family_id"),
     Index(None, "user_id"),
+    Index(None, "credential_id"),
 )
 
 # Custom domains: a request whose Host is one of these reaches that tenant at the root path.
@@ -375,7 +381,10 @@ sso_sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # The passkey that signed the browser in (NULL: a password): deleting it ends the session.
+    Column("credential_id", String(36)),
     Index(None, "user_id"),
+    Index(None, "credential_id"),
 )
 
 # OIDC authorization codes (SHA-256 stored). A second use revokes what the first one issued.

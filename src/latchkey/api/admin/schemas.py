@@ -12,6 +12,7 @@ from msgspec import UNSET, UnsetType
 
 from latchkey.api.schemas import Body, CredentialOut, Out
 from latchkey.models import App, Directory, Tenant, User
+from latchkey.oauth2 import tokens
 from latchkey.services import app_origins
 from latchkey.services.pools import Pool
 from latchkey.services.user_admin import UserView
@@ -117,6 +118,8 @@ class AppSettings(Body):
     ios_bundle_id: Text | None = None
     android_package: Text | None = None
     android_fingerprints: Annotated[list[Text], msgspec.Meta(max_length=20)] | None = None
+    # Seconds a refresh-token family lives from its sign-in (default 30 days).
+    refresh_token_lifetime: int | None = None
 
 
 class AppCreate(AppSettings):
@@ -138,6 +141,7 @@ class AppOut(Out):
     android_origins: list[str]
     created_at: datetime
     updated_at: datetime
+    refresh_token_lifetime: int
 
     @classmethod
     def of(cls, a: App) -> AppOut:
@@ -155,6 +159,7 @@ class AppOut(Out):
             android_origins=list(app_origins.android_origins(a)),
             created_at=a.created_at,
             updated_at=a.updated_at,
+            refresh_token_lifetime=int(tokens.family_lifetime(a).total_seconds()),
         )
 
 
