@@ -1,6 +1,7 @@
 """Event retention: each tenant may keep its event log for a number of days; a pruning job
 (a background thread under `latchkey serve`, or `latchkey events prune`) deletes what is older,
-with the finished webhook deliveries of that age."""
+with the finished webhook deliveries of that age. The same thread prunes expired challenges,
+flows, sessions and links (services/pruning.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 
 from latchkey.errors import InvalidRequest, LatchkeyError, TenantNotFound
 from latchkey.models import Tenant
-from latchkey.services import webhooks
+from latchkey.services import pruning, webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.store import events as event_store
 from latchkey.store import tenants as tenant_store
@@ -87,13 +88,19 @@ class RetentionWorker:
         wait = min(60.0, self.every_seconds)
         while not self._stopping.wait(wait):
             wait = self.every_seconds
+            self.run_once()
+
+    def run_once(self) -> None:
+        """One pass: events past retention, then every expired unauthenticated write."""
+        for what, job in (("events", prune), ("expired rows", pruning.prune_expired)):
             try:
-                pruned = prune(self.rt)
+                pruned = job(self.rt)
             except Exception as exc:  # e.g. the database is down: try again next time
                 log.error(
-                    "event pruning failed: %s",
+                    "pruning %s failed: %s",
+                    what,
                     exc.message if isinstance(exc, LatchkeyError) else type(exc).__name__,
                 )
                 continue
             if any(pruned.values()):
-                log.info("pruned %d events past their tenants' retention", sum(pruned.values()))
+                log.info("pruned %d %s", sum(pruned.values()), what)

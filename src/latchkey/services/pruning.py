@@ -1,0 +1,65 @@
+"""Pruning what unauthenticated callers leave behind: expired challenges, flows, bot-check
+spends, authorization codes, portal challenges, sessions, one-time links and tokens. Every
+row here is written by a request anyone may make, so without this the tables grow for ever
+(issue 21 item 8). Run by the background worker of `latchkey serve` (services/retention.py).
+
+Rows are kept for GRACE after they expire (or end), so a late or replayed answer still meets
+its row and is told "expired" or "already used", and a code replay can still revoke what the
+code issued; only then are they deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Table, or_
+
+from latchkey.services.runtime import Runtime
+from latchkey.store import expired
+from latchkey.store import tables as t
+
+GRACE = timedelta(days=1)
+BATCH = 1000
+
+
+# Each table and the columns, besides `expires_at`, that end a row early (used, revoked).
+# Children first where a foreign key names the parent (recovery codes -> flows, codes ->
+# sessions, portal challenges -> enrolment links), so each delete stays a plain one.
+_TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (t.recovery_codes, ("used_at",)),
+    (t.flows, ()),
+    (t.challenges, ()),
+    (t.tokens, ()),
+    (t.authorization_codes, ()),
+    (t.sso_sessions, ("revoked_at",)),
+    (t.operator_challenges, ()),
+    (t.operator_enrolments, ("used_at",)),
+    (t.portal_sessions, ("revoked_at",)),
+)
+
+
+def _targets(now: datetime) -> Iterator[tuple[Table, ColumnElement[bool]]]:
+    before = now - GRACE
+    for table, ends in _TABLES:
+        yield table, or_(table.c.expires_at < before, *(table.c[name] < before for name in ends))
+    # A spend's expiry already carries its own grace (services/botcheck.py).
+    yield t.botcheck_spent, t.botcheck_spent.c.expires_at < now
+
+
+def prune_expired(rt: Runtime, *, batch: int = BATCH) -> dict[str, int]:
+    """Delete every row past its use (plus GRACE); how many per table. Each batch is its own
+    short transaction, so sign-ins are never held up behind a large delete."""
+    now = rt.now()
+    pruned: dict[str, int] = {}
+    for table, condition in _targets(now):
+        key = next(iter(table.primary_key.columns))
+        total = 0
+        while True:
+            with rt.transaction() as conn:
+                gone = expired.delete_batch(conn, table, key, condition, batch)
+            total += gone
+            if gone < batch:
+                break
+        pruned[table.name] = total
+    return pruned

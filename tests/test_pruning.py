@@ -1,0 +1,153 @@
+"""Every unauthenticated write is pruned once it is past its use (issue 21 item 8): the
+background worker deletes expired challenges, flows, bot-check spends, authorization codes,
+portal challenges, sessions, links and tokens, and the tables shrink; what is still live stays,
+and the owner signs in as before."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from latchkey.models import Tenant
+from latchkey.portal import accounts, ceremonies, sessions
+from latchkey.services import apps, pools, pruning
+from latchkey.services.retention import RetentionWorker
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import authorization_codes
+from latchkey.store.tables import (
+    authorization_codes as code_table,
+)
+from latchkey.store.tables import (
+    botcheck_spent,
+    challenges,
+    flows,
+    operator_challenges,
+    operator_enrolments,
+    portal_sessions,
+    recovery_codes,
+    sso_sessions,
+    tokens,
+    users,
+)
+from latchkey.testing.botcheck import solve
+from tests.conftest import FakeClock
+from tests.test_pools_api import PoolBrowser, make_pool
+from tests.web_parties import ORIGIN, Backend
+
+TABLES = {
+    "challenges": challenges,
+    "flows": flows,
+    "botcheck_spent": botcheck_spent,
+    "recovery_codes": recovery_codes,
+    "tokens": tokens,
+    "authorization_codes": code_table,
+    "sso_sessions": sso_sessions,
+    "operator_challenges": operator_challenges,
+    "operator_enrolments": operator_enrolments,
+    "portal_sessions": portal_sessions,
+}
+
+
+def counts(rt: Runtime) -> dict[str, int]:
+    with rt.engine.connect() as conn:
+        return {
+            name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in TABLES.items()
+        }
+
+
+@pytest.fixture
+def tenant(tenant_and_secret: tuple[Tenant, str]) -> Tenant:
+    return tenant_and_secret[0]
+
+
+def _leave_rows_behind(
+    rt: Runtime, client: TestClient, tenant: Tenant, backend: Backend, email: str
+) -> PoolBrowser:
+    """What visitors leave: a sign-up behind a bot check, a sign-in, a recovery mail, a tracked
+    action's token, an OIDC code, a portal sign-in attempt, an operator's link and session."""
+    pool = pools.get(rt, tenant.id, "customers")
+    browser = PoolBrowser(client, tenant.id, pool.id)
+    solution = solve(client.get(f"{browser.base}/botcheck/challenge").json())
+    begun = browser.begin_signup(email, altcha=solution)
+    assert begun.status_code == 200, begun.text
+    made = browser.authenticator.create(begun.json()["publicKey"], origin=ORIGIN)
+    assert browser.post("register/webauthn/finish", made).status_code == 200
+    assert browser.sign_in().status_code == 200
+    solution = solve(client.get(f"{browser.base}/botcheck/challenge").json())
+    recovering = browser.post("recovery/begin", {"identifier": email, "altcha": solution})
+    assert recovering.status_code == 200, recovering.text
+    backend.track(f"user-{email}", "signIn")
+    with rt.engine.connect() as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.email == email)).scalar_one()
+    app, _ = apps.create(rt, tenant.id, name=f"app {email}")
+    now = rt.now()
+    with rt.transaction() as conn:
+        authorization_codes.add(
+            conn,
+            code_hash=hashlib.sha256(email.encode()).digest(),
+            tenant_id=tenant.id,
+            app_id=app.id,
+            user_id=user_id,
+            redirect_uri="https://app.example/cb",
+            scope="openid",
+            amr=["webauthn"],
+            auth_time=now,
+            created_at=now,
+            expires_at=now + timedelta(seconds=60),
+        )
+    ceremonies.login_options(rt)
+    link = accounts.create(rt, name=f"operator {email}")
+    with rt.transaction() as conn:
+        sessions.start(conn, rt, link.operator.id, RequestMeta())
+    return browser
+
+
+def test_expired_rows_are_pruned_and_live_ones_stay(
+    rt: Runtime, client: TestClient, tenant: Tenant, backend: Backend, clock: FakeClock
+) -> None:
+    make_pool(rt, tenant, bot_check=True, email_sender="login@example.com")
+    _leave_rows_behind(rt, client, tenant, backend, "old@example.com")
+    before = counts(rt)
+    assert all(before.values()), before
+
+    # Within a day of each one's end: a late answer still meets its row. Only spent bot-check
+    # solutions go at once: past their expiry they cannot verify again anyway.
+    clock.advance(hours=13)
+    spent = before.pop("botcheck_spent")
+    assert pruning.prune_expired(rt) == {**dict.fromkeys(before, 0), "botcheck_spent": spent}
+    assert counts(rt) == {**before, "botcheck_spent": 0}
+
+    clock.advance(days=2)  # a day past the longest lifetime (the operator's 24-hour link)
+    owner = _leave_rows_behind(rt, client, tenant, backend, "new@example.com")
+    grown = counts(rt)
+    pruned = pruning.prune_expired(rt, batch=2)  # several batches per table
+    after = counts(rt)
+    # The old rows went, each table back to what the new visit wrote; the new rows stayed.
+    assert after == {name: grown[name] - before.get(name, 0) for name in TABLES}, after
+    assert pruned == {**before, "botcheck_spent": 0}
+    # The owner's journey is untouched.
+    assert owner.sign_in().status_code == 200
+
+
+def test_the_background_worker_prunes(
+    rt: Runtime, client: TestClient, tenant: Tenant, backend: Backend, clock: FakeClock
+) -> None:
+    make_pool(rt, tenant, bot_check=True, email_sender="login@example.com")
+    _leave_rows_behind(rt, client, tenant, backend, "old@example.com")
+    assert all(counts(rt).values())
+    clock.advance(days=30)
+    worker = RetentionWorker(rt, every_seconds=0.05)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while any(counts(rt).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert not any(counts(rt).values()), counts(rt)
