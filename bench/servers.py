@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,7 @@ POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_ORIGIN = "http://localhost:8300"  # the relying party's web origin the "browser" is on
 _TICK = os.sysconf("SC_CLK_TCK")
 _TENANT = ("--rp-id", "localhost", "--rp-name", "Bench", "--origin")
+BENCH_MASTER_KEY = secrets.token_urlsafe(32)
 
 
 def free_port() -> int:
@@ -157,6 +159,8 @@ def latchkey_server(
     port = free_port()
     pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
     env = {**os.environ, "LATCHKEY_DATABASE_URL": database_url, "LATCHKEY_LOG_LEVEL": "warning"}
+    # `serve` is production mode: it needs a master key (one per bench run will do).
+    env.setdefault("LATCHKEY_MASTER_KEY", BENCH_MASTER_KEY)
     # The whole load comes from one address and one tenant: limits above it, still counted.
     env.update(
         LATCHKEY_CHALLENGE_RATE_LIMIT="100000000/60", LATCHKEY_TENANT_RATE_LIMIT="100000000/60"

@@ -86,6 +86,32 @@ def create_tenant(database_url: str, origins: Sequence[str]) -> dict[str, str]:
 
 
 @contextmanager
+def running(
+    command: Sequence[str], port: int, env: dict[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """Any server command (an installed `latchkey`, `serve --dev`, `demo`) until the block ends,
+    once /health answers on `port`; its output goes to `log`."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True
+        )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
 def serving(
     database_url: str, port: int, env: dict[str, str] | None = None, log: Path | None = None
 ) -> Iterator[subprocess.Popen[str]]:

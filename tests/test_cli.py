@@ -1,5 +1,5 @@
-"""The newcomer's path: `latchkey serve` on an empty SQLite file, then a passkey round trip over
-real HTTP; and the tenant commands."""
+"""The newcomer's path: `latchkey serve --dev` on an empty SQLite file, then a passkey round trip
+over real HTTP; and the tenant commands."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _free_port() -> int:
 def _start(db: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "LATCHKEY_DATABASE_URL": f"sqlite:///{db}"}
     return subprocess.Popen(
-        [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "latchkey.cli", "serve", "--dev", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -90,6 +90,8 @@ def test_first_start_makes_a_local_tenant_and_a_round_trip_works(
     secret = re.search(r"secret key: (\S+)", output)
     assert secret, output
     assert tenant["id"] in output
+    [notice] = [line for line in output.splitlines() if "development mode" in line]
+    assert "not for production" in notice
     # Restart: the same database, no new tenant, no secret printed again.
     again = _start(db, port)
     try:

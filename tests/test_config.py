@@ -46,6 +46,9 @@ def test_values() -> None:
         ({"LATCHKEY_CHALLENGE_RATE_LIMIT": "lots"}, "LIMIT/SECONDS"),
         ({"LATCHKEY_REDIS_URL": "http://x"}, "not a redis:// URL"),
         ({"LATCHKEY_PUBLIC_URL": "http://example.com"}, "must be an https:// URL"),
+        ({"LATCHKEY_PUBLIC_URL": "http://localhost.example.com"}, "must be an https:// URL"),
+        ({"LATCHKEY_PUBLIC_URL": "auth.example.com"}, "must be an https:// URL"),
+        ({"LATCHKEY_PUBLIC_URL": "https://auth.example.com/?x=1"}, "host and optional path"),
     ],
 )
 def test_bad_values(env: dict[str, str], says: str) -> None:

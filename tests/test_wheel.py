@@ -15,15 +15,13 @@ import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.live_server import free_port, wait_healthy
+from tests.live_server import TEST_LIMITS, free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "latchkey"
@@ -144,40 +142,13 @@ def test_the_installed_package_is_the_wheel(built: Built) -> None:
     assert version.stdout.strip() == "latchkey 0.1.0"
 
 
-@contextmanager
-def running(command: list[str], cwd: Path, health_url: str) -> Iterator[Path]:
-    """The installed command until the block ends; yields the file its output goes to."""
-    log = cwd / f"{Path(command[0]).name}-{command[1]}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=clean_env(
-                LATCHKEY_CHALLENGE_RATE_LIMIT="100000/60",
-                LATCHKEY_TENANT_RATE_LIMIT="100000/60",
-            ),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    try:
-        wait_healthy(health_url, process)
-        yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def test_installed_serve_answers_every_surface_and_a_passkey_round_trip(built: Built) -> None:
     port = free_port()
     home = built.home / "serve"
     home.mkdir()
-    command = [built.bin("latchkey"), "serve", "--port", str(port)]
-    with running(command, home, f"http://127.0.0.1:{port}") as log:
+    command = [built.bin("latchkey"), "serve", "--dev", "--port", str(port)]
+    log = home / "serve.log"
+    with running(command, port, clean_env(**TEST_LIMITS), log, cwd=home):
         output = log.read_text()
         tenant = re.search(r"tenant id:\s+(\S+)", output)
         secret = re.search(r"secret key:\s+(\S+)", output)
@@ -228,8 +199,9 @@ def test_installed_demo_answers_its_pages(built: Built) -> None:
     latchkey, login, app, portal = (free_port() for _ in range(4))
     command = [built.bin("latchkey"), "demo", "--port", str(latchkey)]
     command += ["--login-port", str(login), "--app-port", str(app), "--portal-port", str(portal)]
+    log = home / "demo.log"
     with (
-        running(command, home, f"http://127.0.0.1:{latchkey}"),
+        running(command, latchkey, clean_env(**TEST_LIMITS), log, cwd=home),
         httpx.Client(timeout=30, follow_redirects=True) as http,
     ):
         for port in (login, app, portal):
@@ -239,6 +211,8 @@ def test_installed_demo_answers_its_pages(built: Built) -> None:
     assert signin.status_code == 200
     assert re.fullmatch(r"/[\w-]+/identity/[\w-]+/signin", signin.url.path)
     assert "<form" in signin.text
+    [notice] = [line for line in log.read_text().splitlines() if "development mode" in line]
+    assert "not for production" in notice
 
 
 def wait_healthy_page(http: httpx.Client, url: str) -> None:

@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from latchkey import __version__, cli_admin, cli_apps, cli_pools, cli_webhooks, config, logs
+from latchkey import __version__, cli_admin, cli_apps, cli_pools, cli_webhooks, config, logs, modes
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
+from latchkey.modes import Mode
 from latchkey.services import runtime, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
@@ -93,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: without LATCHKEY_MASTER_KEY a key file is made in the working"
+        " directory, and an empty database gets a local tenant (never use in production)",
+    )
     _database_option(serve)
 
     demo = commands.add_parser(
@@ -138,12 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _runtime(args: argparse.Namespace) -> tuple[Runtime, config.Settings]:
+def _runtime(
+    args: argparse.Namespace, mode: Mode = Mode.COMMAND
+) -> tuple[Runtime, config.Settings]:
     settings = config.from_env().with_overrides(
         database_url=getattr(args, "database_url", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
     )
+    if mode is Mode.DEVELOPMENT:
+        print(modes.development_notice(settings), flush=True)
+    settings = replace(settings, master_key=modes.master_key(settings, mode))
     rt = runtime.build(settings)
     migrate.upgrade(rt.engine)
     return rt, settings
@@ -244,7 +257,7 @@ def _tenant_command(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from latchkey.demo.run import run
 
-    rt, settings = _runtime(args)
+    rt, settings = _runtime(args, Mode.DEVELOPMENT)
     logs.configure(settings.log_level)
     run(
         rt,
@@ -259,9 +272,10 @@ def _demo(args: argparse.Namespace) -> None:
 def _serve(args: argparse.Namespace) -> None:
     from latchkey.serve import serve
 
-    rt, settings = _runtime(args)
+    mode = Mode.DEVELOPMENT if args.dev else Mode.PRODUCTION
+    rt, settings = _runtime(args, mode)
     logs.configure(settings.log_level)
-    serve(rt, settings, workers=args.workers)
+    serve(rt, settings, workers=args.workers, dev=mode is Mode.DEVELOPMENT)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from latchkey.errors import ConfigError
 from latchkey.store.engine import normalize_url
@@ -23,6 +24,8 @@ RATE_LIMIT_STORES = ("auto", "memory", "database", "redis")
 SMTP_SECURITY = ("starttls", "tls", "none")
 DEFAULT_MAIL_FROM = "Latchkey <no-reply@localhost>"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# Where development mode keeps the master key it makes (see modes.py); never made in production.
+DEV_MASTER_KEY_FILE = "./latchkey.master-key"
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     master_key: bytes | None = field(default=None, repr=False)
-    master_key_file: str = "./latchkey.master-key"
+    # LATCHKEY_MASTER_KEY_FILE: a file holding the key (read, never made, outside development).
+    master_key_file: str | None = None
     public_url: str | None = None
     # Unauthenticated endpoints per client IP, LIMIT/SECONDS (see ratelimit.py for where counted).
     challenge_rate_limit: str = "120/60"
@@ -200,11 +204,32 @@ def _master_key(env: Mapping[str, str]) -> bytes | None:
 def _public_url(raw: str | None) -> str | None:
     if not raw:
         return None
-    if not raw.startswith(("https://", "http://localhost", "http://127.0.0.1")):
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError as exc:
+        raise ConfigError(f"LATCHKEY_PUBLIC_URL {raw!r} is not a URL") from exc
+    loopback = parts.scheme == "http" and host in LOOPBACK_HOSTS
+    if not host or not (parts.scheme == "https" or loopback):
         raise ConfigError(
-            f"LATCHKEY_PUBLIC_URL {raw!r} must be an https:// URL (http only for localhost)"
+            f"LATCHKEY_PUBLIC_URL {raw!r} must be an https:// URL (http only for localhost),"
+            " e.g. https://auth.example.com"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"LATCHKEY_PUBLIC_URL {raw!r} must be a scheme, host and optional path only"
         )
     return raw.rstrip("/")
+
+
+def read_master_key(path: str) -> bytes:
+    """The master key kept in a file (base64url, as LATCHKEY_MASTER_KEY)."""
+    raw = Path(path).read_text().strip()
+    key = _master_key({"LATCHKEY_MASTER_KEY": raw})
+    if key is None:
+        raise ConfigError(f"the master key file {path!r} is empty")
+    return key
 
 
 def load_or_create_master_key(path: str) -> bytes:
@@ -212,8 +237,7 @@ def load_or_create_master_key(path: str) -> bytes:
     Production sets LATCHKEY_MASTER_KEY from a secret store instead."""
     key_file = Path(path)
     if key_file.exists():
-        raw = key_file.read_text().strip()
-        return _master_key({"LATCHKEY_MASTER_KEY": raw}) or b""
+        return read_master_key(path)
     key = secrets.token_bytes(32)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -229,7 +253,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("LATCHKEY_HOST") or "127.0.0.1",
         port=_int(env, "LATCHKEY_PORT", 8000),
         master_key=_master_key(env),
-        master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or "./latchkey.master-key",
+        master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or None,
         public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "120/60",
         tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",

@@ -1,8 +1,9 @@
-"""`latchkey serve`: a development tenant on first start, then uvicorn."""
+"""`latchkey serve`: uvicorn over the app; in development, a local tenant on first start."""
 
 from __future__ import annotations
 
 import os
+from base64 import urlsafe_b64encode
 from typing import Any
 
 import uvicorn
@@ -38,12 +39,16 @@ def proxy_options(settings: config.Settings) -> dict[str, Any]:
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
-def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1) -> None:
-    ensure_dev_tenant(rt, settings.port)
+def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool = False) -> None:
+    if dev:
+        ensure_dev_tenant(rt, settings.port)
     log_level = settings.log_level
     if workers > 1:
-        # Each worker process builds its own app (and engine) from the environment.
+        # Each worker process builds its own app (and engine) from the environment, under
+        # production rules: it gets the key this process runs with (in development, the file's).
         os.environ["LATCHKEY_DATABASE_URL"] = settings.database_url
+        if rt.master_key and not os.environ.get("LATCHKEY_MASTER_KEY"):
+            os.environ["LATCHKEY_MASTER_KEY"] = urlsafe_b64encode(rt.master_key).decode()
         if settings.rate_limit_store == "auto" and not settings.redis_url:
             # Several processes must share their counts: through the database file.
             os.environ["LATCHKEY_RATE_LIMIT_STORE"] = "database"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
+from latchkey.modes import Mode, master_key
 from latchkey.services import runtime, tenants
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import Runtime
@@ -150,7 +152,9 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
 
 
 def app_from_env() -> Litestar:
-    """Factory for `uvicorn --factory` and `latchkey serve` worker processes."""
+    """Factory for `uvicorn --factory` and `latchkey serve` worker processes: production rules
+    (`serve --dev` hands its workers the key it uses through the environment)."""
     settings = config.from_env()
+    settings = replace(settings, master_key=master_key(settings, Mode.PRODUCTION))
     logs.configure(settings.log_level)
     return create_app(runtime.build(settings), settings)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from latchkey.clock import Clock, utcnow
-from latchkey.config import Settings, load_or_create_master_key
+from latchkey.config import Settings
 from latchkey.errors import ConfigError, ServiceUnavailable
 from latchkey.services.cache import TTLCache
 from latchkey.services.ratelimit import (
@@ -140,12 +140,12 @@ def _counter(settings: Settings, engine: Engine) -> Counter:
 
 
 def build(settings: Settings) -> Runtime:
-    """The runtime the server and the CLI use, from checked settings."""
-    master_key = settings.master_key or load_or_create_master_key(settings.master_key_file)
+    """The runtime the server and the CLI use, from checked settings whose master key is the
+    one to run with (modes.master_key decides where it comes from)."""
     engine = make_engine(settings.database_url)
     return Runtime(
         engine=engine,
-        master_key=master_key,
+        master_key=settings.master_key,
         public_url=settings.public_url or f"http://localhost:{settings.port}",
         limiter=Limiter(_counter(settings, engine)),
         challenge_rule=Rule.parse(settings.challenge_rate_limit),

@@ -1,0 +1,66 @@
+"""Development and production: what `latchkey serve`, `serve --dev`, `demo` and the admin commands
+require and allow. Production is the default; development conveniences are asked for."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from latchkey.config import (
+    DEV_MASTER_KEY_FILE,
+    Settings,
+    load_or_create_master_key,
+    read_master_key,
+)
+from latchkey.errors import ConfigError
+
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class Mode(Enum):
+    # `serve` without --dev: the master key comes from the operator, nothing is made for them.
+    PRODUCTION = "production"
+    # `serve --dev`, `demo`, `make run`: a key file and a local tenant made on first start.
+    DEVELOPMENT = "development"
+    # The admin commands: the key the server uses (set, or a development key file already
+    # there); a command that needs one and finds none says so. Nothing is created.
+    COMMAND = "command"
+
+
+def master_key(settings: Settings, mode: Mode) -> bytes | None:
+    """The master key this mode runs with; production without one is refused, naming the
+    variable and how to make a key."""
+    if settings.master_key:
+        return settings.master_key
+    if mode is Mode.DEVELOPMENT:
+        return load_or_create_master_key(settings.master_key_file or DEV_MASTER_KEY_FILE)
+    if settings.master_key_file:
+        # An operator's key file (a mounted secret): read, never made.
+        if not Path(settings.master_key_file).is_file():
+            raise ConfigError(
+                f"LATCHKEY_MASTER_KEY_FILE {settings.master_key_file!r} does not exist; put the"
+                f" master key there (make one with: {MAKE_A_KEY})"
+            )
+        return read_master_key(settings.master_key_file)
+    if mode is Mode.COMMAND:
+        found = Path(DEV_MASTER_KEY_FILE)
+        return read_master_key(str(found)) if found.is_file() else None
+    raise ConfigError(
+        "LATCHKEY_MASTER_KEY is not set: production mode needs the master key that seals"
+        f" signing keys and secrets. Make one with: {MAKE_A_KEY}, keep it in your secret store"
+        " and set LATCHKEY_MASTER_KEY (the same on every node); for local development run"
+        " `latchkey serve --dev`"
+    )
+
+
+def development_notice(settings: Settings) -> str:
+    """The one line development mode prints, so nobody runs it in production unawares."""
+    key = (
+        "LATCHKEY_MASTER_KEY"
+        if settings.master_key
+        else f"the key file {settings.master_key_file or DEV_MASTER_KEY_FILE}"
+    )
+    return (
+        f"latchkey: development mode (not for production): master key from {key}, a local"
+        " tenant made on an empty database; run `latchkey serve` without --dev in production"
+    )
