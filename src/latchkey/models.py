@@ -68,6 +68,8 @@ class App:
     updated_at: datetime
     # Seconds a refresh-token family lives from its sign-in; None: the default.
     refresh_token_lifetime: int | None = None
+    # API audiences its access tokens may be issued for; none registered: the tenant's own.
+    audiences: tuple[str, ...] = ()
 
     @property
     def confidential(self) -> bool:

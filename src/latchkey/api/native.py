@@ -18,7 +18,14 @@ from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
 from latchkey.models import App
-from latchkey.oauth2 import bearer, clients, code_grant, refresh_grant, webauthn_grant
+from latchkey.oauth2 import (
+    bearer,
+    clients,
+    code_grant,
+    refresh_grant,
+    revocation,
+    webauthn_grant,
+)
 from latchkey.oauth2.errors import (
     InvalidClient,
     InvalidRequest,
@@ -198,6 +205,34 @@ def _user_info(request: AnyRequest, form: dict[str, str] | None) -> Response[dic
     return Response(claims, headers={"cache-control": "no-store"})
 
 
+def _revoke(request: AnyRequest, params: dict[str, Any]) -> None:
+    rt, site = runtime(request), site_of(request)
+    basic_id, basic_secret = _basic_credentials(request)
+    app = clients.authenticate(
+        rt,
+        site.tenant,
+        params.get("client_id") or basic_id,
+        params.get("client_secret") or basic_secret,
+    )
+    revocation.revoke(
+        rt,
+        tenant=site.tenant,
+        app=app,
+        issuer=site.issuer,
+        token=params.get("token"),
+        meta=request_meta(request),
+    )
+
+
+@post("/oauth/revoke", status_code=200)
+async def revoke(request: AnyRequest) -> Response[bytes]:
+    """RFC 7009 §2: the RFC's form body, or the JSON {client_id, token} that Auth0.Android's
+    `revokeToken` and Auth0.swift's `revoke` send. 200 with an empty body (§2.2)."""
+    params = await _token_params(request)
+    await to_thread.run_sync(partial(_revoke, request, params))
+    return Response(b"", headers={"cache-control": "no-store", "pragma": "no-cache"})
+
+
 @route("/userinfo", http_method=["GET", "POST"], status_code=200)
 async def user_info(request: AnyRequest) -> Response[dict[str, Any]]:
     """OIDC Core §5.3.1: GET or POST; the token in the header or, on a POST, the form body."""
@@ -237,6 +272,7 @@ HANDLERS = [
     signup_challenge,
     login_challenge,
     token,
+    revoke,
     user_info,
     openid_configuration,
     authorization_server,

@@ -18,6 +18,7 @@ def metadata(issuer: str) -> dict[str, Any]:
         "jwks_uri": f"{issuer}.well-known/jwks.json",
         "token_endpoint": f"{issuer}oauth/token",
         "userinfo_endpoint": f"{issuer}userinfo",
+        "revocation_endpoint": f"{issuer}oauth/revoke",
         "grant_types_supported": list(GRANT_TYPES),
         "response_types_supported": ["code"],
         # The code comes back in the query only; authorize refuses any other response_mode.
@@ -31,6 +32,13 @@ def metadata(issuer: str) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),
         "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_post",
+            "client_secret_basic",
+        ],
+        # RFC 7009 §2.1 / RFC 8414 §2: a public client names itself, a confidential one
+        # authenticates as at the token endpoint.
+        "revocation_endpoint_auth_methods_supported": [
             "none",
             "client_secret_post",
             "client_secret_basic",

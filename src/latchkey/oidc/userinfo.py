@@ -14,6 +14,7 @@ from latchkey.oauth2.tokens import identity_claims
 from latchkey.oidc.claims import scoped
 from latchkey.services import signing_keys
 from latchkey.services.runtime import Runtime
+from latchkey.store import revoked_access_tokens as access_store
 from latchkey.store import users as user_store
 
 
@@ -31,6 +32,8 @@ def claims(rt: Runtime, tenant: Tenant, issuer: str, access_token: str) -> dict[
     if token.header.get("typ") != "at+jwt":
         raise InvalidToken("this is not an access token")
     with rt.read() as conn:
+        if access_store.is_revoked(conn, str(token.claims.get("jti") or "")):
+            raise InvalidToken("the access token was revoked")
         user = user_store.by_external_id(conn, tenant.id, token.claims["sub"])
         if user is None:
             raise InvalidToken("the token's user no longer exists")

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from latchkey.models import App
 from latchkey.store.tables import apps
 
-_LISTS = ("redirect_uris", "grant_types", "android_fingerprints")
+_LISTS = ("redirect_uris", "grant_types", "android_fingerprints", "audiences")
 
 
 def _record(row: Any) -> App:

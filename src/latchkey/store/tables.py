@@ -140,6 +140,8 @@ apps = Table(
     # Seconds a refresh-token family lives from its sign-in, however often it rotates; NULL:
     # the default (30 days).
     Column("refresh_token_lifetime", Integer),
+    # The API audiences (RFC 8707 resources) its access tokens may name; [] = the tenant's own.
+    Column("audiences", JSON, nullable=False),
     Index(None, "tenant_id"),
 )
 
@@ -274,9 +276,22 @@ refresh_tokens = Table(
     Column("revoked_at", UTCDateTime),
     # The passkey whose sign-in started the family (NULL: a password): deleting it revokes it.
     Column("credential_id", String(36)),
+    # The audience of the family's access tokens, kept across rotation.
+    Column("audience", String(1024)),
     Index(None, "family_id"),
     Index(None, "user_id"),
     Index(None, "credential_id"),
+)
+
+# Access tokens revoked before they expire (RFC 7009 §2): userinfo refuses them; a row is
+# dropped once its token has expired anyway.
+revoked_access_tokens = Table(
+    "revoked_access_tokens",
+    metadata,
+    Column("jti", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
 )
 
 # Custom domains: a request whose Host is one of these reaches that tenant at the root path.
