@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from latchkey import __version__, cli_admin, cli_apps, cli_pools, cli_webhooks, config, logs, modes
+from latchkey import (
+    __version__,
+    cli_admin,
+    cli_apps,
+    cli_mds,
+    cli_pools,
+    cli_webhooks,
+    config,
+    logs,
+    modes,
+)
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
 from latchkey.modes import Mode
@@ -54,6 +64,7 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--attachment", choices=ATTACHMENT, help="limit to this authenticator attachment"
     )
+    cli_mds.add_policy_options(group)
 
 
 def _tenant_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -125,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_pools.add_parsers(commands, _database_option)
     cli_webhooks.add_parsers(commands, _database_option)
     cli_admin.add_parsers(commands, _database_option)
+    cli_mds.add_parsers(commands, _database_option)
 
     tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -162,7 +174,7 @@ def _runtime(
     return rt, settings
 
 
-def _policy_changes(args: argparse.Namespace) -> dict[str, Any]:
+def _policy_changes(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     given = {
         "user_verification": args.user_verification,
         "resident_key": args.resident_key,
@@ -172,7 +184,7 @@ def _policy_changes(args: argparse.Namespace) -> dict[str, Any]:
         "allow_synced": args.allow_synced,
         "authenticator_attachment": args.attachment,
     }
-    return {k: v for k, v in given.items() if v is not None}
+    return cli_mds.policy_changes(rt, args) | {k: v for k, v in given.items() if v is not None}
 
 
 def tenant_dict(tenant: Tenant) -> dict[str, Any]:
@@ -217,7 +229,7 @@ def _tenant_command(args: argparse.Namespace) -> None:
 
     rt, _ = _runtime(args)
     if args.action == "create":
-        policy = PasskeyPolicy.from_dict(PasskeyPolicy().to_dict() | _policy_changes(args))
+        policy = PasskeyPolicy.from_dict(PasskeyPolicy().to_dict() | _policy_changes(rt, args))
         tenant, secret = tenants.create(
             rt,
             rp_id=args.rp_id,
@@ -246,7 +258,7 @@ def _tenant_command(args: argparse.Namespace) -> None:
             rp_name=args.rp_name,
             name=args.name,
             origins=args.origins,
-            policy_changes=_policy_changes(args),
+            policy_changes=_policy_changes(rt, args),
             related_origins=args.related_origins,
         )
         if args.domains is not None:
@@ -299,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_admin.run_admin(_runtime(args)[0], args)
         elif args.command == "events":
             cli_admin.run_events(_runtime(args)[0], args)
+        elif args.command == "mds":
+            rt, settings = _runtime(args)
+            cli_mds.run(rt, args, sender=settings.mail_from)
         elif args.command == "migrate":
             _runtime(args)
             print("database is up to date")

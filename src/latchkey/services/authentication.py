@@ -16,7 +16,7 @@ from latchkey.errors import (
     UserNotFound,
 )
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import app_origins, challenges, events
+from latchkey.services import app_origins, authenticator_status, challenges, events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
@@ -159,6 +159,7 @@ def _verify_and_record(
     stored, owner = found
     if owner.disabled_at is not None:
         raise UserDisabled("this user is disabled")
+    authenticator_status.check_sign_in(rt, tenant, stored)
     verified = verify_authentication_response(
         credential=credential,
         expected_challenge=challenge.challenge,

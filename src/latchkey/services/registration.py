@@ -19,12 +19,13 @@ from latchkey.errors import (
 )
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import app_origins, challenges, directories, events
+from latchkey.services import app_origins, challenges, directories, events, metadata
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import default_credential_name
+from latchkey.webauthn.attestation_policy import AttestationRules
 from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.encoding import b64url, b64url_decode
 from latchkey.webauthn.registration_options import generate_registration_options
@@ -138,6 +139,7 @@ def finish(
             require_user_presence=not conditional,
             allow_synced=tenant.policy.allow_synced,
             trust_anchors=rt.trust_anchors,
+            rules=AttestationRules(tenant.policy, metadata.current(rt)),
         )
         with rt.transaction() as conn:
             if check is not None:
@@ -153,7 +155,13 @@ def finish(
                 meta=meta,
                 user_id=result.user.id,
                 credential_id=result.credential.id,
-                detail={"aaguid": verified.aaguid, "fmt": verified.fmt, "conditional": conditional},
+                detail={
+                    "aaguid": verified.aaguid,
+                    "fmt": verified.fmt,
+                    "conditional": conditional,
+                    "attestation": verified.attestation_trust,
+                    "model": verified.model,
+                },
             )
         return result
     except LatchkeyError as error:
@@ -196,7 +204,9 @@ def _store(
         user_verified=verified.user_verified,
         discoverable=verified.discoverable,
         attachment=verified.attachment,
-        name=default_credential_name(verified.aaguid, attachment=verified.attachment),
+        name=default_credential_name(
+            verified.aaguid, attachment=verified.attachment, model=verified.model
+        ),
         possible_clone=False,
         created_at=now,
         last_used_at=None,

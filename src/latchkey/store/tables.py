@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -169,6 +170,8 @@ credentials = Table(
     Column("last_used_at", UTCDateTime),
     UniqueConstraint("tenant_id", "credential_id"),
     Index(None, "user_id"),
+    # A model's stored passkeys, when the FIDO metadata changes its status.
+    Index(None, "aaguid"),
 )
 
 challenges = Table(
@@ -606,4 +609,33 @@ portal_sessions = Table(
     Column("ip", String(64)),
     Column("user_agent", String(512)),
     Index(None, "operator_id"),
+)
+
+# FIDO metadata (MDS3 payloads) operators loaded, by serial number; the highest is in use.
+authenticator_metadata = Table(
+    "authenticator_metadata",
+    metadata,
+    Column("no", Integer, primary_key=True, autoincrement=False),
+    Column("next_update", Date, nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("payload", Text, nullable=False),  # the verified payload, JSON
+    Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+# A model's status changed to a compromise in newer metadata while this tenant held its passkeys.
+authenticator_alerts = Table(
+    "authenticator_alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("status", String(64), nullable=False),
+    Column("previous_status", String(64)),
+    Column("metadata_no", Integer, nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("passkeys", Integer, nullable=False),
+    Column("users", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "tenant_id", "created_at"),
 )

@@ -22,8 +22,12 @@ def provider_name(aaguid: str | None) -> str | None:
     return _names().get(aaguid.lower())
 
 
-def default_credential_name(aaguid: str | None, *, attachment: str | None) -> str:
-    name = provider_name(aaguid)
+def default_credential_name(
+    aaguid: str | None, *, attachment: str | None, model: str | None = None
+) -> str:
+    """The FIDO metadata's name of the model, else the passkey provider's (synced providers are
+    mostly not in the metadata), else what the attachment says."""
+    name = (model or "")[:100] or provider_name(aaguid)
     if name:
         return name
     # The zero AAGUID is what Apple's and several synced providers send: say what we know.

@@ -31,6 +31,10 @@ from latchkey.webauthn.errors import (
 AAGUID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 
 _checked_at: ContextVar[datetime | None] = ContextVar("attestation_checked_at", default=None)
+# The RP holds no trust anchor for this statement's format: the chain is not checked (the
+# signature and certificate contents still are).
+_no_anchor: ContextVar[bool] = ContextVar("attestation_no_anchor", default=False)
+_FORMAT_MODULES = ("android_key", "android_safetynet", "apple", "fido_u2f", "packed", "tpm")
 
 
 def default_trust_anchors() -> dict[str, list[bytes]]:
@@ -40,12 +44,15 @@ def default_trust_anchors() -> dict[str, list[bytes]]:
 
 
 @contextlib.contextmanager
-def certificates_checked_at(moment: datetime | None) -> Iterator[None]:
-    """Judge certificate validity (and SafetyNet freshness) as of `moment` instead of now."""
+def certificates_checked_at(moment: datetime | None, *, no_anchor: bool = False) -> Iterator[None]:
+    """Judge certificate validity (and SafetyNet freshness) as of `moment` instead of now;
+    with `no_anchor`, do not chain the statement's certificates to a root."""
     token = _checked_at.set(moment)
+    anchor_token = _no_anchor.set(no_anchor)
     try:
         yield
     finally:
+        _no_anchor.reset(anchor_token)
         _checked_at.reset(token)
 
 
@@ -71,6 +78,16 @@ def _install_clock() -> None:
     chain_module._generate_new_cert_store = _cert_store
     safetynet: Any = importlib.import_module("webauthn.helpers.verify_safetynet_timestamp")
     safetynet.time = _SafetyNetClock
+    # Each format module calls the chain check it imported; a declared "no anchor" skips it.
+    for name in _FORMAT_MODULES:
+        module: Any = importlib.import_module(f"webauthn.registration.formats.{name}")
+        module.validate_certificate_chain = _chain_unless_no_anchor
+
+
+def _chain_unless_no_anchor(**kwargs: Any) -> bool:
+    if _no_anchor.get():
+        return True
+    return bool(_chain_function(**kwargs))
 
 
 _install_clock()

@@ -83,3 +83,33 @@ class CredentialMismatch(VerificationError):
     """The response is for another credential than the one the ceremony allowed."""
 
     code = "credential_not_allowed"
+
+
+class AttestationRequired(VerificationError):
+    """The tenant requires a verified attestation statement and the response carries none."""
+
+    code = "attestation_required"
+
+
+class AuthenticatorCompromised(VerificationError):
+    """The FIDO metadata reports the model revoked or its keys compromised (MDS3 §3.1.4)."""
+
+    code = "authenticator_compromised"
+
+
+class AuthenticatorNotAllowed(VerificationError):
+    """The tenant's allow- or deny-list, or its key-protection rule, refuses this model."""
+
+    code = "authenticator_not_allowed"
+
+
+class AuthenticatorNotCertified(VerificationError):
+    """The model's FIDO certification is below the tenant's minimum."""
+
+    code = "authenticator_not_certified"
+
+
+class AttachmentNotAllowed(VerificationError):
+    """The attested model's attachment is not the one the tenant allows."""
+
+    code = "attachment_not_allowed"

@@ -20,6 +20,7 @@ from latchkey.webauthn.attestation import (
     check_packed_certificate,
     merge_anchors,
 )
+from latchkey.webauthn.attestation_policy import AttestationRules, anchors, enforce, trust_of
 from latchkey.webauthn.authenticator_data import check_auth_data
 from latchkey.webauthn.client_data import check_client_data, parse_client_data
 from latchkey.webauthn.encoding import credential_raw_id, response_part
@@ -53,6 +54,10 @@ class VerifiedRegistration:
     transports: tuple[str, ...]
     attachment: str | None
     discoverable: bool | None  # credProps.rk, when the client reported it
+    # What the statement proved (attestation_policy: none, self, attested, unanchored) and the
+    # metadata's name of the model, when known.
+    attestation_trust: str = "none"
+    model: str | None = None
 
 
 def verify_registration_response(
@@ -67,11 +72,13 @@ def verify_registration_response(
     allow_synced: bool = True,
     trust_anchors: Mapping[str, Sequence[bytes]] | None = None,
     checked_at: datetime | None = None,
+    rules: AttestationRules | None = None,
 ) -> VerifiedRegistration:
     """Verify a create() response; raise a VerificationError subclass naming the failed step.
 
     `require_user_presence=False` is only for a conditional create (§7.1 step 14).
     `checked_at` judges attestation certificates as of that moment (None: now).
+    `rules`: the tenant's attestation policy and the FIDO metadata it is judged with.
     """
     raw_id = credential_raw_id(credential)
     client_data_bytes = response_part(credential, "clientDataJSON")
@@ -116,6 +123,12 @@ def verify_registration_response(
         check_aaguid_extension(attestation.att_stmt.x5c, attested.aaguid)
     if attestation.fmt == "packed":
         check_packed_certificate(attestation.att_stmt.x5c)
+    fmt = str(attestation.fmt.value if hasattr(attestation.fmt, "value") else attestation.fmt)
+    aaguid = aaguid_to_string(attested.aaguid)
+    x5c = attestation.att_stmt.x5c or []
+    model = rules.metadata.find(aaguid, x5c) if rules is not None else None
+    roots = anchors(rules, fmt, model, merge_anchors(trust_anchors))
+    declared = rules is not None and rules.policy.attested and rules.policy.no_anchor(fmt)
     # §7.1 steps 21-24: the attestation statement, its format and trust path.
     _verify_attestation_statement(
         credential,
@@ -124,16 +137,20 @@ def verify_registration_response(
         origins=origins,
         alg=alg,
         require_user_presence=require_user_presence,
-        trust_anchors=trust_anchors,
+        trust_anchors=roots,
         checked_at=checked_at,
+        no_anchor=declared,
     )
+    trust = trust_of(fmt, x5c, roots.get(fmt, []), declared=declared)
+    if rules is not None:
+        enforce(rules, fmt=fmt, trust=trust, aaguid=aaguid, model=model)
     return VerifiedRegistration(
         credential_id=raw_id,
         public_key=attested.credential_public_key,
         alg=alg,
         sign_count=auth_data.sign_count,
-        aaguid=aaguid_to_string(attested.aaguid),
-        fmt=str(attestation.fmt.value if hasattr(attestation.fmt, "value") else attestation.fmt),
+        aaguid=aaguid,
+        fmt=fmt,
         user_present=auth_data.flags.up,
         user_verified=auth_data.flags.uv,
         backup_eligible=auth_data.flags.be,
@@ -141,6 +158,8 @@ def verify_registration_response(
         transports=_transports(credential),
         attachment=_attachment(credential),
         discoverable=_discoverable(credential),
+        attestation_trust=trust,
+        model=model.description if model is not None else None,
     )
 
 
@@ -174,11 +193,12 @@ def _verify_attestation_statement(
     origins: Collection[str],
     alg: int,
     require_user_presence: bool,
-    trust_anchors: Mapping[str, Sequence[bytes]] | None,
+    trust_anchors: Mapping[str, Sequence[bytes]],
     checked_at: datetime | None,
+    no_anchor: bool,
 ) -> None:
     try:
-        with certificates_checked_at(checked_at):
+        with certificates_checked_at(checked_at, no_anchor=no_anchor):
             _verify_statement(
                 credential=dict(credential),
                 expected_challenge=expected_challenge,
@@ -186,7 +206,7 @@ def _verify_attestation_statement(
                 expected_origin=list(origins),
                 require_user_presence=require_user_presence,
                 supported_pub_key_algs=[COSEAlgorithmIdentifier(alg)],
-                pem_root_certs_bytes_by_fmt=merge_anchors(trust_anchors),  # type: ignore[arg-type]
+                pem_root_certs_bytes_by_fmt=trust_anchors,  # type: ignore[arg-type]
             )
     except WebAuthnException as exc:
         raise _statement_error(str(exc)) from exc

@@ -24,6 +24,7 @@ def event_types() -> tuple[str, ...]:
     # Imported here: these modules record events, and recording an event queues its webhooks.
     from latchkey.oidc import event_kinds as oidc_events
     from latchkey.services import (
+        authenticator_status,
         events,
         pool_accounts,
         pool_ceremonies,
@@ -43,6 +44,7 @@ def event_types() -> tuple[str, ...]:
         recovery.REQUESTED,
         recovery.RECOVERED,
         *oidc_events.KINDS,
+        authenticator_status.STATUS_CHANGED,
     )
 
 
