@@ -1,8 +1,8 @@
 """FIDO metadata loaded by operators (MDS3 blobs, by serial number), the alerts a status change
 raised per tenant, and an index to find a model's stored passkeys.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from latchkey.store.types import UTCDateTime
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
