@@ -64,6 +64,10 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     made.rt.engine.dispose()
 
 
+# Fetched by Apple, Google and browsers: the plain shape, though they sit beside the OIDC files.
+ASSOCIATION_FILES = {"apple-app-site-association", "assetlinks.json", "webauthn"}
+
+
 def _shape_ok(path: str, body: Any) -> bool:
     """The documented error shapes (README, docs/identity-pools.md)."""
     if not isinstance(body, dict):
@@ -71,6 +75,8 @@ def _shape_ok(path: str, body: Any) -> bool:
     parts = path.split("/")
     if len(parts) > 3 and parts[2] == "identity":
         return {"error", "error_code", "status_code", "details"} <= set(body)
+    if path.rsplit("/", 1)[-1] in ASSOCIATION_FILES:
+        return {"error", "message"} <= set(body)
     if path.startswith(("/t/", "/passkey/", "/oauth/", "/userinfo", "/.well-known/")):
         return {"error", "error_description"} <= set(body)
     if path.startswith("/v1/"):

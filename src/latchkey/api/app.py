@@ -23,9 +23,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
-from latchkey.api import admin, ceremonies, errors, health, native, pools, portal, wellknown
+from latchkey.api import admin, ceremonies, health, native, pools, portal, wellknown
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
+from latchkey.api.error_routing import APP_HANDLERS
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
@@ -123,7 +124,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             _sdk_router(),
             _static_router(),
         ],
-        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=APP_HANDLERS,
         middleware=[
             DefineMiddleware(BodyTimeout, seconds=settings.body_timeout_seconds),
             DefineMiddleware(ClientCors, origins=origins),

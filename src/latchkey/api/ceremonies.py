@@ -11,7 +11,7 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from latchkey.api import schemas
+from latchkey.api import errors, schemas
 from latchkey.api.auth import tenant_for_request
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import UserNotFound
@@ -109,6 +109,7 @@ def recent_events(
 
 router = Router(
     path="/api/v1/tenants/{tenant_id:str}",
+    exception_handlers=errors.PLAIN.handlers,
     tags=["ceremony API"],
     route_handlers=[
         registration_options,

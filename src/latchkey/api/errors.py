@@ -1,23 +1,36 @@
-"""The one place where errors become HTTP answers, in each surface's shape.
+"""How errors become HTTP answers. Each surface (Router) declares its own shape:
 
-The ceremony API answers {"error": code, "message"}; the vendor-compatible /v1 surface answers
-{"error", "errorCode", "errorDescription"}, which its SDKs read; OAuth endpoints answer
-{"error", "error_description"}; identity pools {"error", "error_code", "status_code", "details"}.
+- `PLAIN`: the ceremony API, the management API, association files: {"error": code, "message"};
+- `V1`: the vendor-compatible /v1 surface: {"error", "errorCode", "errorDescription"}, which its
+  SDKs read;
+- `OAUTH`: the token endpoint, userinfo, discovery: {"error", "error_description"};
+- `POOL`: identity pools: {"error", "error_code", "status_code", "details"}.
+
+A router passes `exception_handlers=errors.V1.handlers` (and so on). An error raised before any
+route is chosen (an unknown path, a method the path does not serve, a Host Litestar refuses) is
+answered by `APP_HANDLERS`, which finds the surface from the app's own routes (see `routing`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from latchkey.errors import LatchkeyError
 from latchkey.services.ratelimit import RateLimited
 
 log = logging.getLogger("latchkey.api")
+
+AnyRequest = Request[Any, Any, Any]
+Handler = Callable[[AnyRequest, Exception], Response[Any]]
+# (status, code, message) -> (status, body)
+Shaper = Callable[[int, str, str], tuple[int, dict[str, Any]]]
 
 _HTTP_CODES = {
     400: "invalid_request",
@@ -26,6 +39,11 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+def _plain(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    return status, {"error": code, "message": message}
+
 
 _V1_CATEGORIES = {
     400: "invalid_request",
@@ -41,6 +59,11 @@ _V1_CATEGORIES = {
 }
 
 
+def _v1(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    category = _V1_CATEGORIES.get(status, "error")
+    return status, {"error": category, "errorCode": code, "errorDescription": message}
+
+
 # OAuth 2.0 error codes (RFC 6749 §5.2, RFC 6750 §3.1) for domain errors that are not OAuth's own.
 _OAUTH_CODES = {401: "invalid_client", 429: "too_many_requests", 503: "temporarily_unavailable"}
 _OAUTH_OWN = {
@@ -54,88 +77,86 @@ _OAUTH_OWN = {
 }
 
 
-def _oauth_surface(path: str) -> bool:
-    # Under /t/{tenantId}/, or at the root for a tenant's own domain.
-    return path.startswith(("/t/", "/passkey/", "/oauth/", "/userinfo", "/.well-known/"))
+def _oauth(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    if code not in _OAUTH_OWN and status != 404:
+        code = _OAUTH_CODES.get(status, "invalid_request")
+    # OAuth has no conflict: a taken identifier is an invalid_request.
+    return (400 if status == 409 else status), {"error": code, "error_description": message}
 
 
-def _pool_surface(path: str) -> bool:
-    # /{tenantId}/identity/{poolId}/...
-    parts = path.split("/", 4)
-    return len(parts) > 3 and parts[2] == "identity"
+def _pool(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    # The identity-pool products' shape: a human `error`, a machine `error_code`.
+    return status, {"error": message, "error_code": code, "status_code": status, "details": {}}
 
 
-def error_body(path: str, status: int, code: str, message: str) -> dict[str, Any]:
-    if _pool_surface(path):
-        # The identity-pool products' shape: a human `error`, a machine `error_code`.
-        return {"error": message, "error_code": code, "status_code": status, "details": {}}
-    if _oauth_surface(path):
-        oauth_code = (
-            code
-            if code in _OAUTH_OWN or status == 404
-            else _OAUTH_CODES.get(status, "invalid_request")
-        )
-        return {"error": oauth_code, "error_description": message}
-    if path.startswith("/v1/"):
-        return {
-            "error": _V1_CATEGORIES.get(status, "error"),
-            "errorCode": code,
-            "errorDescription": message,
+@dataclass(frozen=True)
+class Surface:
+    """One error shape, and the exception handlers a Router declares to answer in it."""
+
+    name: str
+    shape: Shaper
+    handlers: ExceptionHandlersMap = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        handlers: ExceptionHandlersMap = {
+            LatchkeyError: self._domain,
+            ValidationException: self._validation,
+            HTTPException: self._http,
+            RecursionError: self._too_deep,
+            Exception: self._unexpected,
         }
-    return {"error": code, "message": message}
+        object.__setattr__(self, "handlers", handlers)
+
+    def response(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> Response[Any]:
+        status, body = self.shape(status, code, message)
+        return Response(body, status_code=status, headers=headers)
+
+    def _domain(self, request: AnyRequest, exc: Exception) -> Response[Any]:
+        assert isinstance(exc, LatchkeyError)
+        response = self.response(exc.status, exc.code, exc.message)
+        if isinstance(exc, RateLimited):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
+
+    def _validation(self, request: AnyRequest, exc: Exception) -> Response[Any]:
+        assert isinstance(exc, ValidationException)
+        first: dict[str, Any] = exc.extra[0] if isinstance(exc.extra, list) and exc.extra else {}
+        where = first.get("key") or "body"
+        return self.response(400, "invalid_request", f"{where}: {first.get('message', exc.detail)}")
+
+    def _http(self, request: AnyRequest, exc: Exception) -> Response[Any]:
+        assert isinstance(exc, HTTPException)
+        if isinstance(exc.__cause__, SerializationException):
+            return self.response(400, "invalid_json", "the request body is not valid JSON")
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return self.response(exc.status_code, code, str(exc.detail), _headers_of(exc))
+
+    def _too_deep(self, request: AnyRequest, exc: Exception) -> Response[Any]:
+        # The JSON decoder stops at its recursion limit: a hostile body, not a server fault.
+        return self.response(400, "invalid_json", "the JSON body is nested too deeply")
+
+    def _unexpected(self, request: AnyRequest, exc: Exception) -> Response[Any]:
+        if isinstance(exc.__cause__, RecursionError) or isinstance(exc, RecursionError):
+            return self._too_deep(request, exc)
+        # The traceback goes to the log (never request bodies or headers); the caller gets no
+        # detail. The path comes from the scope: `request.url` parses the Host header.
+        path = request.scope.get("path", "")
+        log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
+        return self.response(500, "internal_error", "an unexpected error occurred")
 
 
-def error_response(
-    request: Request[Any, Any, Any], status: int, code: str, message: str
-) -> Response[Any]:
-    if _oauth_surface(request.url.path) and status == 409:
-        status = 400  # OAuth has no conflict: a taken identifier is an invalid_request
-    return Response(error_body(request.url.path, status, code, message), status_code=status)
+def _headers_of(exc: HTTPException) -> dict[str, str]:
+    """The exception's own headers go out with it: on a 405 the router's `Allow`, the methods
+    the path serves (RFC 9110 §15.5.6), in a stable order."""
+    headers = dict(exc.headers or {})
+    if "allow" in headers:
+        headers["allow"] = ", ".join(sorted(m.strip() for m in headers["allow"].split(",")))
+    return headers
 
 
-def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    assert isinstance(exc, LatchkeyError)
-    response = error_response(request, exc.status, exc.code, exc.message)
-    if isinstance(exc, RateLimited):
-        response.headers["retry-after"] = str(exc.retry_after)
-    return response
-
-
-def _validation(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    assert isinstance(exc, ValidationException)
-    first: dict[str, Any] = exc.extra[0] if isinstance(exc.extra, list) and exc.extra else {}
-    where = first.get("key") or "body"
-    message = f"{where}: {first.get('message', exc.detail)}"
-    return error_response(request, 400, "invalid_request", message)
-
-
-def _http(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    assert isinstance(exc, HTTPException)
-    if isinstance(exc.__cause__, SerializationException):
-        return error_response(request, 400, "invalid_json", "the request body is not valid JSON")
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(request, exc.status_code, code, str(exc.detail))
-
-
-def _too_deep(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # The JSON decoder stops at its recursion limit: a hostile body, not a server fault.
-    return error_response(request, 400, "invalid_json", "the JSON body is nested too deeply")
-
-
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc.__cause__, RecursionError) or isinstance(exc, RecursionError):
-        return _too_deep(request, exc)
-    # The traceback goes to the log (never request bodies or headers); the caller gets no detail.
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, "internal_error", "an unexpected error occurred")
-
-
-Handler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
-
-HANDLERS: dict[type[Exception], Handler] = {
-    LatchkeyError: _domain,
-    ValidationException: _validation,
-    HTTPException: _http,
-    RecursionError: _too_deep,
-    Exception: _unexpected,
-}
+PLAIN = Surface("plain", _plain)
+V1 = Surface("v1", _v1)
+OAUTH = Surface("oauth", _oauth)
+POOL = Surface("pool", _pool)

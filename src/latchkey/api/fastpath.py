@@ -11,7 +11,7 @@ Anything else takes Litestar's own path, with the body replayed to it untouched:
 does not decode into the body type (Litestar then answers with its own 400 message), a body
 over the size limit (413), a disconnect. So every error answer is the one Litestar gives, and
 an exception raised by the handler goes through the same `ExceptionHandlerMiddleware` the route
-uses (errors.HANDLERS), inside the app's middleware, so CORS and security headers apply as before.
+uses (its surface's handlers), inside the app's middleware, so CORS and security headers apply.
 The CORS middleware (ClientCors) and `before_send` hooks are the app's: they wrap this one.
 """
 

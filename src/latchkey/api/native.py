@@ -1,6 +1,6 @@
 """Native-app passkeys and OpenID Connect, per tenant under /t/{tenantId}/: the signup and login
 challenges, the token endpoint, userinfo, discovery and the JWKS. Errors are OAuth-shaped
-({"error", "error_description"}, see api/errors.py)."""
+({"error", "error_description"}: errors.OAUTH)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from anyio import to_thread
 from litestar import Response, Router, get, post, route
 from litestar.params import JSONBody
 
-from latchkey.api import oidc
+from latchkey.api import errors, oidc
 from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
@@ -281,11 +281,16 @@ HANDLERS = [
 ]
 
 # The same endpoints by path, and at the root for tenants reached by their own domain.
+TAGS = ["native apps and OpenID Connect"]
 router = Router(
-    path="/t/{tenant_id:str}", tags=["native apps and OpenID Connect"], route_handlers=HANDLERS
+    path="/t/{tenant_id:str}",
+    tags=TAGS,
+    route_handlers=HANDLERS,
+    exception_handlers=errors.OAUTH.handlers,
 )
 domain_router = Router(
     path="/",
-    tags=["native apps and OpenID Connect"],
+    tags=TAGS,
     route_handlers=[*HANDLERS, path_issuer_metadata],
+    exception_handlers=errors.OAUTH.handlers,
 )

@@ -1,6 +1,6 @@
 """Identity-pool WebAuthn and recovery endpoints under /{tenantId}/identity/{poolId}/, in the
 shapes identity-pool products document (`{"publicKey": ...}` options; errors
-`{error, error_code, status_code, details}`, see api/errors.py).
+`{error, error_code, status_code, details}`: errors.POOL).
 
 Each begin/options call parks its challenge in a stored flow bound to the browser by an
 HttpOnly cookie; finish reads the flow from that cookie (and, from a hosted page, checks it is
@@ -17,7 +17,7 @@ from litestar import Response, Router, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
-from latchkey.api import pool_account, pool_pages
+from latchkey.api import errors, pool_account, pool_pages
 from latchkey.api.context import AnyRequest, request_meta
 from latchkey.api.pool_http import (
     FLOW_COOKIE,
@@ -259,6 +259,7 @@ def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response
 
 router = Router(
     path="/{tenant_id:str}/identity/{pool_id:str}",
+    exception_handlers=errors.POOL.handlers,
     tags=["identity pools"],
     route_handlers=[
         register_begin,

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Response, Router, get
 
+from latchkey.api import errors
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.site import site_of
 from latchkey.errors import NotFound
@@ -38,5 +39,17 @@ def related_origins(request: AnyRequest) -> dict[str, Any]:
 
 
 HANDLERS = [apple_app_site_association, asset_links, related_origins]
-router = Router(path="/t/{tenant_id:str}", tags=["association files"], route_handlers=HANDLERS)
-domain_router = Router(path="/", tags=["association files"], route_handlers=HANDLERS)
+# Errors in the plain shape: these files are fetched by Apple, Google and browsers, not by OAuth
+# clients.
+router = Router(
+    path="/t/{tenant_id:str}",
+    tags=["association files"],
+    route_handlers=HANDLERS,
+    exception_handlers=errors.PLAIN.handlers,
+)
+domain_router = Router(
+    path="/",
+    tags=["association files"],
+    route_handlers=HANDLERS,
+    exception_handlers=errors.PLAIN.handlers,
+)

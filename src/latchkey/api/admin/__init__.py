@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from latchkey.api import errors
 from latchkey.api.admin import (
     apps,
     directories,
@@ -18,6 +19,7 @@ from latchkey.api.admin import (
 
 router = Router(
     path="/admin/v1",
+    exception_handlers=errors.PLAIN.handlers,
     tags=["management API"],
     security=[{"operatorToken": []}],
     route_handlers=[

@@ -10,7 +10,7 @@ from litestar import Response, Router
 from litestar.response import Redirect
 
 from latchkey.api.context import AnyRequest
-from latchkey.api.errors import HANDLERS
+from latchkey.api.errors import PLAIN
 from latchkey.api.portal import apps, events, keys, overview, signin, tenants, users, webhooks
 from latchkey.api.portal.http import NotSignedIn, html
 from latchkey.errors import LatchkeyError
@@ -25,14 +25,14 @@ def _wants_json(request: AnyRequest) -> bool:
 
 def _sign_in(request: AnyRequest, exc: NotSignedIn) -> Response[Any]:
     if _wants_json(request):
-        return HANDLERS[LatchkeyError](request, exc)
+        return PLAIN.handlers[LatchkeyError](request, exc)
     return Redirect("/portal/login", status_code=303, headers={"cache-control": "no-store"})
 
 
 def _refused(request: AnyRequest, exc: LatchkeyError) -> Response[Any]:
     """JSON for the portal's JSON steps, a page with the reason for a browser."""
     if _wants_json(request):
-        return HANDLERS[LatchkeyError](request, exc)
+        return PLAIN.handlers[LatchkeyError](request, exc)
     body = render("portal/error.html", title="Not possible", message=exc.message)
     return html(body, exc.status)
 

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Router, get, post
 from litestar.params import JSONBody, QueryParameter
 
+from latchkey.api import errors
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
@@ -244,6 +245,7 @@ def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
 
 router = Router(
     path="/v1/client",
+    exception_handlers=errors.V1.handlers,
     tags=["client API"],
     route_handlers=[
         registration_options,

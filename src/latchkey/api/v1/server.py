@@ -8,6 +8,7 @@ import msgspec
 from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from latchkey.api import errors
 from latchkey.api.auth import secret_tenant
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.fastpath import fast_post
@@ -181,6 +182,7 @@ def update_action(
 
 router = Router(
     path="/v1",
+    exception_handlers=errors.V1.handlers,
     tags=["server API"],
     route_handlers=[
         track,
