@@ -111,11 +111,11 @@ ANSWERS = [
     (
         "GET",
         "/t/T/userinfo",
-        401,
-        {"error": "invalid_token", "error_description": "send the access token as a Bearer token"},
+        404,
+        {"error": "tenant_not_found", "error_description": "no tenant 'T'"},
     ),
     (
-        "POST",
+        "DELETE",
         "/t/T/userinfo",
         405,
         {"error": "invalid_request", "error_description": "Method Not Allowed"},
