@@ -70,6 +70,17 @@ def test_bad_rp_ids(rp_id: str) -> None:
         validate_rp_id(rp_id)
 
 
+@pytest.mark.parametrize("rp_id", ["com", "co.uk", "github.io", "uk", "appspot.com"])
+def test_public_suffixes_are_refused_as_rp_ids(rp_id: str) -> None:
+    with pytest.raises(ConfigError, match=f"RP ID '{rp_id}' is a public suffix"):
+        validate_rp_id(rp_id)
+
+
+@pytest.mark.parametrize("rp_id", ["example.com", "example.co.uk", "alice.github.io", "localhost"])
+def test_registrable_domains_are_rp_ids(rp_id: str) -> None:
+    assert validate_rp_id(rp_id) == rp_id
+
+
 def test_origins_need_one_and_no_duplicates() -> None:
     with pytest.raises(ConfigError, match="at least one"):
         validate_origins([], "example.com")

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from latchkey import (
     __version__,
     cli_admin,
@@ -19,6 +21,7 @@ from latchkey import (
     config,
     logs,
     modes,
+    preflight,
 )
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
@@ -166,11 +169,15 @@ def _runtime(
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
     )
+    preflight.check_sqlite_folder(settings.database_url)
     if mode is Mode.DEVELOPMENT:
         print(modes.development_notice(settings), flush=True)
     settings = replace(settings, master_key=modes.master_key(settings, mode))
     rt = runtime.build(settings)
-    migrate.upgrade(rt.engine)
+    try:
+        migrate.upgrade(rt.engine)
+    except OperationalError as exc:
+        raise preflight.database_problem(settings.database_url, exc) from exc
     return rt, settings
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from latchkey import config
+from latchkey import config, preflight
 from latchkey.api.app import create_app
 from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
@@ -40,6 +40,7 @@ def proxy_options(settings: config.Settings) -> dict[str, Any]:
 
 
 def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool = False) -> None:
+    preflight.check_port(settings.host, settings.port, "--port or LATCHKEY_PORT")
     if dev:
         ensure_dev_tenant(rt, settings.port)
     log_level = settings.log_level

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import uvicorn
 
-from latchkey import config
+from latchkey import config, preflight
 from latchkey.api.app import create_app
 from latchkey.demo import apps
 from latchkey.demo.portal import PortalConfig, portal_app
@@ -63,6 +63,13 @@ def run(
     portal_port: int = 5003,
     vendor_sdk_url: str | None = None,
 ) -> None:
+    for port, option in (
+        (settings.port, "--port"),
+        (login_port, "--login-port"),
+        (app_port, "--app-port"),
+        (portal_port, "--portal-port"),
+    ):
+        preflight.check_port(settings.host, port, option)
     demo = replace(
         ensure_demo_tenant(
             rt,

@@ -25,6 +25,21 @@ def _extract() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@cache
+def _extract_with_private() -> tldextract.TLDExtract:
+    # The same snapshot with the private section too (github.io, appspot.com, ...).
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
+
+
+def is_public_suffix(host: str) -> bool:
+    """Whether the host is itself a public suffix (com, co.uk, github.io), under which anyone
+    may register names."""
+    found = _extract_with_private()(host)
+    return bool(found.suffix) and not found.domain
+
+
 def apple_app_site_association(apps: list[App]) -> dict[str, Any]:
     ids = [f"{a.ios_team_id}.{a.ios_bundle_id}" for a in apps if a.ios_team_id and a.ios_bundle_id]
     return {"webcredentials": {"apps": sorted(set(ids))}}

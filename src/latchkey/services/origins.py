@@ -9,7 +9,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from urllib.parse import urlsplit
 
 from latchkey.errors import ConfigError
-from latchkey.services.association import registrable_domain
+from latchkey.services.association import is_public_suffix, registrable_domain
 
 ANDROID_PREFIX = "android:apk-key-hash:"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -26,6 +26,13 @@ def validate_rp_id(rp_id: str) -> str:
         raise ConfigError(f"RP ID {rp_id!r} is an IP address; WebAuthn needs a domain name")
     if len(rp_id) > 253 or not all(_LABEL.match(label) for label in rp_id.split(".")):
         raise ConfigError(f"RP ID {rp_id!r} is not a valid domain name")
+    # Browsers refuse an RP ID that is a public suffix (HTML "is a registrable domain suffix of
+    # or is equal to", step 4, which WebAuthn §5.1.3 and §5.1.4 apply): no passkey for it works.
+    if is_public_suffix(rp_id):
+        raise ConfigError(
+            f"RP ID {rp_id!r} is a public suffix (anyone can register names under it): use your"
+            f" own domain, such as example.{rp_id}"
+        )
     return rp_id
 
 

@@ -35,6 +35,9 @@ def make_engine(url: str, **options: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # libpq waits for ever on an address that never answers: give up after 10 s unless told.
+    if "connect_timeout" not in make_url(url).query:
+        options.setdefault("connect_args", {"connect_timeout": 10})
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **options)
 
 
