@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.models import Tenant
-from latchkey.services import directories, pool_passwords, pools
+from latchkey.services import directories, pool_passwords, pools, recovery_limits
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, users
+from tests.conftest import FakeClock
+from tests.test_pool_recovery_account import code_and_link, mails
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
 from tests.test_ratelimit import with_limits
 
@@ -99,3 +101,55 @@ def test_anonymous_v1_challenges_are_limited_like_their_neighbours(
     assert int(answers[1].headers["retry-after"]) >= 1
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(challenges)).scalar_one() == 2
+
+
+def _recover(browser: PoolBrowser, identifier: str) -> Any:
+    answer = browser.post("recovery/begin", {"identifier": identifier})
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()) == {"flow_id", "state"}
+    assert answer.json()["state"] == "code_sent"
+    return answer
+
+
+def test_recovery_mails_to_one_account_are_limited_quietly(
+    rt: Runtime, client: TestClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    pool = make_pool(rt, tenant, email_sender="login@example.com")
+    owner = PoolBrowser(client, tenant.id, pool.id)
+    assert owner.sign_up("ada@example.com").status_code == 200
+    attacker = PoolBrowser(TestClient(client.app), tenant.id, pool.id)  # its own cookies
+    _recover(attacker, "ada@example.com")
+    _recover(attacker, "ADA@example.com")
+    _recover(owner, "ada@example.com")
+    assert len(mails(rt)) == recovery_limits.MAILS
+    # Past the limit: the same answer, no mail, whatever the spelling.
+    for spelling in ("ada@example.com", "ada@\uff45xample.com", " Ada@Example.com"):
+        _recover(attacker, spelling)
+    assert len(mails(rt)) == recovery_limits.MAILS
+    # The owner's mailed code still works.
+    code, _ = code_and_link(mails(rt)[-1])
+    assert owner.post("recovery/verify", {"code": code}).status_code == 200
+    # After the window, mail goes again.
+    clock.advance(minutes=16)
+    _recover(owner, "ada@example.com")
+    assert len(mails(rt)) == recovery_limits.MAILS + 1
+
+
+def test_recovery_mails_to_one_address_are_limited_across_accounts(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    first = make_pool(rt, tenant, "first", email_sender="login@example.com")
+    second = make_pool(rt, tenant, "second", email_sender="login@example.com")
+    in_first = PoolBrowser(client, tenant.id, first.id)
+    in_second = PoolBrowser(client, tenant.id, second.id)
+    assert in_first.sign_up("ada@example.com").status_code == 200
+    assert in_second.sign_up("ada@example.com").status_code == 200
+    _recover(in_first, "ada@example.com")
+    _recover(in_first, "ada@example.com")
+    _recover(in_second, "ada@example.com")
+    unknown = _recover(in_second, "nobody@example.com")
+    limited = _recover(in_second, "ada@example.com")
+    assert len(mails(rt)) == recovery_limits.MAILS
+    # A limited answer looks like any other, an unknown account's included.
+    assert unknown.headers.get("set-cookie", "").split("=")[0] == "latchkey_flow"
+    assert limited.headers.get("set-cookie", "").split("=")[0] == "latchkey_flow"

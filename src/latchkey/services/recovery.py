@@ -24,7 +24,7 @@ from latchkey.ids import new_id, new_token
 from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
-from latchkey.services import botcheck, events, flows, pool_ceremonies, sealing
+from latchkey.services import botcheck, events, flows, pool_ceremonies, recovery_limits, sealing
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -100,8 +100,17 @@ def request(
         )
         user_id = pool_ceremonies.find_user(conn, pool, identifier)
         user = user_store.get(conn, tenant.id, user_id) if user_id else None
-        if user is not None and user.email:
+        # Past the account's or the address's mail limit: the same answer, and no mail.
+        mailed = False
+        if (
+            user is not None
+            and user.email
+            and recovery_limits.may_mail(
+                conn, rt, tenant_id=tenant.id, user_id=user.id, email=user.email
+            )
+        ):
             _issue(conn, rt, tenant, pool, started.flow, user.id, user.email, sender, link_base)
+            mailed = True
         flows.advance(
             conn,
             rt,
@@ -117,7 +126,7 @@ def request(
             kind=REQUESTED,
             meta=meta,
             user_id=user.id if user else None,
-            detail={"pool_id": pool.id, "mailed": bool(user and user.email)},
+            detail={"pool_id": pool.id, "mailed": mailed},
         )
     return started
 

@@ -173,6 +173,12 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2**exponent, LONGEST_RETRY)
 
 
+def queued_to_since(conn: Connection, recipient: str, since: datetime) -> int:
+    """How many mails were queued to `recipient` since `since`, whatever they were."""
+    query = select(func.count()).where(_t.recipient == recipient, _t.created_at > since)
+    return int(conn.execute(query).scalar_one())
+
+
 def pending_count(conn: Connection) -> int:
     """Messages still to be delivered (including ones waiting for a retry)."""
     query = select(func.count()).where(_t.sent_at.is_(None), _t.attempts < MAX_ATTEMPTS)

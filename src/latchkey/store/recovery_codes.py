@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from latchkey.store.tables import recovery_codes
 
@@ -18,6 +18,14 @@ def add(conn: Connection, **values: Any) -> None:
 def for_flow(conn: Connection, flow_id: str) -> Any | None:
     query = select(recovery_codes).where(recovery_codes.c.flow_id == flow_id)
     return conn.execute(query).first()
+
+
+def issued_since(conn: Connection, user_id: str, since: datetime) -> int:
+    """How many codes the user was sent since `since`."""
+    query = select(func.count()).where(
+        recovery_codes.c.user_id == user_id, recovery_codes.c.created_at > since
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def by_link(conn: Connection, link_hash: bytes) -> Any | None:

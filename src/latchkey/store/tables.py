@@ -353,6 +353,8 @@ recovery_codes = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
     Index(None, "flow_id"),
+    # The recovery mails an account was sent lately (services/recovery_limits.py).
+    Index(None, "user_id", "created_at"),
 )
 
 # Outgoing e-mail, drained by a background worker: a message queued in the same transaction as
@@ -375,6 +377,8 @@ mail_outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Index(None, "sent_at", "next_attempt_at"),
+    # The mails an address was sent lately (services/recovery_limits.py).
+    Index(None, "recipient", "created_at"),
 )
 
 # Spent bot-check (ALTCHA) solutions, kept until their challenge would have expired anyway.
