@@ -288,3 +288,45 @@ def test_health_and_the_cli_show_the_metadata(
     assert (shown["no"], shown["source"], shown["models"]) == (BASE, "file blob.jwt", 1)
     assert main(["mds", "models", "Test Key", "--database-url", url]) == 0
     assert f"{MODEL}  {NAME}  [FIDO L1]" in capsys.readouterr().out
+
+
+def test_the_portal_shows_models_and_alerts(rt: Runtime, http: TestClient, mds: Mds) -> None:
+    from tests.test_portal import new_operator
+
+    tenant, ceremonies = _tenant(rt, http, "Portal", status_rule="block")
+    key = mds.authenticator()
+    assert ceremonies.register(key, "alice", attestation="packed").status_code == 200
+    metadata.install(
+        rt,
+        mds.blob(BASE + 1, CERTIFIED, REVOKED),
+        source="file newer",
+        root=mds.signer.root_der,
+        sender=SENDER,
+    )
+    operator = new_operator(rt, http)
+    overview = operator.page(f"/portal/t/{tenant.id}").text
+    assert f"{NAME} reported REVOKED" in overview
+    assert (
+        "1 passkey(s) of 1 user(s) here are of this model; rule <code>block</code>:"
+        " their sign-ins are refused" in overview
+    )
+    assert f"FIDO metadata: serial {BASE + 1}" in overview
+    with rt.read() as conn:
+        alice = conn.execute(select(users.c.id).where(users.c.external_id == "alice")).scalar_one()
+    assert f'/portal/t/{tenant.id}/users/{alice}">alice</a>' in overview
+    page = operator.page(f"/portal/t/{tenant.id}/users/{alice}").text
+    assert f'<td class="model">{NAME}</td>' in page
+    assert "<td>FIDO L1</td>" in page
+    assert '<strong class="bad">REVOKED</strong>' in page
+
+
+def test_model_icons_are_served_by_latchkey(http: TestClient) -> None:
+    yubikey = "fa2b99dc-9e39-4257-8f92-4a30d23c4118"
+    icon = http.get(f"/mds/icons/{yubikey}")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/png"
+    assert icon.content.startswith(b"\x89PNG")
+    for missing in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
+        answer = http.get(f"/mds/icons/{missing}")
+        assert answer.status_code == 404
+        assert answer.json()["error"] == "icon_not_found"

@@ -23,7 +23,16 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
-from latchkey.api import admin, ceremonies, health, native, pools, portal, wellknown
+from latchkey.api import (
+    admin,
+    ceremonies,
+    health,
+    model_icons,
+    native,
+    pools,
+    portal,
+    wellknown,
+)
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
@@ -110,6 +119,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         lifespan=[_background(rt, settings)],
         route_handlers=[
             health.health,
+            model_icons.model_icon,
             openapi_document,
             ceremonies.router,
             v1_server.router,

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from latchkey.api.context import AnyRequest
 from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix, url_pool
 from latchkey.errors import LatchkeyError
+from latchkey.metadata.names import model_icon
 from latchkey.models import Flow, Tenant
 from latchkey.services import botcheck, flows, pool_accounts, pool_ceremonies, pools, sso
 from latchkey.services.pool_ceremonies import FlowRef
@@ -174,7 +175,10 @@ def account_page(request: AnyRequest) -> Response[Any]:
     user = found.user
     values.update(
         user_label=user.email or user.username or user.display_name or user.external_id,
-        passkeys=[{**p.__dict__, "icon": provider_icon(p.provider)} for p in found.passkeys],
+        passkeys=[
+            {**p.__dict__, "icon": model_icon(p.aaguid) or provider_icon(p.provider)}
+            for p in found.passkeys
+        ],
         max_passkeys=pool.settings.max_passkeys,
     )
     return _html(render("hosted/account.html", **values))

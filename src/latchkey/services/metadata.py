@@ -15,6 +15,7 @@ from latchkey.errors import ConfigError
 from latchkey.metadata.blob import MAX_BLOB_BYTES, BlobRefused, fido_root, verify_blob
 from latchkey.metadata.bundled import bundled
 from latchkey.metadata.entries import AuthenticatorModel, Metadata, UnreadablePayload, read_payload
+from latchkey.metadata.names import icon_bytes
 from latchkey.services import authenticator_status
 from latchkey.services.runtime import Runtime
 from latchkey.store import authenticator_metadata as store
@@ -165,3 +166,26 @@ def search(rt: Runtime, text: str = "") -> list[AuthenticatorModel]:
         (m for m in current(rt).models if m.aaguid and wanted in m.description.lower()),
         key=lambda m: (m.description.lower(), m.aaguid or ""),
     )
+
+
+def models_of(rt: Runtime, aaguids: list[str]) -> dict[str, dict[str, Any]]:
+    """What the metadata in use says of these models (name, certification, status), by AAGUID,
+    with the URL of the icon Latchkey serves; models it does not know are left out."""
+    found: dict[str, dict[str, Any]] = {}
+    for aaguid in aaguids:
+        known = model(rt, aaguid)
+        if known is not None:
+            found[aaguid] = known.to_summary() | {
+                "icon": f"/mds/icons/{aaguid}" if icon_bytes(aaguid) is not None else None
+            }
+    return found
+
+
+def alerts(rt: Runtime, tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's status-change alerts, newest first, each with the users it concerns."""
+    with rt.read() as conn:
+        found = store.alerts(conn, tenant_id, limit=20)
+        return [
+            alert.__dict__ | {"affected": store.affected_users(conn, tenant_id, alert.aaguid)[:50]}
+            for alert in found
+        ]

@@ -6,6 +6,8 @@ import json
 from functools import cache
 from importlib.resources import files
 
+from latchkey.metadata.names import model_name
+
 ZERO_AAGUID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -16,10 +18,11 @@ def _names() -> dict[str, str]:
 
 
 def provider_name(aaguid: str | None) -> str | None:
-    """The provider's name, or None for the zero AAGUID and models we do not know."""
+    """The model's name from the FIDO metadata, else the passkey provider's (synced providers
+    are mostly not in the metadata), or None for the zero AAGUID and models we do not know."""
     if not aaguid or aaguid == ZERO_AAGUID:
         return None
-    return _names().get(aaguid.lower())
+    return model_name(aaguid.lower()) or _names().get(aaguid.lower())
 
 
 def default_credential_name(

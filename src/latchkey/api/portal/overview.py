@@ -12,6 +12,7 @@ from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import api, page, session
 from latchkey.portal import stats
+from latchkey.services import metadata
 
 
 @get("/t/{tenant_id:str}", sync_to_thread=True)
@@ -38,12 +39,15 @@ def overview(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
             "doughnut", ["Synced", "Device-bound"], Passkeys=[figures.synced, figures.device_bound]
         ),
     }
+    rt = runtime(request)
     return page(
         request,
         "overview.html",
         title="Overview",
         tenant=tenant,
         figures=figures,
+        alerts=metadata.alerts(rt, tenant.id),
+        fido_metadata=metadata.info(rt),
         charts={name: json.dumps(spec) for name, spec in charts.items()},
     )
 

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from latchkey.api.admin import schemas
 from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.admin import users as admin_users
-from latchkey.api.context import AnyRequest
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     api,
     convert,
@@ -23,6 +23,7 @@ from latchkey.api.portal.http import (
     submit,
 )
 from latchkey.api.portal.signin import Form
+from latchkey.services import metadata
 
 USER = "/t/{tenant_id:str}/users/{user_id:str}"
 PASSKEY = USER + "/passkeys/{passkey_id:str}"
@@ -42,8 +43,16 @@ def user_page(
 ) -> Response[str]:
     tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
     detail = api(admin_users.get_user, tenant_id=tenant_id, user_id=user_id, request=request)
+    models = metadata.models_of(runtime(request), [p.aaguid for p in detail.passkeys])
     return page(
-        request, "user.html", title="User", tenant=tenant, detail=detail, status=status, **values
+        request,
+        "user.html",
+        title="User",
+        tenant=tenant,
+        detail=detail,
+        models=models,
+        status=status,
+        **values,
     )
 
 

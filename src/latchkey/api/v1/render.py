@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from latchkey.metadata.names import icon_bytes
 from latchkey.models import Action, Credential, User
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
@@ -11,6 +12,16 @@ from latchkey.webauthn.encoding import b64url
 
 def _time(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _mapping(aaguid: str) -> dict[str, Any] | None:
+    """The model's name (FIDO metadata, else the passkey-provider list) and, where the metadata
+    has one, its icon as Latchkey serves it."""
+    name = provider_name(aaguid)
+    if name is None:
+        return None
+    icon = f"/mds/icons/{aaguid}" if icon_bytes(aaguid) is not None else None
+    return {"name": name, "svgIconLight": icon, "svgIconDark": icon} if icon else {"name": name}
 
 
 def authenticator(c: Credential) -> dict[str, Any]:
@@ -24,7 +35,7 @@ def authenticator(c: Credential) -> dict[str, Any]:
             "credentialId": b64url(c.credential_id),
             "name": c.name,
             "aaguid": c.aaguid,
-            "aaguidMapping": {"name": provider_name(c.aaguid)} if provider_name(c.aaguid) else None,
+            "aaguidMapping": _mapping(c.aaguid),
             "credentialBackedUp": c.backup_state,
             "credentialDeviceType": "multiDevice" if c.backup_eligible else "singleDevice",
             "authenticatorAttachment": c.attachment,
