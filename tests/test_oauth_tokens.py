@@ -10,7 +10,7 @@ import pytest
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant, User
-from latchkey.oauth2 import refresh_grant, tokens
+from latchkey.oauth2 import audiences, refresh_grant, tokens
 from latchkey.oauth2.errors import InvalidGrant, InvalidScope
 from latchkey.services import apps, signing_keys, users
 from latchkey.services.runtime import Runtime
@@ -67,7 +67,9 @@ def test_id_and_access_tokens_verify_with_the_jwks(
     assert claims["sub"] == user.external_id
     assert claims["amr"] == ["webauthn", "swk"]
     assert claims["exp"] - claims["iat"] == answer["expires_in"]
-    access = _verify(rt, tenant, answer["access_token"], f"{ISSUER}userinfo")
+    # RFC 9068: the API the token is for; the tenant's own when the app registered none.
+    api = audiences.tenant_audience(rt.public_url, tenant.id)
+    access = _verify(rt, tenant, answer["access_token"], api)
     assert access["client_id"] == app.client_id
     assert pyjwt.get_unverified_header(answer["access_token"])["typ"] == "at+jwt"
 

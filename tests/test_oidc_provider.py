@@ -114,11 +114,18 @@ class Relying:
         form = {k: v for k, v in form.items() if v is not None}
         return self.http.post(f"/t/{self.tenant.id}/oauth/token", data=form)
 
-    def claims(self, id_token: str) -> dict[str, Any]:
-        keys = KeySet.import_key_set(
+    def keys(self) -> KeySet:
+        return KeySet.import_key_set(
             self.http.get(f"/t/{self.tenant.id}/.well-known/jwks.json").json()
         )
-        token = jwt.decode(id_token, keys)
+
+    def access_claims(self, access_token: str) -> dict[str, Any]:
+        token = jwt.decode(access_token, self.keys())
+        assert token.header["typ"] == "at+jwt"
+        return dict(token.claims)
+
+    def claims(self, id_token: str) -> dict[str, Any]:
+        token = jwt.decode(id_token, self.keys())
         # Leeway: the tests move Latchkey's clock ahead of the real one.
         jwt.JWTClaimsRegistry(
             leeway=600,
@@ -618,3 +625,21 @@ def test_hostile_token_and_logout_requests_get_a_clear_answer(rp: Relying) -> No
         answer = rp.http.get(f"/t/{rp.tenant.id}/logout", params=query, follow_redirects=False)
         assert answer.status_code in (200, 400), answer.text
         assert "location" not in answer.headers
+
+
+def test_the_code_flow_names_its_api_at_the_token_request(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    """RFC 8707 §2.2: `resource` (or Auth0's `audience`) at the token request; an unregistered
+    one is invalid_target and leaves the code unused; none is the app's first audience."""
+    apps.update(rt, rp.app.client_id, audiences=["https://api.example.com", "https://b.example"])
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize())
+    refused = rp.token(params["code"], resource="https://evil.example")
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_target")
+    answer = rp.token(params["code"], resource="https://b.example")
+    assert answer.status_code == 200, answer.text
+    assert rp.access_claims(answer.json()["access_token"])["aud"] == "https://b.example"
+    _, params = redirected(rp.authorize())
+    default = rp.token(params["code"]).json()["access_token"]
+    assert rp.access_claims(default)["aud"] == "https://api.example.com"

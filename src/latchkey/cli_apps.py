@@ -41,6 +41,13 @@ def _app_settings(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a refresh-token family lives from its sign-in (default 30 days)",
     )
+    parser.add_argument(
+        "--audience",
+        action="append",
+        dest="audiences",
+        help="an API its access tokens may be for (repeat; the first is the default;"
+        " none: the tenant's own API audience)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -115,6 +122,7 @@ def app_dict(app: App) -> dict[str, Any]:
         "android_fingerprints": list(app.android_fingerprints),
         "android_origins": list(app_origins.android_origins(app)),
         "refresh_token_lifetime": int(tokens.family_lifetime(app).total_seconds()),
+        "audiences": list(app.audiences),
         "created_at": app.created_at.isoformat(),
         "updated_at": app.updated_at.isoformat(),
     }
@@ -148,6 +156,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "android_package",
         "android_fingerprints",
         "refresh_token_lifetime",
+        "audiences",
     )
     return {name: getattr(args, name) for name in names}
 

@@ -73,6 +73,7 @@ _OAUTH_OWN = {
     "unauthorized_client",
     "unsupported_grant_type",
     "invalid_scope",
+    "invalid_target",
     "invalid_token",
 }
 

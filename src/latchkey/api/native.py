@@ -19,6 +19,7 @@ from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
 from latchkey.models import App
 from latchkey.oauth2 import (
+    audiences,
     bearer,
     clients,
     code_grant,
@@ -162,6 +163,7 @@ def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
             issuer=site.issuer,
             refresh_token=str(params.get("refresh_token") or ""),
             scope=params.get("scope"),
+            audience=audiences.asked(params),
         )
     if not grant_type:
         raise InvalidRequest("grant_type is required")

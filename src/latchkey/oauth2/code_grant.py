@@ -18,6 +18,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 
 from latchkey.ids import new_id
 from latchkey.models import SsoSession
+from latchkey.oauth2 import audiences
 from latchkey.oauth2.server import CodeOwner, Provider, readable_errors
 from latchkey.oauth2.tokens import Grant
 from latchkey.oidc import event_kinds
@@ -114,6 +115,12 @@ class CodeGrant(AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: StoredCode) -> CodeOwner:
         row = authorization_code.row
         server = self.server
+        # RFC 8707 §2.2: the token request names the API; checked before the code is used.
+        audience = audiences.resolve(
+            self.request.client.app,
+            server.rt.public_url,
+            audiences.asked(self.request.payload.data),
+        )
         family = new_id()
         if not code_store.consume(
             server.conn, code_hash=row.code_hash, now=server.rt.now(), family_id=family
@@ -142,6 +149,7 @@ class CodeGrant(AuthorizationCodeGrant):
                 issuer=server.issuer,
                 family_id=family,
                 credential_id=session.credential_id,
+                audience=audience,
             )
         )
 

@@ -35,6 +35,12 @@ class InvalidScope(OAuthError):
     code = "invalid_scope"
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the requested resource (audience) is not one this client may have."""
+
+    code = "invalid_target"
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 §3.1: a bearer token at a protected resource is missing, expired or bad."""
 
@@ -56,6 +62,7 @@ _BY_CODE: dict[str, type[OAuthError]] = {
         UnauthorizedClient,
         UnsupportedGrantType,
         InvalidScope,
+        InvalidTarget,
         InvalidToken,
         AccessDenied,
     )

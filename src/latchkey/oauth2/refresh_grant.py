@@ -5,12 +5,14 @@ its absolute deadline (oauth2/tokens.py), which rotation carries along unchanged
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
 
 from latchkey.models import App, Tenant
-from latchkey.oauth2.errors import InvalidGrant, InvalidScope
+from latchkey.oauth2 import audiences
+from latchkey.oauth2.errors import InvalidGrant, InvalidScope, InvalidTarget
 from latchkey.oauth2.tokens import Grant, issue, token_hash
 from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
@@ -26,11 +28,13 @@ def exchange(
     issuer: str,
     refresh_token: str,
     scope: str | None,
+    audience: str | None = None,
 ) -> dict[str, Any]:
     """New tokens for a refresh token, which is used up. A reused token's family is revoked,
     and that revocation is committed even though the request fails."""
     with rt.transaction() as conn:
         row = _usable(conn, rt, tenant, app, refresh_token)
+        target = _audience(rt, app, row, audience)
         reused = row.used_at is not None or not refresh_store.mark_used(
             conn, row.token_hash, rt.now()
         )
@@ -38,7 +42,8 @@ def exchange(
             # A rotated token came back: someone holds a copy. End the whole family.
             refresh_store.revoke_family(conn, row.family_id, rt.now())
         else:
-            return issue(conn, rt, _grant(conn, row, tenant, app, issuer, scope))
+            grant = _grant(conn, row, tenant, app, issuer, scope)
+            return issue(conn, rt, replace(grant, audience=target))
     raise InvalidGrant("the refresh token was already used; its family is revoked")
 
 
@@ -49,6 +54,14 @@ def _usable(conn: Connection, rt: Runtime, tenant: Tenant, app: App, token: str)
     if row.revoked_at is not None or row.expires_at <= rt.now():
         raise InvalidGrant("the refresh token is expired or revoked")
     return row
+
+
+def _audience(rt: Runtime, app: App, row: Any, asked: str | None) -> str:
+    """The family keeps the audience of its sign-in, while the app still registers it."""
+    kept = audiences.resolve(app, rt.public_url, row.audience)
+    if asked is not None and asked != kept:
+        raise InvalidTarget("a refresh keeps the audience of its sign-in")
+    return kept
 
 
 def _grant(

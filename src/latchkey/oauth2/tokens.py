@@ -8,7 +8,7 @@ Security BCP §4.14.2: refresh tokens expire; rotation alone must not make one i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id, new_token
 from latchkey.models import App, Tenant, User
+from latchkey.oauth2 import audiences
 from latchkey.oidc.claims import scoped
 from latchkey.services import signing_keys
 from latchkey.services.runtime import Runtime
@@ -91,10 +92,14 @@ def issue(
     flow's carries the nonce); `refresh=False` when the app may not refresh."""
     now = rt.now()
     expires = now + ACCESS_TOKEN_TTL
+    # RFC 9068 §3: `aud` names the API; the app's default one unless the grant resolved another.
+    grant = replace(
+        grant, audience=grant.audience or audiences.resolve(grant.app, rt.public_url, None)
+    )
     common = {"iss": grant.issuer, "sub": grant.user.external_id, "iat": int(now.timestamp())}
     access_claims = {
         **common,
-        "aud": grant.audience or f"{grant.issuer}userinfo",
+        "aud": grant.audience,
         "exp": int(expires.timestamp()),
         "client_id": grant.app.client_id,
         "scope": " ".join(grant.scope),
@@ -150,5 +155,6 @@ def _refresh_token(conn: Connection, rt: Runtime, grant: Grant) -> str:
         # Idle expiry, never past the family's absolute one.
         expires_at=min(now + REFRESH_TOKEN_TTL, family_deadline(grant)),
         credential_id=grant.credential_id,
+        audience=grant.audience,
     )
     return token

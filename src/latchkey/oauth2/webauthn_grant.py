@@ -10,7 +10,7 @@ from typing import Any
 
 from latchkey.errors import LatchkeyError, ServiceUnavailable
 from latchkey.models import App, Tenant
-from latchkey.oauth2 import clients
+from latchkey.oauth2 import audiences, clients
 from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
 from latchkey.services import native
@@ -54,6 +54,9 @@ def exchange(
     realm = params.get("realm") or None
     if realm is not None and not isinstance(realm, str):
         raise InvalidRequest("realm must be a string")
+    scope = parse_scope(_text(params.get("scope")))
+    # Checked before the ceremony, so a refused audience writes nothing (RFC 8707 §2).
+    audience = audiences.resolve(app, rt.public_url, audiences.asked(params))
     try:
         done = native.complete(
             rt,
@@ -75,11 +78,11 @@ def exchange(
         tenant=tenant,
         app=app,
         user=done.user,
-        scope=parse_scope(_text(params.get("scope"))),
+        scope=scope,
         amr=("webauthn", key_kind),
         auth_time=rt.now(),
         issuer=issuer,
-        audience=_text(params.get("audience")),
+        audience=audience,
         credential_id=done.credential.id,
     )
     with rt.transaction() as conn:
@@ -90,5 +93,5 @@ def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 1024:
-        raise InvalidRequest("scope and audience must be strings")
+        raise InvalidRequest("scope must be a string")
     return value

@@ -62,6 +62,10 @@ def _checked(app: App) -> App:
         raise ConfigError(f"Android package {app.android_package!r} is not a package name")
     if app.android_fingerprints and app.android_package is None:
         raise ConfigError("Android fingerprints need the Android package name too")
+    for audience in app.audiences:
+        # RFC 9068 `aud`: a StringOrURI; an API identifier such as https://api.example.com.
+        if not 0 < len(audience) <= 255 or any(c.isspace() for c in audience):
+            raise ConfigError(f"audience {audience!r} is not 1 to 255 characters without spaces")
     lifetime = app.refresh_token_lifetime
     low, high = REFRESH_LIFETIME_RANGE
     if lifetime is not None and (type(lifetime) is not int or not low <= lifetime <= high):
@@ -72,6 +76,7 @@ def _checked(app: App) -> App:
         android_fingerprints=tuple(
             app_origins.normalize_fingerprint(f) for f in app.android_fingerprints
         ),
+        audiences=tuple(dict.fromkeys(app.audiences)),
     )
 
 
@@ -104,6 +109,7 @@ def create(
             created_at=now,
             updated_at=now,
             refresh_token_lifetime=settings.get("refresh_token_lifetime"),
+            audiences=tuple(settings.get("audiences") or ()),
         )
     )
     with rt.transaction() as conn:

@@ -120,6 +120,8 @@ class AppSettings(Body):
     android_fingerprints: Annotated[list[Text], msgspec.Meta(max_length=20)] | None = None
     # Seconds a refresh-token family lives from its sign-in (default 30 days).
     refresh_token_lifetime: int | None = None
+    # APIs its access tokens may be for; the first is the default (none: the tenant's own).
+    audiences: Annotated[list[Text], msgspec.Meta(max_length=20)] | None = None
 
 
 class AppCreate(AppSettings):
@@ -142,6 +144,7 @@ class AppOut(Out):
     created_at: datetime
     updated_at: datetime
     refresh_token_lifetime: int
+    audiences: list[str]
 
     @classmethod
     def of(cls, a: App) -> AppOut:
@@ -160,6 +163,7 @@ class AppOut(Out):
             created_at=a.created_at,
             updated_at=a.updated_at,
             refresh_token_lifetime=int(tokens.family_lifetime(a).total_seconds()),
+            audiences=list(a.audiences),
         )
 
 
