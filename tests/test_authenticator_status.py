@@ -311,6 +311,7 @@ def test_the_portal_shows_models_and_alerts(rt: Runtime, http: TestClient, mds: 
         " their sign-ins are refused" in overview
     )
     assert f"FIDO metadata: serial {BASE + 1}" in overview
+    assert f"<tr><td>{NAME}</td><td>1</td></tr>" in overview  # passkeys by provider
     with rt.read() as conn:
         alice = conn.execute(select(users.c.id).where(users.c.external_id == "alice")).scalar_one()
     assert f'/portal/t/{tenant.id}/users/{alice}">alice</a>' in overview

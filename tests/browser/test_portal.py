@@ -54,11 +54,11 @@ def at(tab: Tab, path: str) -> None:
     tab.page.wait_for_function("path => location.pathname === path", arg=path)
 
 
-def shoot(tab: Tab, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def shoot(tab: Tab, name: str, folder: Path = ARTIFACTS) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         tab.page.emulate_media(color_scheme=scheme)
-        tab.page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"), full_page=True)
+        tab.page.screenshot(path=str(folder / f"{name}-{scheme}.png"), full_page=True)
     tab.page.emulate_media(color_scheme="light")
 
 

@@ -5,17 +5,17 @@ synced passkeys. Counted by the database (GROUP BY), so a large event log is nev
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from latchkey.services import metadata
 from latchkey.services.events import AUTHENTICATION, REGISTRATION
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events
-from latchkey.webauthn.aaguids import provider_name
 
 TOP_REASONS = 6
 TOP_PROVIDERS = 6
@@ -82,16 +82,16 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
         reasons=_top(
             Counter({r or "unknown": n for o, r, n in outcomes if o == "failure"}), TOP_REASONS
         ),
-        providers=_providers(keys),
+        providers=_providers(keys, lambda aaguid: metadata.name_of(rt, aaguid)),
         synced=sum(n for _, eligible, n in keys if eligible),
         device_bound=sum(n for _, eligible, n in keys if not eligible),
     )
 
 
-def _providers(keys: Sequence[Any]) -> list[tuple[str, int]]:
+def _providers(keys: Sequence[Any], name_of: Callable[[str], str | None]) -> list[tuple[str, int]]:
     named: Counter[str] = Counter()
     for aaguid, _, n in keys:
-        named[provider_name(aaguid) or "Unknown provider"] += n
+        named[name_of(aaguid) or "Unknown provider"] += n
     return _top(named, TOP_PROVIDERS)
 
 

@@ -19,6 +19,7 @@ from latchkey.metadata.names import icon_bytes
 from latchkey.services import authenticator_status
 from latchkey.services.runtime import Runtime
 from latchkey.store import authenticator_metadata as store
+from latchkey.webauthn.aaguids import provider_name
 
 # Another node's newer blob applies here within this many seconds.
 _CHECK_SECONDS = 30.0
@@ -62,6 +63,12 @@ def _stored(rt: Runtime, no: int) -> Metadata:
 
 def model(rt: Runtime, aaguid: str | None) -> AuthenticatorModel | None:
     return current(rt).by_aaguid(aaguid)
+
+
+def name_of(rt: Runtime, aaguid: str | None) -> str | None:
+    """The model's name in the metadata in use, else the passkey-provider list's."""
+    known = model(rt, aaguid)
+    return known.description[:100] if known is not None else provider_name(aaguid)
 
 
 def info(rt: Runtime) -> dict[str, Any]:
