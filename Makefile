@@ -17,11 +17,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/latchkey demo --port $(PORT)
 
+# Tests run on both cores (pytest-xdist, one module per worker); those marked `serial` (they
+# stop the shared PostgreSQL, or measure under load) run alone afterwards.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 ## Set up and run the whole test suite (PostgreSQL tests run when LATCHKEY_TEST_POSTGRES_URL is set).
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest --cov=latchkey --cov-report=term:skip-covered -q
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not serial" -q --durations=15 \
+		--cov=latchkey --cov-report=
+	$(BIN)/pytest -m serial -q --durations=5 \
+		--cov=latchkey --cov-append --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

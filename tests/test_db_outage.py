@@ -25,7 +25,8 @@ from tests.live_server import create_tenant, free_port, serving
 
 ORIGIN = "http://localhost:5002"
 CONTROL = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main"]
-pytestmark = pytest.mark.postgres
+# `serial`: it stops the cluster every other PostgreSQL test uses, so it runs alone (Makefile).
+pytestmark = [pytest.mark.postgres, pytest.mark.serial]
 
 
 def _cluster(action: str) -> None:
