@@ -155,6 +155,7 @@ def _b_paths(world: World) -> list[tuple[str, str, Any]]:
         ("GET", f"/tenants/{b}", None),
         ("PATCH", f"/tenants/{b}", {"rpName": "stolen"}),
         ("PUT", f"/tenants/{b}/event-retention", {"days": 1}),
+        ("PUT", f"/tenants/{b}/anonymous-actions", {"names": []}),
         ("GET", f"/tenants/{b}/apps", None),
         ("POST", f"/tenants/{b}/apps", {"name": "x"}),
         ("GET", f"/tenants/{b}/apps/{app.client_id}", None),

@@ -68,7 +68,7 @@ def test_vendor_sdk_signs_up_and_validates_once(server: LiveServer, browser: Liv
 
     tracked_again = client.track(user_id="vendor-1", action="sign-in")
     assert tracked_again["is_enrolled"] is True
-    signed_in = browser.sign_in()
+    signed_in = browser.sign_in(tracked_again["token"], action=None)
     result = client.validate_challenge({"token": signed_in["accessToken"], "action": "sign-in"})
     assert (result["is_valid"], result["user_id"]) == (True, "vendor-1")
 

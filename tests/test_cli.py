@@ -168,6 +168,14 @@ def test_tenant_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "app.example.com" in capsys.readouterr().out
     assert main(["tenant", "list", *url]) == 0
     assert created["id"] in capsys.readouterr().out
+    assert updated["anonymous_actions"] == "any not tracked"
+    narrowing = ["tenant", "anonymous-actions", created["id"], "login", "--json", *url]
+    assert main(narrowing) == 0
+    assert json.loads(capsys.readouterr().out)["anonymous_actions"] == ["login"]
+    assert main(["tenant", "anonymous-actions", created["id"], "--any", "--json", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["anonymous_actions"] == "any not tracked"
+    assert main(["tenant", "anonymous-actions", created["id"], "bad name", *url]) == 2
+    assert "the action must be" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--json", action="store_true")
         _database_option(sub)
+    anonymous = tenant.add_parser(
+        "anonymous-actions",
+        help="the action names a sign-in without an action token may carry",
+    )
+    anonymous.add_argument("tenant_id")
+    anonymous.add_argument("names", nargs="*", help="allowed names (none: no anonymous sign-in)")
+    anonymous.add_argument(
+        "--any", action="store_true", help="any name the backend does not track (the default)"
+    )
+    anonymous.add_argument("--json", action="store_true")
+    _database_option(anonymous)
     return parser
 
 
@@ -203,6 +214,11 @@ def tenant_dict(tenant: Tenant) -> dict[str, Any]:
         "origins": list(tenant.origins),
         "related_origins": list(tenant.related_origins),
         "policy": tenant.policy.to_dict(),
+        "anonymous_actions": (
+            "any not tracked"
+            if tenant.anonymous_actions is None
+            else list(tenant.anonymous_actions)
+        ),
         "created_at": tenant.created_at.isoformat(),
         "updated_at": tenant.updated_at.isoformat(),
     }
@@ -256,6 +272,15 @@ def _tenant_command(args: argparse.Namespace) -> None:
             print(f"{t.id}  {t.rp_id:<30} {t.name}")
     elif args.action == "show":
         tenant = tenants.get(rt, args.tenant_id)
+        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
+    elif args.action == "anonymous-actions":
+        from latchkey.services import action_names
+
+        if args.any and args.names:
+            raise SystemExit("give names or --any, not both")
+        tenant = action_names.set_anonymous_actions(
+            rt, args.tenant_id, None if args.any else args.names
+        )
         _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
     else:
         tenant = tenants.update(

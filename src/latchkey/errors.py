@@ -130,6 +130,20 @@ class ExpiredToken(Unauthorized):
     code = "expired_token"
 
 
+class ActionClosed(Forbidden):
+    """The action token's action is no longer waiting for a challenge: it succeeded, or the
+    backend set it to BLOCK, ALLOW or another final state."""
+
+    code = "action_closed"
+
+
+class ActionReserved(Forbidden):
+    """An anonymous sign-in named an action the tenant's backend tracks (or one outside the
+    tenant's list of anonymous actions)."""
+
+    code = "action_reserved"
+
+
 class BindingRequired(Forbidden):
     """Adding a passkey for an enrolled user needs an action tracked with add:authenticators."""
 

@@ -23,6 +23,8 @@ class Tenant:
     related_origins: tuple[str, ...] = ()
     # Events older than this are pruned; None keeps them for ever.
     event_retention_days: int | None = None
+    # The action names an anonymous sign-in may carry; None allows any name not tracked.
+    anonymous_actions: tuple[str, ...] | None = None
 
     @property
     def web_origins(self) -> tuple[str, ...]:
@@ -159,6 +161,8 @@ class Action:
     attributes: dict[str, Any]
     created_at: datetime
     state_updated_at: datetime
+    # A sign-in without the backend's action token: the browser named the action itself.
+    anonymous: bool = False
 
     @property
     def scopes(self) -> frozenset[str]:

@@ -58,6 +58,8 @@ class Action:
     display_name: str | None
     created_at: datetime | None
     state_updated_at: datetime | None
+    # A sign-in without the backend's action token (the browser named the action itself).
+    is_anonymous: bool | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -76,6 +78,7 @@ def _action_fields(data: dict[str, Any]) -> dict[str, Any]:
         "display_name": data.get("displayName"),
         "created_at": _time(data.get("createdAt")),
         "state_updated_at": _time(data.get("stateUpdatedAt")),
+        "is_anonymous": data.get("isAnonymous"),
         "raw": data,
     }
 

@@ -7,17 +7,26 @@ A result token (from a verified passkey) is validated by the app backend exactly
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from latchkey.errors import ExpiredToken, InvalidRequest, InvalidToken, NotFound
+from latchkey.errors import (
+    ActionClosed,
+    Conflict,
+    ExpiredToken,
+    InvalidRequest,
+    InvalidToken,
+    NotFound,
+)
 from latchkey.ids import new_id, new_token
 from latchkey.models import Action, Credential, Tenant, User
-from latchkey.services import users
+from latchkey.services import sealing, users
 from latchkey.services.runtime import Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import credentials as credential_store
@@ -28,15 +37,24 @@ RESULT_TOKEN = "result"
 TOKEN_TTL = timedelta(minutes=10)
 PASSKEY = "PASSKEY"
 ADD_AUTHENTICATORS = "add:authenticators"
+# The one state in which an action waits for its challenge; its token starts a challenge only
+# then. Every other state is final for the token (a backend's ALLOW, BLOCK or review, a
+# success, a failure).
+PENDING = "CHALLENGE_REQUIRED"
+SUCCEEDED = "CHALLENGE_SUCCEEDED"
 STATES = (
-    "CHALLENGE_REQUIRED",
-    "CHALLENGE_SUCCEEDED",
+    PENDING,
+    SUCCEEDED,
     "CHALLENGE_FAILED",
     "ALLOW",
     "BLOCK",
     "REVIEW_REQUIRED",
+    "REVIEW_SUCCEEDED",
+    "REVIEW_FAILED",
 )
 _NAME = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
+# A caller's idempotency key: the vendor SDKs send UUIDs; any short printable key will do.
+_KEY = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
 TOKEN_PREFIX = "lk_tok_"
 
 
@@ -58,8 +76,18 @@ class Tracked:
     enrolled: bool
 
 
-def issue_token(conn: Connection, rt: Runtime, action: Action, kind: str) -> str:
-    token = TOKEN_PREFIX + new_token(32)
+def _idempotent_token(rt: Runtime, action: Action) -> str:
+    """The action token of an action tracked with the caller's idempotency key: the same for
+    every track with that key (only its hash is stored), unguessable without the master key."""
+    key = sealing.derive(rt.master_key, "latchkey idempotent action tokens")
+    mac = hmac.new(key, f"{action.tenant_id}:{action.id}".encode(), hashlib.sha256).digest()
+    return TOKEN_PREFIX + urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def issue_token(
+    conn: Connection, rt: Runtime, action: Action, kind: str, *, token: str | None = None
+) -> str:
+    token = token or TOKEN_PREFIX + new_token(32)
     now = rt.now()
     action_store.add_token(
         conn,
@@ -83,6 +111,7 @@ def new_action(
     state: str,
     scope: str = "",
     attributes: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> Action:
     now = rt.now()
     action = Action(
@@ -90,7 +119,7 @@ def new_action(
         tenant_id=tenant.id,
         user_id=user.id,
         action=name,
-        idempotency_key=new_id(),
+        idempotency_key=idempotency_key or new_id(),
         state=state,
         scope=scope,
         verification_method=None,
@@ -103,16 +132,36 @@ def new_action(
     return action
 
 
+def check_idempotency_key(key: Any) -> str:
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise InvalidRequest(
+            "idempotencyKey must be 1 to 64 letters, digits, or _ : . -",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
 def track(
     rt: Runtime, tenant: Tenant, *, external_user_id: str, name: str, attributes: dict[str, Any]
 ) -> Tracked:
+    """A new action waiting for its challenge, and the token the browser proves it with. With
+    the caller's `idempotencyKey`, tracking again answers the same action and token."""
     check_action_name(name)
     scope = attributes.get("scope") or ""
     if not isinstance(scope, str) or len(scope) > 255:
         raise InvalidRequest("scope must be a space-separated string")
+    key = attributes.get("idempotencyKey")
+    if key is not None:
+        check_idempotency_key(key)
+    stored = {k: v for k, v in attributes.items() if k != "idempotencyKey"}
     with rt.transaction() as conn:
         user = users.ensure(conn, rt, tenant, external_user_id, attributes)
         enrolled = bool(credential_store.for_user(conn, tenant.id, user.id))
+        action_store.add_tracked_name(conn, tenant.id, name, rt.now())
+        if key is not None:
+            again = _tracked_again(conn, rt, tenant, user, name, key, enrolled)
+            if again is not None:
+                return again
         # Enrolled users are challenged; others are enrolled: both need the browser next.
         action = new_action(
             conn,
@@ -120,12 +169,35 @@ def track(
             tenant,
             user,
             name,
-            state="CHALLENGE_REQUIRED",
+            state=PENDING,
             scope=scope,
-            attributes=attributes,
+            attributes=stored,
+            idempotency_key=key,
         )
-        token = issue_token(conn, rt, action, ACTION_TOKEN)
+        given = _idempotent_token(rt, action) if key is not None else None
+        token = issue_token(conn, rt, action, ACTION_TOKEN, token=given)
     return Tracked(action, user, token, enrolled)
+
+
+def _tracked_again(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    user: User,
+    name: str,
+    key: str,
+    enrolled: bool,
+) -> Tracked | None:
+    """The action an earlier track with this idempotency key made, or None if there is none."""
+    found = action_store.by_idempotency_key(conn, tenant.id, key)
+    if found is None:
+        return None
+    if found.user_id != user.id or found.action != name or found.anonymous:
+        raise Conflict(
+            "this idempotencyKey was used for another user or action",
+            code="idempotency_key_conflict",
+        )
+    return Tracked(found, user, _idempotent_token(rt, found), enrolled)
 
 
 def authorize(rt: Runtime, token: str) -> tuple[Action, User]:
@@ -143,6 +215,27 @@ def authorize(rt: Runtime, token: str) -> tuple[Action, User]:
     return action, user
 
 
+def _closed(state: str) -> ActionClosed:
+    return ActionClosed(
+        f"this action is {state}: its token no longer starts a challenge; track the action again"
+    )
+
+
+def require_pending(action: Action) -> Action:
+    """An action token starts a challenge only while its action waits for one."""
+    if action.state != PENDING:
+        raise _closed(action.state)
+    return action
+
+
+def require_live(action: Action) -> Action:
+    """An action token reads its user's passkeys while its action waits for a challenge or has
+    just passed it; never once the backend set a state of its own (BLOCK, ALLOW, a review)."""
+    if action.state not in (PENDING, SUCCEEDED):
+        raise _closed(action.state)
+    return action
+
+
 def succeed(
     conn: Connection,
     rt: Runtime,
@@ -153,8 +246,10 @@ def succeed(
     credential: Credential,
     name: str,
 ) -> tuple[Action, str]:
-    """Record a passkey success on the action (a new one for sign-in without a token) and
-    return the result token the app backend will validate."""
+    """Record a passkey success on the tracked action (a new anonymous one for a sign-in without
+    a token) and return the result token the app backend will validate. A tracked action that
+    is no longer waiting for its challenge (the backend blocked it meanwhile, or another
+    challenge of the same token succeeded first) is refused, and the ceremony with it."""
     now = rt.now()
     if action is None:
         # A new action is written once, already in its final state.
@@ -164,13 +259,14 @@ def succeed(
             user_id=user.id,
             action=name,
             idempotency_key=new_id(),
-            state="CHALLENGE_SUCCEEDED",
+            state=SUCCEEDED,
             scope="",
             verification_method=PASSKEY,
             credential_id=credential.id,
             attributes={},
             created_at=now,
             state_updated_at=now,
+            anonymous=True,
         )
         action_store.add(conn, done)
     else:
@@ -178,12 +274,15 @@ def succeed(
             conn,
             tenant.id,
             action.id,
-            state="CHALLENGE_SUCCEEDED",
+            from_state=PENDING,
+            state=SUCCEEDED,
             at=now,
             verification_method=PASSKEY,
             credential_id=credential.id,
         )
-        assert updated is not None
+        if updated is None:
+            current = action_store.get(conn, tenant.id, action.id)
+            raise _closed(current.state if current else "gone")
         done = updated
     return done, issue_token(conn, rt, done, RESULT_TOKEN)
 
@@ -221,7 +320,8 @@ def validate(
         used = action_store.consume_token(
             conn, token_hash=digest, tenant_id=tenant.id, kind=RESULT_TOKEN, now=rt.now()
         )
-    return Validation(used and action.state == "CHALLENGE_SUCCEEDED", action, user)
+    # The action's state now, as the backend may have set it after the success (a BLOCK stays).
+    return Validation(used and action.state == SUCCEEDED, action, user)
 
 
 def find(

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import BindingRequired, ChallengeNotFound, InvalidToken
 from latchkey.models import Action, Challenge, Credential, Tenant, User
-from latchkey.services import actions, authentication, challenges, registration
+from latchkey.services import action_names, actions, authentication, challenges, registration
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import challenges as challenge_store
@@ -49,6 +49,7 @@ def sign_up_options(
     display_name: str | None,
     attachment: str | None,
 ) -> registration.RegistrationOptions:
+    actions.require_pending(action)
     with rt.transaction() as conn:
         _require_binding(conn, tenant, action)
     return registration.begin(
@@ -72,6 +73,7 @@ def sign_up(
     meta: RequestMeta,
     conditional: bool,
 ) -> Outcome:
+    actions.require_pending(action)  # and again when the success is recorded (a race)
     done: list[tuple[Action, str]] = []
 
     def check(conn: Connection, challenge: Challenge) -> None:
@@ -105,9 +107,16 @@ def sign_up(
     return Outcome(result.user, result.credential, *done[0])
 
 
+def anonymous_action(rt: Runtime, tenant: Tenant, action_name: str | None) -> str:
+    """The action an anonymous sign-in names (the default when none), if it may carry it."""
+    name = actions.check_action_name(action_name) if action_name else DEFAULT_SIGN_IN_ACTION
+    with rt.read() as conn:
+        return action_names.check_anonymous(conn, tenant, name)
+
+
 def challenge(rt: Runtime, tenant: Tenant, *, action_name: str | None) -> str:
     """A discoverable sign-in challenge named for an action, before any options are shown."""
-    name = actions.check_action_name(action_name) if action_name else DEFAULT_SIGN_IN_ACTION
+    name = anonymous_action(rt, tenant, action_name)
     return authentication.begin(rt, tenant, context={"action": name}).challenge_id
 
 
@@ -120,6 +129,7 @@ def sign_in_options(
 ) -> authentication.AuthenticationOptions:
     if token_action is not None:
         action, user = token_action
+        actions.require_pending(action)
         return authentication.begin(
             rt,
             tenant,
@@ -128,7 +138,8 @@ def sign_in_options(
         )
     if challenge_id:
         return _pending_options(rt, tenant, challenge_id)
-    return authentication.begin(rt, tenant, context={"action": DEFAULT_SIGN_IN_ACTION})
+    name = anonymous_action(rt, tenant, None)
+    return authentication.begin(rt, tenant, context={"action": name})
 
 
 def _pending_options(
@@ -173,6 +184,9 @@ def sign_in(
         if token_action is not None and (action is None or action.id != token_action[0].id):
             raise InvalidToken("the token is for another sign-in than this challenge")
         name = used.context.get("action", DEFAULT_SIGN_IN_ACTION)
+        if action is None:
+            # Again at the end: the backend may have begun tracking the name meanwhile.
+            action_names.check_anonymous(conn, tenant, name)
         done.append(
             actions.succeed(
                 conn,

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from latchkey.models import Action, User
 from latchkey.store import users as user_store
-from latchkey.store.tables import actions, tokens, users
+from latchkey.store.tables import actions, tokens, tracked_action_names, users
 
 _COLUMNS = tuple(c.name for c in actions.c)
 
@@ -40,7 +41,13 @@ _SET_STATE_VERIFIED = _SET_STATE.values(
 )
 _SET_STATE_VERIFIED_RETURNING = (
     update(actions)
-    .where(actions.c.id == bindparam("b_id"), actions.c.tenant_id == bindparam("b_tenant"))
+    .where(
+        actions.c.id == bindparam("b_id"),
+        actions.c.tenant_id == bindparam("b_tenant"),
+        # Only an action still waiting for its challenge: a backend's BLOCK (or any state it set,
+        # or an earlier success) is never overwritten by a later success.
+        actions.c.state == bindparam("b_from"),
+    )
     .values(
         state=bindparam("b_state"),
         state_updated_at=bindparam("b_at"),
@@ -48,6 +55,10 @@ _SET_STATE_VERIFIED_RETURNING = (
         credential_id=bindparam("b_credential"),
     )
     .returning(*actions.c)
+)
+_TRACKED_NAME = select(tracked_action_names.c.action).where(
+    tracked_action_names.c.tenant_id == bindparam("b_tenant"),
+    tracked_action_names.c.action == bindparam("b_action"),
 )
 _USER_COLUMNS = tuple(c.name for c in users.c)
 _TOKEN_ACTION_USER = (
@@ -78,6 +89,35 @@ def add(conn: Connection, action: Action) -> None:
 def get(conn: Connection, tenant_id: str, action_id: str) -> Action | None:
     row = conn.execute(_GET, {"b_tenant": tenant_id, "b_id": action_id}).first()
     return _record(row) if row else None
+
+
+def by_idempotency_key(conn: Connection, tenant_id: str, key: str) -> Action | None:
+    row = conn.execute(
+        select(actions).where(actions.c.tenant_id == tenant_id, actions.c.idempotency_key == key)
+    ).first()
+    return _record(row) if row else None
+
+
+def of_user(
+    conn: Connection,
+    tenant_id: str,
+    user_id: str,
+    *,
+    since: datetime | None,
+    names: list[str],
+    state: str | None,
+    limit: int,
+) -> list[Action]:
+    """A user's actions, newest first, narrowed by the filters given."""
+    query = select(actions).where(actions.c.tenant_id == tenant_id, actions.c.user_id == user_id)
+    if since is not None:
+        query = query.where(actions.c.created_at >= since)
+    if names:
+        query = query.where(actions.c.action.in_(names))
+    if state is not None:
+        query = query.where(actions.c.state == state)
+    query = query.order_by(actions.c.created_at.desc(), actions.c.id).limit(limit)
+    return [_record(row) for row in conn.execute(query)]
 
 
 def by_key(conn: Connection, tenant_id: str, user_id: str, name: str, key: str) -> Action | None:
@@ -114,15 +154,18 @@ def set_verified(
     tenant_id: str,
     action_id: str,
     *,
+    from_state: str,
     state: str,
     at: datetime,
     verification_method: str,
     credential_id: str,
 ) -> Action | None:
-    """`set_state` with the verification method, returning the updated action (one statement)."""
+    """`set_state` with the verification method, returning the updated action (one statement);
+    None when the action is no longer in `from_state`."""
     params = {
         "b_id": action_id,
         "b_tenant": tenant_id,
+        "b_from": from_state,
         "b_state": state,
         "b_at": at,
         "b_method": verification_method,
@@ -183,3 +226,21 @@ def consume_token(
     params = {"b_hash": token_hash, "b_tenant": tenant_id, "b_kind": kind, "b_now": now}
     result = conn.execute(_CONSUME_TOKEN, params)
     return result.rowcount == 1
+
+
+def is_tracked_name(conn: Connection, tenant_id: str, name: str) -> bool:
+    row = conn.execute(_TRACKED_NAME, {"b_tenant": tenant_id, "b_action": name}).first()
+    return row is not None
+
+
+def add_tracked_name(conn: Connection, tenant_id: str, name: str, at: datetime) -> None:
+    """Record that the tenant's backend tracks this action name (once; a race is harmless)."""
+    if is_tracked_name(conn, tenant_id, name):
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(tracked_action_names).values(tenant_id=tenant_id, action=name, created_at=at)
+            )
+    except IntegrityError:
+        pass  # another track of the same name got there first

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from latchkey.store.types import UTCDateTime
@@ -44,6 +45,8 @@ tenants = Table(
     Column("related_origins", JSON, nullable=False),
     # Events older than this many days are pruned; NULL keeps them for ever.
     Column("event_retention_days", Integer),
+    # The action names an anonymous sign-in may carry; NULL allows any name not tracked.
+    Column("anonymous_actions", JSON),
 )
 
 api_keys = Table(
@@ -226,8 +229,20 @@ actions = Table(
     Column("attributes", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("state_updated_at", UTCDateTime, nullable=False),
+    # A sign-in without the backend's action token (the browser named the action itself).
+    Column("anonymous", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "idempotency_key"),
     Index(None, "user_id"),
+)
+
+# Action names a tenant's backend has tracked: reserved for tracked actions, so an anonymous
+# sign-in can never be passed off as one of them.
+tracked_action_names = Table(
+    "tracked_action_names",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Bearer tokens handed to browsers: only their SHA-256 is stored. A result token is consumed

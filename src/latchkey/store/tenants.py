@@ -24,6 +24,9 @@ def _record(row: Any) -> Tenant:
         created_at=row.created_at,
         updated_at=row.updated_at,
         event_retention_days=row.event_retention_days,
+        anonymous_actions=(
+            tuple(row.anonymous_actions) if row.anonymous_actions is not None else None
+        ),
     )
 
 
@@ -47,6 +50,9 @@ def _values(tenant: Tenant) -> Mapping[str, Any]:
         "created_at": tenant.created_at,
         "updated_at": tenant.updated_at,
         "event_retention_days": tenant.event_retention_days,
+        "anonymous_actions": (
+            list(tenant.anonymous_actions) if tenant.anonymous_actions is not None else None
+        ),
     }
 
 

@@ -74,6 +74,14 @@ class RetentionBody(Body):
     days: int | None
 
 
+class AnonymousActionsBody(Body):
+    # The names a sign-in without an action token may carry; null: any name not tracked.
+    names: (
+        Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
+        | None
+    )
+
+
 class TenantOut(Out):
     id: str
     name: str
@@ -84,6 +92,7 @@ class TenantOut(Out):
     domains: list[str]
     policy: dict[str, Any]
     event_retention_days: int | None
+    anonymous_actions: list[str] | None
     created_at: datetime
     updated_at: datetime
 
@@ -99,6 +108,9 @@ class TenantOut(Out):
             domains=domains,
             policy=t.policy.to_dict(),
             event_retention_days=t.event_retention_days,
+            anonymous_actions=list(t.anonymous_actions)
+            if t.anonymous_actions is not None
+            else None,
             created_at=t.created_at,
             updated_at=t.updated_at,
         )

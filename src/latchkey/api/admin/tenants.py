@@ -10,7 +10,7 @@ from latchkey.api.admin import schemas
 from latchkey.api.admin.auth import change, operator, tenant_of
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
-from latchkey.services import retention, tenants
+from latchkey.services import action_names, retention, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import PasskeyPolicy
 
@@ -91,4 +91,25 @@ def set_event_retention(
     return _out(runtime(request), changed)
 
 
-handlers = [list_tenants, create_tenant, get_tenant, update_tenant, set_event_retention]
+@put("/tenants/{tenant_id:str}/anonymous-actions", sync_to_thread=True)
+def set_anonymous_actions(
+    tenant_id: FromPath[str], data: JSONBody[schemas.AnonymousActionsBody], request: AnyRequest
+) -> schemas.TenantOut:
+    caller, tenant = tenant_of(request, tenant_id)
+    with change(
+        request, caller, "anonymous_actions.updated", tenant.id, tenantId=tenant.id
+    ) as done:
+        done.before = {"names": tenant.anonymous_actions}
+        changed = action_names.set_anonymous_actions(done.rt, tenant.id, data.names)
+        done.after = {"names": changed.anonymous_actions}
+    return _out(runtime(request), changed)
+
+
+handlers = [
+    list_tenants,
+    create_tenant,
+    get_tenant,
+    update_tenant,
+    set_event_retention,
+    set_anonymous_actions,
+]

@@ -183,7 +183,8 @@ def find_passkey(
 def my_authenticators(request: AnyRequest) -> list[dict[str, Any]]:
     """The token's user's authenticators (the mobile SDKs list them)."""
     who = caller(request)
-    _action, user = who.needs_token()
+    action, user = who.needs_token()
+    actions.require_live(action)
     found = users.credentials_of(runtime(request), who.tenant, external_user_id=user.external_id)
     return [render.authenticator(c) for c in found or []]
 

@@ -78,4 +78,6 @@ def action(a: Action, u: User) -> dict[str, Any]:
         "verificationMethod": a.verification_method,
         "username": u.username,
         "displayName": u.display_name,
+        # Ours: a sign-in without the backend's action token (the browser named the action).
+        "isAnonymous": a.anonymous,
     }

@@ -31,6 +31,7 @@ class TrackBody(msgspec.Struct, kw_only=True):
     deviceId: Short | None = None
     scope: Short | None = None
     custom: dict[str, Any] | None = None
+    idempotencyKey: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 def _given(body: msgspec.Struct | None) -> dict[str, Any]:

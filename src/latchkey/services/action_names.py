@@ -1,0 +1,62 @@
+"""Which action names an anonymous sign-in may carry.
+
+A sign-in without the backend's action token names its action itself (the browser SDK's
+`signIn({ action })`), so its result token must never pass for a step-up the backend tracked:
+a name the tenant's backend has tracked is reserved for tracked actions. A tenant may also
+narrow anonymous names to a list; None (the default) allows any name not tracked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlalchemy import Connection
+
+from latchkey.errors import ActionReserved, InvalidRequest, TenantNotFound
+from latchkey.models import Tenant
+from latchkey.services import actions
+from latchkey.services.runtime import Runtime
+from latchkey.store import actions as action_store
+from latchkey.store import tenants as tenant_store
+
+MAX_ANONYMOUS_ACTIONS = 50
+
+
+def reserve(conn: Connection, rt: Runtime, tenant: Tenant, name: str) -> None:
+    """The backend tracks this name: from now on no anonymous sign-in may carry it."""
+    action_store.add_tracked_name(conn, tenant.id, name, rt.now())
+
+
+def check_anonymous(conn: Connection, tenant: Tenant, name: str) -> str:
+    """The name, if an anonymous sign-in may carry it; ActionReserved otherwise."""
+    if tenant.anonymous_actions is not None and name not in tenant.anonymous_actions:
+        raise ActionReserved(
+            f"this tenant does not allow an anonymous sign-in for the action {name!r}",
+            code="action_not_allowed",
+        )
+    if action_store.is_tracked_name(conn, tenant.id, name):
+        raise ActionReserved(
+            f"the action {name!r} is tracked by the app's backend: sign in with its action token"
+        )
+    return name
+
+
+def set_anonymous_actions(rt: Runtime, tenant_id: str, names: Sequence[str] | None) -> Tenant:
+    """Narrow anonymous sign-ins to these action names (None: any name not tracked)."""
+    if names is not None:
+        if len(names) > MAX_ANONYMOUS_ACTIONS:
+            raise InvalidRequest(f"at most {MAX_ANONYMOUS_ACTIONS} anonymous action names")
+        names = tuple(dict.fromkeys(actions.check_action_name(n) for n in names))
+    with rt.transaction() as conn:
+        tenant = tenant_store.get(conn, tenant_id)
+        if tenant is None:
+            raise TenantNotFound(f"no tenant {tenant_id!r}")
+        changed = replace(
+            tenant,
+            anonymous_actions=tuple(names) if names is not None else None,
+            updated_at=rt.now(),
+        )
+        tenant_store.save(conn, changed)
+    rt.cache("tenants").forget(tenant_id)
+    return changed
