@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
