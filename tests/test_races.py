@@ -214,7 +214,9 @@ def test_a_registration_challenge_and_one_credential_id(served: Served) -> None:
     )
     counted = outcomes(answers, v1_code)
     assert counted["ok"] == 1, counted
-    assert set(counted) <= {"ok", "400 challenge_used", "401 invalid_token"}, counted
+    # A racer arriving after the winner finds its token's action done (403 action_closed).
+    allowed = {"ok", "400 challenge_used", "401 invalid_token", "403 action_closed"}
+    assert set(counted) <= allowed, counted
     credential_id = base64.urlsafe_b64decode(body["registrationCredential"]["rawId"] + "==")
     assert served.count(credentials, credentials.c.credential_id == credential_id) == 1
 
