@@ -1,8 +1,8 @@
 """Action tokens follow their action: anonymous sign-ins marked, tracked action names reserved,
 a tenant's list of anonymous action names.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from latchkey.store.types import UTCDateTime
 
-revision = "0013"
-down_revision = "0012"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
