@@ -331,3 +331,38 @@ def test_model_icons_are_served_by_latchkey(http: TestClient) -> None:
         answer = http.get(f"/mds/icons/{missing}")
         assert answer.status_code == 404
         assert answer.json()["error"] == "icon_not_found"
+
+
+def test_tenant_policy_from_the_cli_by_preset_and_model_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    base = ["tenant", "create", "--rp-id", "example.com", "--origin", "https://example.com"]
+    created = main(
+        [*base, "--policy-preset", "high-assurance", "--allow-model", "YubiKey 5 Series with NFC",
+         "--deny-model", "TruU Windows Authenticator", "--json", "--database-url", url]
+    )  # fmt: skip
+    assert created == 0
+    policy = json.loads(capsys.readouterr().out)["policy"]
+    nfc = sorted(
+        m.aaguid
+        for m in bundled().models
+        if m.aaguid and m.description == "YubiKey 5 Series with NFC"
+    )
+    assert policy["aaguid_allow"] == nfc
+    truu = sorted(
+        m.aaguid for m in bundled().models if m.description == "TruU Windows Authenticator"
+    )
+    assert "ba86dc56-635f-4141-aef6-00227b1b9af6" in truu
+    assert policy["aaguid_deny"] == truu
+    assert (policy["attestation"], policy["allow_synced"], policy["status_rule"]) == (
+        "direct",
+        False,
+        "block",
+    )
+    assert main([*base, "--deny-model", "YubiKey 5", "--database-url", url]) == 2
+    assert "no authenticator model named 'YubiKey 5' in the FIDO metadata; did you mean:" in (
+        capsys.readouterr().err
+    )
+    assert main([*base, "--allow-model", "YubiKey 5 Series with NFC", "--database-url", url]) == 2
+    assert "aaguid_allow needs attestation direct or enterprise" in capsys.readouterr().err
