@@ -36,6 +36,7 @@ from latchkey.api import (
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
+from latchkey.api.hosts import HostCheck
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
@@ -136,6 +137,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         ],
         exception_handlers=APP_HANDLERS,
         middleware=[
+            HostCheck,
             DefineMiddleware(BodyTimeout, seconds=settings.body_timeout_seconds),
             DefineMiddleware(ClientCors, origins=origins),
         ],

@@ -21,7 +21,9 @@ from litestar.middleware._internal.exceptions.middleware import get_exception_ha
 from litestar.routes import HTTPRoute
 from litestar.types import ExceptionHandlersMap
 
+from latchkey.api import hosts
 from latchkey.api.errors import PLAIN, AnyRequest, Surface
+from latchkey.errors import LatchkeyError
 
 _PARAM = object()  # the child key of a path parameter, as Litestar's own trie has it
 
@@ -86,6 +88,11 @@ def _before_routing(request: AnyRequest, exc: Exception) -> Response[Any]:
     if "route_handler" in request.scope:
         return PLAIN.handlers[HTTPException](request, exc)  # a route with no surface of its own
     surface = surface_for(request.app, request.scope.get("path", "/"))
+    try:
+        # A malformed Host is named as such on every path, routed or not (RFC 9112 §3.2).
+        hosts.of(request.scope)
+    except hosts.InvalidHost as invalid:
+        return surface.handlers[LatchkeyError](request, invalid)
     return surface.handlers[HTTPException](request, exc)
 
 

@@ -44,7 +44,7 @@ def _cookies(request: AnyRequest, specs: list[authorization.CookieSpec]) -> list
             max_age=spec.max_age,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=request.scope["scheme"] == "https",
         )
         for spec in specs
     ]

@@ -41,7 +41,7 @@ def context(request: AnyRequest) -> tuple[Runtime, Tenant, pools.Pool]:
 
 
 def secure(request: AnyRequest) -> bool:
-    return request.url.scheme == "https"
+    return request.scope["scheme"] == "https"
 
 
 def flow_cookie(request: AnyRequest, tenant_id: str, pool_id: str, value: str) -> Cookie:

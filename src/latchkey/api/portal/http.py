@@ -120,7 +120,7 @@ def page(request: AnyRequest, template: str, *, status: int = 200, **values: Any
         csrf=sessions.csrf_token(secret),
         tenants=visible,
         notice=DONE.get(done or ""),
-        path=request.url.path,
+        path=request.scope["path"],
         **values,
     )
     return html(body, status)
@@ -168,7 +168,7 @@ def submit(
     _, error, status = attempt(action)
     if error:
         return again(request, tenant_id, status, error=error, form=data)
-    return redirect(to or request.url.path.rsplit("/", 2)[0], done)
+    return redirect(to or request.scope["path"].rsplit("/", 2)[0], done)
 
 
 def convert(values: dict[str, Any], into: type[Any]) -> Any:
