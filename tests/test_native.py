@@ -10,10 +10,12 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from latchkey.models import App, Tenant
 from latchkey.services import app_origins, apps, directories
 from latchkey.services.runtime import Runtime
+from latchkey.store.tables import user_identifiers
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.ceremony_client import row_counts
 
@@ -282,7 +284,8 @@ def test_app_of_another_tenant(
         ({"email": "not-an-address"}, "email"),
         ({}, "required"),
         ({"email": "a@example.com", "shoe_size": "42"}, "unknown"),
-        ({"email": "a@example.com", "phone_number": "+14155552671"}, "does not use"),
+        ({"email": "a@example.com", "phone_number": 14155552671}, "phone_number"),
+        ({"email": "a@example.com", "picture": "x" * 2049}, "picture"),
     ],
 )
 def test_bad_profiles(
@@ -295,6 +298,48 @@ def test_bad_profiles(
     _oauth_error(answer, 400, "invalid_request")
     assert reason in answer.json()["error_description"]
     assert row_counts(rt.engine) == before
+
+
+def test_every_profile_field_a_mobile_sdk_sends_is_accepted(
+    android: NativeApp,
+    client: TestClient,
+    rt: Runtime,
+    tenant_and_secret: tuple[Tenant, str],
+    app: App,
+) -> None:
+    """Auth0.Android / Auth0.swift signup profiles: the directory's identifiers (email here)
+    are validated and claimed; phone_number and username, which it does not use, and the
+    name fields are kept as profile claims (18.11)."""
+    profile = {
+        "email": "Ada@Example.com",
+        "phone_number": "+1 415 555 2671",
+        "username": "ada",
+        "name": "Ada Lovelace",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "nickname": "countess",
+        "picture": "https://example.com/ada.png",
+    }
+    begun = android.signup_challenge(**profile)
+    assert begun.status_code == 200, begun.text
+    options = begun.json()["authn_params_public_key"]
+    assert options["user"]["name"] == "ada@example.com"  # the directory's identifier
+    answer = android.token(
+        begun.json()["auth_session"],
+        android.authenticator.create(options, origin=ANDROID_ORIGIN),
+        scope="openid profile email phone",
+    )
+    assert answer.status_code == 200, answer.text
+    claims = _verified(client, tenant_and_secret[0], answer.json()["id_token"], app.client_id)
+    assert claims["email"] == "ada@example.com"
+    assert claims["phone_number"] == "+1 415 555 2671"  # kept as typed: not an identifier
+    assert claims["preferred_username"] == "ada"
+    for name in ("name", "given_name", "family_name", "nickname", "picture"):
+        assert claims[name] == profile[name]
+    # Only the email is an identifier (unique, used for sign-in); the rest is profile.
+    with rt.engine.connect() as conn:
+        claimed = conn.execute(select(user_identifiers.c.kind, user_identifiers.c.value)).all()
+    assert claimed == [("email", "ada@example.com")]
 
 
 def test_phone_directory(

@@ -64,10 +64,13 @@ def identity_claims(conn: Connection, user: User) -> dict[str, Any]:
     claims: dict[str, Any] = {}
     if "email" in found:
         claims["email"] = found["email"]
-    if "phone_number" in found:
-        claims["phone_number"] = found["phone_number"]
-    if "username" in found:
-        claims["preferred_username"] = found["username"]
+    # A kind the directory does not use as an identifier may be a profile claim (as typed).
+    phone = found.get("phone_number") or user.profile.get("phone_number")
+    if phone:
+        claims["phone_number"] = phone
+    username = found.get("username") or user.profile.get("username")
+    if username:
+        claims["preferred_username"] = username
     for name in ("name", "given_name", "family_name", "nickname", "picture"):
         if user.profile.get(name):
             claims[name] = user.profile[name]

@@ -46,7 +46,9 @@ def signup_challenge(
 ) -> NativeChallenge:
     with rt.transaction() as conn:
         directory = directories.resolve(conn, tenant.id, realm)
-        claimed, profile = signup.split_profile(directory, user_profile)
+        # What the Auth0 SDKs send (email, phone_number, username, name, ...): the directory's
+        # identifiers are checked, the other fields kept as profile claims.
+        claimed, profile = signup.split_profile(directory, user_profile, keep_unused=True)
         if not claimed:
             raise InvalidRequest("user_profile needs at least one identifier of this directory")
         signup.refuse_taken(conn, directory, claimed)

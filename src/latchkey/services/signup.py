@@ -25,10 +25,12 @@ _LIMITS = {"picture": 2048}
 
 
 def split_profile(
-    directory: Directory, given: Mapping[str, Any]
+    directory: Directory, given: Mapping[str, Any], *, keep_unused: bool = False
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Split a user_profile into normalized identifiers and the other profile fields, refusing
-    unknown keys and missing required identifiers."""
+    unknown keys and missing required identifiers. With `keep_unused` (a mobile SDK's
+    user_profile), an identifier kind the directory does not use is kept as a profile claim,
+    as typed, instead of refused."""
     unknown = set(given) - set(identifiers.KINDS) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidRequest(f"user_profile has unknown fields: {', '.join(sorted(unknown))}")
@@ -40,10 +42,10 @@ def split_profile(
             continue
         claimed[kind] = identifiers.normalize(kind, given[kind])
     stray = {k for k in identifiers.KINDS if given.get(k)} - set(directory.identifiers)
-    if stray:
+    if stray and not keep_unused:
         raise InvalidRequest(f"this directory does not use: {', '.join(sorted(stray))}")
     profile: dict[str, str] = {}
-    for name in PROFILE_FIELDS:
+    for name in (*PROFILE_FIELDS, *sorted(stray)):
         value = given.get(name)
         if value is None:
             continue
