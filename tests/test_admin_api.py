@@ -340,7 +340,8 @@ def test_users_found_viewed_disabled_and_deleted(world: World) -> None:
     assert disabled.status_code == 200
     assert disabled.json()["disabled"]
     refused = browser.sign_in()
-    assert refused.status_code != 200 or refused.json().get("isVerified") is False
+    assert refused.status_code == 403
+    assert refused.json()["errorCode"] == "user_disabled"
     with world.rt.read() as conn:
         last = conn.execute(
             select(events.c.reason).where(events.c.kind == "passkey.authentication")

@@ -263,7 +263,8 @@ def test_revoked_passkey_no_longer_signs_in(
     revoked = root.form(f"/portal/t/{tenant.id}/users/{user_id}/passkeys/{passkey_id}/revoke")
     assert revoked.status_code == 303
     failed = browser.sign_in()
-    assert failed.status_code != 200 or failed.json().get("isVerified") is False
+    assert failed.status_code == 404
+    assert failed.json()["errorCode"] == "credential_not_found"
     page = root.page(f"/portal/t/{tenant.id}/events?outcome=failure&kind=passkey.authentication")
     assert page.text.count('class="event"') == 1
 

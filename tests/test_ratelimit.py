@@ -4,6 +4,7 @@ counted per client IP, and shared across workers through Redis."""
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 import threading
@@ -88,10 +89,17 @@ def test_redis_counts_are_shared_between_workers() -> None:
         worker_a.hit(key, rule)
 
 
-def test_unreachable_redis_does_not_block_sign_ins() -> None:
-    limiter = Limiter(RedisCounter("redis://127.0.0.1:9/0"))
-    for _ in range(5):
-        limiter.hit("k", Rule(1, 60))
+def test_unreachable_redis_does_not_block_sign_ins(caplog: pytest.LogCaptureFixture) -> None:
+    """Limits are a brake, not a gate: with Redis away every hit passes (five over a limit of
+    one) and each says so in the log, naming the kind of key but not the key."""
+    counter = RedisCounter("redis://127.0.0.1:9/0")
+    limiter = Limiter(counter)
+    with caplog.at_level(logging.WARNING, logger="latchkey"):
+        for _ in range(5):
+            limiter.hit("ip:203.0.113.9", Rule(1, 60))
+        assert counter.incr("ip:203.0.113.9", 60) == 0  # counted as nothing
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["rate limit store unreachable; not counting ip"] * 6
 
 
 def test_pool_endpoints_are_limited_per_tenant_whatever_the_address(

@@ -145,7 +145,8 @@ def test_operator_portal_end_to_end(blank_tab: Any, server: LiveServer) -> None:
     assert "Passkey revoked" in page.inner_text(".notice")
     assert page.locator(".passkey").count() == 0
     failed = browser.sign_in()
-    assert failed.status_code != 200 or failed.json().get("isVerified") is False
+    assert failed.status_code == 404
+    assert failed.json()["errorCode"] == "credential_not_found"
     http.close()
 
     # 4. The event log, filtered to that failure; its detail.
