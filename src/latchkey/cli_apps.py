@@ -62,7 +62,7 @@ def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
     listing = actions.add_parser("list", help="list a tenant's apps")
     listing.add_argument("tenant_id")
     listing.add_argument("--json", action="store_true")
-    show = actions.add_parser("show", help="show an app and its derived Android origins")
+    show = actions.add_parser("show", help="show an app and its derived Android and iOS origins")
     show.add_argument("client_id")
     show.add_argument("--json", action="store_true")
     update = actions.add_parser("update", help="change an app's settings")
@@ -107,7 +107,8 @@ def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
     database_option(dir_list)
 
 
-def app_dict(app: App) -> dict[str, Any]:
+def app_dict(app: App, rp_id: str) -> dict[str, Any]:
+    ios = app_origins.ios_origin(app, rp_id)
     return {
         "client_id": app.client_id,
         "tenant_id": app.tenant_id,
@@ -121,6 +122,8 @@ def app_dict(app: App) -> dict[str, Any]:
         "android_package": app.android_package,
         "android_fingerprints": list(app.android_fingerprints),
         "android_origins": list(app_origins.android_origins(app)),
+        # Accepted for the tenant's native ceremonies (what iOS reports as the origin).
+        "ios_origins": [ios] if ios else [],
         "refresh_token_lifetime": int(tokens.family_lifetime(app).total_seconds()),
         "audiences": list(app.audiences),
         "created_at": app.created_at.isoformat(),
@@ -185,22 +188,25 @@ def run_app(rt: Runtime, args: argparse.Namespace) -> None:
             confidential=args.confidential,
             **settings,
         )
-        data = app_dict(app)
+        data = app_dict(app, tenants.get(rt, app.tenant_id).rp_id)
         if secret:
             data["client_secret"] = secret
         _print(data, as_json=args.json)
         if secret and not args.json:
             print("Keep the client secret now: Latchkey stores only its hash.")
     elif args.action == "list":
-        found = [app_dict(a) for a in apps.list_for(rt, args.tenant_id)]
+        rp_id = tenants.get(rt, args.tenant_id).rp_id
+        found = [app_dict(a, rp_id) for a in apps.list_for(rt, args.tenant_id)]
         if args.json:
             print(json.dumps(found, indent=2))
         for a in [] if args.json else found:
             print(f"{a['client_id']}  {a['type']:<12} {a['name']}")
-    elif args.action == "show":
-        _print(app_dict(apps.get(rt, args.client_id)), as_json=args.json)
-    elif args.action == "update":
-        _print(app_dict(apps.update(rt, args.client_id, **_settings(args))), as_json=args.json)
+    elif args.action in ("show", "update"):
+        if args.action == "show":
+            app = apps.get(rt, args.client_id)
+        else:
+            app = apps.update(rt, args.client_id, **_settings(args))
+        _print(app_dict(app, tenants.get(rt, app.tenant_id).rp_id), as_json=args.json)
     else:
         apps.delete(rt, args.client_id)
         print(f"deleted app {args.client_id}")

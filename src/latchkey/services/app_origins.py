@@ -1,5 +1,7 @@
-"""The origins a tenant's ceremonies accept: its own list plus the `android:apk-key-hash:`
-origins derived from its apps' signing certificates.
+"""The origins a tenant's ceremonies accept: its own list plus the origins its apps' platforms
+report: `android:apk-key-hash:` from each Android app's signing certificate, and for native
+ceremonies of a tenant with iOS apps `https://<rp id>`, which iOS reports as
+`clientDataJSON.origin` for an app associated with the RP ID (apple-app-site-association).
 
 Kept a few seconds in the runtime's cache, so a sign-in does not read the apps table each time;
 a fingerprint removed by another process stops being accepted within that time.
@@ -39,14 +41,25 @@ def android_origins(app: App) -> tuple[str, ...]:
     return tuple(android_origin(f) for f in app.android_fingerprints)
 
 
-def expected(rt: Runtime, tenant: Tenant) -> tuple[str, ...]:
-    def load() -> tuple[str, ...]:
+def ios_origin(app: App, rp_id: str) -> str | None:
+    """The origin iOS reports for this app's passkey ceremonies, when it has iOS settings."""
+    return f"https://{rp_id}" if app.ios_team_id and app.ios_bundle_id else None
+
+
+def expected(rt: Runtime, tenant: Tenant, *, native: bool = False) -> tuple[str, ...]:
+    """Every origin a ceremony of this tenant may report. `native`: a ceremony begun by an app
+    (the /passkey endpoints), where the iOS origin counts too; a browser on `https://<rp id>`
+    is held to the tenant's own list."""
+
+    def load() -> tuple[tuple[str, ...], bool]:
         with rt.read() as conn:
             found = app_store.for_tenant(conn, tenant.id)
-        return tuple(o for app in found for o in android_origins(app))
+        android = tuple(o for app in found for o in android_origins(app))
+        return android, any(app.ios_team_id and app.ios_bundle_id for app in found)
 
-    derived: tuple[str, ...] = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
-    return tuple(dict.fromkeys([*tenant.ceremony_origins, *derived]))
+    android, has_ios = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
+    ios = [f"https://{tenant.rp_id}"] if native and has_ios else []
+    return tuple(dict.fromkeys([*tenant.ceremony_origins, *android, *ios]))
 
 
 def forget(rt: Runtime, tenant_id: str) -> None:

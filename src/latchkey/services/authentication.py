@@ -89,13 +89,14 @@ def finish(
     credential: Mapping[str, Any],
     meta: RequestMeta,
     after: Callable[[Connection, Challenge, Authenticated], None] | None = None,
+    native: bool = False,
 ) -> Authenticated:
     """Verify the get() response against the stored passkey and record the use, in one
     transaction (one durable commit): the challenge is used up whatever happens next, and the
     use is recorded, with `after` (a surface's own records, such as a result token), only when
-    everything verified."""
+    everything verified. `native`: begun by an app (see registration.finish)."""
     found: list[tuple[Credential, User]] = []
-    origins = app_origins.expected(rt, tenant)
+    origins = app_origins.expected(rt, tenant, native=native)
     try:
         failure: LatchkeyError | None = None
         with rt.transaction() as conn:

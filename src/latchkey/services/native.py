@@ -140,6 +140,7 @@ def complete(
             challenge_id=auth_session,
             credential=authn_response,
             meta=meta,
+            native=True,
             check=lambda _conn, challenge: _check_session(challenge, app, directory_id),
         )
         return Completed(done.user, done.credential, signup=True)
@@ -149,6 +150,7 @@ def complete(
         challenge_id=auth_session,
         credential=authn_response,
         meta=meta,
+        native=True,
         after=lambda _conn, challenge, result: _check_login(
             challenge, app, directory_id, result.user
         ),

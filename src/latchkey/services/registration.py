@@ -115,13 +115,15 @@ def finish(
     credential: Mapping[str, Any],
     meta: RequestMeta,
     conditional: bool = False,
+    native: bool = False,
     check: Callable[[Connection, Challenge], None] | None = None,
     after: Callable[[Connection, Registered], None] | None = None,
 ) -> Registered:
     """Verify the create() response and store the passkey, all or nothing.
 
     `check` runs in the storing transaction before anything is written (a binding rule);
-    `after` runs in it once the passkey is stored (a surface's own records)."""
+    `after` runs in it once the passkey is stored (a surface's own records). `native`: begun by
+    an app, so the origins its platform reports are accepted (services/app_origins.py)."""
     user_id: str | None = None
     try:
         challenge = challenges.consume(
@@ -132,7 +134,7 @@ def finish(
             credential=credential,
             expected_challenge=challenge.challenge,
             rp_id=tenant.rp_id,
-            origins=app_origins.expected(rt, tenant),
+            origins=app_origins.expected(rt, tenant, native=native),
             allowed_algorithms=tenant.policy.algorithm_ids,
             require_user_verification=tenant.policy.require_user_verification,
             # A conditional create (automatic passkey upgrade) may be made without a gesture.
