@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
+from latchkey import config
 from latchkey.portal import accounts
 from latchkey.services import operators, retention
 from latchkey.services.operators import OperatorToken
@@ -58,6 +62,11 @@ def _add_operator_parsers(areas: Any, database_option: Any) -> None:
         sub.add_argument(
             "--hours", type=int, default=accounts.DEFAULT_LINK_HOURS, help="link lifetime"
         )
+        sub.add_argument(
+            "--url",
+            help="the address the portal is reached at, as the server's LATCHKEY_PUBLIC_URL"
+            " (default: $LATCHKEY_PUBLIC_URL, else http://localhost:<port>)",
+        )
     listing = areas.add_parser("list", help="list portal operators")
     for sub in (create, link, listing):
         sub.add_argument("--json", action="store_true", help="print JSON")
@@ -81,7 +90,23 @@ def _show_link(link: accounts.EnrolmentLink, *, as_json: bool) -> None:
     print(link.url)
 
 
+def _on_public_url(rt: Runtime, args: argparse.Namespace) -> Runtime:
+    """The runtime whose public URL the link is made on: --url, else LATCHKEY_PUBLIC_URL."""
+    url = config.public_url(getattr(args, "url", None), "--url")
+    if url:
+        return replace(rt, public_url=url)
+    if urlsplit(rt.public_url).hostname in config.LOOPBACK_HOSTS:
+        print(
+            f"latchkey: note: this link is on {rt.public_url}; for operators elsewhere set"
+            " LATCHKEY_PUBLIC_URL (or --url) to the address the portal is reached at",
+            file=sys.stderr,
+        )
+    return rt
+
+
 def run_operators(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.area in ("create", "link"):
+        rt = _on_public_url(rt, args)
     if args.area == "create":
         made = accounts.create(rt, name=args.name, tenant_id=args.tenant_id, hours=args.hours)
         _show_link(made, as_json=args.json)

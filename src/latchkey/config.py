@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 from latchkey.errors import ConfigError
@@ -66,6 +67,8 @@ class Settings:
     # Proxies whose X-Forwarded-For / -Proto are believed (IPs or networks); none by default,
     # so a client cannot choose the address its rate limit is counted under.
     trusted_proxies: tuple[str, ...] = ()
+    # LATCHKEY_ACCESS_LOG on|off; unset: on in development mode, off in production.
+    access_log: bool | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         given = {k: v for k, v in changes.items() if v is not None}
@@ -166,7 +169,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not an integer") from exc
 
 
-def _on_off(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+@overload
+def _on_off(env: Mapping[str, str], name: str, *, default: bool) -> bool: ...
+@overload
+def _on_off(env: Mapping[str, str], name: str, *, default: None) -> bool | None: ...
+def _on_off(env: Mapping[str, str], name: str, *, default: bool | None) -> bool | None:
     raw = (env.get(name) or "").strip().lower()
     if raw == "":
         return default
@@ -201,7 +208,8 @@ def _master_key(env: Mapping[str, str]) -> bytes | None:
     return key
 
 
-def _public_url(raw: str | None) -> str | None:
+def public_url(raw: str | None, name: str = "LATCHKEY_PUBLIC_URL") -> str | None:
+    """The address Latchkey is reached at: https, or http on this machine only."""
     if not raw:
         return None
     try:
@@ -209,17 +217,15 @@ def _public_url(raw: str | None) -> str | None:
         host = parts.hostname
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError as exc:
-        raise ConfigError(f"LATCHKEY_PUBLIC_URL {raw!r} is not a URL") from exc
+        raise ConfigError(f"{name} {raw!r} is not a URL") from exc
     loopback = parts.scheme == "http" and host in LOOPBACK_HOSTS
     if not host or not (parts.scheme == "https" or loopback):
         raise ConfigError(
-            f"LATCHKEY_PUBLIC_URL {raw!r} must be an https:// URL (http only for localhost),"
+            f"{name} {raw!r} must be an https:// URL (http only for localhost),"
             " e.g. https://auth.example.com"
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigError(
-            f"LATCHKEY_PUBLIC_URL {raw!r} must be a scheme, host and optional path only"
-        )
+        raise ConfigError(f"{name} {raw!r} must be a scheme, host and optional path only")
     return raw.rstrip("/")
 
 
@@ -254,7 +260,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "LATCHKEY_PORT", 8000),
         master_key=_master_key(env),
         master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or None,
-        public_url=_public_url(env.get("LATCHKEY_PUBLIC_URL")),
+        public_url=public_url(env.get("LATCHKEY_PUBLIC_URL")),
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "120/60",
         tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
@@ -274,6 +280,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         webhooks=_on_off(env, "LATCHKEY_WEBHOOKS", default=True),
         webhook_poll_seconds=_float(env, "LATCHKEY_WEBHOOK_POLL_SECONDS", 1.0),
         webhook_private_networks=(env.get("LATCHKEY_WEBHOOK_PRIVATE_NETWORKS") or "deny").lower(),
+        access_log=_on_off(env, "LATCHKEY_ACCESS_LOG", default=None),
         trusted_proxies=tuple(
             p.strip() for p in (env.get("LATCHKEY_TRUSTED_PROXIES") or "").split(",") if p.strip()
         ),

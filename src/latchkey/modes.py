@@ -53,6 +53,11 @@ def master_key(settings: Settings, mode: Mode) -> bytes | None:
     )
 
 
+def access_log(settings: Settings, mode: Mode) -> bool:
+    """LATCHKEY_ACCESS_LOG when set; otherwise on in development only."""
+    return settings.access_log if settings.access_log is not None else mode is Mode.DEVELOPMENT
+
+
 def development_notice(settings: Settings) -> str:
     """The one line development mode prints, so nobody runs it in production unawares."""
     key = (
@@ -60,7 +65,9 @@ def development_notice(settings: Settings) -> str:
         if settings.master_key
         else f"the key file {settings.master_key_file or DEV_MASTER_KEY_FILE}"
     )
+    logged = ", access log on" if access_log(settings, Mode.DEVELOPMENT) else ""
     return (
         f"latchkey: development mode (not for production): master key from {key}, a local"
-        " tenant made on an empty database; run `latchkey serve` without --dev in production"
+        f" tenant made on an empty database{logged}; run `latchkey serve` without --dev in"
+        " production"
     )

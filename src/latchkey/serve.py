@@ -8,7 +8,8 @@ from typing import Any
 
 import uvicorn
 
-from latchkey import config, preflight
+from latchkey import config, modes, preflight
+from latchkey.api.access_log import AccessLog
 from latchkey.api.app import create_app
 from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
@@ -44,7 +45,9 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool
     if dev:
         ensure_dev_tenant(rt, settings.port)
     log_level = settings.log_level
+    logged = modes.access_log(settings, modes.Mode.DEVELOPMENT if dev else modes.Mode.PRODUCTION)
     if workers > 1:
+        os.environ["LATCHKEY_ACCESS_LOG"] = "on" if logged else "off"
         # Each worker process builds its own app (and engine) from the environment, under
         # production rules: it gets the key this process runs with (in development, the file's).
         os.environ["LATCHKEY_DATABASE_URL"] = settings.database_url
@@ -64,8 +67,9 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool
             **proxy_options(settings),
         )
         return
+    app = create_app(rt, settings)
     uvicorn.run(
-        create_app(rt, settings),
+        AccessLog(app) if logged else app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,

@@ -33,6 +33,7 @@ from latchkey.api import (
     portal,
     wellknown,
 )
+from latchkey.api.access_log import AccessLog
 from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
@@ -42,7 +43,7 @@ from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
 from latchkey.modes import Mode, master_key
-from latchkey.services import runtime, tenants
+from latchkey.services import events, runtime, tenants
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks import worker as webhooks_worker
@@ -116,6 +117,7 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
 def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar:
     settings = settings or config.Settings()
     origins = OriginIndex(partial(tenants.all_web_origins, rt))
+    rt.limiter.on_refused = partial(events.record_refusal, rt)
     return Litestar(
         lifespan=[_background(rt, settings)],
         route_handlers=[
@@ -164,10 +166,11 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
     )
 
 
-def app_from_env() -> Litestar:
+def app_from_env() -> Litestar | AccessLog:
     """Factory for `uvicorn --factory` and `latchkey serve` worker processes: production rules
     (`serve --dev` hands its workers the key it uses through the environment)."""
     settings = config.from_env()
     settings = replace(settings, master_key=master_key(settings, Mode.PRODUCTION))
     logs.configure(settings.log_level)
-    return create_app(runtime.build(settings), settings)
+    app = create_app(runtime.build(settings), settings)
+    return AccessLog(app) if settings.access_log else app

@@ -10,6 +10,7 @@ the page's own flow), so a finished flow, another browser or another flow gets n
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 import msgspec
@@ -18,7 +19,7 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
 from latchkey.api import errors, pool_account, pool_pages
-from latchkey.api.context import AnyRequest, request_meta
+from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.pool_http import (
     FLOW_COOKIE,
     FlowId,
@@ -34,7 +35,8 @@ from latchkey.api.pool_http import (
 )
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.services import flows, pool_ceremonies, pool_passwords, pools, recovery
+from latchkey.services import events, flows, pool_ceremonies, pool_passwords, pools, recovery
+from latchkey.services.botcheck import BotCheckFailed
 from latchkey.services.pool_ceremonies import Options, SignedIn
 from latchkey.services.runtime import Runtime
 
@@ -83,16 +85,27 @@ def register_begin(data: JSONBody[RegisterBegin], request: AnyRequest) -> Respon
     rt, tenant, pool = context(request)
     limit(rt, request)
     ref = flow_ref(request, data.flow_id) if data.flow_id else None
-    begun = pool_ceremonies.register_begin(
-        rt,
-        tenant,
-        pool,
-        identifier=data.identifier,
-        profile=data.profile,
-        bot_solution=data.altcha,
-        ref=ref,
-    )
+    with _refusals_recorded(request, tenant, pool_ceremonies.SIGNED_UP, BotCheckFailed):
+        begun = pool_ceremonies.register_begin(
+            rt,
+            tenant,
+            pool,
+            identifier=data.identifier,
+            profile=data.profile,
+            bot_solution=data.altcha,
+            ref=ref,
+        )
     return _options_response(request, tenant, pool, begun)
+
+
+def _refusals_recorded(
+    request: AnyRequest, tenant: Tenant, kind: str, *errors: type[LatchkeyError]
+) -> AbstractContextManager[None]:
+    """Failed bot checks and wrong recovery codes are events (reason: the error code), so
+    operators see guessing and scripted sign-ups on the overview's failure chart."""
+    return events.failures_recorded(
+        runtime(request), tenant_id=tenant.id, kind=kind, meta=request_meta(request), errors=errors
+    )
 
 
 def _finish(
@@ -200,17 +213,18 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
     """Always the same answer, whether or not the account exists."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    started = recovery.request(
-        rt,
-        tenant,
-        pool,
-        identifier=data.identifier,
-        bot_solution=data.altcha,
-        sender=request.app.state.settings.mail_from,
-        link_base=_link_base(rt, tenant, pool),
-        meta=request_meta(request),
-        return_to=_return_to(rt, request, tenant, pool, data.login_flow_id),
-    )
+    with _refusals_recorded(request, tenant, recovery.REQUESTED, BotCheckFailed):
+        started = recovery.request(
+            rt,
+            tenant,
+            pool,
+            identifier=data.identifier,
+            bot_solution=data.altcha,
+            sender=request.app.state.settings.mail_from,
+            link_base=_link_base(rt, tenant, pool),
+            meta=request_meta(request),
+            return_to=_return_to(rt, request, tenant, pool, data.login_flow_id),
+        )
     body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
     cookie = flow_cookie(request, tenant.id, url_pool(request), started.cookie)
     return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
@@ -225,6 +239,15 @@ def _recovered_response(
     return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
 
 
+# A code or link that is wrong, spent, expired or out of attempts.
+_WRONG_CODE = (
+    recovery.RecoveryCodeInvalid,
+    recovery.RecoveryCodeExpired,
+    recovery.RecoveryAttemptsExceeded,
+    flows.FlowUsed,
+)
+
+
 class RecoveryCode(msgspec.Struct, kw_only=True):
     code: Annotated[str, msgspec.Meta(max_length=32)]
     flow_id: FlowId | None = None
@@ -234,14 +257,15 @@ class RecoveryCode(msgspec.Struct, kw_only=True):
 def recovery_verify(data: JSONBody[RecoveryCode], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
     limit(rt, request)
-    done = recovery.verify_code(
-        rt,
-        tenant,
-        pool,
-        code=data.code,
-        ref=flow_ref(request, data.flow_id),
-        meta=request_meta(request),
-    )
+    with _refusals_recorded(request, tenant, recovery.RECOVERED, *_WRONG_CODE):
+        done = recovery.verify_code(
+            rt,
+            tenant,
+            pool,
+            code=data.code,
+            ref=flow_ref(request, data.flow_id),
+            meta=request_meta(request),
+        )
     return _recovered_response(request, tenant, pool, done)
 
 
@@ -253,7 +277,8 @@ class RecoveryLink(msgspec.Struct, kw_only=True):
 def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
     limit(rt, request)
-    done = recovery.follow_link(rt, tenant, pool, token=data.token, meta=request_meta(request))
+    with _refusals_recorded(request, tenant, recovery.RECOVERED, *_WRONG_CODE):
+        done = recovery.follow_link(rt, tenant, pool, token=data.token, meta=request_meta(request))
     return _recovered_response(request, tenant, pool, done)
 
 

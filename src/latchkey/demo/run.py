@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import uvicorn
 
-from latchkey import config, preflight
+from latchkey import config, modes, preflight
+from latchkey.api.access_log import AccessLog
 from latchkey.api.app import create_app
 from latchkey.demo import apps
 from latchkey.demo.portal import PortalConfig, portal_app
@@ -54,6 +55,11 @@ def announce(demo: DemoConfig) -> None:
     print(f"  Latchkey      {demo.latchkey_url}   (tenant {demo.tenant_id})")
 
 
+def _latchkey_app(rt: Runtime, settings: config.Settings) -> object:
+    app = create_app(rt, settings)
+    return AccessLog(app) if modes.access_log(settings, modes.Mode.DEVELOPMENT) else app
+
+
 def run(
     rt: Runtime,
     settings: config.Settings,
@@ -85,7 +91,7 @@ def run(
     asyncio.run(
         _serve_all(
             [
-                _server(create_app(rt, settings), settings.host, settings.port, level),
+                _server(_latchkey_app(rt, settings), settings.host, settings.port, level),
                 _server(apps.login_server(demo), settings.host, login_port, level),
                 _server(apps.web_app(demo), settings.host, app_port, level),
                 _server(portal_app(portal_config(demo)), settings.host, portal_port, level),

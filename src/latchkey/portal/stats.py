@@ -1,6 +1,7 @@
 """The overview's figures for one tenant: sign-ins and sign-ups per day, success against
-failure with the top failure reasons, passkeys by provider (the AAGUID list) and the share of
-synced passkeys. Counted by the database (GROUP BY), so a large event log is never read."""
+failure with the top failure reasons (of the ceremonies and of every other refusal), passkeys
+by provider (the AAGUID list) and the share of synced passkeys. Counted by the database
+(GROUP BY), so a large event log is never read."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class Overview:
     sign_ups: list[int]
     successes: int
     failures: int
+    # Failures outside the ceremonies: wrong passwords and recovery codes, failed bot checks,
+    # rate-limit refusals (the reasons chart counts both).
+    refused: int
     reasons: list[tuple[str, int]]
     providers: list[tuple[str, int]]
     synced: int
@@ -66,6 +70,13 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
             .where(*ceremonies)
             .group_by(events.c.outcome, events.c.reason)
         ).all()
+        # Every other refusal: passwords, recovery codes, bot checks, rate limits, OIDC.
+        refusals = conn.execute(
+            select(events.c.reason, func.count())
+            .where(*ceremonies[:2], events.c.kind.not_in((AUTHENTICATION, REGISTRATION)))
+            .where(events.c.outcome == "failure")
+            .group_by(events.c.reason)
+        ).all()
         keys = conn.execute(
             select(credentials.c.aaguid, credentials.c.backup_eligible, func.count())
             .where(credentials.c.tenant_id == tenant_id)
@@ -79,13 +90,22 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
         sign_ups=[counts.get((d, REGISTRATION), 0) for d in labels],
         successes=sum(n for outcome, _, n in outcomes if outcome == "success"),
         failures=sum(n for outcome, _, n in outcomes if outcome == "failure"),
-        reasons=_top(
-            Counter({r or "unknown": n for o, r, n in outcomes if o == "failure"}), TOP_REASONS
-        ),
+        refused=sum(n for _, n in refusals),
+        reasons=_top(_failure_reasons(outcomes, refusals), TOP_REASONS),
         providers=_providers(keys, lambda aaguid: metadata.name_of(rt, aaguid)),
         synced=sum(n for _, eligible, n in keys if eligible),
         device_bound=sum(n for _, eligible, n in keys if not eligible),
     )
+
+
+def _failure_reasons(outcomes: Sequence[Any], refusals: Sequence[Any]) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for outcome, reason, n in outcomes:
+        if outcome == "failure":
+            found[reason or "unknown"] += n
+    for reason, n in refusals:
+        found[reason or "unknown"] += n
+    return found
 
 
 def _providers(keys: Sequence[Any], name_of: Callable[[str], str | None]) -> list[tuple[str, int]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
 
+from latchkey.errors import LatchkeyError
 from latchkey.ids import new_id
 from latchkey.models import Event
 from latchkey.services import webhooks
@@ -14,6 +17,8 @@ from latchkey.store import events as event_store
 
 REGISTRATION = "passkey.registration"
 AUTHENTICATION = "passkey.authentication"
+# A rate limit refused a tenant's caller (the first refusal per limited key and window).
+RATE_LIMITED = "request.rate_limited"
 
 
 def record(
@@ -68,6 +73,39 @@ def record_failure(
             reason=reason,
             user_id=user_id,
             credential_id=credential_id,
+        )
+
+
+@contextmanager
+def failures_recorded(
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    kind: str,
+    meta: RequestMeta,
+    errors: tuple[type[LatchkeyError], ...],
+) -> Iterator[None]:
+    """Around a step whose refusals operators must see (a wrong recovery code, a failed bot
+    check): such a refusal becomes a failure event, its error code the reason, written after
+    the step's own transaction has rolled back."""
+    try:
+        yield
+    except errors as refused:
+        record_failure(rt, tenant_id=tenant_id, kind=kind, meta=meta, reason=refused.code)
+        raise
+
+
+def record_refusal(rt: Runtime, tenant_id: str, ip: str | None, limited: str) -> None:
+    """A rate-limit refusal (Limiter.on_refused): which limit, from which address."""
+    with rt.transaction() as conn:
+        record(
+            conn,
+            rt,
+            tenant_id=tenant_id,
+            kind=RATE_LIMITED,
+            meta=RequestMeta(ip=ip),
+            reason="rate_limited",
+            detail={"limit": limited},
         )
 
 

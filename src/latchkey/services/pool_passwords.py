@@ -70,7 +70,9 @@ def sign_in(
     if not pool.settings.password:
         raise PasswordsDisabled("this pool does not use passwords")
     account = pool_ceremonies.identifier_key(pool, identifier)
-    rt.limiter.hit(f"pool-password:{pool.id}:{account}", ACCOUNT_RULE)
+    rt.limiter.hit(
+        f"pool-password:{pool.id}:{account}", ACCOUNT_RULE, tenant_id=tenant.id, ip=meta.ip
+    )
     with rt.read() as conn:
         user_id = pool_ceremonies.find_user(conn, pool, identifier)
         hashed = password_store.hash_of(conn, user_id) if user_id else None

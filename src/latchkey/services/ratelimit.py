@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,9 +25,11 @@ class RateLimited(LatchkeyError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int, *, first: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The first refusal of its key in this window: the one worth an event.
+        self.first = first
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,37 @@ class DatabaseCounter:
             return 0
 
 
+# Told of the first refusal of a key in each window, for a tenant: (tenant id, client IP, what
+# was limited). One event per key and window, so a flood cannot turn refusals into writes.
+RefusalReport = Callable[[str, str | None, str], None]
+
+
 class Limiter:
     def __init__(self, counter: Counter) -> None:
         self.counter = counter
+        self.on_refused: RefusalReport | None = None
 
-    def hit(self, key: str, rule: Rule) -> None:
+    def hit(
+        self, key: str, rule: Rule, *, tenant_id: str | None = None, ip: str | None = None
+    ) -> None:
         """Count a hit; over the limit, RateLimited with the seconds until the window ends."""
-        if self.counter.incr(key, rule.window) > rule.limit:
+        count = self.counter.incr(key, rule.window)
+        if count > rule.limit:
             retry = math.ceil(rule.window - time.time() % rule.window)
-            raise RateLimited("too many requests; slow down", retry_after=max(retry, 1))
+            first = count == rule.limit + 1
+            if first and tenant_id and self.on_refused is not None:
+                self._report(tenant_id, ip, key.split(":", 2)[0])
+            raise RateLimited(
+                "too many requests; slow down", retry_after=max(retry, 1), first=first
+            )
+
+    def _report(self, tenant_id: str, ip: str | None, limited: str) -> None:
+        # The caller gets its 429 whatever happens to the report (a busy database included).
+        assert self.on_refused is not None
+        try:
+            self.on_refused(tenant_id, ip, limited)
+        except Exception:
+            log.warning("could not record a rate-limit refusal of %s", limited, exc_info=True)
 
 
 def limit_anonymous(
@@ -142,5 +167,5 @@ def limit_anonymous(
     per_tenant: Rule,
 ) -> None:
     """What every unauthenticated endpoint counts: the caller's address and the tenant."""
-    limiter.hit(f"{surface}:ip:{ip or 'unknown'}", per_ip)
-    limiter.hit(f"{surface}:tenant:{tenant_id}", per_tenant)
+    limiter.hit(f"{surface}:ip:{ip or 'unknown'}", per_ip, tenant_id=tenant_id, ip=ip)
+    limiter.hit(f"{surface}:tenant:{tenant_id}", per_tenant, tenant_id=tenant_id, ip=ip)

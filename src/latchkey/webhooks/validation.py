@@ -35,6 +35,7 @@ def event_types() -> tuple[str, ...]:
     return (
         events.REGISTRATION,
         events.AUTHENTICATION,
+        events.RATE_LIMITED,
         pool_ceremonies.SIGNED_UP,
         pool_ceremonies.SIGNED_IN,
         pool_ceremonies.PASSKEY_ADDED,
