@@ -384,3 +384,40 @@ def test_identifiers_must_be_non_empty_strings() -> None:
             client.get_user("")
         with pytest.raises(ValueError, match="secret_key"):
             LatchkeyClient("")
+
+
+def test_idempotent_track_list_calls_and_new_fields(latchkey: Any, browser: LiveBrowser) -> None:
+    user_id, tracked, signed_up = _enrol(latchkey, browser)
+    key = f"key-{secrets.token_hex(8)}"
+    first = latchkey.track(user_id, "withdraw", {"idempotencyKey": key})
+    again = latchkey.track(user_id, "withdraw", {"idempotencyKey": key})
+    assert (again.idempotency_key, again.token) == (key, first.token)
+    reviewed = latchkey.update_action(user_id, "withdraw", key, "REVIEW_SUCCEEDED")
+    assert reviewed.state == "REVIEW_SUCCEEDED"
+
+    listed = latchkey.query_user_actions(user_id)
+    assert [(a.action, a.state) for a in listed] == [
+        ("withdraw", "REVIEW_SUCCEEDED"),
+        ("add-passkey", "CHALLENGE_SUCCEEDED"),
+    ]
+    assert listed[1].idempotency_key == tracked.idempotency_key
+    assert [a.action for a in latchkey.query_user_actions(user_id, codes=["withdraw"])] == [
+        "withdraw"
+    ]
+    assert latchkey.query_user_actions(user_id, state="BLOCK") == []
+
+    user = latchkey.update_user(
+        user_id, {"emailVerified": True, "email": "ada@example.com", "custom": {"tier": 2}}
+    )
+    assert (user.email_verified, user.phone_number_verified, user.custom) == (
+        True,
+        False,
+        {"tier": 2},
+    )
+    page = latchkey.query_users(email="ada@example.com", limit=100)
+    assert user_id in [u.user_id for u in page.users]
+    [mine] = [u for u in page.users if u.user_id == user_id]
+    assert mine.email_verified is True
+    [passkey] = latchkey.get_authenticators(user_id)
+    assert passkey.user_id == user_id
+    assert signed_up["userAuthenticator"]["userId"] == user_id

@@ -13,7 +13,16 @@ from latchkey.sdk.errors import (
     TransportError,
     Unauthorized,
 )
-from latchkey.sdk.models import Action, Authenticator, TrackResult, User, ValidateResult
+from latchkey.sdk.models import (
+    Action,
+    Authenticator,
+    ListedAction,
+    ListedUser,
+    TrackResult,
+    User,
+    UserPage,
+    ValidateResult,
+)
 
 __all__ = [
     "Action",
@@ -24,6 +33,8 @@ __all__ = [
     "Forbidden",
     "LatchkeyClient",
     "LatchkeyError",
+    "ListedAction",
+    "ListedUser",
     "NotFound",
     "RateLimited",
     "ServerError",
@@ -31,5 +42,6 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "User",
+    "UserPage",
     "ValidateResult",
 ]

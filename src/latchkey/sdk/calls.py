@@ -11,7 +11,15 @@ from urllib.parse import quote
 import httpx
 
 from latchkey.sdk import errors
-from latchkey.sdk.models import Action, Authenticator, TrackResult, User, ValidateResult
+from latchkey.sdk.models import (
+    Action,
+    Authenticator,
+    ListedAction,
+    TrackResult,
+    User,
+    UserPage,
+    ValidateResult,
+)
 
 T = TypeVar("T")
 
@@ -22,6 +30,7 @@ class Call(Generic[T]):
     path: str
     parse: Callable[[Any], T]
     body: dict[str, Any] | None = None
+    params: dict[str, str] | None = None
 
 
 def _segment(value: str) -> str:
@@ -83,6 +92,40 @@ def get_action(user_id: str, action: str, idempotency_key: str) -> Call[Action]:
 def update_action(user_id: str, action: str, idempotency_key: str, state: str) -> Call[Action]:
     path = _action_path(user_id, action, idempotency_key)
     return Call("PATCH", path, Action.parse, {"state": state})
+
+
+def query_users(
+    *,
+    username: str | None,
+    email: str | None,
+    phone_number: str | None,
+    token: str | None,
+    limit: int | None,
+    last_evaluated_user_id: str | None,
+) -> Call[UserPage]:
+    given = {
+        "username": username,
+        "email": email,
+        "phoneNumber": phone_number,
+        "token": token,
+        "limit": str(limit) if limit is not None else None,
+        "lastEvaluatedUserId": last_evaluated_user_id,
+    }
+    params = {key: value for key, value in given.items() if value is not None}
+    return Call("GET", "/users", UserPage.parse, params=params)
+
+
+def query_user_actions(
+    user_id: str, *, from_date: str | None, codes: list[str] | None, state: str | None
+) -> Call[list[ListedAction]]:
+    given = {"fromDate": from_date, "codes": ",".join(codes) if codes else None, "state": state}
+    params = {key: value for key, value in given.items() if value is not None}
+    return Call(
+        "GET",
+        f"/users/{_segment(user_id)}/actions",
+        lambda data: [ListedAction.parse(item) for item in data],
+        params=params,
+    )
 
 
 def read(call: Call[T], response: httpx.Response) -> T:

@@ -10,7 +10,15 @@ import httpx
 
 from latchkey.sdk import calls
 from latchkey.sdk.errors import TransportError
-from latchkey.sdk.models import Action, Authenticator, TrackResult, User, ValidateResult
+from latchkey.sdk.models import (
+    Action,
+    Authenticator,
+    ListedAction,
+    TrackResult,
+    User,
+    UserPage,
+    ValidateResult,
+)
 
 T = TypeVar("T")
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -33,7 +41,7 @@ def _unreachable(exc: httpx.RequestError) -> TransportError:
 
 
 def _request(call: calls.Call[Any]) -> dict[str, Any]:
-    return {"method": call.method, "url": call.path, "json": call.body}
+    return {"method": call.method, "url": call.path, "json": call.body, "params": call.params}
 
 
 class LatchkeyClient:
@@ -86,6 +94,40 @@ class LatchkeyClient:
 
     def update_action(self, user_id: str, action: str, idempotency_key: str, state: str) -> Action:
         return self._send(calls.update_action(user_id, action, idempotency_key, state))
+
+    def query_users(
+        self,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        token: str | None = None,
+        limit: int | None = None,
+        last_evaluated_user_id: str | None = None,
+    ) -> UserPage:
+        """A page of users matching the filters; pass its `last_evaluated_user_id` for the next."""
+        return self._send(
+            calls.query_users(
+                username=username,
+                email=email,
+                phone_number=phone_number,
+                token=token,
+                limit=limit,
+                last_evaluated_user_id=last_evaluated_user_id,
+            )
+        )
+
+    def query_user_actions(
+        self,
+        user_id: str,
+        *,
+        from_date: str | None = None,
+        codes: list[str] | None = None,
+        state: str | None = None,
+    ) -> list[ListedAction]:
+        return self._send(
+            calls.query_user_actions(user_id, from_date=from_date, codes=codes, state=state)
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -155,6 +197,40 @@ class AsyncLatchkeyClient:
         self, user_id: str, action: str, idempotency_key: str, state: str
     ) -> Action:
         return await self._send(calls.update_action(user_id, action, idempotency_key, state))
+
+    async def query_users(
+        self,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        token: str | None = None,
+        limit: int | None = None,
+        last_evaluated_user_id: str | None = None,
+    ) -> UserPage:
+        """A page of users matching the filters; pass its `last_evaluated_user_id` for the next."""
+        return await self._send(
+            calls.query_users(
+                username=username,
+                email=email,
+                phone_number=phone_number,
+                token=token,
+                limit=limit,
+                last_evaluated_user_id=last_evaluated_user_id,
+            )
+        )
+
+    async def query_user_actions(
+        self,
+        user_id: str,
+        *,
+        from_date: str | None = None,
+        codes: list[str] | None = None,
+        state: str | None = None,
+    ) -> list[ListedAction]:
+        return await self._send(
+            calls.query_user_actions(user_id, from_date=from_date, codes=codes, state=state)
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -108,6 +108,10 @@ class User:
     enrolled_verification_methods: tuple[str, ...]
     allowed_verification_methods: tuple[str, ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    email_verified: bool = False
+    phone_number_verified: bool = False
+    # The app's own data on the user, as stored with update_user(..., {"custom": {...}}).
+    custom: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> User:
@@ -117,7 +121,10 @@ class User:
             username=data.get("username"),
             display_name=data.get("displayName"),
             email=data.get("email"),
+            email_verified=data.get("emailVerified") is True,
             phone_number=data.get("phoneNumber"),
+            phone_number_verified=data.get("phoneNumberVerified") is True,
+            custom=dict(data.get("custom") or {}),
             enrolled_verification_methods=_names(data.get("enrolledVerificationMethods")),
             allowed_verification_methods=_names(data.get("allowedVerificationMethods")),
             raw=data,
@@ -143,12 +150,15 @@ class Authenticator:
     authenticator_attachment: str | None
     transports: tuple[str, ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    # The app's id of the passkey's owner.
+    user_id: str | None = None
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Authenticator:
         credential = data.get("webauthnCredential") or {}
         mapping = credential.get("aaguidMapping") or {}
         return cls(
+            user_id=data.get("userId"),
             user_authenticator_id=data["userAuthenticatorId"],
             verification_method=data.get("verificationMethod") or "PASSKEY",
             created_at=_time(data.get("createdAt")),
@@ -163,4 +173,69 @@ class Authenticator:
             authenticator_attachment=credential.get("authenticatorAttachment"),
             transports=_names(credential.get("transports")),
             raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class ListedUser:
+    """A user as `query_users` lists them."""
+
+    user_id: str
+    username: str | None
+    email: str | None
+    email_verified: bool
+    phone_number: str | None
+    phone_number_verified: bool
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> ListedUser:
+        return cls(
+            user_id=data["userId"],
+            username=data.get("username"),
+            email=data.get("email"),
+            email_verified=data.get("emailVerified") is True,
+            phone_number=data.get("phoneNumber"),
+            phone_number_verified=data.get("phoneNumberVerified") is True,
+        )
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of `query_users`; `last_evaluated_user_id` is None on the last page."""
+
+    users: tuple[ListedUser, ...]
+    last_evaluated_user_id: str | None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> UserPage:
+        return cls(
+            users=tuple(ListedUser.parse(item) for item in data["users"]),
+            last_evaluated_user_id=data.get("lastEvaluatedUserId"),
+        )
+
+
+@dataclass(frozen=True)
+class ListedAction:
+    """An action as `query_user_actions` lists them, newest first."""
+
+    action: str
+    idempotency_key: str
+    state: str
+    created_at: datetime | None
+    state_updated_at: datetime | None
+    verification_method: str | None
+    verified_by_authenticator_id: str | None
+    is_anonymous: bool | None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> ListedAction:
+        return cls(
+            action=data["actionCode"],
+            idempotency_key=data["idempotencyKey"],
+            state=data["state"],
+            created_at=_time(data.get("createdAt")),
+            state_updated_at=_time(data.get("stateUpdatedAt")),
+            verification_method=data.get("verificationMethod"),
+            verified_by_authenticator_id=data.get("verifiedByAuthenticatorId"),
+            is_anonymous=data.get("isAnonymous"),
         )

@@ -11,7 +11,7 @@ import hmac
 import re
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -335,6 +335,48 @@ def find(
     if action is None or user is None:
         raise NotFound("no such action")
     return action, user
+
+
+def token_owner(rt: Runtime, tenant: Tenant, token: str) -> str | None:
+    """The app user id an unexpired action or result token of this tenant was issued for."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with rt.read() as conn:
+        for kind in (ACTION_TOKEN, RESULT_TOKEN):
+            found = action_store.token_action(conn, token_hash=_hash(token), kind=kind)
+            if found is not None and found[0].tenant_id == tenant.id and found[1] > rt.now():
+                user = user_store.get(conn, tenant.id, found[0].user_id)
+                return user.external_id if user else None
+    return None
+
+
+MAX_ACTIONS = 100
+
+
+def of_user(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    external_user_id: str,
+    since: datetime | None = None,
+    names: list[str] | None = None,
+    state: str | None = None,
+    limit: int = MAX_ACTIONS,
+) -> list[Action]:
+    """The user's newest actions (at most 100), narrowed by date, names and state."""
+    for name in names or []:
+        check_action_name(name)
+    if state is not None and state not in STATES:
+        raise InvalidRequest(f"state must be one of {', '.join(STATES)}")
+    if not 1 <= limit <= MAX_ACTIONS:
+        raise InvalidRequest(f"limit must be from 1 to {MAX_ACTIONS}")
+    with rt.read() as conn:
+        user = user_store.by_external_id(conn, tenant.id, external_user_id)
+        if user is None:
+            return []
+        return action_store.of_user(
+            conn, tenant.id, user.id, since=since, names=names or [], state=state, limit=limit
+        )
 
 
 def set_state(

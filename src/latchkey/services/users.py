@@ -25,6 +25,16 @@ PROFILE_FIELDS = {
     "phoneNumber": ("phone_number", 32),
 }
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{2,30}$")
+# What the backend says it verified (the vendor's emailVerified / phoneNumberVerified), kept in
+# the profile under these keys until the contact changes.
+VERIFIED_FLAGS = {
+    "emailVerified": ("email", "email_verified"),
+    "phoneNumberVerified": ("phone_number", "phone_number_verified"),
+}
+# The app's own data on a user (the vendor's `custom`): flat, small, returned as stored.
+CUSTOM = "custom"
+MAX_CUSTOM_KEYS = 50
+MAX_CUSTOM_VALUE = 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,51 @@ def profile_changes(attributes: Mapping[str, Any]) -> dict[str, str | None]:
             raise InvalidRequest("phoneNumber must be a phone number such as +14155550100")
         changes[column] = value or None
     return changes
+
+
+def check_custom(value: Any) -> dict[str, str | int | float | bool]:
+    """`custom`: at most 50 keys of 1 to 64 characters, each a string (up to 1024), number or
+    boolean, as the vendor's CustomData type allows."""
+    bad = InvalidRequest(
+        f"custom must be an object of at most {MAX_CUSTOM_KEYS} keys (1 to 64 characters) whose"
+        f" values are strings of at most {MAX_CUSTOM_VALUE} characters, numbers or booleans"
+    )
+    if not isinstance(value, dict) or len(value) > MAX_CUSTOM_KEYS:
+        raise bad
+    for key, item in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 64:
+            raise bad
+        if isinstance(item, str) and len(item) > MAX_CUSTOM_VALUE:
+            raise bad
+        if not isinstance(item, str | int | float | bool):
+            raise bad
+    return dict(value)
+
+
+def profile_extras(user: User, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The user's new profile after the verified flags and `custom` given, or None when
+    unchanged. A changed e-mail or phone number is not verified unless the call says so."""
+    profile = dict(user.profile)
+    changes = profile_changes(attributes)
+    for wire, (column, key) in VERIFIED_FLAGS.items():
+        if wire in attributes:
+            flag = attributes[wire]
+            if not isinstance(flag, bool):
+                raise InvalidRequest(f"{wire} must be true or false")
+            profile[key] = flag
+        elif column in changes and changes[column] != getattr(user, column):
+            profile.pop(key, None)
+    if CUSTOM in attributes:
+        profile[CUSTOM] = check_custom(attributes[CUSTOM]) if attributes[CUSTOM] else {}
+    return profile if profile != user.profile else None
+
+
+def verified(user: User) -> tuple[bool, bool]:
+    """Whether the user's e-mail and phone number are verified, as far as Latchkey knows."""
+    return (
+        bool(user.email and user.profile.get("email_verified")),
+        bool(user.phone_number and user.profile.get("phone_number_verified")),
+    )
 
 
 def ensure(
@@ -90,9 +145,12 @@ def update(
     rt: Runtime, tenant: Tenant, *, external_user_id: str, attributes: Mapping[str, Any]
 ) -> Profile:
     """Change the profile, creating the user if the app has not tracked them yet."""
-    changes = profile_changes(attributes)
+    changes: dict[str, Any] = dict(profile_changes(attributes))
     with rt.transaction() as conn:
         user = ensure(conn, rt, tenant, external_user_id, attributes)
+        extras = profile_extras(user, attributes)
+        if extras is not None:
+            changes["profile"] = extras
         if changes:
             user_store.update_profile(conn, user.id, {**changes, "updated_at": rt.now()})
             user = user_store.get(conn, tenant.id, user.id) or user
@@ -132,3 +190,37 @@ def delete_credential(
 def known_credentials(rt: Runtime, tenant: Tenant, credential_ids: list[bytes]) -> list[Credential]:
     with rt.read() as conn:
         return credential_store.among(conn, tenant.id, credential_ids)
+
+
+MAX_PAGE = 100
+
+
+def query(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    phone_number: str | None = None,
+    user_id: str | None = None,
+    limit: int = 20,
+    after: str | None = None,
+) -> tuple[list[User], str | None]:
+    """A page of the tenant's users matching the filters, and the last user id of the page when
+    another may follow (the vendor's lastEvaluatedUserId)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidRequest(f"limit must be from 1 to {MAX_PAGE}")
+    with rt.read() as conn:
+        if user_id is not None:
+            found = user_store.by_external_id(conn, tenant.id, user_id)
+            return ([found] if found and (after is None or found.external_id > after) else []), None
+        page = user_store.query(
+            conn,
+            tenant.id,
+            username=username,
+            email=email,
+            phone_number=phone_number,
+            after=after,
+            limit=limit,
+        )
+    return page, page[-1].external_id if len(page) == limit else None

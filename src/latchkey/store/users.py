@@ -91,6 +91,31 @@ def search(conn: Connection, tenant_id: str, needle: str | None, *, limit: int) 
     return [record(r) for r in conn.execute(query)]
 
 
+def query(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    username: str | None,
+    email: str | None,
+    phone_number: str | None,
+    after: str | None,
+    limit: int,
+) -> list[User]:
+    """The tenant's users matching every filter given (e-mail and username case-insensitive),
+    in app user id order, from after `after`."""
+    query = select(users).where(users.c.tenant_id == tenant_id)
+    if username is not None:
+        query = query.where(func.lower(users.c.username) == username.lower())
+    if email is not None:
+        query = query.where(func.lower(users.c.email) == email.lower())
+    if phone_number is not None:
+        query = query.where(users.c.phone_number == phone_number)
+    if after is not None:
+        query = query.where(users.c.external_id > after)
+    query = query.order_by(users.c.external_id).limit(limit)
+    return [record(r) for r in conn.execute(query)]
+
+
 def set_disabled(
     conn: Connection, tenant_id: str, user_id: str, *, disabled_at: datetime | None, now: datetime
 ) -> bool:

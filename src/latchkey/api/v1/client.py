@@ -150,7 +150,7 @@ def add_passkey(data: JSONBody[AddPasskeyBody], request: AnyRequest) -> dict[str
         "accessToken": done.token,
         "userAuthenticatorId": done.credential.id,
         "userId": done.user.external_id,
-        "userAuthenticator": render.authenticator(done.credential),
+        "userAuthenticator": render.authenticator(done.credential, done.user.external_id),
     }
 
 
@@ -186,7 +186,7 @@ def my_authenticators(request: AnyRequest) -> list[dict[str, Any]]:
     action, user = who.needs_token()
     actions.require_live(action)
     found = users.credentials_of(runtime(request), who.tenant, external_user_id=user.external_id)
-    return [render.authenticator(c) for c in found or []]
+    return [render.authenticator(c, user.external_id) for c in found or []]
 
 
 class ChallengeBody(msgspec.Struct, kw_only=True):

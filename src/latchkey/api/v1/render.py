@@ -6,6 +6,7 @@ from typing import Any
 
 from latchkey.metadata.names import icon_bytes
 from latchkey.models import Action, Credential, User
+from latchkey.services import users
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
 
@@ -24,8 +25,12 @@ def _mapping(aaguid: str) -> dict[str, Any] | None:
     return {"name": name, "svgIconLight": icon, "svgIconDark": icon} if icon else {"name": name}
 
 
-def authenticator(c: Credential) -> dict[str, Any]:
+def authenticator(c: Credential, user_id: str | None = None) -> dict[str, Any]:
+    """`user_id`, the app's id of the owner, where the caller may know it (not to anonymous
+    callers, who could otherwise learn whose a credential id is)."""
+    owner = {"userId": user_id} if user_id is not None else {}
     return {
+        **owner,
         "userAuthenticatorId": c.id,
         "verificationMethod": "PASSKEY",
         "createdAt": _time(c.created_at),
@@ -45,15 +50,47 @@ def authenticator(c: Credential) -> dict[str, Any]:
 
 
 def user(u: User, *, enrolled: bool) -> dict[str, Any]:
+    email_verified, phone_verified = users.verified(u)
     return {
         "userId": u.external_id,
         "isEnrolled": enrolled,
         "username": u.username,
         "displayName": u.display_name,
         "email": u.email,
+        "emailVerified": email_verified,
         "phoneNumber": u.phone_number,
+        "phoneNumberVerified": phone_verified,
+        "custom": u.profile.get(users.CUSTOM) or {},
         "enrolledVerificationMethods": ["PASSKEY"] if enrolled else [],
         "allowedVerificationMethods": ["PASSKEY"],
+    }
+
+
+def listed_user(u: User) -> dict[str, Any]:
+    """A user as queryUsers lists them."""
+    email_verified, phone_verified = users.verified(u)
+    return {
+        "userId": u.external_id,
+        "email": u.email,
+        "emailVerified": email_verified,
+        "phoneNumber": u.phone_number,
+        "phoneNumberVerified": phone_verified,
+        "username": u.username,
+    }
+
+
+def listed_action(a: Action) -> dict[str, Any]:
+    """An action as queryUserActions lists them."""
+    return {
+        "actionCode": a.action,
+        "idempotencyKey": a.idempotency_key,
+        "createdAt": _time(a.created_at),
+        "updatedAt": _time(a.state_updated_at),
+        "state": a.state,
+        "stateUpdatedAt": _time(a.state_updated_at),
+        "verificationMethod": a.verification_method,
+        "verifiedByAuthenticatorId": a.credential_id,
+        "isAnonymous": a.anonymous,
     }
 
 
@@ -62,6 +99,8 @@ def unknown_user(external_id: str) -> dict[str, Any]:
     return {
         "userId": external_id,
         "isEnrolled": False,
+        "emailVerified": False,
+        "phoneNumberVerified": False,
         "enrolledVerificationMethods": [],
         "allowedVerificationMethods": ["PASSKEY"],
     }

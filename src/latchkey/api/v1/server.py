@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Router, delete, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from latchkey.api import errors
 from latchkey.api.auth import secret_tenant
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
+from latchkey.errors import InvalidRequest
 from latchkey.services import actions, users
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]
@@ -83,6 +85,73 @@ def validate(data: JSONBody[ValidateBody], request: AnyRequest) -> dict[str, Any
     return {"isValid": checked.is_valid, **render.action(checked.action, checked.user)}
 
 
+@get("/users", sync_to_thread=True)
+def query_users(
+    request: AnyRequest,
+    username: Annotated[str | None, QueryParameter(max_length=255)] = None,
+    email: Annotated[str | None, QueryParameter(max_length=320)] = None,
+    phone_number: Annotated[str | None, QueryParameter(name="phoneNumber", max_length=32)] = None,
+    token: Annotated[str | None, QueryParameter(max_length=512)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=users.MAX_PAGE)] = 20,
+    last_user: Annotated[
+        str | None, QueryParameter(name="lastEvaluatedUserId", max_length=255)
+    ] = None,
+) -> dict[str, Any]:
+    """The vendor's queryUsers: filters, `limit`, and `lastEvaluatedUserId` to page on."""
+    rt, tenant = runtime(request), secret_tenant(request)
+    owner = None
+    if token is not None:
+        owner = actions.token_owner(rt, tenant, token)
+        if owner is None:
+            return {"users": []}
+    page, last = users.query(
+        rt,
+        tenant,
+        username=username,
+        email=email,
+        phone_number=phone_number,
+        user_id=owner,
+        limit=limit,
+        after=last_user,
+    )
+    answer: dict[str, Any] = {"users": [render.listed_user(u) for u in page]}
+    if last is not None:
+        answer["lastEvaluatedUserId"] = last
+    return answer
+
+
+@get("/users/{user_id:str}/actions", sync_to_thread=True)
+def query_user_actions(
+    user_id: FromPath[str],
+    request: AnyRequest,
+    from_date: Annotated[str | None, QueryParameter(name="fromDate", max_length=64)] = None,
+    codes: Annotated[str | None, QueryParameter(max_length=4096)] = None,
+    wanted_state: Annotated[str | None, QueryParameter(name="state", max_length=32)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=actions.MAX_ACTIONS)] = actions.MAX_ACTIONS,
+) -> list[dict[str, Any]]:
+    """The vendor's queryUserActions: newest first, by `fromDate`, `codes` (comma-separated
+    action names) and `state`."""
+    found = actions.of_user(
+        runtime(request),
+        secret_tenant(request),
+        external_user_id=user_id,
+        since=_instant(from_date) if from_date else None,
+        names=[c for c in (codes or "").split(",") if c],
+        state=wanted_state,
+        limit=limit,
+    )
+    return [render.listed_action(a) for a in found]
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 date or time (UTC when it names no offset)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidRequest("fromDate must be an ISO 8601 date or time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @get("/users/{user_id:str}", sync_to_thread=True)
 def get_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
     found = users.profile(runtime(request), secret_tenant(request), external_user_id=user_id)
@@ -95,7 +164,10 @@ class UserPatch(msgspec.Struct, kw_only=True):
     username: Short | None = None
     displayName: Short | None = None
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    emailVerified: bool | None = None
     phoneNumber: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    phoneNumberVerified: bool | None = None
+    custom: dict[str, Any] | None = None
 
 
 @patch("/users/{user_id:str}", sync_to_thread=True)
@@ -121,7 +193,7 @@ def delete_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
 def get_authenticators(user_id: FromPath[str], request: AnyRequest) -> list[dict[str, Any]]:
     tenant = secret_tenant(request)
     found = users.credentials_of(runtime(request), tenant, external_user_id=user_id)
-    return [render.authenticator(c) for c in found or []]
+    return [render.authenticator(c, user_id) for c in found or []]
 
 
 @delete(
@@ -188,6 +260,8 @@ router = Router(
     route_handlers=[
         track,
         validate,
+        query_users,
+        query_user_actions,
         get_user,
         update_user,
         delete_user,
