@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import FakeClock
 from tests.web_parties import Backend, Browser
 
 
@@ -87,9 +88,10 @@ def test_query_users_filters_and_pages(backend: Backend) -> None:
     assert (too_many.status_code, too_many.json()["errorCode"]) == (400, "invalid_request")
 
 
-def test_query_user_actions_filters(backend: Backend, browser: Browser) -> None:
+def test_query_user_actions_filters(backend: Backend, browser: Browser, clock: FakeClock) -> None:
     tracked = backend.track("a-1", "add-passkey")
     assert browser.sign_up(tracked["token"]).status_code == 200
+    clock.advance(seconds=1)  # newest first
     blocked = backend.track("a-1", "withdraw")
     backend.http.patch(
         f"/v1/users/a-1/actions/withdraw/{blocked['idempotencyKey']}",
