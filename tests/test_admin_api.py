@@ -114,6 +114,38 @@ def test_tenants_created_and_updated_with_the_cli_rules_and_audited(world: World
     assert (last.detail["before"]["rpName"], last.detail["after"]["rpName"]) == ("Ex", "Example")
 
 
+def test_attestation_policy_through_the_management_api(world: World) -> None:
+    """Issue 19: a preset, then fields over it; AAGUIDs as the API takes them; its rules."""
+    yubikey = "fa2b99dc-9e39-4257-8f92-4a30d23c4118"
+    change = {
+        "policy": {
+            "policyPreset": "high-assurance",
+            "minCertification": "L2",
+            "aaguidAllow": [yubikey.upper()],
+            "attestationAnchors": {"tpm": "none"},
+        }
+    }
+    updated = world.call("PATCH", f"/tenants/{world.a.id}", world.root, json=change)
+    assert updated.status_code == 200, updated.text
+    policy = updated.json()["policy"]
+    assert policy["attestation"] == "direct"
+    assert policy["allow_synced"] is False
+    assert policy["status_rule"] == "block"
+    assert policy["min_certification"] == "L2"
+    assert policy["aaguid_allow"] == [yubikey]
+    assert policy["attestation_anchors"] == {"tpm": "none"}
+    for body, says in [
+        ({"policyPreset": "lax"}, "policy preset 'lax' is not one of consumer, high-assurance"),
+        ({"attestation": "none"}, "needs attestation direct or enterprise"),
+        ({"attestationAnchors": {"packed": ["not a pem"]}}, "not a PEM certificate"),
+    ]:
+        answer = world.call("PATCH", f"/tenants/{world.a.id}", world.root, json={"policy": body})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == "invalid_configuration"
+        assert says in answer.json()["message"]
+    assert world.call("GET", f"/tenants/{world.a.id}", world.root).json()["policy"] == policy
+
+
 def test_a_failed_change_writes_nothing_not_even_part_of_it(world: World) -> None:
     before = world.call("GET", f"/tenants/{world.a.id}", world.root).json()
     # A valid name with a domain off the RP ID: the name must not be saved either.

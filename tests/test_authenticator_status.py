@@ -366,3 +366,44 @@ def test_tenant_policy_from_the_cli_by_preset_and_model_name(
     )
     assert main([*base, "--allow-model", "YubiKey 5 Series with NFC", "--database-url", url]) == 2
     assert "aaguid_allow needs attestation direct or enterprise" in capsys.readouterr().err
+
+
+def test_authenticator_rules_in_the_portal_by_model_name(rt: Runtime, http: TestClient) -> None:
+    from tests.test_portal import new_operator
+
+    tenant, _ = _tenant(rt, http, "Rules")
+    operator = new_operator(rt, http)
+    settings = f"/portal/t/{tenant.id}/settings"
+    empty = dict.fromkeys(
+        ("policy_preset", "min_certification", "key_protection", "aaguid_deny"), ""
+    )
+
+    def rules(**fields: str) -> Any:
+        return operator.form(f"/portal/t/{tenant.id}/attestation", **(empty | fields))
+
+    saved = rules(
+        policy_preset="high-assurance",
+        min_certification="L2",
+        status_rule="notify",
+        aaguid_allow="YubiKey 5 Series with NFC\n",
+    )
+    assert saved.status_code == 303, saved.text
+    policy = tenants.get(rt, tenant.id).policy
+    nfc = {
+        m.aaguid
+        for m in bundled().models
+        if m.aaguid and m.description == "YubiKey 5 Series with NFC"
+    }
+    assert set(policy.aaguid_allow) == nfc
+    assert (policy.allow_synced, policy.min_certification, policy.status_rule) == (
+        False,
+        "L2",
+        "notify",
+    )
+    page = operator.page(settings).text
+    assert ">YubiKey 5 Series with NFC</textarea>" in page
+    refused = rules(status_rule="warn", aaguid_allow="YubiKey 5")
+    assert refused.status_code == 400
+    assert "no authenticator model named &#39;YubiKey 5&#39; in the FIDO metadata" in refused.text
+    assert ">YubiKey 5</textarea>" in refused.text  # what was typed is kept
+    assert tenants.get(rt, tenant.id).policy == policy  # nothing written

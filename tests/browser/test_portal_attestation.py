@@ -112,4 +112,12 @@ def test_status_change_in_the_portal(blank_tab: Any, server: LiveServer, tmp_pat
     assert "FIDO L1" in row
     assert "REVOKED" in row
     shoot(tab, "user-passkey-model", ARTIFACTS)
+    page.goto(f"{base}/settings")
+    page.fill("#aaguid_deny", NAME)
+    page.click("#save-attestation")
+    page.wait_for_load_state()
+    assert page.locator(".notice").count() == 1, page.inner_text("main")
+    assert page.input_value("#aaguid_deny") == NAME
+    page.locator("#attestation-rules").scroll_into_view_if_needed()
+    shoot(tab, "settings-authenticator-rules", ARTIFACTS)
     assert problems == []

@@ -16,10 +16,17 @@ from latchkey.oauth2 import tokens
 from latchkey.services import app_origins
 from latchkey.services.pools import Pool
 from latchkey.services.user_admin import UserView
+from latchkey.webauthn.policy import PRESETS, PasskeyPolicy
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
 Urls = Annotated[list[Url], msgspec.Meta(max_length=50)]
+Aaguids = Annotated[list[Annotated[str, msgspec.Meta(max_length=36)]], msgspec.Meta(max_length=500)]
+# Per attestation format: PEM trust anchors, or "none" (the RP holds no anchor for it).
+Anchors = (
+    Annotated[list[Annotated[str, msgspec.Meta(max_length=16384)]], msgspec.Meta(max_length=20)]
+    | str
+)
 
 
 class View(Out):
@@ -40,13 +47,30 @@ class PolicyBody(Body):
     timeout_ms: int | UnsetType = UNSET
     allow_synced: bool | UnsetType = UNSET
     authenticator_attachment: str | UnsetType | None = UNSET
+    # Attestation policy (docs/attestation.md); a preset is applied first, the fields after it.
+    policy_preset: str | UnsetType = UNSET
+    aaguid_allow: Aaguids | UnsetType = UNSET
+    aaguid_deny: Aaguids | UnsetType = UNSET
+    min_certification: str | UnsetType | None = UNSET
+    key_protection: str | UnsetType | None = UNSET
+    attestation_anchors: (
+        Annotated[
+            dict[Annotated[str, msgspec.Meta(max_length=32)], Anchors], msgspec.Meta(max_length=6)
+        ]
+        | UnsetType
+    ) = UNSET
+    status_rule: str | UnsetType = UNSET
 
     def changes(self) -> dict[str, Any]:
-        return {
+        given = {
             name: value
             for name in self.__struct_fields__
-            if (value := getattr(self, name)) is not UNSET
+            if (value := getattr(self, name)) is not UNSET and name != "policy_preset"
         }
+        if isinstance(self.policy_preset, str):
+            PasskeyPolicy.preset(self.policy_preset)  # an unknown name is refused, naming them
+            return dict(PRESETS[self.policy_preset]) | given
+        return given
 
 
 class TenantCreate(Body):

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from latchkey.api.admin import schemas
 from latchkey.api.admin import tenants as admin_tenants
-from latchkey.api.context import AnyRequest
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     FormError,
     NotSignedIn,
@@ -31,13 +31,29 @@ from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.errors import ConfigError
 from latchkey.portal.request_auth import portal_session
+from latchkey.services import metadata
 from latchkey.services import origins as origin_rules
-from latchkey.webauthn.policy import ATTESTATION, RESIDENT_KEY, USER_VERIFICATION
+from latchkey.services.runtime import Runtime
+from latchkey.webauthn.policy import (
+    ATTESTATION,
+    CERTIFICATION,
+    KEY_PROTECTION,
+    PRESETS,
+    RESIDENT_KEY,
+    STATUS_RULES,
+    USER_VERIFICATION,
+)
 
 CHOICES = {
     "user_verification": USER_VERIFICATION,
     "resident_key": RESIDENT_KEY,
     "attestation": ATTESTATION,
+}
+RULE_CHOICES = {
+    "policy_preset": ("", *PRESETS),
+    "min_certification": ("", *CERTIFICATION),
+    "key_protection": ("", *KEY_PROTECTION),
+    "status_rule": STATUS_RULES,
 }
 
 
@@ -117,10 +133,53 @@ def settings_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
     tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    rt = runtime(request)
     return page(
         request, "settings.html", title="Settings", tenant=tenant, choices=CHOICES,
+        rules=RULE_CHOICES, models=model_lines(rt, tenant.policy), fido_metadata=metadata.info(rt),
         status=status, **values,
     )  # fmt: skip
+
+
+def model_lines(rt: Runtime, policy: dict[str, Any]) -> dict[str, str]:
+    """The allow- and deny-lists as the metadata names their models, one per line (an AAGUID
+    where the metadata does not know it)."""
+    shown = {}
+    for name in ("aaguid_allow", "aaguid_deny"):
+        names = [metadata.name_of(rt, aaguid) or aaguid for aaguid in policy.get(name, [])]
+        shown[name] = "\n".join(dict.fromkeys(names))
+    return shown
+
+
+def _rules(rt: Runtime, data: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "minCertification": field(data, "min_certification", limit=10) or None,
+        "keyProtection": field(data, "key_protection", limit=20) or None,
+        "statusRule": field(data, "status_rule", limit=10),
+        "aaguidAllow": metadata.resolve_models(rt, lines(data, "aaguid_allow")),
+        "aaguidDeny": metadata.resolve_models(rt, lines(data, "aaguid_deny")),
+    }
+    preset = field(data, "policy_preset", limit=20)
+    return body | ({"policyPreset": preset} if preset else {})
+
+
+@post("/t/{tenant_id:str}/attestation", sync_to_thread=True, status_code=200)
+def save_attestation(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
+    """The authenticator rules (docs/attestation.md): models by their metadata names."""
+
+    def save() -> Any:
+        body = {"policy": _rules(runtime(request), data)}
+        update = convert(body, schemas.TenantUpdate)
+        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+
+    def again(request: AnyRequest, tenant_id: str, status: int, **values: Any) -> Response[str]:
+        # What was typed goes back to this form only; the settings form shows what is saved.
+        return settings_page(
+            request, tenant_id, status, error=values.get("error"), rules_form=values.get("form")
+        )
+
+    to = f"/portal/t/{tenant_id}/settings"
+    return submit(request, data, save, again=again, tenant_id=tenant_id, done="tenant_saved", to=to)
 
 
 @get("/t/{tenant_id:str}/settings", sync_to_thread=True)
@@ -171,4 +230,12 @@ def save_retention(tenant_id: FromPath[str], data: Form, request: AnyRequest) ->
     )
 
 
-handlers = [validate_origins, home, create_tenant, settings, save_settings, save_retention]
+handlers = [
+    validate_origins,
+    home,
+    create_tenant,
+    settings,
+    save_settings,
+    save_retention,
+    save_attestation,
+]
