@@ -62,7 +62,16 @@ def test_demo_journey_across_both_origins(blank_tab: Any, demo: Demo) -> None:
     username = f"ada-{uuid.uuid4().hex[:6]}"
 
     # The web app: its backend tracks add-passkey (add:authenticators); the browser signs up.
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.goto(demo.app_url)
+    assert "shown only to a signed-in user" in page.inner_text("#real-app-note")
+    # The username's pattern compiles (with the v flag) and so is checked by the browser.
+    for value, refused in (("ada lovelace", True), ("ada-1@example.com", False)):
+        page.fill("#username", value)
+        mismatch = page.eval_on_selector("#username", "e => e.validity.patternMismatch")
+        assert mismatch is refused, value
+    assert [line for line in console if "pattern" in line.lower()] == []
     page.fill("#username", username)
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready=true]")

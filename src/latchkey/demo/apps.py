@@ -22,7 +22,7 @@ from latchkey.demo import pages
 from latchkey.demo.setup import DemoConfig
 from latchkey.sdk import AsyncLatchkeyClient, LatchkeyError
 
-_USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+_USERNAME = re.compile(rf"^[{pages.USERNAME_CLASS}]{{1,64}}$")
 
 
 @dataclass

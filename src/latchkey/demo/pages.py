@@ -130,14 +130,23 @@ def failed_page(reason: str) -> str:
 <p id="who" class="error">{escape(reason)}</p><p><a href="/">Try again</a></p>"""
 
 
+# The username rule, for the form's `pattern` (compiled by browsers with the `v` flag, where a
+# `-` in a class must be escaped) and the backend's check (apps.py).
+USERNAME_CLASS = r"A-Za-z0-9._@\-"
+
+
 def app_home(login_url: str) -> str:
     return f"""
 <p>This web app adds passkeys to your account. Its backend tracks an <code>add-passkey</code>
 action with the <code>add:authenticators</code> scope, and your browser creates the passkey.</p>
+<p id="real-app-note" class="note"><strong>In a real app</strong> this page is shown only to a
+signed-in user, and the account comes from their session, never from a form: whoever could type
+a username here could add their own passkey to someone else's account. The demo asks for a
+username so you can try it without an account system.</p>
 <form method="post" action="/add-passkey">
   <label for="username">Your username</label>
   <input id="username" name="username" autocomplete="username" required maxlength="64"
-         pattern="[A-Za-z0-9._@-]+">
+         pattern="[{USERNAME_CLASS}]+" title="letters, digits and . _ @ -">
   <button type="submit">Add a passkey</button>
 </form>
 <p class="note">Then sign in on the login server:
@@ -148,6 +157,7 @@ action with the <code>add:authenticators</code> scope, and your browser creates 
 def add_passkey_page(username: str) -> str:
     return f"""
 <p>Create a passkey for <strong>{escape(username)}</strong>.</p>
+<p class="note">(A real app offers this only to the signed-in owner of the account.)</p>
 <button id="create-button" type="button">Create passkey</button>
 <p id="status" role="status" aria-live="polite"></p>"""
 
