@@ -643,3 +643,22 @@ def test_the_code_flow_names_its_api_at_the_token_request(
     _, params = redirected(rp.authorize())
     default = rp.token(params["code"]).json()["access_token"]
     assert rp.access_claims(default)["aud"] == "https://api.example.com"
+
+
+def test_the_authorization_request_may_name_the_api(
+    rt: Runtime, rp: Relying, visitor: PoolBrowser
+) -> None:
+    """Auth0's `audience` (or `resource`) at authorize: checked there (an unregistered one is
+    redirected with invalid_target before any sign-in), carried by the code."""
+    apps.update(rt, rp.app.client_id, audiences=["https://api.example.com", "https://b.example"])
+    back, params = redirected(rp.authorize(audience="https://evil.example"))
+    assert back == CALLBACK
+    assert (params["error"], params["state"]) == ("invalid_target", rp.state)
+    assert count(rt, flows) == 0
+    assert visitor.sign_up("ada@example.com").status_code == 200
+    _, params = redirected(rp.authorize(audience="https://b.example"))
+    other = rp.token(params["code"], resource="https://api.example.com")
+    assert (other.status_code, other.json()["error"]) == (400, "invalid_target")
+    answer = rp.token(params["code"])  # the refusal left the code unused
+    assert answer.status_code == 200, answer.text
+    assert rp.access_claims(answer.json()["access_token"])["aud"] == "https://b.example"

@@ -19,6 +19,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from latchkey.ids import new_id
 from latchkey.models import SsoSession
 from latchkey.oauth2 import audiences
+from latchkey.oauth2.errors import InvalidTarget
 from latchkey.oauth2.server import CodeOwner, Provider, readable_errors
 from latchkey.oauth2.tokens import Grant
 from latchkey.oidc import event_kinds
@@ -82,6 +83,7 @@ class CodeGrant(AuthorizationCodeGrant):
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
+            audience=audiences.asked(data),
             amr=list(session.amr),
             auth_time=session.auth_time,
             created_at=now,
@@ -115,11 +117,13 @@ class CodeGrant(AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: StoredCode) -> CodeOwner:
         row = authorization_code.row
         server = self.server
-        # RFC 8707 §2.2: the token request names the API; checked before the code is used.
+        # The API the authorization request named, or the token request (RFC 8707 §2.2);
+        # checked against the app's audiences now, before the code is used.
+        named = audiences.asked(self.request.payload.data)
+        if named and row.audience and named != row.audience:
+            raise InvalidTarget("the token request names another API than the authorization")
         audience = audiences.resolve(
-            self.request.client.app,
-            server.rt.public_url,
-            audiences.asked(self.request.payload.data),
+            self.request.client.app, server.rt.public_url, named or row.audience
         )
         family = new_id()
         if not code_store.consume(

@@ -20,7 +20,9 @@ from authlib.oidc.core.errors import LoginRequiredError
 from sqlalchemy import Connection
 
 from latchkey.errors import LatchkeyError
-from latchkey.models import SsoSession, Tenant
+from latchkey.models import App, SsoSession, Tenant
+from latchkey.oauth2 import audiences
+from latchkey.oauth2.errors import InvalidTarget
 from latchkey.oauth2.server import Answer, OAuthCall, Provider, readable_errors
 from latchkey.services import flows, pools, sso
 from latchkey.services.directories import DEFAULT_NAME
@@ -92,10 +94,23 @@ class RequestUriNotSupported(OAuth2Error):
     error = "request_uri_not_supported"
 
 
-def _unsupported(data: Any, redirect_uri: str, state: str | None) -> OAuth2Error | None:
+class InvalidTargetError(OAuth2Error):
+    error = "invalid_target"
+
+
+def _unsupported(
+    data: Any, app: App, public_url: str, redirect_uri: str, state: str | None
+) -> OAuth2Error | None:
     """What discovery says authorize does not do is refused, not ignored: request objects
-    (OIDC Core §6.3) and any response_mode but query."""
+    (OIDC Core §6.3) and any response_mode but query; and an API audience the app did not
+    register (RFC 8707 §2)."""
     where = {"redirect_uri": redirect_uri, "state": state}
+    try:
+        audiences.resolve(app, public_url, audiences.asked(data))
+    except InvalidTarget as exc:
+        return InvalidTargetError(exc.message, **where)
+    except LatchkeyError as exc:
+        return InvalidRequestError(exc.message, **where)
     if data.get("request"):
         return RequestNotSupported("request objects are not supported", **where)
     if data.get("request_uri"):
@@ -132,7 +147,9 @@ def authorize(
             grant = server.get_consent_grant(request, end_user=fitting)
         except OAuth2Error as error:
             return _failed(server, request, error)
-        refused = _unsupported(data, grant.redirect_uri, request.payload.state)
+        refused = _unsupported(
+            data, request.client.app, rt.public_url, grant.redirect_uri, request.payload.state
+        )
         if refused is not None:
             return _failed(server, request, refused)
         if pool is None:

@@ -445,6 +445,8 @@ authorization_codes = Table(
     Column("used_at", UTCDateTime),
     # The refresh-token family the exchange started: revoked on a replay of the code.
     Column("family_id", String(36)),
+    # The API audience the authorization request named, if any (checked when it was made).
+    Column("audience", String(1024)),
 )
 
 # Rate-limit counters shared by every worker and node on this database (when there is no
