@@ -13,23 +13,25 @@ from latchkey.errors import ConfigError
 from latchkey.models import Tenant
 from latchkey.services import app_origins, apps, association, tenants
 from latchkey.services.runtime import Runtime
+from tests.domain_proof import prove
 
 FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"upload key").digest())
-HOST = {"host": "localhost:8000"}
+HOST = {"host": "id.localhost:8000"}
 
 
 @pytest.fixture
 def claimed(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> Tenant:
     tenant = tenant_and_secret[0]
-    assert tenants.set_domains(rt, tenant.id, ["LocalHost."]) == ["localhost"]
+    assert tenants.set_domains(rt, tenant.id, ["ID.LocalHost."]) == ["id.localhost"]
+    prove(rt, tenant.id, "id.localhost")
     return tenant
 
 
 def test_discovery_by_host(client: TestClient, claimed: Tenant) -> None:
     config = client.get("/.well-known/openid-configuration", headers=HOST).json()
-    assert config["issuer"] == "http://localhost:8000/"
-    assert config["jwks_uri"] == "http://localhost:8000/.well-known/jwks.json"
-    assert config["token_endpoint"] == "http://localhost:8000/oauth/token"
+    assert config["issuer"] == "http://id.localhost:8000/"
+    assert config["jwks_uri"] == "http://id.localhost:8000/.well-known/jwks.json"
+    assert config["token_endpoint"] == "http://id.localhost:8000/oauth/token"
     assert client.get("/.well-known/jwks.json", headers=HOST).json()["keys"]
     by_path = client.get(f"/t/{claimed.id}/.well-known/openid-configuration").json()
     assert by_path["issuer"].endswith(f"/t/{claimed.id}/")
@@ -55,8 +57,8 @@ def test_domains_must_belong_to_the_rp_id(
         tenants.set_domains(rt, claimed.id, ["evil.example"])
     other, _ = tenants.create(rt, rp_id="localhost", origins=["http://localhost:5002"])
     with pytest.raises(ConfigError, match="another tenant"):
-        tenants.set_domains(rt, other.id, ["localhost"])
-    assert tenants.domains(rt, claimed.id) == ["localhost"]
+        tenants.set_domains(rt, other.id, ["id.localhost"])
+    assert tenants.domains(rt, claimed.id) == ["id.localhost"]
 
 
 def test_apple_app_site_association(client: TestClient, rt: Runtime, claimed: Tenant) -> None:

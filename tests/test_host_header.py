@@ -15,6 +15,7 @@ from latchkey.api import hosts
 from latchkey.models import Tenant
 from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
+from tests.domain_proof import prove
 from tests.live_server import LiveServer, live_server
 
 MESSAGE = "the Host header is not a valid host name and port"
@@ -118,6 +119,7 @@ def test_issuer_comes_from_the_stored_domain(
     tenant = tenant_and_secret[0]
     tenants.update(rt, tenant.id, rp_id="example.com", origins=["https://example.com"])
     tenants.set_domains(rt, tenant.id, ["login.example.com"])
+    prove(rt, tenant.id, "login.example.com")
     # Case, a trailing dot and a port the client chose never reach the issuer.
     answer = client.get(
         "/.well-known/openid-configuration", headers={"host": "LOGIN.example.com.:8443"}

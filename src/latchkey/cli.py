@@ -15,6 +15,7 @@ from latchkey import (
     __version__,
     cli_admin,
     cli_apps,
+    cli_domains,
     cli_mds,
     cli_pools,
     cli_webhooks,
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     anonymous.add_argument("--json", action="store_true")
     _database_option(anonymous)
+    cli_domains.add_parser(tenant, _database_option)
     return parser
 
 
@@ -230,19 +232,26 @@ def _print_tenant(
     as_json: bool,
     secret: str | None = None,
     domains: list[str] | None = None,
+    owed: list[dict[str, Any]] | None = None,
 ) -> None:
     data = tenant_dict(tenant)
     data["domains"] = sorted(domains or [])
+    if owed:
+        data["unproved_domains"] = owed
     if secret:
         data["secret_key"] = secret
     if as_json:
         print(json.dumps(data, indent=2))
         return
     for key, value in data.items():
+        if key == "unproved_domains":
+            continue
         shown = ", ".join(value) if isinstance(value, list) else value
         if isinstance(value, dict):
             shown = ", ".join(f"{k}={v}" for k, v in value.items())
         print(f"{key:>12}: {shown}")
+    for line in cli_domains.describe(owed or []):
+        print(line)
     if secret:
         print("Keep the secret key now: Latchkey stores only its hash and cannot show it again.")
 
@@ -263,7 +272,13 @@ def _tenant_command(args: argparse.Namespace) -> None:
             domains=args.domains,
             related_origins=args.related_origins,
         )
-        _print_tenant(tenant, as_json=args.json, secret=secret, domains=args.domains)
+        _print_tenant(
+            tenant,
+            as_json=args.json,
+            secret=secret,
+            domains=tenants.domains(rt, tenant.id),
+            owed=cli_domains.pending(rt, tenant.id),
+        )
     elif args.action == "list":
         found = tenants.list_all(rt)
         if args.json:
@@ -272,7 +287,10 @@ def _tenant_command(args: argparse.Namespace) -> None:
             print(f"{t.id}  {t.rp_id:<30} {t.name}")
     elif args.action == "show":
         tenant = tenants.get(rt, args.tenant_id)
-        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
+        owed = cli_domains.pending(rt, tenant.id)
+        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id), owed=owed)
+    elif args.action == "verify-domain":
+        cli_domains.run_verify(rt, args)
     elif args.action == "anonymous-actions":
         from latchkey.services import action_names
 
@@ -295,7 +313,8 @@ def _tenant_command(args: argparse.Namespace) -> None:
         )
         if args.domains is not None:
             tenants.set_domains(rt, tenant.id, args.domains)
-        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id))
+        owed = cli_domains.pending(rt, tenant.id)
+        _print_tenant(tenant, as_json=args.json, domains=tenants.domains(rt, tenant.id), owed=owed)
 
 
 def _demo(args: argparse.Namespace) -> None:

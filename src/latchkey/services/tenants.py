@@ -11,6 +11,8 @@ from latchkey.errors import ConfigError, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Tenant
 from latchkey.services import api_keys, directories
+from latchkey.services import domains as tenant_domains
+from latchkey.services.operators import CLI, Operator
 from latchkey.services.origins import (
     validate_origins,
     validate_related_origins,
@@ -56,7 +58,7 @@ def create(
     with rt.transaction() as conn:
         tenant_store.add(conn, tenant)
         directories.create_default(conn, rt, tenant.id)
-        _claim_domains(conn, tenant, domains or [])
+        tenant_domains.claim(conn, rt, tenant, domains or [])
         secret = api_keys.issue(conn, rt, tenant_id=tenant.id)
     return tenant, secret
 
@@ -100,13 +102,18 @@ def update(
     origins: list[str] | None = None,
     policy_changes: dict[str, Any] | None = None,
     related_origins: list[str] | None = None,
+    by: Operator = CLI,
 ) -> Tenant:
-    """Change settings; the whole result is validated before anything is written."""
+    """Change settings; the whole result is validated before anything is written. Changing the
+    RP ID is a global operator's act: it invalidates every passkey of the tenant."""
     with rt.transaction() as conn:
         tenant = tenant_store.get(conn, tenant_id)
         if tenant is None:
             raise TenantNotFound(f"no tenant {tenant_id!r}")
         new_rp_id = validate_rp_id(rp_id) if rp_id is not None else tenant.rp_id
+        if new_rp_id != tenant.rp_id:
+            by.require_global("change a tenant's RP ID (it invalidates all the tenant's passkeys)")
+            _check_domains_under(conn, tenant_id, new_rp_id)
         policy = tenant.policy
         if policy_changes:
             policy = PasskeyPolicy.from_dict(policy.to_dict() | policy_changes)
@@ -142,25 +149,23 @@ def domains(rt: Runtime, tenant_id: str) -> list[str]:
         return tenant_store.domains_of(conn, tenant_id)
 
 
-def set_domains(rt: Runtime, tenant_id: str, domains: list[str]) -> list[str]:
+def set_domains(
+    rt: Runtime, tenant_id: str, domains: list[str], *, by: Operator = CLI
+) -> list[str]:
+    """Assign host names to the tenant (a global operator's act); new ones serve nothing until
+    proved (services/domains.py)."""
     with rt.transaction() as conn:
         tenant = tenant_store.get(conn, tenant_id)
         if tenant is None:
             raise TenantNotFound(f"no tenant {tenant_id!r}")
-        return _claim_domains(conn, tenant, domains)
+        if tenant_domains.normalize(domains) != tenant_store.domains_of(conn, tenant_id):
+            by.require_global("assign domains to a tenant")
+        return tenant_domains.claim(conn, rt, tenant, domains)
 
 
-def _claim_domains(conn: Connection, tenant: Tenant, domains: list[str]) -> list[str]:
-    """Claim host names for the tenant: each its RP ID or a subdomain of it, and not another
-    tenant's."""
-    wanted = sorted({d.strip().lower().rstrip(".") for d in domains if d.strip()})
-    for domain in wanted:
-        if domain != tenant.rp_id and not domain.endswith("." + tenant.rp_id):
+def _check_domains_under(conn: Connection, tenant_id: str, rp_id: str) -> None:
+    for domain in tenant_store.domains_of(conn, tenant_id):
+        if domain != rp_id and not domain.endswith("." + rp_id):
             raise ConfigError(
-                f"domain {domain!r} is not the RP ID {tenant.rp_id!r} or a subdomain of it"
+                f"domain {domain!r} is not under the new RP ID {rp_id!r}: remove it first"
             )
-        owner = tenant_store.by_domain(conn, domain)
-        if owner is not None and owner.id != tenant.id:
-            raise ConfigError(f"domain {domain!r} already belongs to another tenant")
-    tenant_store.set_domains(conn, tenant.id, wanted)
-    return wanted

@@ -318,6 +318,10 @@ tenant_domains = Table(
     metadata,
     Column("domain", String(253), primary_key=True),
     Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    # Published by the domain's owner (DNS TXT or an HTTP file) to prove the domain; until
+    # verified_at is set the domain serves nothing (services/domains.py).
+    Column("verification_token", String(64)),
+    Column("verified_at", UTCDateTime),
     Index(None, "tenant_id"),
 )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -70,9 +73,25 @@ def any_exist(conn: Connection) -> bool:
 
 
 def by_domain(conn: Connection, domain: str) -> Tenant | None:
+    """The tenant a proved domain serves (an unproved one serves nothing)."""
     query = select(tenants).join(tenant_domains, tenant_domains.c.tenant_id == tenants.c.id)
-    row = conn.execute(query.where(tenant_domains.c.domain == domain)).first()
+    proved = tenant_domains.c.verified_at.is_not(None)
+    row = conn.execute(query.where(tenant_domains.c.domain == domain, proved)).first()
     return _record(row) if row else None
+
+
+def domain_owner(conn: Connection, domain: str) -> str | None:
+    """The tenant a domain is assigned to, proved or not."""
+    query = select(tenant_domains.c.tenant_id).where(tenant_domains.c.domain == domain)
+    found: str | None = conn.execute(query).scalar()
+    return found
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    domain: str
+    verification_token: str
+    verified_at: datetime | None
 
 
 def domains_of(conn: Connection, tenant_id: str) -> list[str]:
@@ -80,7 +99,26 @@ def domains_of(conn: Connection, tenant_id: str) -> list[str]:
     return sorted(conn.execute(query).scalars())
 
 
+def domain_rows(conn: Connection, tenant_id: str) -> list[DomainRow]:
+    query = select(tenant_domains).where(tenant_domains.c.tenant_id == tenant_id)
+    rows = conn.execute(query.order_by(tenant_domains.c.domain))
+    return [DomainRow(r.domain, r.verification_token or "", r.verified_at) for r in rows]
+
+
 def set_domains(conn: Connection, tenant_id: str, domains: list[str]) -> None:
-    conn.execute(delete(tenant_domains).where(tenant_domains.c.tenant_id == tenant_id))
-    for domain in domains:
-        conn.execute(insert(tenant_domains).values(domain=domain, tenant_id=tenant_id))
+    """Keep the listed domains that are already assigned (with their proof), drop the others,
+    add the new ones unproved with a fresh token."""
+    kept = {row.domain for row in domain_rows(conn, tenant_id)}
+    gone = delete(tenant_domains).where(tenant_domains.c.tenant_id == tenant_id)
+    conn.execute(gone.where(tenant_domains.c.domain.not_in(domains)))
+    for domain in sorted(set(domains) - kept):
+        conn.execute(
+            insert(tenant_domains).values(
+                domain=domain, tenant_id=tenant_id, verification_token=secrets.token_urlsafe(24)
+            )
+        )
+
+
+def mark_proved(conn: Connection, tenant_id: str, domain: str, at: datetime) -> None:
+    where = (tenant_domains.c.tenant_id == tenant_id) & (tenant_domains.c.domain == domain)
+    conn.execute(update(tenant_domains).where(where).values(verified_at=at))

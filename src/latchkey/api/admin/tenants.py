@@ -72,9 +72,10 @@ def update_tenant(
             origins=data.origins,
             policy_changes=data.policy.changes() if data.policy else None,
             related_origins=data.related_origins,
+            by=caller,
         )
         if data.domains is not None:
-            tenants.set_domains(done.rt, tenant.id, data.domains)
+            tenants.set_domains(done.rt, tenant.id, data.domains, by=caller)
         done.after = _out(done.rt, changed)
     return done.after
 
