@@ -216,7 +216,7 @@ def test_verify_domain_command(
 
 def test_domains_claimed_before_the_upgrade_must_be_proved(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    migrate.upgrade(engine, "0016")
+    migrate.upgrade(engine, "0017")
     with engine.begin() as conn:
         conn.execute(
             text(

@@ -2,8 +2,8 @@
 only once proved (DNS TXT or an HTTP file). Domains claimed before this migration are not
 proved: they serve nothing until `latchkey tenant verify-domain` proves them.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from latchkey.store.types import UTCDateTime
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
