@@ -17,6 +17,7 @@ import httpx
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.live_server import LiveServer, live_server
 
+PASSKEY_GRANT = "urn:okta:params:oauth:grant-type:webauthn"
 CALLBACK = "http://localhost:8765/callback"  # never fetched: the test reads the redirect
 API = "https://api.example.com"
 EMAIL = "ada@example.com"
@@ -25,7 +26,7 @@ EMAIL = "ada@example.com"
 @dataclass(frozen=True)
 class Stage:
     server: LiveServer
-    public_id: str  # a public client: PKCE, no secret
+    public_id: str  # a public client: PKCE, no secret; the passkey grant too
     confidential_id: str
     confidential_secret: str
     authenticator: SoftAuthenticator
@@ -87,7 +88,7 @@ def _sign_up(server: LiveServer, authenticator: SoftAuthenticator) -> None:
 def stage(tmp_path: Path) -> Iterator[Stage]:
     with live_server(tmp_path) as server:
         server.cli("pool", "configure", server.tenant_id, "default", "--bot-check", "off")
-        public = _app(server, "--name", "Public")
+        public = _app(server, "--name", "Public", "--grant", PASSKEY_GRANT)
         confidential = _app(server, "--name", "Confidential", "--confidential")
         authenticator = SoftAuthenticator(backup_eligible=True, backup_state=True)
         _sign_up(server, authenticator)

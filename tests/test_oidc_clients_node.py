@@ -37,13 +37,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
         yield made
 
 
-def run_client(live: Stage, script: str) -> dict[str, Any]:
-    """The script's run: its authorization URL through the hosted sign-in, then its result."""
+def run_client(live: Stage, script: str, **extra: str) -> dict[str, Any]:
+    """The script's run, answering what it asks on the way: an authorization URL goes through
+    the hosted sign-in (the callback URL comes back); WebAuthn options get the software
+    authenticator's credential (origin: the tenant's web origin, as a native app's may be)."""
     config = {
         "issuer": live.issuer,
         "clientId": live.public_id,
         "redirectUri": CALLBACK,
         "audience": API,
+        **extra,
     }
     process = subprocess.Popen(
         ["node", str(SCRIPTS / script), json.dumps(config)],
@@ -52,19 +55,30 @@ def run_client(live: Stage, script: str) -> dict[str, Any]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    origin = live.server.url
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        if not first:
+        for line in process.stdout:
+            asked = json.loads(line)
+            if "result" in asked:
+                result: dict[str, Any] = asked["result"]
+                break
+            if "authorize" in asked:
+                answer = live.sign_in(asked["authorize"])
+            elif "create" in asked:
+                answer = json.dumps(live.authenticator.create(asked["create"], origin=origin))
+            else:
+                answer = json.dumps(live.authenticator.get(asked["get"], origin=origin))
+            process.stdin.write(answer + "\n")
+            process.stdin.flush()
+        else:
             raise AssertionError(f"{script} failed: {process.communicate(timeout=30)[1]}")
-        callback = live.sign_in(json.loads(first)["authorize"])
-        out, err = process.communicate(callback + "\n", timeout=60)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 0, err
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])["result"]
     return result
 
 
@@ -105,4 +119,27 @@ def test_oauth4webapi(live: Stage) -> None:
     assert access["sub"] == claims["sub"]
     assert result["info"] == {"sub": claims["sub"], "email": EMAIL}
     _bearer_refusal(result["revokedAccess"], "the access token was revoked")
+    assert result["afterRevocation"]["error"] == "invalid_grant"
+
+
+def test_openid_client_with_the_passkey_grant(live: Stage) -> None:
+    result = run_client(live, "openid-client-passkey.mjs", email="pat@example.com")
+    signed_up, signed_in = result["signUp"], result["signIn"]
+    # The ID tokens passed the library's checks; their claims follow each grant's scope.
+    assert signed_up["scope"] == "openid email"
+    assert signed_up["claims"]["email"] == "pat@example.com"
+    assert "name" not in signed_up["claims"]
+    assert signed_in["claims"]["name"] == "Pat Example"
+    assert signed_in["claims"]["nickname"] == "pat"
+    assert "email" not in signed_in["claims"]
+    assert signed_in["claims"]["sub"] == signed_up["claims"]["sub"]
+    assert signed_in["claims"]["amr"] == ["webauthn", "swk"]
+    assert result["unregistered"]["error"] == "invalid_target"
+    sub = signed_in["claims"]["sub"]
+    assert result["info"] == {
+        "sub": sub,
+        "name": "Pat Example",
+        "given_name": "Pat",
+        "nickname": "pat",
+    }
     assert result["afterRevocation"]["error"] == "invalid_grant"
