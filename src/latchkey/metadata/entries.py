@@ -126,12 +126,8 @@ class Metadata:
         (MDS3 attestationCertificateKeyIdentifiers: SHA-1 of the public key, RFC 5280
         §4.2.1.2 method 1)."""
         for der in x5c:
-            try:
-                key = x509.load_der_x509_certificate(der).public_key()
-                key_id = x509.SubjectKeyIdentifier.from_public_key(key).digest.hex()
-            except (ValueError, TypeError):
-                continue
-            if key_id in self._by_key_id:
+            key_id = _key_identifier(der)
+            if key_id is not None and key_id in self._by_key_id:
                 return self._by_key_id[key_id]
         return None
 
@@ -154,6 +150,16 @@ class Metadata:
 
 
 ZERO_AAGUID = "00000000-0000-0000-0000-000000000000"
+
+
+def _key_identifier(der: Any) -> str | None:
+    """The hex subject key identifier of a certificate's key; None for one we cannot read
+    (hostile bytes, an unknown key type: it names no model)."""
+    try:
+        key = x509.load_der_x509_certificate(der).public_key()
+        return x509.SubjectKeyIdentifier.from_public_key(key).digest.hex()
+    except Exception:  # cryptography raises ValueError, TypeError, UnsupportedAlgorithm
+        return None
 
 
 class UnreadablePayload(ValueError):

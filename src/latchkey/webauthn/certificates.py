@@ -75,7 +75,9 @@ def _extensions(der: bytes) -> dict[str, Extension]:
             oid = str(item["extnID"])
             if oid in found:
                 # RFC 5280 §4.2: a certificate must not include an extension twice.
-                raise MalformedResponse(f"the attestation certificate repeats extension {oid}")
+                raise MalformedResponse(
+                    f"the attestation certificate cannot be parsed: it repeats extension {oid}"
+                )
             found[oid] = Extension(bool(item["critical"]), bytes(item["extnValue"]))
     except _UNDECODABLE as exc:
         raise MalformedResponse("the attestation certificate's extensions cannot be read") from exc
