@@ -287,6 +287,8 @@ def test_no_secret_in_the_database_or_the_log(database_url: str, tmp_path: Path)
     port = free_port()
     with running_mailbox() as box:
         env = {**box.smtp_env(), "LATCHKEY_MASTER_KEY": MASTER_KEY, "LATCHKEY_LOG_LEVEL": "debug"}
+        # The access log too: it must write none of the secrets in URLs (codes, link tokens).
+        env["LATCHKEY_ACCESS_LOG"] = "on"
         with serving(database_url, port, env, log=log):
             issued = issue_everything(f"http://127.0.0.1:{port}", database_url, tenant, box)
             box.wait_for("p@example.com")
@@ -301,5 +303,6 @@ def test_no_secret_in_the_database_or_the_log(database_url: str, tmp_path: Path)
 
     logged = log.read_text()
     assert "sent (attempt 1)" in logged  # the log was captured (the mail worker wrote to it)
+    assert '/authorize?…" 302' in logged  # and the access log, URLs with secrets included
     leaked = [s[:12] + "..." for s in issued if s in logged]
     assert leaked == [], leaked
