@@ -25,6 +25,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from tests.domain_proof import prove
 from tests.test_admin_api import World, make_world
+from tests.test_portal import new_operator
 
 DOMAIN = "login.example.com"
 HOST = {"host": DOMAIN}
@@ -232,3 +233,26 @@ def test_domains_claimed_before_the_upgrade_must_be_proved(tmp_path: Path) -> No
     assert len(row.verification_token) >= 32
     assert row.verified_at is None
     engine.dispose()
+
+
+def test_portal_domains_are_a_global_operators_form(
+    rt: Runtime, client: TestClient, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    settings = f"/portal/t/{tenant.id}/settings"
+    mine = new_operator(rt, client, tenant.id)
+    assert 'id="tenant-domains"' not in mine.page(settings).text
+    forged = mine.form(f"/portal/t/{tenant.id}/domains", domains="id.localhost")
+    assert forged.status_code == 403
+    assert "only a global operator" in forged.text
+    assert tenants.domains(rt, tenant.id) == []
+
+    root = new_operator(rt, client)
+    saved = root.form(f"/portal/t/{tenant.id}/domains", domains="id.localhost\n")
+    assert saved.status_code == 303, saved.text
+    assert tenants.domains(rt, tenant.id) == ["id.localhost"]
+    shown = root.page(settings).text
+    assert "serves nothing until proved" in shown
+    assert "_latchkey-challenge.id.localhost" in shown
+    prove(rt, tenant.id, "id.localhost")
+    assert "proved, serves this tenant" in root.page(settings).text

@@ -31,7 +31,7 @@ from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.errors import ConfigError
 from latchkey.portal.request_auth import portal_session
-from latchkey.services import metadata
+from latchkey.services import domains, metadata
 from latchkey.services import origins as origin_rules
 from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import (
@@ -137,6 +137,7 @@ def settings_page(
     return page(
         request, "settings.html", title="Settings", tenant=tenant, choices=CHOICES,
         rules=RULE_CHOICES, models=model_lines(rt, tenant.policy), fido_metadata=metadata.info(rt),
+        domain_proof=[d.to_dict() for d in domains.statuses(rt, tenant_id)],
         status=status, **values,
     )  # fmt: skip
 
@@ -230,6 +231,21 @@ def save_retention(tenant_id: FromPath[str], data: Form, request: AnyRequest) ->
     )
 
 
+@post("/t/{tenant_id:str}/domains", sync_to_thread=True, status_code=200)
+def save_domains(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
+    """A global operator's act (the service refuses anyone else); each new domain serves
+    nothing until `latchkey tenant verify-domain` proves it."""
+
+    def save() -> Any:
+        update = convert({"domains": lines(data, "domains")}, schemas.TenantUpdate)
+        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+
+    to = f"/portal/t/{tenant_id}/settings"
+    return submit(
+        request, data, save, again=settings_page, tenant_id=tenant_id, done="tenant_saved", to=to
+    )
+
+
 handlers = [
     validate_origins,
     home,
@@ -238,4 +254,5 @@ handlers = [
     save_settings,
     save_retention,
     save_attestation,
+    save_domains,
 ]
