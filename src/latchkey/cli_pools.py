@@ -20,7 +20,13 @@ def _on_off(value: str) -> bool:
     return value == "on"
 
 
-_SWITCHES = ("self_registration", "bot_check", "password", "identifier_first")
+_SWITCHES = (
+    "self_registration",
+    "bot_check",
+    "password",
+    "identifier_first",
+    "recovery_keeps_passkeys",
+)
 
 
 def add_parsers(commands: Any, database_option: Any) -> None:

@@ -159,6 +159,7 @@ def recovery_page(
         identifier_label=_identifier_label(pool),
         bot_check=pool.settings.bot_check,
         link_token=token,
+        keeps_passkeys=pool.settings.recovery_keeps_passkeys,
     )
     return _html(render("hosted/recovery.html", **values))
 

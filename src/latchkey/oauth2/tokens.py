@@ -60,15 +60,20 @@ def parse_scope(raw: str | None) -> tuple[str, ...]:
 
 
 def identity_claims(conn: Connection, user: User) -> dict[str, Any]:
-    found = identifier_store.of_user(conn, user.id)
+    found = identifier_store.with_verification(conn, user.id)
     claims: dict[str, Any] = {}
+    # OIDC Core §5.1: *_verified says whether the owner proved the address (a mailed code or
+    # link); an unverified one is only what somebody typed at sign-up.
     if "email" in found:
-        claims["email"] = found["email"]
-    # A kind the directory does not use as an identifier may be a profile claim (as typed).
-    phone = found.get("phone_number") or user.profile.get("phone_number")
-    if phone:
-        claims["phone_number"] = phone
-    username = found.get("username") or user.profile.get("username")
+        claims["email"], claims["email_verified"] = found["email"]
+    # A kind the directory does not use as an identifier may be a profile claim (as typed,
+    # so never verified).
+    if "phone_number" in found:
+        claims["phone_number"], claims["phone_number_verified"] = found["phone_number"]
+    elif user.profile.get("phone_number"):
+        claims["phone_number"] = user.profile["phone_number"]
+        claims["phone_number_verified"] = False
+    username = found["username"][0] if "username" in found else user.profile.get("username")
     if username:
         claims["preferred_username"] = username
     for name in ("name", "given_name", "family_name", "nickname", "picture"):

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, UserNotFound
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.services import (
+    account_recovery,
     authentication,
     botcheck,
     challenges,
@@ -212,7 +213,8 @@ def add_passkey_begin(
         if flow.user_id != user.id:
             raise flows.FlowMismatch("this flow belongs to another user")
         existing = credential_store.for_user(conn, tenant.id, user.id)
-        if len(existing) >= pool.settings.max_passkeys:
+        replacing = flow.context.get("recovery") and not pool.settings.recovery_keeps_passkeys
+        if len(existing) >= pool.settings.max_passkeys and not replacing:
             raise PasskeyLimitReached(
                 f"this account already has {len(existing)} passkeys, the most this pool allows"
             )
@@ -334,11 +336,14 @@ def register_finish(
     done: list[tuple[Flow, sso.Opened | None]] = []
     # Adding a passkey while signed in is no new sign-in: a fresh session here would pass for
     # one (its auth_time and amr would satisfy max_age, prompt=login and amr checks).
-    adding = flow.user_id is not None and not flow.context.get("recovery")
+    recovering = bool(flow.user_id is not None and flow.context.get("recovery"))
+    adding = flow.user_id is not None and not recovering
+    # A recovery's passkey replaces the others, so the limit cannot stand in its way.
+    replacing = recovering and not pool.settings.recovery_keeps_passkeys
 
     def check(conn: Connection, challenge: Challenge) -> None:
         _check_challenge(flow, pool, challenge)
-        if challenge.user_id is not None:
+        if challenge.user_id is not None and not replacing:
             user_store.lock(conn, tenant.id, challenge.user_id)
             count = len(credential_store.for_user(conn, tenant.id, challenge.user_id))
             if count >= pool.settings.max_passkeys:
@@ -347,6 +352,17 @@ def register_finish(
     kind = SIGNED_UP if flow.user_id is None else PASSKEY_ADDED
 
     def after(conn: Connection, result: registration.Registered) -> None:
+        if recovering:
+            # Before the new session opens: every older one ends.
+            account_recovery.replace_passkeys(
+                conn,
+                rt,
+                tenant_id=tenant.id,
+                pool=pool,
+                user_id=result.user.id,
+                new_passkey_id=result.credential.id,
+                meta=meta,
+            )
         event = (kind, meta)
         done.append(
             _sign_in(

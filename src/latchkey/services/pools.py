@@ -43,6 +43,9 @@ class PoolSettings:
     max_passkeys: int = 10
     branding: Branding = field(default_factory=Branding)
     email_sender: str | None = None
+    # A recovery's new passkey replaces the lost ones; on: the old ones stay (the page says so
+    # and links to the account page, where the user removes them).
+    recovery_keeps_passkeys: bool = False
 
     def shown_name(self, directory: Directory) -> str:
         return self.branding.name or self.display_name or directory.name
@@ -105,6 +108,7 @@ def parse(values: Mapping[str, Any]) -> PoolSettings:
         max_passkeys=limit,
         branding=_branding(values.get("branding")),
         email_sender=sender or None,
+        recovery_keeps_passkeys=_bool(values, "recovery_keeps_passkeys", False),
     )
 
 

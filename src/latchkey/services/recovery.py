@@ -3,9 +3,9 @@
 The user gives an identifier; when it belongs to an account with an e-mail address, Latchkey
 mails a one-time code and a link (single use, 15 minutes, only their HMACs stored, guesses
 limited). The answer is the same whether or not the account exists, and so are the refusals
-of wrong codes. A correct code or link starts a registration flow for that user: their new
-passkey is added like any other (services/pool_ceremonies.py), after which they may revoke
-the old ones on the account page.
+of wrong codes. A correct code or link proves the account's e-mail (taking over an account
+whose e-mail nobody had proved, services/account_recovery.py) and starts a registration flow
+for that user: their new passkey replaces the lost ones (services/pool_ceremonies.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,15 @@ from latchkey.ids import new_id, new_token
 from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
-from latchkey.services import botcheck, events, flows, pool_ceremonies, recovery_limits, sealing
+from latchkey.services import (
+    account_recovery,
+    botcheck,
+    events,
+    flows,
+    pool_ceremonies,
+    recovery_limits,
+    sealing,
+)
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -233,7 +241,7 @@ def follow_link(
     with rt.read() as conn:
         row = code_store.by_link(conn, _link_mac(rt, token))
         flow = flow_store.get(conn, flow_id=row.flow_id, tenant_id=tenant.id) if row else None
-    if row is None or flow is None or flow.directory_id != pool.id:
+    if row is None or flow is None or flow.directory_id != pool.id or flow.kind != flows.RECOVERY:
         raise RecoveryCodeInvalid("this link is not valid")
     if row.used_at is not None:
         raise flows.FlowUsed("this link was already used")
@@ -263,6 +271,9 @@ def _recover(
             from_states=(CODE_SENT,),
             to_state=flows.COMPLETED,
             user_id=row.user_id,
+        )
+        account_recovery.prove_email(
+            conn, rt, tenant_id=tenant.id, pool=pool, user_id=row.user_id, meta=meta
         )
         started = flows.start(
             conn,

@@ -15,6 +15,7 @@ from latchkey.models import Credential, Tenant, User
 from latchkey.services import access, directories
 from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
+from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store
 
 # Profile fields the app may set, by their wire name; each bounded like its column.
@@ -41,6 +42,8 @@ MAX_CUSTOM_VALUE = 1024
 class Profile:
     user: User
     enrolled: bool
+    # Which of the user's e-mail and phone number their owner proved (a mailed code or link).
+    verified: frozenset[str] = frozenset()
 
 
 def profile_changes(attributes: Mapping[str, Any]) -> dict[str, str | None]:
@@ -135,10 +138,24 @@ def _enrolled(conn: Connection, user: User) -> bool:
     return bool(credential_store.for_user(conn, user.tenant_id, user.id))
 
 
+def _verified(conn: Connection, user: User) -> frozenset[str]:
+    """The contact fields whose current value is a verified identifier of the user."""
+    current = {"email": (user.email or "").casefold(), "phone_number": user.phone_number or ""}
+    return frozenset(
+        kind
+        for kind, (value, proved) in identifier_store.with_verification(conn, user.id).items()
+        if proved and current.get(kind) and value.casefold() == current[kind]
+    )
+
+
+def _profile(conn: Connection, user: User) -> Profile:
+    return Profile(user, _enrolled(conn, user), _verified(conn, user))
+
+
 def profile(rt: Runtime, tenant: Tenant, *, external_user_id: str) -> Profile | None:
     with rt.read() as conn:
         user = user_store.by_external_id(conn, tenant.id, external_user_id)
-        return Profile(user, _enrolled(conn, user)) if user else None
+        return _profile(conn, user) if user else None
 
 
 def update(
@@ -154,7 +171,7 @@ def update(
         if changes:
             user_store.update_profile(conn, user.id, {**changes, "updated_at": rt.now()})
             user = user_store.get(conn, tenant.id, user.id) or user
-        return Profile(user, _enrolled(conn, user))
+        return _profile(conn, user)
 
 
 def delete(rt: Runtime, tenant: Tenant, *, external_user_id: str) -> None:

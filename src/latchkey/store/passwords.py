@@ -23,3 +23,7 @@ def hash_of(conn: Connection, user_id: str) -> str | None:
 def put(conn: Connection, user_id: str, hashed: str, now: datetime) -> None:
     conn.execute(delete(passwords).where(passwords.c.user_id == user_id))
     conn.execute(insert(passwords).values(user_id=user_id, hash=hashed, updated_at=now))
+
+
+def remove(conn: Connection, user_id: str) -> bool:
+    return conn.execute(delete(passwords).where(passwords.c.user_id == user_id)).rowcount == 1

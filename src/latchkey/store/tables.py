@@ -119,6 +119,8 @@ user_identifiers = Table(
     Column("kind", String(16), primary_key=True),
     Column("value", String(320), primary_key=True),
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # When its owner proved it (a mailed code or link); NULL: unverified, anyone may have typed it.
+    Column("verified_at", UTCDateTime),
     Index(None, "user_id"),
 )
 

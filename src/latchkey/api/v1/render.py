@@ -49,7 +49,9 @@ def authenticator(c: Credential, user_id: str | None = None) -> dict[str, Any]:
     }
 
 
-def user(u: User, *, enrolled: bool) -> dict[str, Any]:
+def user(u: User, *, enrolled: bool, verified: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`verified`: the contact fields Latchkey saw proved (a mailed code or link); the app
+    backend may also have said so."""
     email_verified, phone_verified = users.verified(u)
     return {
         "userId": u.external_id,
@@ -57,9 +59,9 @@ def user(u: User, *, enrolled: bool) -> dict[str, Any]:
         "username": u.username,
         "displayName": u.display_name,
         "email": u.email,
-        "emailVerified": email_verified,
+        "emailVerified": email_verified or "email" in verified,
         "phoneNumber": u.phone_number,
-        "phoneNumberVerified": phone_verified,
+        "phoneNumberVerified": phone_verified or "phone_number" in verified,
         "custom": u.profile.get(users.CUSTOM) or {},
         "enrolledVerificationMethods": ["PASSKEY"] if enrolled else [],
         "allowedVerificationMethods": ["PASSKEY"],

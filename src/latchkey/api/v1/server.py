@@ -157,7 +157,7 @@ def get_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
     found = users.profile(runtime(request), secret_tenant(request), external_user_id=user_id)
     if found is None:
         return render.unknown_user(user_id)
-    return render.user(found.user, enrolled=found.enrolled)
+    return render.user(found.user, enrolled=found.enrolled, verified=found.verified)
 
 
 class UserPatch(msgspec.Struct, kw_only=True):
@@ -180,7 +180,7 @@ def update_user(
         external_user_id=user_id,
         attributes=_given(data),
     )
-    return render.user(changed.user, enrolled=changed.enrolled)
+    return render.user(changed.user, enrolled=changed.enrolled, verified=changed.verified)
 
 
 @delete("/users/{user_id:str}", status_code=200, sync_to_thread=True)
