@@ -34,7 +34,7 @@ from latchkey.testing.authenticator import SoftAuthenticator
 from latchkey.testing.mds_blob import MdsSigner, entry, payload
 from latchkey.webauthn.policy import PasskeyPolicy
 from tests.ceremony_client import CeremonyClient
-from tests.web_parties import ORIGIN
+from tests.web_parties import ORIGIN, Backend, Browser
 
 MODEL = "3e1f9c2a-5b7d-4f60-8a91-2c4d6e8f0a1b"
 NAME = "Latchkey Test Key"
@@ -407,3 +407,22 @@ def test_authenticator_rules_in_the_portal_by_model_name(rt: Runtime, http: Test
     assert "no authenticator model named &#39;YubiKey 5&#39; in the FIDO metadata" in refused.text
     assert ">YubiKey 5</textarea>" in refused.text  # what was typed is kept
     assert tenants.get(rt, tenant.id).policy == policy  # nothing written
+
+
+def test_v1_authenticators_carry_the_metadata_name_and_icon(
+    backend: Backend, browser: Browser
+) -> None:
+    yubikey = "fa2b99dc-9e39-4257-8f92-4a30d23c4118"
+    browser.authenticator = SoftAuthenticator(aaguid=uuid.UUID(yubikey).bytes)
+    tracked = backend.track("u-yk", "add-passkey", username="yuki")
+    assert browser.sign_up(tracked["token"]).status_code == 200
+    [found] = backend.http.get("/v1/users/u-yk/authenticators", headers=backend.auth).json()
+    credential = found["webauthnCredential"]
+    assert credential["name"] == "YubiKey 5 Series with NFC"
+    assert credential["aaguidMapping"] == {
+        "name": "YubiKey 5 Series with NFC",
+        "svgIconLight": f"/mds/icons/{yubikey}",
+        "svgIconDark": f"/mds/icons/{yubikey}",
+    }
+    icon = backend.http.get(credential["aaguidMapping"]["svgIconLight"])
+    assert (icon.status_code, icon.headers["content-type"]) == (200, "image/png")

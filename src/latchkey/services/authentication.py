@@ -160,7 +160,6 @@ def _verify_and_record(
     stored, owner = found
     if owner.disabled_at is not None:
         raise UserDisabled("this user is disabled")
-    authenticator_status.check_sign_in(rt, tenant, stored)
     verified = verify_authentication_response(
         credential=credential,
         expected_challenge=challenge.challenge,
@@ -174,6 +173,8 @@ def _verify_and_record(
         require_user_handle=challenge.user_id is None,
         stored_backup_eligible=stored.backup_eligible,
     )
+    # Only the passkey's holder learns it is blocked: after the assertion verified.
+    authenticator_status.check_sign_in(rt, tenant, stored)
     now = rt.now()
     moved = credential_store.record_use(
         conn,
