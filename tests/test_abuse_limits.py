@@ -5,6 +5,7 @@ working."""
 from __future__ import annotations
 
 import base64
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,16 +15,23 @@ from sqlalchemy import func, select
 from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.models import Tenant
-from latchkey.services import directories, pool_passwords, pools, recovery_limits
+from latchkey.services import directories, pool_passwords, pools, ratelimit, recovery_limits
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, users
 from tests.conftest import FakeClock
+from tests.test_native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.test_pool_recovery_account import code_and_link, mails
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
 from tests.test_ratelimit import with_limits
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate-limit windows follow the wall clock: hold it, so no window ends mid-test."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
 
 
 @pytest.fixture
@@ -153,3 +161,22 @@ def test_recovery_mails_to_one_address_are_limited_across_accounts(
     # A limited answer looks like any other, an unknown account's included.
     assert unknown.headers.get("set-cookie", "").split("=")[0] == "latchkey_flow"
     assert limited.headers.get("set-cookie", "").split("=")[0] == "latchkey_flow"
+
+
+def test_native_sign_in_options_reveal_no_account(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    """Issue 21 item 7: the identifier of our passkey/challenge extension narrows nothing."""
+    app = mobile_app(rt, tenant)
+    owner = NativeApp(client, tenant, app, ANDROID_ORIGIN)
+    assert owner.sign_up("ada@example.com").status_code == 200
+    asked = [
+        owner.post("/passkey/challenge", {"client_id": app.client_id, "identifier": identifier})
+        for identifier in ({"email": "ada@example.com"}, {"email": "eve@example.com"}, None)
+    ]
+    for answer in asked:
+        assert answer.status_code == 200, answer.text
+        options = answer.json()["authn_params_public_key"]
+        assert options.get("allowCredentials", []) == []
+        assert set(options) == set(asked[-1].json()["authn_params_public_key"])
+    assert owner.sign_in().status_code == 200

@@ -79,7 +79,7 @@ class LoginBody(msgspec.Struct, kw_only=True):
     client_id: Text
     client_secret: Text | None = None
     realm: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    # Our extension: an identifier narrows allowCredentials to that user's passkeys.
+    # Accepted and ignored: discoverable options for everyone (no account enumeration).
     identifier: dict[str, str] | None = None
 
 

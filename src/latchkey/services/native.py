@@ -73,15 +73,16 @@ def login_challenge(
     realm: str | None,
     identifier: Mapping[str, Any] | None = None,
 ) -> NativeChallenge:
-    """Options for discoverable passkeys; an identifier (our extension) narrows
-    allowCredentials to that user's passkeys."""
+    """Options for discoverable passkeys. An identifier (our extension) is accepted but narrows
+    nothing: allowCredentials would tell anyone who asks whether the account exists and which
+    credential ids it holds (issue 21 item 7), so every answer has the same shape."""
+    del identifier
     with rt.transaction() as conn:
         directory = directories.resolve(conn, tenant.id, realm)
-        user_id = signup.identified_user(conn, directory, identifier) if identifier else None
         binding = {"native": True, "client_id": app.client_id, "directory_id": directory.id}
-        challenge, allow = signup.sign_in_challenge(conn, rt, tenant, user_id, binding)
+        challenge = signup.sign_in_challenge(conn, rt, tenant, binding)
     options = generate_authentication_options(
-        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=allow
+        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=[]
     )
     return NativeChallenge(challenge.id, options)
 

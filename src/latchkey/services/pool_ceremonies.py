@@ -398,17 +398,19 @@ def login_options(
     identifier: str | None,
     ref: FlowRef | None,
 ) -> Options:
-    """With an identifier, that user's passkeys; without (or unknown), discoverable options,
-    so the answer never tells who has an account."""
+    """Discoverable options (no allowCredentials), with or without an identifier: an
+    unauthenticated caller learns neither whether the account exists nor its credential ids
+    (issue 21 item 7). The identifier-first page still asks for it first; the browser then
+    offers the passkeys it holds for this RP ID, and whichever user answers is signed in."""
+    del identifier  # accepted for the pages and clients that send it; it narrows nothing
     with rt.transaction() as conn:
         flow, cookie = flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
-        user_id = find_user(conn, pool, identifier) if identifier else None
-        challenge, allow = signup.sign_in_challenge(
-            conn, rt, tenant, user_id, {"pool_flow": flow.id, "directory_id": pool.id}
+        challenge = signup.sign_in_challenge(
+            conn, rt, tenant, {"pool_flow": flow.id, "directory_id": pool.id}
         )
         flow = _await(conn, rt, flow, challenge)
     options = generate_authentication_options(
-        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=allow
+        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=[]
     )
     return Options(flow, cookie, options)
 

@@ -14,9 +14,7 @@ from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Directory, Tenant
 from latchkey.services import challenges, identifiers
 from latchkey.services.runtime import Runtime
-from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
-from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.encoding import b64url, b64url_decode
 from latchkey.webauthn.registration_options import generate_registration_options
 
@@ -121,18 +119,15 @@ def creation_options(tenant: Tenant, rp_name: str, challenge: Challenge) -> dict
 
 
 def sign_in_challenge(
-    conn: Connection, rt: Runtime, tenant: Tenant, user_id: str | None, binding: Mapping[str, Any]
-) -> tuple[Challenge, list[CredentialRef]]:
-    """A sign-in challenge for a directory's user: with a known user, their passkeys to allow
-    (and the challenge bound to them); else none, so any discoverable passkey may answer."""
-    found = credential_store.for_user(conn, tenant.id, user_id) if user_id else []
-    allow = [CredentialRef(c.credential_id, c.transports) for c in found]
-    challenge = challenges.issue(
+    conn: Connection, rt: Runtime, tenant: Tenant, binding: Mapping[str, Any]
+) -> Challenge:
+    """A sign-in challenge for any discoverable passkey of the tenant (bound to no user): the
+    options then name no credential, so they reveal nothing about who has an account."""
+    return challenges.issue(
         conn,
         rt,
         tenant=tenant,
         kind=challenges.AUTHENTICATION,
-        user_id=user_id if allow else None,
+        user_id=None,
         context=dict(binding),
     )
-    return challenge, allow
