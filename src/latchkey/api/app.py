@@ -38,6 +38,7 @@ from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
 from latchkey.api.hosts import HostCheck
+from latchkey.api.pool_cors import PoolCors
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
@@ -142,6 +143,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             HostCheck,
             DefineMiddleware(BodyTimeout, seconds=settings.body_timeout_seconds),
             DefineMiddleware(ClientCors, origins=origins),
+            DefineMiddleware(PoolCors, rt=rt),
         ],
         before_send=[add_security_headers],
         request_max_body_size=settings.max_body_bytes,
