@@ -367,6 +367,23 @@ def test_tenant_policy_from_the_cli_by_preset_and_model_name(
     assert main([*base, "--allow-model", "YubiKey 5 Series with NFC", "--database-url", url]) == 2
     assert "aaguid_allow needs attestation direct or enterprise" in capsys.readouterr().err
 
+    root = tmp_path / "enterprise-root.pem"
+    root.write_bytes(AttestationCA().pem)
+    anchored = [
+        *base,
+        "--attestation",
+        "direct",
+        "--anchor",
+        f"packed={root}",
+        "--no-anchor",
+        "tpm",
+    ]
+    assert main([*anchored, "--json", "--database-url", url]) == 0
+    anchors = json.loads(capsys.readouterr().out)["policy"]["attestation_anchors"]
+    assert anchors == {"packed": [root.read_text()], "tpm": "none"}
+    assert main([*base, "--anchor", f"made-up={root}", "--database-url", url]) == 2
+    assert "attestation format 'made-up' is not one of packed" in capsys.readouterr().err
+
 
 def test_authenticator_rules_in_the_portal_by_model_name(rt: Runtime, http: TestClient) -> None:
     from tests.test_portal import new_operator
