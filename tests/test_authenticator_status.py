@@ -443,3 +443,9 @@ def test_v1_authenticators_carry_the_metadata_name_and_icon(
     }
     icon = backend.http.get(credential["aaguidMapping"]["svgIconLight"])
     assert (icon.status_code, icon.headers["content-type"]) == (200, "image/png")
+
+
+def test_a_metadata_url_must_be_https() -> None:
+    with pytest.raises(MetadataRefused) as refused:
+        metadata.fetch("http://mds3.example/blob")
+    assert refused.value.message == "the metadata URL 'http://mds3.example/blob' must be https"
