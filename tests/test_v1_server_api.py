@@ -154,3 +154,33 @@ def test_user_fields_the_sdk_types_promise(backend: Backend) -> None:
         assert (refused.status_code, refused.json()["errorCode"]) == (400, "invalid_request")
     assert _get(backend, path).json()["custom"] == changed["custom"]
     assert _get(backend, "/v1/users/unknown").json()["emailVerified"] is False
+
+
+def test_track_answers_the_hosted_page_url_and_checks_the_redirect(
+    backend: Backend, browser: Browser, tenant_and_secret: Any
+) -> None:
+    tenant = tenant_and_secret[0]
+    tracked = backend.track("h-1", "add-passkey", redirectUrl="https://app.example.com/done?x=1")
+    assert (
+        tracked["url"]
+        == f"http://localhost:8000/hosted/{tenant.id}/action#token={tracked['token']}"
+    )
+    page = backend.http.get(f"/hosted/{tenant.id}/action")
+    assert page.status_code == 200
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    state = browser.http.get("/v1/client/action", headers=browser.headers(tracked["token"]))
+    assert state.json() == {
+        "action": "add-passkey",
+        "state": "CHALLENGE_REQUIRED",
+        "isEnrolled": False,
+        "redirectUrl": "https://app.example.com/done?x=1",
+        "origins": list(tenant.web_origins),
+    }
+    anonymous = browser.http.get("/v1/client/action", headers=browser.headers(None))
+    assert (anonymous.status_code, anonymous.json()["errorCode"]) == (401, "invalid_token")
+    for bad in ("javascript:alert(1)", "http://evil.example.com/", "https://a@b.example/", "/x"):
+        refused = backend.http.post(
+            "/v1/users/h-1/actions/add-passkey", json={"redirectUrl": bad}, headers=backend.auth
+        )
+        assert (refused.status_code, refused.json()["errorCode"]) == (400, "invalid_redirect_url")

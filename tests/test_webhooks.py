@@ -180,7 +180,7 @@ def test_payload_and_signature_are_accepted_by_the_vendor_sdk(vendor_verifier: P
         created_at=datetime(2026, 11, 24, 9, 30, 5, 123456, tzinfo=UTC),
         detail={"app": "web", "pool_id": "p1", "user_verified": True},
     )
-    body = signing.event_payload(event, source="https://login.example.com")
+    body = signing.event_payload(event, source="https://login.example.com", app_user_id="app-7")
     assert body.isascii()  # the same bytes whatever encoding a receiver decodes with
     assert json.loads(body) == {
         "version": 1,
@@ -193,7 +193,8 @@ def test_payload_and_signature_are_accepted_by_the_vendor_sdk(vendor_verifier: P
             "kind": "passkey.authentication",
             "outcome": "failure",
             "reason": "credential_not_found",
-            "userId": event.user_id,
+            "userId": "app-7",
+            "latchkeyUserId": event.user_id,
             "credentialId": None,
             "ip": "203.0.113.7",
             "userAgent": "Mozilla/5.0 (Zoë's phone)",
@@ -402,6 +403,30 @@ def test_events_go_to_every_enabled_endpoint_whose_filter_matches(
     assert not validation.matches(("pool.*",), "passkey.registration")
 
 
+def test_every_event_type_names_the_app_user_id(rt: Runtime, tenant: Tenant) -> None:
+    """Issue 18 item 13: the payload's userId is the id the app's backend knows the user by,
+    in every event type; Latchkey's own id rides along as latchkeyUserId."""
+    from latchkey.services import users
+
+    webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
+    with rt.transaction() as conn:
+        user = users.ensure(conn, rt, tenant, "app-user-42", {})
+    for kind in validation.event_types():
+        event = make_event(rt, tenant.id, kind, user_id=user.id)
+        with rt.transaction() as conn:
+            event_store.add(conn, event)
+            assert webhooks.enqueue_for_event(conn, rt, event) == 1
+        [sent] = [d for d in deliveries(rt) if d.event_id == event.id]
+        data = json.loads(sent.payload)["data"]
+        assert (data["userId"], data["latchkeyUserId"]) == ("app-user-42", user.id), kind
+    anonymous = make_event(rt, tenant.id, events.AUTHENTICATION)
+    with rt.transaction() as conn:
+        event_store.add(conn, anonymous)
+        webhooks.enqueue_for_event(conn, rt, anonymous)
+    [sent] = [d for d in deliveries(rt) if d.event_id == anonymous.id]
+    assert json.loads(sent.payload)["data"]["userId"] is None
+
+
 def test_a_rolled_back_event_queues_nothing(rt: Runtime, tenant: Tenant) -> None:
     webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
     event = make_event(rt, tenant.id, events.REGISTRATION)
@@ -581,7 +606,9 @@ def test_ceremonies_over_http_queue_their_webhooks_and_the_apps_worker_sends_the
     ]
     (user,) = {e.user_id for e in recorded.values()}  # the one user, on every event
     assert user is not None
-    assert {e["data"]["userId"] for e in sent} == {user}
+    # Named as the app knows them (the id it tracked), Latchkey's own id beside it.
+    assert {e["data"]["userId"] for e in sent} == {"u-1"}
+    assert {e["data"]["latchkeyUserId"] for e in sent} == {user}
 
 
 def test_signed_with_the_tenant_secret_key_an_existing_verifier_accepts_it(

@@ -24,6 +24,7 @@ from litestar.static_files import create_static_files_router
 
 from latchkey import __version__, config, logs
 from latchkey.api import (
+    action_page,
     admin,
     ceremonies,
     health,
@@ -128,6 +129,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             ceremonies.router,
             v1_server.router,
             v1_client.router,
+            action_page.action_page,
             native.router,
             native.domain_router,
             wellknown.router,

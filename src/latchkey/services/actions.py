@@ -13,6 +13,7 @@ from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
@@ -132,6 +133,27 @@ def new_action(
     return action
 
 
+def check_redirect_url(url: Any) -> str:
+    """Where the hosted page sends the browser with the result token: an absolute https URL
+    (http only on this machine), without user information or a fragment."""
+    bad = InvalidRequest(
+        "redirectUrl must be an absolute https:// URL (http://localhost for development)",
+        code="invalid_redirect_url",
+    )
+    if not isinstance(url, str) or len(url) > 2048 or any(c.isspace() for c in url):
+        raise bad
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise bad from None
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise bad
+    if not parts.hostname or parts.username is not None or parts.fragment:
+        raise bad
+    return url
+
+
 def check_idempotency_key(key: Any) -> str:
     if not isinstance(key, str) or not _KEY.match(key):
         raise InvalidRequest(
@@ -153,6 +175,8 @@ def track(
     key = attributes.get("idempotencyKey")
     if key is not None:
         check_idempotency_key(key)
+    if attributes.get("redirectUrl") is not None:
+        check_redirect_url(attributes["redirectUrl"])
     stored = {k: v for k, v in attributes.items() if k != "idempotencyKey"}
     with rt.transaction() as conn:
         user = users.ensure(conn, rt, tenant, external_user_id, attributes)

@@ -203,3 +203,22 @@ def sign_in(
         rt, tenant, challenge_id=challenge_id, credential=credential, meta=meta, after=after
     )
     return Outcome(result.user, result.credential, *done[0])
+
+
+@dataclass(frozen=True)
+class Hosted:
+    """What the hosted page of a tracked action needs: which ceremony, and where to go after."""
+
+    action: Action
+    enrolled: bool
+    redirect_url: str | None
+
+
+def hosted(rt: Runtime, tenant: Tenant, action: Action) -> Hosted:
+    """The hosted page signs an enrolled user in and enrols anyone else (sign-up), for an
+    action still waiting for its challenge."""
+    actions.require_pending(action)
+    with rt.read() as conn:
+        enrolled = bool(credential_store.for_user(conn, tenant.id, action.user_id))
+    redirect = action.attributes.get("redirectUrl")
+    return Hosted(action, enrolled, redirect if isinstance(redirect, str) else None)

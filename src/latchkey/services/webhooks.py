@@ -22,6 +22,7 @@ from latchkey.models import Event
 from latchkey.services import sealing
 from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
+from latchkey.store import users as user_store
 from latchkey.store import webhook_log as delivery_log
 from latchkey.store import webhook_outbox as outbox
 from latchkey.store import webhooks as store
@@ -231,13 +232,17 @@ def enqueue_for_event(conn: Connection, rt: Runtime, event: Event) -> int:
     wanted = [endpoint_id for endpoint_id, types in filters if matches(types, event.kind)]
     if not wanted:
         return 0
+    # Receivers know users by the app's id, not Latchkey's: read it while the user still exists.
+    owner = user_store.get(conn, event.tenant_id, event.user_id) if event.user_id else None
     queued = outbox.enqueue(
         conn,
         tenant_id=event.tenant_id,
         endpoint_ids=wanted,
         event_id=event.id,
         event_type=event.kind,
-        payload=signing.event_payload(event, source=rt.public_url),
+        payload=signing.event_payload(
+            event, source=rt.public_url, app_user_id=owner.external_id if owner else None
+        ),
         now=rt.now(),
     )
     return len(queued)

@@ -55,14 +55,16 @@ def envelope(
     return json.dumps(body, separators=(",", ":"), ensure_ascii=True)
 
 
-def event_payload(event: Event, *, source: str) -> str:
+def event_payload(event: Event, *, source: str, app_user_id: str | None) -> str:
     """An event's body; `id` is the event's, the same on every retry and redelivery, so a
-    receiver can recognise one it has already handled."""
+    receiver can recognise one it has already handled. `userId` is the app's id of the user
+    (the one the backend tracked, as the vendor sends it); Latchkey's own is `latchkeyUserId`."""
     data = {
         "kind": event.kind,
         "outcome": event.outcome,
         "reason": event.reason,
-        "userId": event.user_id,
+        "userId": app_user_id,
+        "latchkeyUserId": event.user_id,
         "credentialId": event.credential_id,
         "ip": event.ip,
         "userAgent": event.user_agent,

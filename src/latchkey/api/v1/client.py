@@ -244,6 +244,23 @@ def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
     }
 
 
+@get("/action", sync_to_thread=True, include_in_schema=False)
+def hosted_action(request: AnyRequest) -> dict[str, Any]:
+    """Ours, for the hosted action page (api/action_page.py): which ceremony the token's action
+    needs, and where the browser goes with the result token."""
+    who = caller(request)
+    action, _user = who.needs_token()
+    found = web.hosted(runtime(request), who.tenant, action)
+    return {
+        "action": found.action.action,
+        "state": found.action.state,
+        "isEnrolled": found.enrolled,
+        "redirectUrl": found.redirect_url,
+        # A window opened by the app's page is told the token only on the tenant's origins.
+        "origins": list(who.tenant.web_origins),
+    }
+
+
 router = Router(
     path="/v1/client",
     exception_handlers=errors.V1.handlers,
@@ -256,5 +273,6 @@ router = Router(
         challenge,
         authentication_options,
         verify,
+        hosted_action,
     ],
 )

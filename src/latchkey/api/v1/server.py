@@ -9,7 +9,7 @@ import msgspec
 from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from latchkey.api import errors
+from latchkey.api import action_page, errors
 from latchkey.api.auth import secret_tenant
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.fastpath import fast_post
@@ -58,7 +58,7 @@ def track(
         "state": done.action.state,
         "idempotencyKey": done.action.idempotency_key,
         "token": done.token,
-        "url": None,
+        "url": action_page.page_url(runtime(request), tenant.id, done.token),
         "isEnrolled": done.enrolled,
         "enrolledVerificationMethods": ["PASSKEY"] if done.enrolled else [],
         "allowedVerificationMethods": ["PASSKEY"],
