@@ -107,7 +107,9 @@ def test_track_answers_a_typed_result(latchkey: Any) -> None:
     assert tracked.is_enrolled is False
     assert tracked.enrolled_verification_methods == ()
     assert tracked.allowed_verification_methods == ("PASSKEY",)
-    assert tracked.url is None
+    # The hosted page that runs the challenge (`launch(url)`), the token in its fragment.
+    assert tracked.url is not None
+    assert tracked.url.endswith(f"/action#token={tracked.token}")
     assert tracked.raw["idempotencyKey"] == tracked.idempotency_key
     assert tracked.raw["token"] == tracked.token
 
