@@ -256,3 +256,38 @@ def test_portal_domains_are_a_global_operators_form(
     assert "_latchkey-challenge.id.localhost" in shown
     prove(rt, tenant.id, "id.localhost")
     assert "proved, serves this tenant" in root.page(settings).text
+
+
+def test_dns_lookup_with_dnspython(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TXT lookup asks dnspython for TXT at the name, joins a record's character-strings
+    (a long value is split in 255-byte chunks), and reads no record as none."""
+    import dns.exception
+    import dns.resolver
+
+    class Record:
+        def __init__(self, *chunks: bytes) -> None:
+            self.strings = chunks
+
+    answers: dict[str, Any] = {
+        "_latchkey-challenge.a.example.com": [Record(b"latchkey-domain-", b"verification=x")],
+        "_latchkey-challenge.b.example.com": dns.resolver.NXDOMAIN(),
+        "_latchkey-challenge.c.example.com": dns.resolver.NoAnswer(),
+        "_latchkey-challenge.d.example.com": dns.exception.Timeout(),
+    }
+    asked: list[tuple[str, str]] = []
+
+    def resolve(name: str, kind: str, lifetime: float) -> Any:
+        asked.append((name, kind))
+        found = answers[name]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    monkeypatch.setattr(dns.resolver, "resolve", resolve)
+    txt = domains.dns_txt
+    assert txt("_latchkey-challenge.a.example.com") == ["latchkey-domain-verification=x"]
+    assert txt("_latchkey-challenge.b.example.com") == []
+    assert txt("_latchkey-challenge.c.example.com") == []
+    with pytest.raises(domains.DomainNotProved, match="timed out"):
+        txt("_latchkey-challenge.d.example.com")
+    assert {kind for _, kind in asked} == {"TXT"}
