@@ -120,6 +120,17 @@ def _basic_credentials(request: AnyRequest) -> tuple[str | None, str | None]:
     return unquote_plus(user), unquote_plus(password)
 
 
+def _calling_app(request: AnyRequest, rt: Runtime, site: Site, params: dict[str, Any]) -> App:
+    """The client, authenticated by its id (and secret) in the body or HTTP Basic."""
+    basic_id, basic_secret = _basic_credentials(request)
+    return clients.authenticate(
+        rt,
+        site.tenant,
+        params.get("client_id") or basic_id,
+        params.get("client_secret") or basic_secret,
+    )
+
+
 def _code_exchange(request: AnyRequest, site: Site, params: dict[str, Any]) -> dict[str, Any]:
     """Authlib's code grant authenticates the client itself (a secret, or PKCE alone)."""
     headers = {"Authorization": request.headers.get("authorization") or ""}
@@ -137,13 +148,7 @@ def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
     rt, site = runtime(request), site_of(request)
     if params.get("grant_type") == "authorization_code":
         return _code_exchange(request, site, params)
-    basic_id, basic_secret = _basic_credentials(request)
-    app = clients.authenticate(
-        rt,
-        site.tenant,
-        params.get("client_id") or basic_id,
-        params.get("client_secret") or basic_secret,
-    )
+    app = _calling_app(request, rt, site, params)
     grant_type = params.get("grant_type")
     if grant_type == webauthn_grant.GRANT_TYPE:
         return webauthn_grant.exchange(
@@ -209,13 +214,7 @@ def _user_info(request: AnyRequest, form: dict[str, str] | None) -> Response[dic
 
 def _revoke(request: AnyRequest, params: dict[str, Any]) -> None:
     rt, site = runtime(request), site_of(request)
-    basic_id, basic_secret = _basic_credentials(request)
-    app = clients.authenticate(
-        rt,
-        site.tenant,
-        params.get("client_id") or basic_id,
-        params.get("client_secret") or basic_secret,
-    )
+    app = _calling_app(request, rt, site, params)
     revocation.revoke(
         rt,
         tenant=site.tenant,
