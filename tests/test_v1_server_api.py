@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from latchkey.services.runtime import Runtime
 from tests.conftest import FakeClock
 from tests.web_parties import Backend, Browser
 
@@ -184,3 +185,27 @@ def test_track_answers_the_hosted_page_url_and_checks_the_redirect(
             "/v1/users/h-1/actions/add-passkey", json={"redirectUrl": bad}, headers=backend.auth
         )
         assert (refused.status_code, refused.json()["errorCode"]) == (400, "invalid_redirect_url")
+
+
+def test_query_users_says_which_contacts_were_proved(
+    backend: Backend, rt: Runtime, tenant_and_secret: Any
+) -> None:
+    """An address its owner proved (a recovery or sign-up code: user_identifiers.verified_at)
+    is emailVerified in queryUsers as in getUser."""
+    from latchkey.services import directories
+    from latchkey.store import identifiers as identifier_store
+    from latchkey.store import users as user_store
+
+    backend.track("p-1", "sign-in", email="proved@example.com")
+    tenant = tenant_and_secret[0]
+    with rt.transaction() as conn:
+        user = user_store.by_external_id(conn, tenant.id, "p-1")
+        assert user is not None
+        directory = directories.default_id(conn, tenant.id)
+        identifier_store.add(
+            conn, directory_id=directory, kind="email", value="proved@example.com", user_id=user.id
+        )
+        identifier_store.mark_verified(conn, user_id=user.id, kind="email", when=rt.now())
+    [listed] = _get(backend, "/v1/users", email="proved@example.com").json()["users"]
+    assert listed["emailVerified"] is True
+    assert _get(backend, "/v1/users/p-1").json()["emailVerified"] is True

@@ -222,15 +222,18 @@ def query(
     user_id: str | None = None,
     limit: int = 20,
     after: str | None = None,
-) -> tuple[list[User], str | None]:
-    """A page of the tenant's users matching the filters, and the last user id of the page when
-    another may follow (the vendor's lastEvaluatedUserId)."""
+) -> tuple[list[tuple[User, frozenset[str]]], str | None]:
+    """A page of the tenant's users matching the filters (each with its contact fields proved,
+    as `_verified` says), and the last user id of the page when another may follow (the
+    vendor's lastEvaluatedUserId)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidRequest(f"limit must be from 1 to {MAX_PAGE}")
     with rt.read() as conn:
         if user_id is not None:
             found = user_store.by_external_id(conn, tenant.id, user_id)
-            return ([found] if found and (after is None or found.external_id > after) else []), None
+            if found is None or (after is not None and found.external_id <= after):
+                return [], None
+            return [(found, _verified(conn, found))], None
         page = user_store.query(
             conn,
             tenant.id,
@@ -240,4 +243,5 @@ def query(
             after=after,
             limit=limit,
         )
-    return page, page[-1].external_id if len(page) == limit else None
+        listed = [(u, _verified(conn, u)) for u in page]
+    return listed, page[-1].external_id if len(page) == limit else None

@@ -68,15 +68,15 @@ def user(u: User, *, enrolled: bool, verified: frozenset[str] = frozenset()) -> 
     }
 
 
-def listed_user(u: User) -> dict[str, Any]:
-    """A user as queryUsers lists them."""
+def listed_user(u: User, verified: frozenset[str]) -> dict[str, Any]:
+    """A user as queryUsers lists them (`verified` as for `user`)."""
     email_verified, phone_verified = users.verified(u)
     return {
         "userId": u.external_id,
         "email": u.email,
-        "emailVerified": email_verified,
+        "emailVerified": email_verified or "email" in verified,
         "phoneNumber": u.phone_number,
-        "phoneNumberVerified": phone_verified,
+        "phoneNumberVerified": phone_verified or "phone_number" in verified,
         "username": u.username,
     }
 

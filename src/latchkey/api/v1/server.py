@@ -114,7 +114,7 @@ def query_users(
         limit=limit,
         after=last_user,
     )
-    answer: dict[str, Any] = {"users": [render.listed_user(u) for u in page]}
+    answer: dict[str, Any] = {"users": [render.listed_user(u, proved) for u, proved in page]}
     if last is not None:
         answer["lastEvaluatedUserId"] = last
     return answer
