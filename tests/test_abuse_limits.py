@@ -5,6 +5,7 @@ working."""
 from __future__ import annotations
 
 import base64
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,12 +19,13 @@ from latchkey.models import Tenant
 from latchkey.services import directories, pool_passwords, pools, ratelimit, recovery_limits
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
-from latchkey.store.tables import challenges, users
+from latchkey.store.tables import challenges, flows, users
 from tests.conftest import FakeClock
 from tests.test_native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.test_pool_recovery_account import code_and_link, mails
-from tests.test_pools_api import PoolBrowser, make_pool, pool_error
+from tests.test_pools_api import PoolBrowser, count, make_pool, pool_error
 from tests.test_ratelimit import with_limits
+from tests.web_parties import ORIGIN
 
 PASSWORD = "correct horse battery"
 
@@ -180,3 +182,66 @@ def test_native_sign_in_options_reveal_no_account(
         assert options.get("allowCredentials", []) == []
         assert set(options) == set(asked[-1].json()["authn_params_public_key"])
     assert owner.sign_in().status_code == 200
+
+
+def _page_flow(client: TestClient, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    found = re.search(r'data-flow="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_hosted_page_gets_write_no_flow_rows(
+    rt: Runtime, client: TestClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    """Issue 21 item 8: a page's flow is stored by the browser's first POST in it, not by the
+    GET; the owner's sign-up and sign-in through the pages' flows work as before."""
+    pool = make_pool(rt, tenant)
+    base = f"/{tenant.id}/identity/{pool.id}"
+    for _ in range(20):
+        assert client.get(f"{base}/signin").status_code == 200
+        assert client.get(f"{base}/signup").status_code == 200
+    assert count(rt, flows) == 0
+
+    owner = PoolBrowser(client, tenant.id, pool.id)
+    flow_id = _page_flow(client, f"{base}/signup")
+    begun = owner.post(
+        "register/webauthn/begin", {"identifier": "ada@example.com", "flow_id": flow_id}
+    )
+    assert begun.status_code == 200, begun.text
+    assert begun.json()["flow_id"] == flow_id
+    made = owner.authenticator.create(begun.json()["publicKey"], origin=ORIGIN)
+    assert owner.post("register/webauthn/finish", made, flow_id=flow_id).status_code == 200
+    assert count(rt, flows) == 1
+
+    flow_id = _page_flow(client, f"{base}/signin")
+    options = owner.post("login/webauthn/options", {"flow_id": flow_id})
+    assert options.status_code == 200, options.text
+    assertion = owner.authenticator.get(options.json()["publicKey"], origin=ORIGIN)
+    assert owner.post("login/webauthn/finish", assertion, flow_id=flow_id).status_code == 200
+    assert count(rt, flows) == 2
+    # The finished flow is not written again by a replay of its cookie.
+    replay = owner.post("login/webauthn/options", {"flow_id": flow_id})
+    pool_error(replay, 403, "flow_cookie_missing")  # the finish expired the cookie
+
+
+def test_a_pending_flow_cannot_be_forged_or_outlive_its_expiry(
+    rt: Runtime, client: TestClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    pool = make_pool(rt, tenant)
+    base = f"/{tenant.id}/identity/{pool.id}"
+    visitor = PoolBrowser(client, tenant.id, pool.id)
+    flow_id = _page_flow(client, f"{base}/signin")
+    cookie = client.cookies.get("latchkey_flow")
+    assert cookie
+    assert cookie.startswith(flow_id + ".")
+    # Another expiry in the same secret: the id no longer matches it.
+    secret = cookie.split(".", 1)[1]
+    forged = secret.replace(secret.split("~")[0], str(int(secret.split("~")[0]) + 86400), 1)
+    client.cookies.set("latchkey_flow", f"{flow_id}.{forged}", path=f"{base}/")
+    pool_error(visitor.post("login/webauthn/options", {"flow_id": flow_id}), 403, "flow_mismatch")
+    client.cookies.set("latchkey_flow", cookie, path=f"{base}/")
+    clock.advance(minutes=16)
+    pool_error(visitor.post("login/webauthn/options", {"flow_id": flow_id}), 410, "flow_expired")
+    assert count(rt, flows) == 0

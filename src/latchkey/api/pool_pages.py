@@ -76,13 +76,15 @@ def _browser_flow(
         return None
 
 
-def _new_flow(
-    rt: Runtime, tenant: Tenant, pool: pools.Pool, kind: str, context_: dict[str, Any]
-) -> flows.Started:
-    with rt.transaction() as conn:
-        return flows.start(
-            conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=kind, context=context_
-        )
+def _pending_flow(
+    request: AnyRequest, rt: Runtime, tenant: Tenant, pool: pools.Pool, carry_from: str | None
+) -> tuple[str, Cookie]:
+    """A flow for the page that is stored only when the browser first posts in it: a GET
+    writes nothing (issue 21 item 8)."""
+    flow_id, cookie = flows.pending(
+        rt, tenant_id=tenant.id, directory_id=pool.id, carry_from=carry_from
+    )
+    return flow_id, flow_cookie(request, tenant.id, url_pool(request), cookie)
 
 
 @get("/signin", sync_to_thread=True, include_in_schema=False)
@@ -91,18 +93,19 @@ def signin_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     found = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
     cookies = []
     if found is None:
-        started = _new_flow(rt, tenant, pool, flows.LOGIN, {})
-        found = started.flow
-        cookies.append(flow_cookie(request, tenant.id, url_pool(request), started.cookie))
+        flow_id, cookie = _pending_flow(request, rt, tenant, pool, None)
+        cookies.append(cookie)
+    else:
+        flow_id = found.id
     values = _common(request, tenant, pool, "signin", "Sign in")
-    values["data"] = {"flow": found.id}
+    values["data"] = {"flow": flow_id}
     values.update(
         identifier_label=_identifier_label(pool),
         identifier_first=pool.settings.identifier_first,
         password=pool.settings.password,
         self_registration=pool.settings.self_registration,
-        login_hint=str(found.context.get("login_hint") or ""),
-        flow_query=f"?flow={found.id}",
+        login_hint=str(found.context.get("login_hint") or "") if found else "",
+        flow_query=f"?flow={flow_id}",
     )
     return _html(render("hosted/signin.html", **values), cookies)
 
@@ -115,14 +118,9 @@ def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     if pool.settings.self_registration:
         # Coming from a sign-in flow (e.g. an app's authorization request): return there after.
         login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
-        carried = (
-            {"return_to": login.context["return_to"]}
-            if login and "return_to" in (login.context)
-            else {}
-        )
-        started = _new_flow(rt, tenant, pool, flows.REGISTRATION, carried)
-        cookies.append(flow_cookie(request, tenant.id, url_pool(request), started.cookie))
-        values["data"] = {"flow": started.flow.id}
+        flow_id, cookie = _pending_flow(request, rt, tenant, pool, login.id if login else None)
+        cookies.append(cookie)
+        values["data"] = {"flow": flow_id}
         values["flow_query"] = f"?flow={login.id}" if login else ""
     else:
         values["flow_query"] = ""

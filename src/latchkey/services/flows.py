@@ -2,21 +2,29 @@
 
 The cookie is `<flow id>.<secret>`; only the secret's SHA-256 is stored. Every transition names
 the states it may leave, and the final one happens once: a finished flow cannot be replayed.
+
+A hosted page's GET stores nothing (issue 21 item 8): it hands out a *pending* flow, whose id is
+an HMAC of its cookie's secret (which holds its expiry and what it carries), and the flow's row
+is written by the browser's first POST in it (`load(..., create=True)`). Only the server can
+mint such an id, and an expired one can never be written.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from latchkey.errors import Forbidden, InvalidRequest
 from latchkey.ids import new_token
 from latchkey.models import Flow
+from latchkey.services import sealing
 from latchkey.services.runtime import Runtime
 from latchkey.store import flows as flow_store
 
@@ -90,6 +98,87 @@ def start(
     return Started(flow, f"{flow.id}.{secret}")
 
 
+def _pending_id(rt: Runtime, tenant_id: str, directory_id: str, secret: str) -> str:
+    # Keyed per pool: a pending id minted for one pool names nothing in another.
+    key = sealing.derive(rt.master_key, f"latchkey pending flow {tenant_id} {directory_id}")
+    mac = hmac.new(key, secret.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def pending(
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    directory_id: str,
+    carry_from: str | None = None,
+    lifetime: timedelta = LIFETIME,
+) -> tuple[str, str]:
+    """A page's flow id and cookie, stored nowhere yet. `carry_from`: a sign-in flow this
+    browser holds whose return address the flow takes over when it is written."""
+    expires = int((rt.now() + lifetime).timestamp())
+    secret = f"{expires}~{carry_from or ''}~{new_token(24)}"
+    flow_id = _pending_id(rt, tenant_id, directory_id, secret)
+    return flow_id, f"{flow_id}.{secret}"
+
+
+def _from_pending(
+    conn: Connection,
+    rt: Runtime,
+    *,
+    tenant_id: str,
+    directory_id: str,
+    kind: str,
+    flow_id: str,
+    secret: str,
+) -> Flow | None:
+    """The flow a pending cookie stands for, if the server minted it (not yet stored)."""
+    parts = secret.split("~")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return None
+    if not hmac.compare_digest(_pending_id(rt, tenant_id, directory_id, secret), flow_id):
+        return None
+    now = rt.now()
+    carried = flow_store.get(conn, flow_id=parts[1], tenant_id=tenant_id) if parts[1] else None
+    open_login = (
+        carried is not None
+        and carried.directory_id == directory_id
+        and carried.kind == LOGIN
+        and carried.state != COMPLETED
+        and carried.expires_at > now
+    )
+    context = (
+        {"return_to": carried.context["return_to"]}
+        if carried is not None and open_login and "return_to" in carried.context
+        else {}
+    )
+    return Flow(
+        id=flow_id,
+        tenant_id=tenant_id,
+        directory_id=directory_id,
+        kind=kind,
+        state=ACTIVE,
+        cookie_hash=_digest(secret),
+        user_id=None,
+        context=context,
+        created_at=now,
+        expires_at=datetime.fromtimestamp(int(parts[0]), tz=UTC),
+        updated_at=now,
+    )
+
+
+def _store_pending(conn: Connection, flow: Flow) -> Flow:
+    """Write a pending flow's row; of two first POSTs racing, one writes, both go on."""
+    try:
+        with conn.begin_nested():
+            flow_store.add(conn, flow)
+    except IntegrityError:
+        stored = flow_store.get(conn, flow_id=flow.id, tenant_id=flow.tenant_id)
+        if stored is None:
+            raise
+        return stored
+    return flow
+
+
 def load(
     conn: Connection,
     rt: Runtime,
@@ -99,14 +188,28 @@ def load(
     kind: str,
     cookie: str | None,
     flow_id: str | None = None,
+    create: bool = False,
 ) -> Flow:
-    """The flow this browser holds, checked against what the request says it continues."""
+    """The flow this browser holds, checked against what the request says it continues. A
+    pending flow (see above) is returned as it would be stored, and stored when `create`."""
     if not cookie or "." not in cookie or len(cookie) > 200:
         raise FlowCookieMissing("this browser holds no flow here; start again")
     cookie_flow, secret = cookie.split(".", 1)
     if flow_id is not None and flow_id != cookie_flow:
         raise FlowMismatch("this browser's flow is another one; start again")
     flow = flow_store.get(conn, flow_id=cookie_flow, tenant_id=tenant_id)
+    if flow is None:
+        flow = _from_pending(
+            conn,
+            rt,
+            tenant_id=tenant_id,
+            directory_id=directory_id,
+            kind=kind,
+            flow_id=cookie_flow,
+            secret=secret,
+        )
+        if flow is not None and create and flow.expires_at > rt.now():
+            flow = _store_pending(conn, flow)
     if flow is None or not hmac.compare_digest(flow.cookie_hash, _digest(secret)):
         raise FlowMismatch("this browser's flow is unknown here; start again")
     if flow.directory_id != directory_id or flow.kind != kind:

@@ -105,9 +105,17 @@ def given_profile(
 
 
 def load_flow(
-    conn: Connection, rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    kind: str,
+    ref: FlowRef,
+    *,
+    create: bool = False,
 ) -> Flow:
-    """The browser's flow of this kind in this pool, checked against the page's flow id."""
+    """The browser's flow of this kind in this pool, checked against the page's flow id (a
+    page's pending flow stored now when `create`)."""
     return flows.load(
         conn,
         rt,
@@ -116,6 +124,7 @@ def load_flow(
         kind=kind,
         cookie=ref.cookie,
         flow_id=ref.flow_id,
+        create=create,
     )
 
 
@@ -124,7 +133,7 @@ def flow_for(
 ) -> tuple[Flow, str | None]:
     """The flow a page continues (flow id + cookie), or a new one for an API caller."""
     if ref is not None and ref.flow_id is not None:
-        return load_flow(conn, rt, tenant, pool, kind, ref), None
+        return load_flow(conn, rt, tenant, pool, kind, ref, create=True), None
     started = flows.start(conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=kind)
     return started.flow, started.cookie
 
