@@ -64,6 +64,19 @@ def test_a_tenant_operator_cannot_assign_a_domain_or_change_the_rp_id(world: Wor
     granted = world.call("PATCH", path, world.root, json={"domains": ["id.localhost"]})
     assert granted.status_code == 200, granted.text
     assert granted.json()["domains"] == ["id.localhost"]
+    [proof] = granted.json()["domainProof"]
+    status = _status(world.rt, world.a.id)
+    assert proof == {
+        "domain": "id.localhost",
+        "proved": False,
+        "verifiedAt": None,
+        "txtRecord": "_latchkey-challenge.id.localhost",
+        "txtValue": status.value,
+        "fileUrl": "https://id.localhost/.well-known/latchkey-domain-verification.txt",
+    }
+    prove(world.rt, world.a.id, "id.localhost")
+    shown = world.call("GET", path, world.a_op).json()["domainProof"]
+    assert [(p["domain"], p["proved"]) for p in shown] == [("id.localhost", True)]
 
 
 def test_the_service_rules_hold_for_every_caller(rt: Runtime, tenant: Tenant) -> None:

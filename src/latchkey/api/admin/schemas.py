@@ -14,6 +14,7 @@ from latchkey.api.schemas import Body, CredentialOut, Out
 from latchkey.models import App, Directory, Tenant, User
 from latchkey.oauth2 import tokens
 from latchkey.services import app_origins
+from latchkey.services.domains import DomainStatus
 from latchkey.services.pools import Pool
 from latchkey.services.user_admin import UserView
 from latchkey.webauthn.policy import PRESETS, PasskeyPolicy
@@ -106,6 +107,29 @@ class AnonymousActionsBody(Body):
     )
 
 
+class DomainOut(Out):
+    """A domain of the tenant and what its owner publishes to prove it (services/domains.py);
+    it serves the tenant only once proved."""
+
+    domain: str
+    proved: bool
+    verified_at: datetime | None
+    txt_record: str
+    txt_value: str
+    file_url: str
+
+    @classmethod
+    def of(cls, status: DomainStatus) -> DomainOut:
+        return cls(
+            domain=status.domain,
+            proved=status.verified_at is not None,
+            verified_at=status.verified_at,
+            txt_record=status.record_name,
+            txt_value=status.value,
+            file_url=status.file_url(),
+        )
+
+
 class TenantOut(Out):
     id: str
     name: str
@@ -114,6 +138,7 @@ class TenantOut(Out):
     origins: list[str]
     related_origins: list[str]
     domains: list[str]
+    domain_proof: list[DomainOut]
     policy: dict[str, Any]
     event_retention_days: int | None
     anonymous_actions: list[str] | None
@@ -121,7 +146,7 @@ class TenantOut(Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, t: Tenant, domains: list[str]) -> TenantOut:
+    def of(cls, t: Tenant, proof: list[DomainStatus]) -> TenantOut:
         return cls(
             id=t.id,
             name=t.name,
@@ -129,7 +154,8 @@ class TenantOut(Out):
             rp_name=t.rp_name,
             origins=list(t.origins),
             related_origins=list(t.related_origins),
-            domains=domains,
+            domains=[p.domain for p in proof],
+            domain_proof=[DomainOut.of(p) for p in proof],
             policy=t.policy.to_dict(),
             event_retention_days=t.event_retention_days,
             anonymous_actions=list(t.anonymous_actions)

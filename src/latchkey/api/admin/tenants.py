@@ -10,13 +10,13 @@ from latchkey.api.admin import schemas
 from latchkey.api.admin.auth import change, operator, tenant_of
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
-from latchkey.services import action_names, retention, tenants
+from latchkey.services import action_names, domains, retention, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import PasskeyPolicy
 
 
 def _out(rt: Runtime, tenant: Tenant) -> schemas.TenantOut:
-    return schemas.TenantOut.of(tenant, tenants.domains(rt, tenant.id))
+    return schemas.TenantOut.of(tenant, domains.statuses(rt, tenant.id))
 
 
 @get("/tenants", sync_to_thread=True)
