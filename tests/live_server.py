@@ -23,6 +23,12 @@ TEST_LIMITS = {
 }
 
 
+def production_env(port: int) -> dict[str, str]:
+    """What `latchkey serve` (production) needs besides the master key conftest sets: the
+    address it is reached at (here, this machine's)."""
+    return {"LATCHKEY_PUBLIC_URL": f"http://localhost:{port}"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,7 +126,13 @@ def serving(
     output = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
-        env={**os.environ, **TEST_LIMITS, "LATCHKEY_DATABASE_URL": database_url, **(env or {})},
+        env={
+            **os.environ,
+            **TEST_LIMITS,
+            **production_env(port),
+            "LATCHKEY_DATABASE_URL": database_url,
+            **(env or {}),
+        },
         stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_server import free_port, running
+from tests.live_server import free_port, production_env, running
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
 
@@ -28,6 +28,7 @@ def served_log(tmp_path: Path, *flags: str, **env: str) -> str:
     port = free_port()
     log = tmp_path / "serve.log"
     command = [LATCHKEY, "serve", *flags, "--port", str(port)]
+    env = production_env(port) | env
     with running(command, port, env_for(tmp_path, **env), log, cwd=tmp_path):
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/openapi.json").status_code == 200

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_server import free_port, running
+from tests.live_server import free_port, production_env, running
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
 
@@ -57,9 +57,26 @@ def test_production_serve_reads_a_named_key_file_and_never_makes_one(tmp_path: P
     assert not missing.exists()
 
 
-def test_production_serve_makes_no_tenant_and_no_key_file(tmp_path: Path) -> None:
+def test_production_serve_refuses_without_a_public_url(tmp_path: Path) -> None:
     env = env_without_key(tmp_path, LATCHKEY_MASTER_KEY=os.environ["LATCHKEY_MASTER_KEY"])
+    done = run(["serve", "--port", str(free_port())], tmp_path, env)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "latchkey: error: LATCHKEY_PUBLIC_URL is not set: production mode needs the https"
+        " address users and apps reach Latchkey at (issuer, links in mails, portal), e.g."
+        " LATCHKEY_PUBLIC_URL=https://auth.example.com; for local development run"
+        " `latchkey serve --dev`"
+    ]
+    # Refused before anything was made: no database, no key file.
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_production_serve_makes_no_tenant_and_no_key_file(tmp_path: Path) -> None:
     port = free_port()
+    env = env_without_key(
+        tmp_path, LATCHKEY_MASTER_KEY=os.environ["LATCHKEY_MASTER_KEY"], **production_env(port)
+    )
     log = tmp_path / "serve.log"
     with running([LATCHKEY, "serve", "--port", str(port)], port, env, log, cwd=tmp_path):
         pass

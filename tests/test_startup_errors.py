@@ -17,6 +17,8 @@ from tests.conftest import POSTGRES_URL
 from tests.live_server import free_port
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
+# What production needs besides the master key (conftest sets it), so the start gets that far.
+PRODUCTION = {"LATCHKEY_PUBLIC_URL": "http://localhost:8000"}
 
 
 def refused(args: list[str], cwd: Path, **env: str) -> str:
@@ -48,7 +50,7 @@ def test_unreachable_database(tmp_path: Path) -> None:
 
 def test_unknown_database_host(tmp_path: Path) -> None:
     url = "postgresql://latchkey@no-such-host.invalid/latchkey"
-    said = refused(["serve", "--database-url", url], tmp_path)
+    said = refused(["serve", "--database-url", url], tmp_path, **PRODUCTION)
     assert said.startswith(f"cannot reach the database at {url}: there is no host")
 
 
@@ -85,7 +87,8 @@ def taken_port() -> Iterator[int]:
 
 def test_serve_on_a_port_in_use(tmp_path: Path, taken_port: int) -> None:
     database = f"sqlite:///{tmp_path / 'latchkey.db'}"
-    said = refused(["serve", "--port", str(taken_port), "--database-url", database], tmp_path)
+    args = ["serve", "--port", str(taken_port), "--database-url", database]
+    said = refused(args, tmp_path, **PRODUCTION)
     assert said == (
         f"port {taken_port} on 127.0.0.1 is already in use (another Latchkey or another program"
         " listens there): stop it or choose another port with --port or LATCHKEY_PORT"

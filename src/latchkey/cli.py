@@ -186,6 +186,7 @@ def _runtime(
     if mode is Mode.DEVELOPMENT:
         print(modes.development_notice(settings), flush=True)
     settings = replace(settings, master_key=modes.master_key(settings, mode))
+    modes.require_public_url(settings, mode)
     rt = runtime.build(settings)
     try:
         migrate.upgrade(rt.engine)

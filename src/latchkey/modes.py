@@ -53,6 +53,18 @@ def master_key(settings: Settings, mode: Mode) -> bytes | None:
     )
 
 
+def require_public_url(settings: Settings, mode: Mode) -> None:
+    """Production is told where it is reached (the OIDC issuer, links in mails, the portal's
+    RP ID and cookies depend on it); development falls back to http://localhost:<port>."""
+    if mode is Mode.PRODUCTION and not settings.public_url:
+        raise ConfigError(
+            "LATCHKEY_PUBLIC_URL is not set: production mode needs the https address users and"
+            " apps reach Latchkey at (issuer, links in mails, portal), e.g."
+            " LATCHKEY_PUBLIC_URL=https://auth.example.com; for local development run"
+            " `latchkey serve --dev`"
+        )
+
+
 def access_log(settings: Settings, mode: Mode) -> bool:
     """LATCHKEY_ACCESS_LOG when set; otherwise on in development only."""
     return settings.access_log if settings.access_log is not None else mode is Mode.DEVELOPMENT

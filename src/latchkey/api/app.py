@@ -44,7 +44,7 @@ from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
-from latchkey.modes import Mode, master_key
+from latchkey.modes import Mode, master_key, require_public_url
 from latchkey.services import events, runtime, tenants
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import Runtime
@@ -175,6 +175,7 @@ def app_from_env() -> Litestar | AccessLog:
     (`serve --dev` hands its workers the key it uses through the environment)."""
     settings = config.from_env()
     settings = replace(settings, master_key=master_key(settings, Mode.PRODUCTION))
+    require_public_url(settings, Mode.PRODUCTION)
     logs.configure(settings.log_level)
     app = create_app(runtime.build(settings), settings)
     return AccessLog(app) if settings.access_log else app
