@@ -125,7 +125,7 @@ def test_requests_oauthlib_with_pkce_refresh_and_revocation(live: Stage) -> None
 
     info = session.get(config["userinfo_endpoint"])
     assert info.status_code == 200
-    assert info.json() == {"sub": id_claims["sub"], "email": EMAIL}
+    assert info.json() == {"sub": id_claims["sub"], "email": EMAIL, "email_verified": False}
 
     refreshed = session.refresh_token(config["token_endpoint"], client_id=live.public_id)
     assert refreshed["refresh_token"] != tokens["refresh_token"]

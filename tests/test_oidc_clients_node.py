@@ -100,7 +100,7 @@ def test_openid_client(live: Stage) -> None:
     assert claims["iss"] == live.issuer
     assert claims["aud"] == live.public_id
     assert claims["email"] == EMAIL
-    assert result["info"] == {"sub": claims["sub"], "email": EMAIL}
+    assert result["info"] == {"sub": claims["sub"], "email": EMAIL, "email_verified": False}
     _bearer_refusal(result["badToken"], "the access token is not valid")
     assert result["refreshedScope"] == "openid email profile offline_access"
     assert result["afterRevocation"]["error"] == "invalid_grant"
@@ -117,7 +117,7 @@ def test_oauth4webapi(live: Stage) -> None:
     assert access["aud"] == API
     assert access["client_id"] == live.public_id
     assert access["sub"] == claims["sub"]
-    assert result["info"] == {"sub": claims["sub"], "email": EMAIL}
+    assert result["info"] == {"sub": claims["sub"], "email": EMAIL, "email_verified": False}
     _bearer_refusal(result["revokedAccess"], "the access token was revoked")
     assert result["afterRevocation"]["error"] == "invalid_grant"
 

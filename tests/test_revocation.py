@@ -146,6 +146,19 @@ def test_client_authentication_and_a_missing_token(
         401,
         "invalid_client",
     )
+    assert "www-authenticate" not in unauthenticated.headers
+    # RFC 6749 §5.2: a failed HTTP Basic attempt is answered with a Basic challenge, at the
+    # revocation and the token endpoint alike.
+    wrong = base64.b64encode(f"{confidential.client_id}:lk_cs_wrong".encode()).decode()
+    for path, form in (
+        ("/oauth/revoke", {"token": "lk_rt_unknown"}),
+        ("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "lk_rt_unknown"}),
+    ):
+        refused = android.http.post(
+            f"{android.base}{path}", data=form, headers={"authorization": f"Basic {wrong}"}
+        )
+        assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+        assert refused.headers["www-authenticate"] == 'Basic realm="oauth"'
     basic = base64.b64encode(f"{confidential.client_id}:{secret}".encode()).decode()
     _revoked(
         android.http.post(

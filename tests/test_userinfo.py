@@ -46,7 +46,7 @@ def test_get_and_post_with_the_token_in_the_header_or_the_form(android: NativeAp
     by_get = android.http.get(url, headers=header)
     assert by_get.status_code == 200, by_get.text
     assert by_get.headers["cache-control"] == "no-store"
-    assert set(by_get.json()) == {"sub", "email"}
+    assert set(by_get.json()) == {"sub", "email", "email_verified"}
     by_post = android.http.post(url, headers=header)
     assert (by_post.status_code, by_post.json()) == (200, by_get.json())
     in_form = android.http.post(url, data={"access_token": access})
@@ -72,9 +72,9 @@ def test_a_missing_or_bad_token_is_a_bearer_challenge(android: NativeApp) -> Non
     ("scope", "released"),
     [
         ("openid", set()),
-        ("openid email", {"email"}),
+        ("openid email", {"email", "email_verified"}),
         ("openid profile", {"name"}),
-        ("openid profile email offline_access", {"email", "name"}),
+        ("openid profile email offline_access", {"email", "email_verified", "name"}),
     ],
 )
 def test_claims_follow_the_scope_in_the_passkey_grant(
@@ -112,4 +112,8 @@ def test_a_narrower_refresh_releases_fewer_claims(
     info = android.http.post(
         f"{android.base}/userinfo", data={"access_token": narrower.json()["access_token"]}
     )
-    assert set(info.json()) == {"sub", "email"}
+    assert info.json() == {
+        "sub": claims["sub"],
+        "email": "ada@example.com",
+        "email_verified": False,
+    }

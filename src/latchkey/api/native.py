@@ -178,9 +178,19 @@ def _token(request: AnyRequest, params: dict[str, Any]) -> dict[str, Any]:
 @post("/oauth/token", status_code=200)
 async def token(request: AnyRequest) -> Response[dict[str, Any]]:
     params = await _token_params(request)
-    answer = await to_thread.run_sync(partial(_token, request, params))
+    try:
+        answer = await to_thread.run_sync(partial(_token, request, params))
+    except InvalidClient as exc:
+        return _client_refused(request, exc)
     # RFC 6749 §5.1: token responses must not be cached.
     return Response(answer, headers={"cache-control": "no-store", "pragma": "no-cache"})
+
+
+def _client_refused(request: AnyRequest, exc: InvalidClient) -> Response[Any]:
+    """RFC 6749 §5.2: a client that tried HTTP Basic gets 401 with a Basic challenge."""
+    tried_basic = (request.headers.get("authorization") or "").lower().startswith("basic ")
+    headers = {"www-authenticate": 'Basic realm="oauth"'} if tried_basic else None
+    return errors.OAUTH.response(exc.status, exc.code, exc.message, headers)
 
 
 def _bearer_token(request: AnyRequest, form: dict[str, str] | None) -> str:
@@ -204,11 +214,8 @@ def _user_info(request: AnyRequest, form: dict[str, str] | None) -> Response[dic
         )
     except InvalidToken as exc:
         # The OAuth error body, and the challenge RFC 6750 §3 asks for beside it.
-        return Response(
-            {"error": exc.code, "error_description": exc.message},
-            status_code=exc.status,
-            headers={"www-authenticate": bearer.challenge(site.issuer, exc)},
-        )
+        challenge = {"www-authenticate": bearer.challenge(site.issuer, exc)}
+        return errors.OAUTH.response(exc.status, exc.code, exc.message, challenge)
     return Response(claims, headers={"cache-control": "no-store"})
 
 
@@ -230,7 +237,10 @@ async def revoke(request: AnyRequest) -> Response[bytes]:
     """RFC 7009 §2: the RFC's form body, or the JSON {client_id, token} that Auth0.Android's
     `revokeToken` and Auth0.swift's `revoke` send. 200 with an empty body (§2.2)."""
     params = await _token_params(request)
-    await to_thread.run_sync(partial(_revoke, request, params))
+    try:
+        await to_thread.run_sync(partial(_revoke, request, params))
+    except InvalidClient as exc:
+        return _client_refused(request, exc)
     return Response(b"", headers={"cache-control": "no-store", "pragma": "no-cache"})
 
 
