@@ -188,6 +188,7 @@ def test_discovery_names_the_provider_endpoints(rp: Relying) -> None:
     assert found["response_modes_supported"] == ["query"]
     assert found["request_parameter_supported"] is False
     assert found["request_uri_parameter_supported"] is False
+    assert {"email_verified", "phone_number_verified"} <= set(found["claims_supported"])
 
 
 def test_authorization_server_metadata_at_both_rfc_8414_places(rp: Relying) -> None:
