@@ -214,3 +214,22 @@ def test_operators_set_anonymous_names_through_the_management_api(
         world.call("PUT", path, world.a_op, json={"names": None}).json()["anonymousActions"] is None
     )
     assert browser.post("challenge", {}).status_code == 200
+
+
+def test_a_name_another_node_tracked_is_refused_at_verify(
+    backend: Backend, browser: Browser, rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    """The challenge's check reads a cache of a few seconds; the verify's reads the database."""
+    from latchkey.store import actions as action_store
+
+    _enrol(backend, browser, "c-1")
+    assert browser.post("challenge", {"action": "transfer"}).status_code == 200  # cached: free
+    with rt.transaction() as conn:  # another node's track: this one's cache does not know
+        action_store.add_tracked_name(conn, tenant_and_secret[0].id, "transfer", rt.now())
+    stale = browser.post("challenge", {"action": "transfer"})
+    assert stale.status_code == 200, stale.text
+    _refused(
+        _verify(browser, _begin(browser, None, stale.json()["challengeId"]), None),
+        403,
+        "action_reserved",
+    )

@@ -28,17 +28,43 @@ def reserve(conn: Connection, rt: Runtime, tenant: Tenant, name: str) -> None:
     action_store.add_tracked_name(conn, tenant.id, name, rt.now())
 
 
-def check_anonymous(conn: Connection, tenant: Tenant, name: str) -> str:
-    """The name, if an anonymous sign-in may carry it; ActionReserved otherwise."""
+def _check_listed(tenant: Tenant, name: str) -> None:
     if tenant.anonymous_actions is not None and name not in tenant.anonymous_actions:
         raise ActionReserved(
             f"this tenant does not allow an anonymous sign-in for the action {name!r}",
             code="action_not_allowed",
         )
+
+
+def _reserved(name: str) -> ActionReserved:
+    return ActionReserved(
+        f"the action {name!r} is tracked by the app's backend: sign in with its action token"
+    )
+
+
+def check_anonymous(conn: Connection, tenant: Tenant, name: str) -> str:
+    """The name, if an anonymous sign-in may carry it; ActionReserved otherwise. Read in the
+    ceremony's own transaction: the last word, when the sign-in is verified."""
+    _check_listed(tenant, name)
     if action_store.is_tracked_name(conn, tenant.id, name):
-        raise ActionReserved(
-            f"the action {name!r} is tracked by the app's backend: sign in with its action token"
-        )
+        raise _reserved(name)
+    return name
+
+
+def precheck_anonymous(rt: Runtime, tenant: Tenant, name: str) -> str:
+    """The same rules when the challenge is made, the tracked names read through a cache of a
+    few seconds (a track in this process forgets its name at once): the hot path's options
+    cost no statement, and a name another node tracked meanwhile is still refused at verify."""
+    _check_listed(tenant, name)
+
+    def load() -> bool:
+        with rt.read() as conn:
+            return action_store.is_tracked_name(conn, tenant.id, name)
+
+    if rt.cache(actions.TRACKED_NAMES_CACHE, actions.TRACKED_NAMES_TTL).get(
+        (tenant.id, name), load
+    ):
+        raise _reserved(name)
     return name
 
 

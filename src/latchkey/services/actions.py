@@ -57,6 +57,10 @@ _NAME = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
 # A caller's idempotency key: the vendor SDKs send UUIDs; any short printable key will do.
 _KEY = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
 TOKEN_PREFIX = "lk_tok_"
+# Whether a tenant's backend tracks an action name, cached for anonymous challenges
+# (services/action_names.py); a track forgets its name here at once.
+TRACKED_NAMES_CACHE = "tracked_action_names"
+TRACKED_NAMES_TTL = 3.0
 
 
 def _hash(token: str) -> bytes:
@@ -200,6 +204,7 @@ def track(
         )
         given = _idempotent_token(rt, action) if key is not None else None
         token = issue_token(conn, rt, action, ACTION_TOKEN, token=given)
+    rt.cache(TRACKED_NAMES_CACHE, TRACKED_NAMES_TTL).forget((tenant.id, name))
     return Tracked(action, user, token, enrolled)
 
 

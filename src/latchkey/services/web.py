@@ -110,8 +110,7 @@ def sign_up(
 def anonymous_action(rt: Runtime, tenant: Tenant, action_name: str | None) -> str:
     """The action an anonymous sign-in names (the default when none), if it may carry it."""
     name = actions.check_action_name(action_name) if action_name else DEFAULT_SIGN_IN_ACTION
-    with rt.read() as conn:
-        return action_names.check_anonymous(conn, tenant, name)
+    return action_names.precheck_anonymous(rt, tenant, name)
 
 
 def challenge(rt: Runtime, tenant: Tenant, *, action_name: str | None) -> str:
