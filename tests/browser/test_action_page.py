@@ -72,3 +72,34 @@ def test_a_blocked_actions_page_refuses(open_tab: Any, backend: Backend, page_or
     assert "BLOCK" in status.inner_text()
     assert tab.page.locator("#action-button").is_hidden()
     assert tab.credentials() == []
+
+
+def test_launch_in_a_window_hands_the_token_to_the_apps_page(
+    open_tab: Any, backend: Backend
+) -> None:
+    """`launch(url, { mode: "window" })`: the page opens in a window, which posts the result
+    token back (only to the tenant's origins) and the SDK's promise resolves with it."""
+    tab = open_tab("authsignal.html")
+    user_id = new_user()
+    tracked = _track(backend, user_id, "add-passkey", username=user_id)
+    with tab.page.context.expect_page() as opened:
+        tab.call(
+            "(url) => { window.launched = client.launch(url, { mode: 'window' }); }", tracked["url"]
+        )
+    popup = opened.value
+    cdp = popup.context.new_cdp_session(popup)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    button = popup.locator("#action-button")
+    button.wait_for(state="visible", timeout=10_000)
+    button.click()
+    result = tab.call("() => window.launched")
+    backend.validate_once(result["token"], user_id)
