@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -51,7 +51,7 @@ async def _metadata(state: State) -> dict[str, Any]:
     found: dict[str, Any] | None = state.get("metadata")
     if found is None:
         config: PortalConfig = state.config
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx2.AsyncClient(timeout=10) as http:
             answer = await http.get(f"{config.issuer}.well-known/openid-configuration")
             answer.raise_for_status()
             found = answer.json()
@@ -148,7 +148,7 @@ async def _verified_claims(
     metadata: dict[str, Any], config: PortalConfig, id_token: str, nonce: str
 ) -> dict[str, Any]:
     """OpenID Connect Core §3.1.3.7: signature by the issuer's keys, iss, aud, exp, nonce."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx2.AsyncClient(timeout=10) as http:
         keys = KeySet.import_key_set((await http.get(metadata["jwks_uri"])).json())
     try:
         decoded = jwt.decode(id_token, keys)
@@ -173,7 +173,7 @@ async def logout(request: Request[Any, Any, Any], state: State) -> Redirect:
     gone = Cookie(key=SESSION_COOKIE, value="", max_age=0)
     if session is None or "end_session_endpoint" not in metadata:
         return Redirect("/", cookies=[gone])
-    query = httpx.QueryParams(
+    query = httpx2.QueryParams(
         id_token_hint=session["id_token"],
         post_logout_redirect_uri=f"{config.url}/",
         client_id=config.client_id,
