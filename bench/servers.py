@@ -159,10 +159,11 @@ def latchkey_server(
     port = free_port()
     pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
     env = {**os.environ, "LATCHKEY_DATABASE_URL": database_url, "LATCHKEY_LOG_LEVEL": "warning"}
-    # `serve` is production mode: it needs a master key (one per bench run will do) and the
-    # address it is reached at.
+    # `serve` is production mode: it needs a master key (one per bench run will do), the address
+    # it is reached at and a mail choice.
     env.setdefault("LATCHKEY_MASTER_KEY", BENCH_MASTER_KEY)
     env["LATCHKEY_PUBLIC_URL"] = f"http://localhost:{port}"
+    env.setdefault("LATCHKEY_MAIL_MODE", "off")  # the benchmark sends no mail
     # The whole load comes from one address and one tenant: limits above it, still counted.
     env.update(
         LATCHKEY_CHALLENGE_RATE_LIMIT="100000000/60", LATCHKEY_TENANT_RATE_LIMIT="100000000/60"

@@ -25,8 +25,9 @@ TEST_LIMITS = {
 
 def production_env(port: int) -> dict[str, str]:
     """What `latchkey serve` (production) needs besides the master key conftest sets: the
-    address it is reached at (here, this machine's)."""
-    return {"LATCHKEY_PUBLIC_URL": f"http://localhost:{port}"}
+    address it is reached at (here, this machine's) and a mail choice (console: the worker runs,
+    the log shows no content; a test that reads mail sets up its SMTP mailbox instead)."""
+    return {"LATCHKEY_PUBLIC_URL": f"http://localhost:{port}", "LATCHKEY_MAIL_MODE": "console"}
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from tests.live_server import free_port
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
 # What production needs besides the master key (conftest sets it), so the start gets that far.
-PRODUCTION = {"LATCHKEY_PUBLIC_URL": "http://localhost:8000"}
+PRODUCTION = {"LATCHKEY_PUBLIC_URL": "http://localhost:8000", "LATCHKEY_MAIL_MODE": "off"}
 
 
 def refused(args: list[str], cwd: Path, **env: str) -> str:

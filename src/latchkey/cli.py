@@ -187,6 +187,10 @@ def _runtime(
         print(modes.development_notice(settings), flush=True)
     settings = replace(settings, master_key=modes.master_key(settings, mode))
     modes.require_public_url(settings, mode)
+    settings = modes.mail(settings, mode)
+    warning = modes.production_mail_warning(settings, mode)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     rt = runtime.build(settings)
     try:
         migrate.upgrade(rt.engine)

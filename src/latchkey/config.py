@@ -49,8 +49,12 @@ class Settings:
     # A request's whole body must arrive within this many seconds (slow clients cut off: 408).
     body_timeout_seconds: float = 10.0
     log_level: str = "info"
-    # Outgoing mail (recovery codes): logged in development, sent by SMTP in production.
+    # Outgoing mail (recovery and verification codes): logged in development, sent by SMTP in
+    # production (modes.mail decides when LATCHKEY_MAIL_MODE is not given).
     mail_mode: str = "console"
+    mail_mode_given: bool = False
+    # Console mode logs each message's content (its codes and links) in development only.
+    console_mail_content: bool = True
     mail_from: str = DEFAULT_MAIL_FROM
     mail_poll_seconds: float = 5.0
     smtp_host: str | None = None
@@ -269,6 +273,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         body_timeout_seconds=_float(env, "LATCHKEY_BODY_TIMEOUT_SECONDS", 10.0),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),
         mail_mode=(env.get("LATCHKEY_MAIL_MODE") or "console").lower(),
+        mail_mode_given=bool(env.get("LATCHKEY_MAIL_MODE")),
         mail_from=env.get("LATCHKEY_MAIL_FROM") or DEFAULT_MAIL_FROM,
         mail_poll_seconds=_float(env, "LATCHKEY_MAIL_POLL_SECONDS", 5.0),
         smtp_host=env.get("LATCHKEY_SMTP_HOST") or None,

@@ -3,6 +3,7 @@ require and allow. Production is the default; development conveniences are asked
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -63,6 +64,35 @@ def require_public_url(settings: Settings, mode: Mode) -> None:
             " LATCHKEY_PUBLIC_URL=https://auth.example.com; for local development run"
             " `latchkey serve --dev`"
         )
+
+
+def mail(settings: Settings, mode: Mode) -> Settings:
+    """Where mail goes when LATCHKEY_MAIL_MODE is not given: SMTP when LATCHKEY_SMTP_HOST is set,
+    else the console in development; production without SMTP is refused, since a console mail
+    would put recovery and verification codes in the log. Console mail chosen in production logs
+    no content (see production_mail_warning)."""
+    chosen = settings
+    if not settings.mail_mode_given and settings.smtp_host:
+        chosen = replace(settings, mail_mode="smtp")
+    elif not settings.mail_mode_given and mode is Mode.PRODUCTION:
+        raise ConfigError(
+            "LATCHKEY_SMTP_HOST is not set: production mode sends recovery and verification"
+            " codes by mail; set LATCHKEY_SMTP_HOST, LATCHKEY_SMTP_USERNAME,"
+            " LATCHKEY_SMTP_PASSWORD and LATCHKEY_MAIL_FROM (or LATCHKEY_MAIL_MODE=off to send"
+            " none); for local development run `latchkey serve --dev`"
+        )
+    return replace(chosen, console_mail_content=mode is not Mode.PRODUCTION)
+
+
+def production_mail_warning(settings: Settings, mode: Mode) -> str | None:
+    """The line production prints when its operator chose console mail."""
+    if mode is not Mode.PRODUCTION or settings.mail_mode != "console":
+        return None
+    return (
+        "latchkey: warning: LATCHKEY_MAIL_MODE=console in production: no mail is sent and the"
+        " log shows only each message's Message-ID (recipient, subject and codes withheld); set"
+        " LATCHKEY_SMTP_HOST to send mail"
+    )
 
 
 def access_log(settings: Settings, mode: Mode) -> bool:

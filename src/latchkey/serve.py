@@ -52,6 +52,7 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool
         # production rules: it gets the key this process runs with (in development, the file's).
         os.environ["LATCHKEY_DATABASE_URL"] = settings.database_url
         os.environ["LATCHKEY_PUBLIC_URL"] = rt.public_url
+        os.environ["LATCHKEY_MAIL_MODE"] = settings.mail_mode
         if rt.master_key and not os.environ.get("LATCHKEY_MASTER_KEY"):
             os.environ["LATCHKEY_MASTER_KEY"] = urlsafe_b64encode(rt.master_key).decode()
         if settings.rate_limit_store == "auto" and not settings.redis_url:

@@ -22,7 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from latchkey import __version__, config, logs
+from latchkey import __version__, config, logs, modes
 from latchkey.api import (
     action_page,
     admin,
@@ -176,6 +176,7 @@ def app_from_env() -> Litestar | AccessLog:
     settings = config.from_env()
     settings = replace(settings, master_key=master_key(settings, Mode.PRODUCTION))
     require_public_url(settings, Mode.PRODUCTION)
+    settings = modes.mail(settings, Mode.PRODUCTION)
     logs.configure(settings.log_level)
     app = create_app(runtime.build(settings), settings)
     return AccessLog(app) if settings.access_log else app

@@ -35,11 +35,21 @@ class Transport(Protocol):
 @dataclass(frozen=True)
 class ConsoleTransport:
     """Development: the message, body included, goes to the log instead of a mailbox (that is
-    how a developer reads a recovery code). Only the message is logged, no settings."""
+    how a developer reads a recovery code). Only the message is logged, no settings. Chosen in
+    production (show_content False), only the Message-ID: the recipient is personal data and
+    the subject and body carry the codes."""
 
     level: int = logging.INFO
+    show_content: bool = True
 
     def send(self, message: EmailMessage) -> None:
+        if not self.show_content:
+            logger.log(
+                self.level,
+                "mail (console mode, not sent; content withheld in production) Message-ID: %s",
+                message["Message-ID"],
+            )
+            return
         text = message.get_body(("plain",))
         body = text.get_content() if isinstance(text, EmailMessage) else ""
         logger.log(

@@ -165,7 +165,7 @@ def build_worker(rt: Runtime, settings: Settings) -> MailWorker | None:
         return None
     if settings.mail_mode == "console":
         ensure_console_output()
-        transport = ConsoleTransport()
+        transport = ConsoleTransport(show_content=settings.console_mail_content)
     else:
         transport = SMTPTransport(
             host=settings.smtp_host or "",
