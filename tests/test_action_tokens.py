@@ -233,3 +233,63 @@ def test_a_name_another_node_tracked_is_refused_at_verify(
         403,
         "action_reserved",
     )
+
+
+def test_upgrade_reserves_names_tracked_before_and_marks_anonymous_sign_ins(
+    engine: Any,
+) -> None:
+    """Migration 0020 on actions from before 0016: a tracked action had an action token."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from latchkey.store import migrate
+
+    migrate.upgrade(engine, "0015")
+    now = datetime.now(UTC)
+    action = text(
+        "INSERT INTO actions (id, tenant_id, user_id, action, idempotency_key, state, scope,"
+        " attributes, created_at, state_updated_at) VALUES"
+        " (:id, 't1', 'u1', :name, :id, 'CHALLENGE_SUCCEEDED', '', '{}', :now, :now)"
+    )
+    token = text(
+        "INSERT INTO tokens (token_hash, tenant_id, action_id, kind, created_at, expires_at)"
+        " VALUES (:hash, 't1', :action, :kind, :now, :now)"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, rp_id, rp_name, origins, policy, created_at,"
+                " updated_at, related_origins)"
+                " VALUES ('t1', 'T', 'localhost', 'T', '[]', '{}', :now, :now, '[]')"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO directories (id, tenant_id, name, is_default, identifiers, settings,"
+                " created_at, updated_at)"
+                " VALUES ('d1', 't1', 'default', true, '{}', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, tenant_id, external_id, user_handle, created_at,"
+                " updated_at, directory_id, profile)"
+                " VALUES ('u1', 't1', 'ext', :handle, :now, :now, 'd1', '{}')"
+            ),
+            {"handle": b"\x01" * 32, "now": now},
+        )
+        for action_id, name in (("a1", "withdraw"), ("a2", "signInWithPasskey")):
+            conn.execute(action, {"id": action_id, "name": name, "now": now})
+        for n, action_id, kind in ((1, "a1", "action"), (2, "a1", "result"), (3, "a2", "result")):
+            conn.execute(
+                token, {"hash": bytes([n]) * 32, "action": action_id, "kind": kind, "now": now}
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT tenant_id, action FROM tracked_action_names")).all()
+        flags = dict(conn.execute(text("SELECT id, anonymous FROM actions")).all())
+    assert [tuple(n) for n in names] == [("t1", "withdraw")]
+    assert {k: bool(v) for k, v in flags.items()} == {"a1": False, "a2": True}
