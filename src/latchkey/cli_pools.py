@@ -47,13 +47,20 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     configure.add_argument("--logo-url")
     configure.add_argument("--primary-color", metavar="#RRGGBB")
     configure.add_argument("--email-sender")
+    configure.add_argument("--email-verification", choices=pools.EMAIL_VERIFICATION)
     password.add_argument("identifier", help="the user's e-mail, phone number or username")
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {
         name: getattr(args, name)
-        for name in (*_SWITCHES, "display_name", "max_passkeys", "email_sender")
+        for name in (
+            *_SWITCHES,
+            "display_name",
+            "max_passkeys",
+            "email_sender",
+            "email_verification",
+        )
         if getattr(args, name) is not None
     }
     branding = {

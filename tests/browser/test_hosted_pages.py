@@ -51,6 +51,13 @@ def hosted(mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "pool", "configure", server.tenant_id, "staff",
             "--identifier-first", "on", "--bot-check", "off", "--password", "on",
         )  # fmt: skip
+        server.cli(
+            "directory", "create", server.tenant_id, "members", "--identifier", "email=required"
+        )
+        server.cli(
+            "pool", "configure", server.tenant_id, "members", "--bot-check", "off",
+            "--email-verification", "required", "--email-sender", "login@example.com",
+        )  # fmt: skip
         yield server
 
 
@@ -190,7 +197,9 @@ def test_reset_passkey_with_the_mailed_code_then_manage_the_account(
     tab.page.click("#recovery-submit")
     tab.page.wait_for_selector("#code-form:not([hidden])", timeout=20_000)
     shoot(tab, "recovery-code")
-    mail = mailbox.wait_for("alan@example.com")
+    mail = mailbox.wait_for("alan@example.com", count=2)
+    # The first mail confirmed the sign-up's address; the second is the reset.
+    assert mail["Subject"].startswith("Reset the passkey")
     assert mail["From"] == "login@example.com"
     body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
     code = re.search(r"Your code is (\d{6})", body)
@@ -217,6 +226,30 @@ def test_reset_passkey_with_the_mailed_code_then_manage_the_account(
     lost.page.goto(pool_url(hosted, "customers", "signin"))
     lost.page.wait_for_selector("#status:has-text('no longer registered')")
     _wait(lambda: lost.credentials() == [], "the unknown passkey was not signalled away")
+
+
+def test_a_pool_that_requires_a_verified_address(
+    blank_tab: Any, hosted: LiveServer, mailbox: Mailbox
+) -> None:
+    """Sign-up lands on the verify page with no session; the mailed code opens the account."""
+    tab: Tab = blank_tab()
+    tab.page.goto(pool_url(hosted, "members", "signup"))
+    tab.page.fill("#email", "grace@example.com")
+    tab.page.click("#signup-submit")
+    tab.page.wait_for_url(re.compile(r".*/verify\?flow=.*"), timeout=20_000)
+    shoot(tab, "verify")
+    # Not signed in yet: no SSO session cookie.
+    names = [c["name"] for c in tab.page.context.cookies()]
+    assert not [n for n in names if n.startswith("latchkey_sso_")], names
+    mail = mailbox.wait_for("grace@example.com")
+    assert mail["Subject"].startswith("Confirm the e-mail address")
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    code = re.search(r"Your code is (\d{6})", body)
+    assert code
+    tab.page.fill("#code", code.group(1))
+    tab.page.click("#verify-submit")
+    tab.page.wait_for_url(re.compile(r".*/account$"))
+    assert account_names(tab) != []
 
 
 def test_add_another_passkey_from_the_account_page(blank_tab: Any, hosted: LiveServer) -> None:
@@ -252,7 +285,7 @@ def test_pages_send_a_strict_content_security_policy(blank_tab: Any, hosted: Liv
     tab.page.on(
         "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
     )
-    for page in ("signin", "signup", "recovery"):
+    for page in ("signin", "signup", "recovery", "verify"):
         answer = tab.page.goto(pool_url(hosted, "customers", page))
         assert answer is not None
         headers = answer.headers

@@ -201,4 +201,26 @@ def botcheck_challenge(request: AnyRequest) -> Response[dict[str, Any]]:
     return Response(botcheck.challenge(rt, tenant.id), headers={"cache-control": "no-store"})
 
 
-HANDLERS = [signin_page, signup_page, recovery_page, account_page, theme, botcheck_challenge]
+@get("/verify", sync_to_thread=True, include_in_schema=False)
+def verify_page(
+    request: AnyRequest,
+    token: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    flow: FlowParam = None,
+) -> Response[str]:
+    """Confirm a sign-up's e-mail: the code form, or the mailed link (in this browser)."""
+    _, tenant, pool = context(request)
+    values = _common(request, tenant, pool, "verify", "Confirm your e-mail address")
+    values["data"] = {"link-token": token} if token else {"flow": flow} if flow else {}
+    values.update(link_token=token, required=pool.settings.email_verification == "required")
+    return _html(render("hosted/verify.html", **values))
+
+
+HANDLERS = [
+    signin_page,
+    signup_page,
+    recovery_page,
+    verify_page,
+    account_page,
+    theme,
+    botcheck_challenge,
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -35,7 +36,15 @@ from latchkey.api.pool_http import (
 )
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.services import events, flows, pool_ceremonies, pool_passwords, pools, recovery
+from latchkey.services import (
+    email_verification,
+    events,
+    flows,
+    pool_ceremonies,
+    pool_passwords,
+    pools,
+    recovery,
+)
 from latchkey.services.botcheck import BotCheckFailed
 from latchkey.services.pool_ceremonies import Options, SignedIn
 from latchkey.services.runtime import Runtime
@@ -54,18 +63,24 @@ def _options_response(
 def signed_in_response(
     request: AnyRequest, tenant: Tenant, pool: pools.Pool, done: SignedIn
 ) -> Response[dict[str, Any]]:
+    prefix = pool_prefix(tenant.id, url_pool(request))
     body = {
         "flow_id": done.flow.id,
         "user_id": done.user.id,
         "signup": done.signup,
-        "redirect_to": done.flow.context.get("return_to")
-        or pool_prefix(tenant.id, url_pool(request)) + "account",
+        "redirect_to": done.flow.context.get("return_to") or prefix + "account",
     }
-    # The finished flow's cookie is spent: expire it.
-    spent = Cookie(
-        key=FLOW_COOKIE, value="", path=pool_prefix(tenant.id, url_pool(request)), max_age=0
-    )
-    cookies = [spent]
+    cookies = []
+    if done.verification is not None:
+        # The sign-up's e-mail verification flow takes the spent flow's cookie: the mailed
+        # code and link work in this browser.
+        cookies.append(flow_cookie(request, tenant.id, url_pool(request), done.verification.cookie))
+        if done.session is None:
+            body["verification_required"] = True
+            body["redirect_to"] = f"{prefix}verify?flow={done.verification.flow.id}"
+    else:
+        # The finished flow's cookie is spent: expire it.
+        cookies.append(Cookie(key=FLOW_COOKIE, value="", path=prefix, max_age=0))
     if done.session is not None:
         cookies.append(session_cookie(request, tenant.id, done.session))
     return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
@@ -131,7 +146,8 @@ def _finish(
 def register_finish(
     data: JSONBody[dict[str, Any]], request: AnyRequest, flow_id: FlowQuery = None
 ) -> Response[dict[str, Any]]:
-    return _finish(request, data, flow_id, pool_ceremonies.register_finish)
+    sender = request.app.state.settings.mail_from
+    return _finish(request, data, flow_id, partial(pool_ceremonies.register_finish, sender=sender))
 
 
 class LoginOptions(msgspec.Struct, kw_only=True):
@@ -282,6 +298,58 @@ def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response
     return _recovered_response(request, tenant, pool, done)
 
 
+def _verified_response(
+    request: AnyRequest, tenant: Tenant, done: email_verification.Verified
+) -> Response[dict[str, Any]]:
+    prefix = pool_prefix(tenant.id, url_pool(request))
+    body = {
+        "flow_id": done.flow.id,
+        "user_id": done.user_id,
+        "verified": True,
+        "redirect_to": done.return_to or prefix + "account",
+    }
+    cookies = [Cookie(key=FLOW_COOKIE, value="", path=prefix, max_age=0)]
+    if done.session is not None:
+        cookies.append(session_cookie(request, tenant.id, done.session))
+    return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
+
+
+@post("/verification/verify", status_code=200, sync_to_thread=True)
+def verification_verify(
+    data: JSONBody[RecoveryCode], request: AnyRequest
+) -> Response[dict[str, Any]]:
+    """The code of the sign-up's verification mail, in the browser that signed up."""
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    done = email_verification.verify_code(
+        rt,
+        tenant,
+        pool,
+        code=data.code,
+        ref=flow_ref(request, data.flow_id),
+        meta=request_meta(request),
+    )
+    return _verified_response(request, tenant, done)
+
+
+@post("/verification/link", status_code=200, sync_to_thread=True)
+def verification_link(
+    data: JSONBody[RecoveryLink], request: AnyRequest
+) -> Response[dict[str, Any]]:
+    """The mailed link's token, from the verify page in the browser that signed up."""
+    rt, tenant, pool = context(request)
+    limit(rt, request)
+    done = email_verification.follow_link(
+        rt,
+        tenant,
+        pool,
+        token=data.token,
+        cookie=flow_ref(request, None).cookie,
+        meta=request_meta(request),
+    )
+    return _verified_response(request, tenant, done)
+
+
 router = Router(
     path="/{tenant_id:str}/identity/{pool_id:str}",
     exception_handlers=errors.POOL.handlers,
@@ -295,6 +363,8 @@ router = Router(
         recovery_begin,
         recovery_verify,
         recovery_link,
+        verification_verify,
+        verification_link,
         *pool_account.HANDLERS,
         *pool_pages.HANDLERS,
     ],

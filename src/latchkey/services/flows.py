@@ -32,6 +32,7 @@ LOGIN = "login"
 REGISTRATION = "registration"
 RECOVERY = "recovery"
 SETTINGS = "settings"
+VERIFICATION = "verification"
 
 # States. A flow starts `active`, waits on a ceremony, and ends `completed` exactly once.
 ACTIVE = "active"

@@ -79,6 +79,8 @@ class SignedIn:
     # None when a signed-in user only added a passkey: their session goes on as it was.
     session: sso.Opened | None
     signup: bool
+    # A sign-up's e-mail verification flow (its cookie replaces the spent flow's).
+    verification: flows.Started | None = None
 
 
 def _identifier_kind(pool: Pool, identifier: str) -> str:
@@ -339,10 +341,17 @@ def register_finish(
     credential: Mapping[str, Any],
     ref: FlowRef,
     meta: RequestMeta,
+    sender: str = "",
 ) -> SignedIn:
-    """Store the new passkey (and, on sign-up, the user); the user is then signed in."""
+    """Store the new passkey (and, on sign-up, the user); the user is then signed in, unless
+    the pool wants the sign-up's e-mail proved first. `sender`: the default From address of
+    the e-mail verification mail."""
+    # Imported here: e-mail verification builds on recovery's codes, which build on this module.
+    from latchkey.services import email_verification
+
     flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []
+    verification: list[flows.Started | None] = [None]
     # Adding a passkey while signed in is no new sign-in: a fresh session here would pass for
     # one (its auth_time and amr would satisfy max_age, prompt=login and amr checks).
     recovering = bool(flow.user_id is not None and flow.context.get("recovery"))
@@ -372,6 +381,22 @@ def register_finish(
                 new_passkey_id=result.credential.id,
                 meta=meta,
             )
+        if flow.user_id is None:
+            verification[0] = email_verification.start(
+                conn,
+                rt,
+                tenant,
+                pool,
+                user=result.user,
+                amr=_amr(result.credential),
+                credential_id=result.credential.id,
+                return_to=flow.context.get("return_to"),
+                sender=sender,
+            )
+        unproved = (
+            verification[0] is not None
+            and pool.settings.email_verification == email_verification.REQUIRED
+        )
         event = (kind, meta)
         done.append(
             _sign_in(
@@ -382,7 +407,7 @@ def register_finish(
                 result.user,
                 result.credential,
                 event,
-                open_session=not adding,
+                open_session=not adding and not unproved,
             )
         )
 
@@ -396,7 +421,14 @@ def register_finish(
         after=after,
     )
     completed, opened = done[0]
-    return SignedIn(completed, result.user, result.credential, opened, signup=flow.user_id is None)
+    return SignedIn(
+        completed,
+        result.user,
+        result.credential,
+        opened,
+        signup=flow.user_id is None,
+        verification=verification[0],
+    )
 
 
 def login_options(
@@ -454,6 +486,8 @@ def login_finish(
     ref: FlowRef,
     meta: RequestMeta,
 ) -> SignedIn:
+    from latchkey.services import email_verification  # see register_finish
+
     flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []
 
@@ -462,6 +496,7 @@ def login_finish(
             # Another pool's passkey is as unknown here as another tenant's.
             raise CredentialNotFound("this passkey is not registered in this pool")
         _check_challenge(flow, pool, challenge)
+        email_verification.require_proved(conn, pool, result.user.id)
         event = (SIGNED_IN, meta)
         done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
 

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
 from latchkey.models import Tenant
-from latchkey.services import events, flows, pool_ceremonies, sso
+from latchkey.services import email_verification, events, flows, pool_ceremonies, sso
 from latchkey.services.pool_ceremonies import FlowRef, SignedIn
 from latchkey.services.pools import Pool
 from latchkey.services.ratelimit import Rule
@@ -88,6 +88,7 @@ def sign_in(
         )
         raise InvalidCredentials("the identifier or the password is not right")
     with rt.transaction() as conn:
+        email_verification.require_proved(conn, pool, user.id)
         flow, _ = pool_ceremonies.flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
         completed = flows.advance(
             conn,

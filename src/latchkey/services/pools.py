@@ -19,6 +19,8 @@ from latchkey.store import directories as directory_store
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_PASSKEYS_LIMIT = 100
+# The first is the default.
+EMAIL_VERIFICATION = ("optional", "required", "off")
 
 
 class PoolNotFound(NotFound):
@@ -46,6 +48,9 @@ class PoolSettings:
     # A recovery's new passkey replaces the lost ones; on: the old ones stay (the page says so
     # and links to the account page, where the user removes them).
     recovery_keeps_passkeys: bool = False
+    # Sign-up mails a code and link that prove the e-mail address: "optional" (the account
+    # works at once), "required" (not until proved) or "off" (services/email_verification.py).
+    email_verification: str = "optional"
 
     def shown_name(self, directory: Directory) -> str:
         return self.branding.name or self.display_name or directory.name
@@ -59,6 +64,13 @@ def _bool(values: Mapping[str, Any], name: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise InvalidRequest(f"{name} must be true or false")
     return value
+
+
+def _choice(values: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> str:
+    value = values.get(name, allowed[0])
+    if value not in allowed:
+        raise InvalidRequest(f"{name} must be one of {', '.join(allowed)}")
+    return str(value)
 
 
 def _text(value: Any, name: str, limit: int) -> str | None:
@@ -109,6 +121,7 @@ def parse(values: Mapping[str, Any]) -> PoolSettings:
         branding=_branding(values.get("branding")),
         email_sender=sender or None,
         recovery_keeps_passkeys=_bool(values, "recovery_keeps_passkeys", False),
+        email_verification=_choice(values, "email_verification", EMAIL_VERIFICATION),
     )
 
 

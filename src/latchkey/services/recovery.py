@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -139,6 +140,61 @@ def request(
     return started
 
 
+def new_code(
+    conn: Connection, rt: Runtime, tenant_id: str, flow: Flow, user_id: str
+) -> tuple[str, str]:
+    """A one-time code and link token for the flow (also the e-mail verification's), stored
+    as keyed MACs; returns them in clear, for the mail."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    link_token = new_token(32)
+    now = rt.now()
+    code_store.add(
+        conn,
+        id=new_id(),
+        tenant_id=tenant_id,
+        flow_id=flow.id,
+        user_id=user_id,
+        code_hash=_code_mac(rt, flow.id, code),
+        link_hash=_link_mac(rt, link_token),
+        attempts=0,
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+        used_at=None,
+    )
+    return code, link_token
+
+
+def mail_code(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    flow: Flow,
+    *,
+    user_id: str,
+    email: str,
+    sender: str,
+    link_base: str,
+    subject: str,
+    body: Callable[[str, str, int], str],
+) -> None:
+    """Store a new code for the flow and queue its mail, whose text `body(code, link,
+    minutes)` writes. No code in the subject: subjects show on lock screens and in mail logs."""
+    code, link_token = new_code(conn, rt, tenant.id, flow, user_id)
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    outbox.queue(
+        conn,
+        rt,
+        OutgoingMail(
+            sender=pool.settings.email_sender or sender,
+            recipient=email,
+            subject=subject,
+            text_body=body(code, f"{link_base}?token={link_token}", minutes),
+        ),
+        tenant_id=tenant.id,
+    )
+
+
 def _issue(
     conn: Connection,
     rt: Runtime,
@@ -150,40 +206,23 @@ def _issue(
     sender: str,
     link_base: str,
 ) -> None:
-    code = f"{secrets.randbelow(10**6):06d}"
-    link_token = new_token(32)
-    now = rt.now()
-    code_store.add(
-        conn,
-        id=new_id(),
-        tenant_id=tenant.id,
-        flow_id=flow.id,
-        user_id=user_id,
-        code_hash=_code_mac(rt, flow.id, code),
-        link_hash=_link_mac(rt, link_token),
-        attempts=0,
-        created_at=now,
-        expires_at=now + CODE_LIFETIME,
-        used_at=None,
-    )
-    link = f"{link_base}?token={link_token}"
-    minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    outbox.queue(
+    mail_code(
         conn,
         rt,
-        OutgoingMail(
-            sender=pool.settings.email_sender or sender,
-            recipient=email,
-            # No code in the subject: subjects show on lock screens and in mail logs.
-            subject=f"Reset the passkey of your {pool.name} account",
-            text_body=(
-                f"Someone asked to reset the passkey of your {pool.name} account.\n\n"
-                f"Your code is {code}. Or open this link:\n{link}\n\n"
-                f"Both work once, for {minutes} minutes. If it was not you, ignore this mail:"
-                " your account is unchanged."
-            ),
+        tenant,
+        pool,
+        flow,
+        user_id=user_id,
+        email=email,
+        sender=sender,
+        link_base=link_base,
+        subject=f"Reset the passkey of your {pool.name} account",
+        body=lambda code, link, minutes: (
+            f"Someone asked to reset the passkey of your {pool.name} account.\n\n"
+            f"Your code is {code}. Or open this link:\n{link}\n\n"
+            f"Both work once, for {minutes} minutes. If it was not you, ignore this mail:"
+            " your account is unchanged."
         ),
-        tenant_id=tenant.id,
     )
 
 
@@ -191,21 +230,37 @@ def verify_code(
     rt: Runtime, tenant: Tenant, pool: Pool, *, code: str, ref: FlowRef, meta: RequestMeta
 ) -> Recovered:
     """Check the typed code against this browser's recovery flow."""
+    flow, row = checked_code(rt, tenant, pool, flows.RECOVERY, code=code, ref=ref)
+    # Same browser: back to where its sign-in began (an app's authorization request).
+    return _recover(rt, tenant, pool, flow, row, meta, return_to=flow.context.get("return_to"))
+
+
+def checked_code(
+    rt: Runtime, tenant: Tenant, pool: Pool, kind: str, *, code: str, ref: FlowRef
+) -> tuple[Flow, Any]:
+    """This browser's flow of this kind and its code row, when the typed code is right; every
+    guess is counted (and committed) first."""
     with rt.read() as conn:
-        flow = pool_ceremonies.load_flow(conn, rt, tenant, pool, flows.RECOVERY, ref)
+        flow = pool_ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
         row = code_store.for_flow(conn, flow.id)
     if flow.state != CODE_SENT:
-        raise flows.FlowUsed("this recovery flow is not waiting for a code")
-    # The guess is counted and committed before it is checked, so failures still count.
+        raise flows.FlowUsed("this flow is not waiting for a code")
     with rt.transaction() as conn:
         if row is None:
             _count_blind_attempt(conn, rt, flow)
         elif not code_store.count_attempt(conn, code_id=row.id, now=rt.now(), limit=MAX_ATTEMPTS):
-            _refuse_spent(rt, row)
+            refuse_spent(rt, row)
     if row is None or not hmac.compare_digest(row.code_hash, _code_mac(rt, flow.id, code.strip())):
         raise RecoveryCodeInvalid("this code is not right")
-    # Same browser: back to where its sign-in began (an app's authorization request).
-    return _recover(rt, tenant, pool, flow, row, meta, return_to=flow.context.get("return_to"))
+    return flow, row
+
+
+def by_link(rt: Runtime, token: str) -> Any:
+    """The code row of a mailed link's token, or None."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    with rt.read() as conn:
+        return code_store.by_link(conn, _link_mac(rt, token))
 
 
 def _count_blind_attempt(conn: Connection, rt: Runtime, flow: Flow) -> None:
@@ -224,7 +279,7 @@ def _count_blind_attempt(conn: Connection, rt: Runtime, flow: Flow) -> None:
     )
 
 
-def _refuse_spent(rt: Runtime, row: Any) -> None:
+def refuse_spent(rt: Runtime, row: Any) -> None:
     if row.used_at is not None:
         raise flows.FlowUsed("this code was already used")
     if row.expires_at <= rt.now():
@@ -263,7 +318,7 @@ def _recover(
     """Use the code once, end the recovery flow, and open a registration flow for the user."""
     with rt.transaction() as conn:
         if not code_store.use(conn, code_id=row.id, now=rt.now()):
-            _refuse_spent(rt, row)
+            refuse_spent(rt, row)
         flows.advance(
             conn,
             rt,

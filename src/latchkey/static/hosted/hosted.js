@@ -376,6 +376,37 @@ function recoveryPage() {
   }
 }
 
+// --- e-mail verification -------------------------------------------------------------------
+
+function verifyPage() {
+  const form = document.getElementById("verify-form");
+  const done = (answer) => {
+    say("Your e-mail address is confirmed.");
+    go(answer.redirect_to);
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = document.getElementById("verify-submit");
+    busy(submit, true);
+    try {
+      const code = document.getElementById("code").value.trim();
+      done(await post("verification/verify", { code, flow_id: page.flow || null }));
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy(submit, false);
+    }
+  });
+  if (page.linkToken) {
+    post("verification/link", { token: page.linkToken }).then(done, (error) => {
+      if (error.code === "flow_cookie_missing" || error.code === "flow_mismatch") {
+        error.message = "Open this link in the browser you signed up with, or type the code there.";
+      }
+      fail(error);
+    });
+  }
+}
+
 // --- account -------------------------------------------------------------------------------
 
 async function accountPage() {
@@ -428,6 +459,7 @@ const pages = {
   signin: signInPage,
   signup: signUpPage,
   recovery: recoveryPage,
+  verify: verifyPage,
   account: accountPage,
 };
 if (!window.PublicKeyCredential) {
