@@ -51,3 +51,16 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	LATCHKEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
 		tests/test_fuzz_api.py $(wildcard tests/test_fuzz_parsers.py)
+
+## The hosted pages' and mails' catalogs (src/latchkey/i18n): extract the messages from the code
+## and templates, merge them into every language's .po (new ones empty, never guessed), compile
+## the .mo files the package ships. Translate the empty entries, then run it again.
+.PHONY: messages
+I18N := src/latchkey/i18n
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+		--project Latchkey --copyright-holder "Latchkey contributors" \
+		-o $(I18N)/messages.pot src/latchkey
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N)/locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(I18N)/locales -D messages --statistics

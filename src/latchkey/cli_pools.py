@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from latchkey import i18n
 from latchkey.errors import InvalidRequest
 from latchkey.services import pool_ceremonies, pool_passwords, pools, tenants
 from latchkey.services.runtime import Runtime
@@ -35,7 +36,14 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     show = actions.add_parser("show", help="print a pool's settings")
     configure = actions.add_parser("configure", help="change a pool's settings")
     password = actions.add_parser("set-password", help="set a user's password (read from stdin)")
-    for sub in (show, configure, password):
+    message = actions.add_parser(
+        "set-message",
+        help="the pool's own wording of a hosted-page or mail message in one language",
+        description="The message is the English text as the catalog has it "
+        "(src/latchkey/i18n/messages.pot); the pool's wording is shown instead of the "
+        "catalog's translation. Without TEXT (or with --reset) the catalog's is used again.",
+    )
+    for sub in (show, configure, password, message):
         sub.add_argument("tenant_id")
         sub.add_argument("pool", help="the pool's id or name (a directory)")
         database_option(sub)
@@ -49,6 +57,11 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     configure.add_argument("--email-sender")
     configure.add_argument("--email-verification", choices=pools.EMAIL_VERIFICATION)
     password.add_argument("identifier", help="the user's e-mail, phone number or username")
+    message.add_argument("locale", choices=i18n.LOCALES)
+    message.add_argument("message", help="the catalog's message id (its English text)")
+    message.add_argument(
+        "text", nargs="?", help="the pool's wording; left out: back to the catalog"
+    )
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
@@ -81,6 +94,8 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
     tenant = tenants.get(rt, args.tenant_id)
     if args.action == "configure":
         found = pools.configure(rt, tenant.id, args.pool, _changes(args))
+    elif args.action == "set-message":
+        found = pools.set_message(rt, tenant.id, args.pool, args.locale, args.message, args.text)
     else:
         found = pools.get(rt, tenant.id, args.pool)
     if args.action == "set-password":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.params import FromPath
 
+from latchkey import i18n
+from latchkey.api import page_language
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.pool_http import pool_prefix
 from latchkey.services import directories, pools, tenants
@@ -33,14 +35,22 @@ def action_page(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     rt = runtime(request)
     tenant = tenants.get(rt, tenant_id)
     pool = pools.get(rt, tenant.id, directories.DEFAULT_NAME)
+    active = page_language.translator(request, pool)
     body = render(
         "hosted/action.html",
+        active,
+        **page_language.page_values(request, active),
         page="action",
-        title="Confirm it's you",
+        title=active.gettext(i18n.N_("Confirm it's you")),
         pool_name=pool.name,
         logo_url=pool.settings.branding.logo_url,
         base=pool_prefix(tenant.id, pool.id).rstrip("/"),
         rp_id=tenant.rp_id,
         data={"tenant": tenant.id},
     )
-    return Response(body, media_type="text/html; charset=utf-8", headers=_HEADERS)
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
+        headers=_HEADERS,
+        cookies=page_language.remembered(request),
+    )

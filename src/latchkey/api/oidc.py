@@ -12,8 +12,10 @@ from litestar import Response, get, route
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
+from latchkey.api import page_language
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.site import Site, limit_caller, site_of
+from latchkey.i18n import N_
 from latchkey.oauth2.errors import OAuthError
 from latchkey.oauth2.server import OAuthCall
 from latchkey.oidc import authorize as authorization
@@ -22,7 +24,7 @@ from latchkey.services import pools, sso
 from latchkey.services.directories import DEFAULT_NAME
 from latchkey.web.pages import PAGE_HEADERS, render
 
-SIGNED_OUT = "You are signed out."
+SIGNED_OUT = N_("You are signed out.")
 
 
 def _call(
@@ -54,17 +56,31 @@ def _wants_html(request: AnyRequest) -> bool:
     return "text/html" in (request.headers.get("accept") or "")
 
 
-def _page(site: Site, request: AnyRequest, status: int, **values: Any) -> Response[str]:
-    """A message page in the tenant's default pool's branding."""
+def _page(
+    site: Site,
+    request: AnyRequest,
+    status: int,
+    title: str,
+    message: str,
+    detail: str = "",
+    **values: Any,
+) -> Response[str]:
+    """A message page in the tenant's default pool's branding and the user's language; the
+    detail (a protocol error's description) stays as the server wrote it."""
     pool = pools.get(runtime(request), site.tenant.id, DEFAULT_NAME)
+    active = page_language.translator(request, pool)
     body = render(
         "hosted/message.html",
+        active,
+        **page_language.page_values(request, active),
         page="message",
         pool_name=pool.name,
         logo_url=pool.settings.branding.logo_url,
         base=f"/{site.tenant.id}/identity/{pool.id}",
         rp_id=site.tenant.rp_id,
         data={},
+        title=active.gettext(title),
+        message=" ".join(filter(None, (active.gettext(message), detail))),
         **values,
     )
     return Response(
@@ -80,8 +96,9 @@ def _refused(site: Site, request: AnyRequest, error: dict[str, str]) -> Response
             site,
             request,
             400,
-            title="This sign-in link does not work",
-            message=f"The app that sent you here made a request Latchkey cannot serve: {message}",
+            title=N_("This sign-in link does not work"),
+            message=N_("The app that sent you here made a request Latchkey cannot serve:"),
+            detail=message,
             error_code=code,
         )
     raise OAuthError(message, code=code)
@@ -139,8 +156,8 @@ def _logout_response(
             site,
             request,
             200,
-            title="Sign out",
-            message="Do you want to sign out of this account on this device?",
+            title=N_("Sign out"),
+            message=N_("Do you want to sign out of this account on this device?"),
             confirm=True,
             action=f"{site.issuer}logout",
             hidden=[(k, v) for k, v in params if k != "confirm"],
@@ -148,7 +165,7 @@ def _logout_response(
     gone = Cookie(key=sso.cookie_name(site.tenant.id), value="", path="/", max_age=0)
     if done.location:
         return Redirect(done.location, status_code=302, cookies=[gone], headers=PAGE_HEADERS)
-    page = _page(site, request, 200, title="Signed out", message=SIGNED_OUT)
+    page = _page(site, request, 200, title=N_("Signed out"), message=SIGNED_OUT)
     page.cookies.append(gone)
     return page
 

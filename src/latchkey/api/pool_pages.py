@@ -11,6 +11,8 @@ from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
+from latchkey import i18n
+from latchkey.api import page_language
 from latchkey.api.context import AnyRequest
 from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix, url_pool
 from latchkey.errors import LatchkeyError
@@ -23,7 +25,11 @@ from latchkey.web.icons import provider_icon
 from latchkey.web.pages import PAGE_HEADERS, render
 
 FlowParam = Annotated[str | None, QueryParameter(max_length=64)]
-_LABELS = {"email": "E-mail address", "phone_number": "Phone number", "username": "Username"}
+_LABELS = {
+    "email": i18n.N_("E-mail address"),
+    "phone_number": i18n.N_("Phone number"),
+    "username": i18n.N_("Username"),
+}
 _INPUTS = {
     "email": ("email", "email"),
     "phone_number": ("tel", "tel"),
@@ -38,12 +44,20 @@ def _html(body: str, cookies: list[Cookie] | None = None) -> Response[str]:
 
 
 def _common(
-    request: AnyRequest, tenant: Tenant, pool: pools.Pool, page: str, title: str
+    request: AnyRequest,
+    tenant: Tenant,
+    pool: pools.Pool,
+    page: str,
+    title: str,
+    flow_context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     branding = pool.settings.branding
+    active = page_language.translator(request, pool, flow_context)
     return {
+        **page_language.page_values(request, active),
+        "translator": active,
         "page": page,
-        "title": title,
+        "title": active.gettext(title),
         "pool_name": pool.name,
         "logo_url": branding.logo_url,
         "base": pool_prefix(tenant.id, url_pool(request)).rstrip("/"),
@@ -52,9 +66,14 @@ def _common(
     }
 
 
-def _identifier_label(pool: pools.Pool) -> str:
-    labels = [_LABELS[k] for k in pool.directory.identifiers if k in _LABELS]
-    return " or ".join(labels) or "Identifier"
+def _identifier_label(pool: pools.Pool, active: i18n.Translator) -> str:
+    labels = [active.gettext(_LABELS[k]) for k in pool.directory.identifiers if k in _LABELS]
+    if len(labels) > 1:
+        return active.gettext("%(first)s or %(second)s") % {
+            "first": ", ".join(labels[:-1]),
+            "second": labels[-1],
+        }
+    return labels[0] if labels else active.gettext("Identifier")
 
 
 def _browser_flow(
@@ -97,24 +116,27 @@ def signin_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
         cookies.append(cookie)
     else:
         flow_id = found.id
-    values = _common(request, tenant, pool, "signin", "Sign in")
+    context_ = found.context if found else None
+    values = _common(request, tenant, pool, "signin", i18n.N_("Sign in"), context_)
     values["data"] = {"flow": flow_id}
     values.update(
-        identifier_label=_identifier_label(pool),
+        identifier_label=_identifier_label(pool, values["translator"]),
         identifier_first=pool.settings.identifier_first,
         password=pool.settings.password,
         self_registration=pool.settings.self_registration,
         login_hint=str(found.context.get("login_hint") or "") if found else "",
         flow_query=f"?flow={flow_id}",
     )
-    return _html(render("hosted/signin.html", **values), cookies)
+    return _html(
+        render("hosted/signin.html", **values), cookies + page_language.remembered(request)
+    )
 
 
 @get("/signup", sync_to_thread=True, include_in_schema=False)
 def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     rt, tenant, pool = context(request)
-    values = _common(request, tenant, pool, "signup", "Create your account")
-    cookies = []
+    values = _common(request, tenant, pool, "signup", i18n.N_("Create your account"))
+    cookies = page_language.remembered(request)
     if pool.settings.self_registration:
         # Coming from a sign-in flow (e.g. an app's authorization request): return there after.
         login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
@@ -130,7 +152,7 @@ def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
         fields=[
             {
                 "name": kind,
-                "label": _LABELS[kind],
+                "label": values["translator"].gettext(_LABELS[kind]),
                 "type": _INPUTS[kind][0],
                 "autocomplete": _INPUTS[kind][1],
                 "required": requirement == "required",
@@ -148,18 +170,18 @@ def recovery_page(
     flow: FlowParam = None,
 ) -> Response[str]:
     _, tenant, pool = context(request)
-    values = _common(request, tenant, pool, "recovery", "Reset your passkey")
+    values = _common(request, tenant, pool, "recovery", i18n.N_("Reset your passkey"))
     values["data"] = {"link-token": token} if token else {}
     if flow:
         # The sign-in flow it came from: after recovery, back to where that was going.
         values["data"]["login-flow"] = flow
     values.update(
-        identifier_label=_identifier_label(pool),
+        identifier_label=_identifier_label(pool, values["translator"]),
         bot_check=pool.settings.bot_check,
         link_token=token,
         keeps_passkeys=pool.settings.recovery_keeps_passkeys,
     )
-    return _html(render("hosted/recovery.html", **values))
+    return _html(render("hosted/recovery.html", **values), page_language.remembered(request))
 
 
 @get("/account", sync_to_thread=True, include_in_schema=False)
@@ -170,7 +192,7 @@ def account_page(request: AnyRequest) -> Response[Any]:
         found = pool_accounts.account(rt, tenant, pool, token)
     except pool_accounts.NotSignedIn:
         return Redirect(f"{pool_prefix(tenant.id, url_pool(request))}signin", headers=PAGE_HEADERS)
-    values = _common(request, tenant, pool, "account", "Your account")
+    values = _common(request, tenant, pool, "account", i18n.N_("Your account"))
     user = found.user
     values.update(
         user_label=user.email or user.username or user.display_name or user.external_id,
@@ -180,7 +202,7 @@ def account_page(request: AnyRequest) -> Response[Any]:
         ],
         max_passkeys=pool.settings.max_passkeys,
     )
-    return _html(render("hosted/account.html", **values))
+    return _html(render("hosted/account.html", **values), page_language.remembered(request))
 
 
 @get("/theme.css", sync_to_thread=True, include_in_schema=False)

@@ -19,7 +19,7 @@ from litestar import Response, Router, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
-from latchkey.api import errors, pool_account, pool_pages
+from latchkey.api import errors, page_language, pool_account, pool_pages
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.pool_http import (
     FLOW_COOKIE,
@@ -240,6 +240,8 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
             link_base=_link_base(rt, tenant, pool),
             meta=request_meta(request),
             return_to=_return_to(rt, request, tenant, pool, data.login_flow_id),
+            # The mail speaks the language of the page that asked for it.
+            translator=page_language.translator(request, pool),
         )
     body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
     cookie = flow_cookie(request, tenant.id, url_pool(request), started.cookie)

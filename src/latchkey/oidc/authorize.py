@@ -185,7 +185,12 @@ def _park(
         tenant_id=tenant.id,
         directory_id=pool.id,
         kind=flows.LOGIN,
-        context={"return_to": resume, "login_hint": str(data.get("login_hint") or "")[:320]},
+        context={
+            "return_to": resume,
+            "login_hint": str(data.get("login_hint") or "")[:320],
+            # OIDC Core §3.1.2.1: the end user's preferred languages for the pages.
+            "ui_locales": str(data.get("ui_locales") or "")[:200],
+        },
     )
     pages = f"/{tenant.id}/identity/{pool.id}/"
     seconds = int(LIFETIME.total_seconds())

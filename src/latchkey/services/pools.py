@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from latchkey import i18n
 from latchkey.errors import InvalidRequest, NotFound
 from latchkey.models import Directory
 from latchkey.services import identifiers
@@ -51,6 +52,10 @@ class PoolSettings:
     # Sign-up mails a code and link that prove the e-mail address: "optional" (the account
     # works at once), "required" (not until proved) or "off" (services/email_verification.py).
     email_verification: str = "optional"
+    # The hosted pages' language when neither the user nor the browser names a shipped one.
+    default_locale: str = "en"
+    # The pool's own wording of any catalog message, per locale: {"de": {msgid: text}}.
+    messages: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def shown_name(self, directory: Directory) -> str:
         return self.branding.name or self.display_name or directory.name
@@ -99,6 +104,54 @@ def _branding(values: Any) -> Branding:
     return Branding(_text(values.get("name"), "branding.name", 100), logo, colour.lower())
 
 
+def _locale(value: Any, name: str) -> str:
+    if not isinstance(value, str) or value not in i18n.LOCALES:
+        raise InvalidRequest(f"{name} must be one of {', '.join(i18n.LOCALES)}")
+    return value
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+MAX_MESSAGE = 1000
+
+
+def _message(msgid: Any, text: Any) -> str:
+    """A pool's wording of a message: the same %(name)s placeholders, no other % (a page
+    formats it with the message's values)."""
+    where = f"messages: {str(msgid)[:80]!r}"
+    if not isinstance(msgid, str) or not isinstance(text, str):
+        raise InvalidRequest(f"{where} must map a message to a string")
+    if msgid not in i18n.catalog_messages():
+        raise InvalidRequest(f"{where} is not a message of the hosted pages (see messages.pot)")
+    if not text.strip() or len(text) > MAX_MESSAGE:
+        raise InvalidRequest(f"{where} must be 1 to {MAX_MESSAGE} characters")
+    if set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(msgid)):
+        wanted = ", ".join(sorted(set(_PLACEHOLDER.findall(msgid)))) or "none"
+        raise InvalidRequest(f"{where} must use the message's placeholders ({wanted})")
+    if "%" in _PLACEHOLDER.sub("", text).replace("%%", ""):
+        raise InvalidRequest(f"{where}: write a percent sign as %%")
+    return text
+
+
+def _messages(values: Any) -> dict[str, dict[str, str]]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidRequest("messages must be an object of locales")
+    return {
+        _locale(locale, "messages' locale"): {
+            msgid: _message(msgid, text) for msgid, text in _mapping(own, locale).items()
+        }
+        for locale, own in values.items()
+        if own
+    }
+
+
+def _mapping(value: Any, locale: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidRequest(f"messages.{locale} must be an object of messages")
+    return value
+
+
 def parse(values: Mapping[str, Any]) -> PoolSettings:
     """Settings from their JSON form, each checked with a message naming the bad field."""
     known = set(PoolSettings.__dataclass_fields__)
@@ -122,6 +175,8 @@ def parse(values: Mapping[str, Any]) -> PoolSettings:
         email_sender=sender or None,
         recovery_keeps_passkeys=_bool(values, "recovery_keeps_passkeys", False),
         email_verification=_choice(values, "email_verification", EMAIL_VERIFICATION),
+        default_locale=_locale(values.get("default_locale", i18n.DEFAULT), "default_locale"),
+        messages=_messages(values.get("messages")),
     )
 
 
@@ -176,3 +231,16 @@ def configure(rt: Runtime, tenant_id: str, pool_id: str, changes: Mapping[str, A
     for key in (changed.id, changed.name, pool_id):
         rt.cache("pools").forget((tenant_id, key))
     return Pool(changed, settings)
+
+
+def set_message(
+    rt: Runtime, tenant_id: str, pool_id: str, locale: str, msgid: str, text: str | None
+) -> Pool:
+    """Set (or, with no text, remove) the pool's own wording of one message in one locale."""
+    messages = {k: dict(v) for k, v in get(rt, tenant_id, pool_id).settings.messages.items()}
+    own = messages.setdefault(_locale(locale, "locale"), {})
+    if text:
+        own[msgid] = text
+    else:
+        own.pop(msgid, None)
+    return configure(rt, tenant_id, pool_id, {"messages": messages})

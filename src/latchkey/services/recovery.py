@@ -20,7 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from latchkey import i18n
 from latchkey.errors import InvalidRequest, LatchkeyError
+from latchkey.i18n import N_
 from latchkey.ids import new_id, new_token
 from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
@@ -96,6 +98,7 @@ def request(
     link_base: str,
     meta: RequestMeta,
     return_to: str | None = None,
+    translator: i18n.Translator | None = None,
 ) -> flows.Started:
     """Start a recovery flow and, when the account exists and has an e-mail, queue the mail
     (in the same transaction: a code is never stored without its mail, nor mailed unstored)."""
@@ -118,7 +121,8 @@ def request(
                 conn, rt, tenant_id=tenant.id, user_id=user.id, email=user.email
             )
         ):
-            _issue(conn, rt, tenant, pool, started.flow, user.id, user.email, sender, link_base)
+            mail = _Mail(user.email, sender, link_base, translator or i18n.Translator())
+            _issue(conn, rt, tenant, pool, started.flow, user.id, mail)
             mailed = True
         flows.advance(
             conn,
@@ -195,6 +199,16 @@ def mail_code(
     )
 
 
+@dataclass(frozen=True)
+class _Mail:
+    """Where the recovery mail goes, from whom, and in which language."""
+
+    recipient: str
+    sender: str
+    link_base: str
+    translator: i18n.Translator
+
+
 def _issue(
     conn: Connection,
     rt: Runtime,
@@ -202,10 +216,18 @@ def _issue(
     pool: Pool,
     flow: Flow,
     user_id: str,
-    email: str,
-    sender: str,
-    link_base: str,
+    mail: _Mail,
 ) -> None:
+    text = mail.translator.gettext
+    values = {"pool": pool.name}
+    paragraphs = (
+        N_("Someone asked to reset the passkey of your %(pool)s account."),
+        N_("Your code is %(code)s. Or open this link:\n%(link)s"),
+        N_(
+            "Both work once, for %(minutes)s minutes. If it was not you, ignore this mail: "
+            "your account is unchanged."
+        ),
+    )
     mail_code(
         conn,
         rt,
@@ -213,15 +235,13 @@ def _issue(
         pool,
         flow,
         user_id=user_id,
-        email=email,
-        sender=sender,
-        link_base=link_base,
-        subject=f"Reset the passkey of your {pool.name} account",
-        body=lambda code, link, minutes: (
-            f"Someone asked to reset the passkey of your {pool.name} account.\n\n"
-            f"Your code is {code}. Or open this link:\n{link}\n\n"
-            f"Both work once, for {minutes} minutes. If it was not you, ignore this mail:"
-            " your account is unchanged."
+        email=mail.recipient,
+        sender=mail.sender,
+        link_base=mail.link_base,
+        subject=text(N_("Reset the passkey of your %(pool)s account")) % values,
+        body=lambda code, link, minutes: "\n\n".join(
+            text(paragraph) % {**values, "code": code, "link": link, "minutes": minutes}
+            for paragraph in paragraphs
         ),
     )
 

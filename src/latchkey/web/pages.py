@@ -10,6 +10,10 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
+
+from latchkey import i18n
+from latchkey.i18n import script_messages
 
 # worker-src 'self': the bot check solves in a same-origin worker file (static/vendor/altcha).
 CSP = (
@@ -28,15 +32,36 @@ PAGE_HEADERS = {
 }
 
 
+def _page_gettext(message: str) -> str:
+    # The catalogs' translations are trusted markup like the templates; a pool's own wording
+    # (i18n.Translator.overrides) is an operator's text: escaped, never markup.
+    active = i18n.current()
+    own = active.overrides.get(message)
+    return str(escape(own)) if own else active.gettext(message)
+
+
+def _page_ngettext(singular: str, plural: str, n: int) -> str:
+    active = i18n.current()
+    own = active.overrides.get(singular if n == 1 else plural)
+    return str(escape(own)) if own else active.ngettext(singular, plural, n)
+
+
 @cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("latchkey.web", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True
+    env.globals["script_messages"] = lambda: script_messages.for_page(i18n.current())
+    env.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
-def render(template: str, **values: Any) -> str:
-    return _environment().get_template(template).render(**values)
+def render(template: str, translator: i18n.Translator | None = None, **values: Any) -> str:
+    """A page in the translator's language (English when none is given)."""
+    with i18n.using(translator or i18n.Translator()):
+        return _environment().get_template(template).render(**values)

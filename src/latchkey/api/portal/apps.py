@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath
 
+from latchkey import i18n
 from latchkey.api.admin import apps as admin_apps
 from latchkey.api.admin import directories as admin_directories
 from latchkey.api.admin import schemas
@@ -119,7 +120,8 @@ def pools_page(
     ]
     return page(
         request, "pools.html", title="Pools", tenant=tenant, pools=pools,
-        json=lambda value: json.dumps(value, indent=2), status=status, **values,
+        json=lambda value: json.dumps(value, indent=2), status=status,
+        locales=i18n.LOCALES, catalog=i18n.catalog_messages(), **values,
     )  # fmt: skip
 
 
@@ -176,4 +178,44 @@ def configure_pool(
     )
 
 
-handlers = [app_list, create_app, delete_app, pool_list, create_directory, configure_pool]
+@post("/t/{tenant_id:str}/pools/{pool:str}/messages", sync_to_thread=True, status_code=200)
+def pool_message(
+    tenant_id: FromPath[str], pool: FromPath[str], data: Form, request: AnyRequest
+) -> Response[Any]:
+    """The pool's own wording of one message in one language; an empty text removes it."""
+
+    def call() -> Any:
+        locale = field(data, "locale", limit=10)
+        # A form sends line breaks as CRLF (HTML's newline normalisation); the catalog has LF.
+        msgid = field(data, "message", limit=2000).replace("\r\n", "\n")
+        text = field(data, "text", limit=2000).replace("\r\n", "\n")
+        current = api(admin_directories.get_pool, tenant_id=tenant_id, pool=pool, request=request)
+        messages = {k: dict(v) for k, v in current.settings.get("messages", {}).items()}
+        own = messages.setdefault(locale, {})
+        if text:
+            own[msgid] = text
+        else:
+            own.pop(msgid, None)
+        return api(
+            admin_directories.configure_pool,
+            tenant_id=tenant_id,
+            pool=pool,
+            data={"messages": messages},
+            request=request,
+        )
+
+    to = f"/portal/t/{tenant_id}/pools"
+    return submit(
+        request, data, call, again=pools_page, tenant_id=tenant_id, done="pool_saved", to=to
+    )
+
+
+handlers = [
+    app_list,
+    create_app,
+    delete_app,
+    pool_list,
+    create_directory,
+    configure_pool,
+    pool_message,
+]

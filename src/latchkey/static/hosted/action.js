@@ -6,6 +6,9 @@
 import { creationOptions, credentialJSON, requestOptions } from "/static/shared/webauthn-json.js";
 
 const statusLine = document.getElementById("status");
+// The page's messages in its language (i18n/script_messages.py), from a JSON data block.
+const catalog = JSON.parse(document.getElementById("page-messages").textContent);
+const t = (key) => catalog.messages[key] || key;
 const button = document.getElementById("action-button");
 const intro = document.getElementById("intro");
 const params = new URLSearchParams(window.location.hash.slice(1));
@@ -30,7 +33,7 @@ async function client(method, path, body) {
   });
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error((answer && answer.errorDescription) || `failed (${response.status})`);
+    const error = new Error((answer && answer.errorDescription) || t("failed"));
     error.code = answer && answer.errorCode;
     error.status = response.status;
     throw error;
@@ -63,11 +66,11 @@ function finish(action, resultToken) {
     const message = JSON.stringify({ event: "AUTHSIGNAL_CLOSE_POPUP", token: resultToken });
     // Only a page on one of the tenant's origins may receive the token.
     for (const origin of action.origins) window.opener.postMessage(message, origin);
-    say("Done. You can close this window.");
+    say(t("actionDoneWindow"));
     return;
   }
   if (!action.redirectUrl) {
-    say("Done. You can close this page.");
+    say(t("actionDonePage"));
     return;
   }
   // Appended as it is (redirectUrl has no fragment): the app's own query stays byte for byte.
@@ -77,20 +80,18 @@ function finish(action, resultToken) {
 
 async function start() {
   if (!token) {
-    say("This link is incomplete: open it from the app again.", true);
+    say(t("actionIncomplete"), true);
     return;
   }
   let action;
   try {
     action = await client("GET", "action");
   } catch (error) {
-    say(error.message, true);
+    say(error.status === 401 ? t("actionInvalid") : error.message, true);
     return;
   }
-  intro.textContent = action.isEnrolled
-    ? "Sign in with your passkey to continue."
-    : "Create a passkey to continue: you will use your fingerprint, face or screen lock.";
-  button.textContent = action.isEnrolled ? "Sign in with a passkey" : "Create a passkey";
+  intro.textContent = t(action.isEnrolled ? "actionSignInIntro" : "actionCreateIntro");
+  button.textContent = t(action.isEnrolled ? "actionSignIn" : "actionCreate");
   button.hidden = false;
   button.addEventListener("click", async () => {
     button.disabled = true;
@@ -100,11 +101,11 @@ async function start() {
       finish(action, done.accessToken);
     } catch (error) {
       const closed = error && (error.name === "AbortError" || error.name === "NotAllowedError");
-      say(closed ? "The passkey prompt was closed. Try again when you are ready." : error.message, true);
+      say(closed ? t("passkeyClosed") : error.message, true);
       button.disabled = false;
     }
   });
 }
 
-if (!window.PublicKeyCredential) say("This browser does not support passkeys.", true);
+if (!window.PublicKeyCredential) say(t("unsupported"), true);
 else start();

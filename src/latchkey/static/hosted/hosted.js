@@ -9,6 +9,9 @@ const app = document.getElementById("app");
 const page = app.dataset;
 const base = page.base;
 const statusLine = document.getElementById("status");
+// The page's messages in its language (i18n/script_messages.py), from a JSON data block.
+const catalog = JSON.parse(document.getElementById("page-messages").textContent);
+const t = (key) => catalog.messages[key] || key;
 
 // --- small helpers -------------------------------------------------------------------------
 
@@ -19,7 +22,8 @@ function say(message, isError = false) {
 
 class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.error) || `request failed (${status})`);
+    const code = body && body.error_code;
+    super(catalog.errors[code] || (body && body.error) || t("failed"));
     this.status = status;
     this.code = body && body.error_code;
   }
@@ -44,7 +48,7 @@ function cancelled(error) {
 }
 
 function fail(error) {
-  if (cancelled(error)) say("The passkey prompt was closed. Try again when you are ready.", true);
+  if (cancelled(error)) say(t("passkeyClosed"), true);
   else say(error.message || String(error), true);
 }
 
@@ -105,7 +109,7 @@ async function finishSignIn(credential, flowId) {
   } catch (error) {
     if (error.code === "credential_not_found") {
       await signalUnknown(credential.id);
-      error.message = "This passkey is no longer registered here. Use another one, or reset it.";
+      error.message = t("passkeyUnknown");
     }
     throw error;
   }
@@ -133,7 +137,7 @@ function signInPage() {
       ...mediation,
     });
     const done = await finishSignIn(credential, flowId);
-    say("Signed in.");
+    say(t("signedIn"));
     go(done.redirect_to);
   }
 
@@ -159,7 +163,7 @@ function signInPage() {
   button.addEventListener("click", async () => {
     stopAutofill();
     busy(button, true);
-    say("Waiting for your passkey…");
+    say(t("waiting"));
     try {
       await signIn({});
     } catch (error) {
@@ -178,17 +182,20 @@ function signInPage() {
       return;
     }
     if (!identifier.value.trim()) {
-      say("Enter your identifier first.", true);
+      say(t("identifierMissing"), true);
       identifier.focus();
       return;
     }
     stopAutofill();
     busy(submitter, true);
-    say("Waiting for your passkey…");
+    // Whether an account has this identifier is not told (no enumeration): say what the
+    // browser's window is for, and after a cancel what else there is.
+    say(t("waitingFor"));
     try {
       await signIn({ identifier: identifier.value.trim() });
     } catch (error) {
-      fail(error);
+      if (cancelled(error)) say(t("noPasskeyUsed"), true);
+      else fail(error);
       startAutofill();
     } finally {
       busy(submitter, false);
@@ -220,7 +227,7 @@ function signInPage() {
 async function offerPasskey(next) {
   const offer = document.getElementById("offer");
   const create = document.getElementById("offer-create");
-  say("Signed in with your password.");
+  say(t("signedInPassword"));
   offer.hidden = false;
   document.getElementById("offer-skip").href = next;
   create.focus();
@@ -241,7 +248,7 @@ async function offerPasskey(next) {
     try {
       const begun = await post("account/passkeys");
       await createPasskey(begun, begun.flow_id);
-      say("Passkey created.");
+      say(t("passkeyCreated"));
       go(next);
     } catch (error) {
       fail(error);
@@ -257,12 +264,12 @@ async function botSolution(form) {
   if (!widget) return null;
   const ready = () => new FormData(form).get("altcha");
   if (ready()) return ready();
-  say("Checking that you are not a bot…");
+  say(t("botCheck"));
   await new Promise((resolve, reject) => {
     widget.addEventListener("statechange", (event) => {
       const state = event.detail && event.detail.state;
       if (state === "verified") resolve();
-      if (state === "error" || state === "expired") reject(new Error("The bot check failed; try again."));
+      if (state === "error" || state === "expired") reject(new Error(t("botCheckFailed")));
     });
     // auto="onfocus" may have started it already: only start it when it has not.
     const state = typeof widget.getState === "function" ? widget.getState() : "unverified";
@@ -287,14 +294,14 @@ function signUpPage() {
     busy(submit, true);
     try {
       const altcha = await botSolution(form);
-      say("Creating your passkey…");
+      say(t("creatingPasskey"));
       const begun = await post("register/webauthn/begin", {
         profile,
         altcha,
         flow_id: page.flow || null,
       });
       const done = await createPasskey(begun, begun.flow_id);
-      say("Account created.");
+      say(t("accountCreated"));
       go(done.redirect_to);
     } catch (error) {
       fail(error);
@@ -316,7 +323,7 @@ function recoveryPage() {
     first.hidden = true;
     codeForm.hidden = true;
     newPasskey.hidden = false;
-    say("Confirmed. Create your new passkey.");
+    say(t("recoveryConfirmed"));
     const button = document.getElementById("new-passkey-button");
     button.focus();
     button.addEventListener("click", async () => {
@@ -348,7 +355,7 @@ function recoveryPage() {
       flowId = begun.flow_id;
       first.hidden = true;
       codeForm.hidden = false;
-      say("Check your e-mail for the code.");
+      say(""); // the code form says what happened: once
       document.getElementById("code").focus();
     } catch (error) {
       fail(error);
@@ -420,7 +427,7 @@ async function accountPage() {
         await api("PATCH", `account/passkeys/${form.dataset.id}`, {
           name: new FormData(form).get("name"),
         });
-        say("Passkey renamed.");
+        say(t("renamed"));
       } catch (error) {
         fail(error);
       }
@@ -428,7 +435,7 @@ async function accountPage() {
   }
   for (const button of document.querySelectorAll("button.delete")) {
     button.addEventListener("click", async () => {
-      if (!window.confirm("Delete this passkey? You will not be able to sign in with it.")) return;
+      if (!window.confirm(t("confirmDelete"))) return;
       try {
         await api("DELETE", `account/passkeys/${button.dataset.id}`);
         window.location.reload();
@@ -463,7 +470,7 @@ const pages = {
   account: accountPage,
 };
 if (!window.PublicKeyCredential) {
-  say("This browser does not support passkeys.", true);
+  say(t("unsupported"), true);
 } else if (pages[page.page]) {
   pages[page.page]();
 }
