@@ -28,6 +28,7 @@ from latchkey.api import (
     admin,
     ceremonies,
     health,
+    home,
     model_icons,
     native,
     pools,
@@ -124,6 +125,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         lifespan=[_background(rt, settings)],
         route_handlers=[
             health.health,
+            home.home,
             model_icons.model_icon,
             openapi_document,
             ceremonies.router,
