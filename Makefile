@@ -3,18 +3,26 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
-STAMP  := $(VENV)/.installed
+# What running needs (`make run`), and that plus the test tools (`make test` and the rest).
+RUN_STAMP := $(VENV)/.installed-run
+STAMP     := $(VENV)/.installed
 
 .PHONY: run test lint typecheck check clean bench fuzz
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP) $(RUN_STAMP)
 
 ## Set up and start Latchkey on SQLite with the demo tenant, login server (:5001) and web app (:5002).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/latchkey demo --port $(PORT)
 
 # Tests run on both cores (pytest-xdist, one module per worker); those marked `serial` (they

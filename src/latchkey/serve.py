@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from latchkey import config, modes, preflight
+from latchkey import config, modes, preflight, startup
 from latchkey.api.access_log import AccessLog
 from latchkey.api.app import create_app
 from latchkey.services import tenants
@@ -44,6 +44,7 @@ def serve(rt: Runtime, settings: config.Settings, *, workers: int = 1, dev: bool
     preflight.check_port(settings.host, settings.port, "--port or LATCHKEY_PORT")
     if dev:
         ensure_dev_tenant(rt, settings.port)
+        print(startup.dev_banner(rt.public_url), flush=True)
     log_level = settings.log_level
     logged = modes.access_log(settings, modes.Mode.DEVELOPMENT if dev else modes.Mode.PRODUCTION)
     if workers > 1:

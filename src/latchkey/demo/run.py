@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import uvicorn
 
-from latchkey import config, modes, preflight
+from latchkey import config, modes, preflight, startup
+from latchkey.api import home
 from latchkey.api.access_log import AccessLog
 from latchkey.api.app import create_app
 from latchkey.demo import apps
@@ -29,13 +30,26 @@ def _server(app: object, host: str, port: int, log_level: str) -> uvicorn.Server
     )
 
 
-async def _serve_all(servers: list[uvicorn.Server]) -> None:
+async def _serve_all(servers: list[uvicorn.Server], banner: str) -> None:
     tasks = [asyncio.create_task(s.serve()) for s in servers]
+    announcing = asyncio.create_task(_announce(servers, tasks, banner))
     # When one stops (Ctrl-C, or a port already taken), stop the others too.
     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    announcing.cancel()
     for server in servers:
         server.should_exit = True
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, announcing, return_exceptions=True)
+
+
+async def _announce(
+    servers: list[uvicorn.Server], tasks: list[asyncio.Task[None]], banner: str
+) -> None:
+    """The banner, once every server listens (and never if one failed to start)."""
+    while not all(server.started for server in servers):
+        if any(task.done() for task in tasks):
+            return
+        await asyncio.sleep(0.05)
+    print(banner, flush=True)
 
 
 def portal_config(demo: DemoConfig) -> PortalConfig:
@@ -47,16 +61,33 @@ def portal_config(demo: DemoConfig) -> PortalConfig:
     )
 
 
-def announce(demo: DemoConfig) -> None:
-    print("Latchkey demo:")
-    print(f"  web app       {demo.app_url}   (add a passkey)")
-    print(f"  login server  {demo.login_url}   (sign in with it: autofill or the button)")
-    print(f"  demo portal   {demo.portal_url}   (sign in through the hosted pages, OIDC)")
-    print(f"  Latchkey      {demo.latchkey_url}   (tenant {demo.tenant_id})")
+def banner(demo: DemoConfig) -> str:
+    """What `make run` shows once everything listens: where to go, and how to become an
+    operator of the portal."""
+    return "\n".join(
+        [
+            "Latchkey demo is running (development mode; Ctrl-C stops it):",
+            f"  web app       {demo.app_url}   (add a passkey)",
+            f"  login server  {demo.login_url}   (sign in with it: autofill or the button)",
+            f"  demo portal   {demo.portal_url}   (sign in through the hosted pages, OIDC)",
+            f"  Latchkey      {demo.latchkey_url}/   (tenant {demo.tenant_id}; links to all)",
+            f"  portal        {demo.latchkey_url}/portal   (operators: tenants, apps, events)",
+            f"  first operator: {startup.enrol_command()}",
+        ]
+    )
 
 
-def _latchkey_app(rt: Runtime, settings: config.Settings) -> object:
+def _demo_links(demo: DemoConfig) -> list[home.Link]:
+    return [
+        home.Link("Demo web app", demo.app_url, "add a passkey"),
+        home.Link("Demo login server", demo.login_url, "sign in with a passkey"),
+        home.Link("Demo portal", demo.portal_url, "sign in through the hosted pages (OIDC)"),
+    ]
+
+
+def _latchkey_app(rt: Runtime, settings: config.Settings, demo: DemoConfig) -> object:
     app = create_app(rt, settings)
+    home.show_demo(app, _demo_links(demo))
     return AccessLog(app) if modes.access_log(settings, modes.Mode.DEVELOPMENT) else app
 
 
@@ -86,15 +117,13 @@ def run(
         ),
         vendor_sdk_url=vendor_sdk_url,
     )
-    announce(demo)
     level = settings.log_level
-    asyncio.run(
-        _serve_all(
-            [
-                _server(_latchkey_app(rt, settings), settings.host, settings.port, level),
-                _server(apps.login_server(demo), settings.host, login_port, level),
-                _server(apps.web_app(demo), settings.host, app_port, level),
-                _server(portal_app(portal_config(demo)), settings.host, portal_port, level),
-            ]
-        )
-    )
+    servers = [
+        _server(_latchkey_app(rt, settings, demo), settings.host, settings.port, level),
+        _server(apps.login_server(demo), settings.host, login_port, level),
+        _server(apps.web_app(demo), settings.host, app_port, level),
+        _server(portal_app(portal_config(demo)), settings.host, portal_port, level),
+    ]
+    startup.quiet_uvicorn_routine()  # four servers would each say they start and stop
+    asyncio.run(_serve_all(servers, banner(demo)))
+    print("Latchkey demo stopped.", flush=True)
