@@ -66,7 +66,7 @@ def banner(demo: DemoConfig) -> str:
     operator of the portal."""
     return "\n".join(
         [
-            "Latchkey demo is running (development mode; Ctrl-C stops it):",
+            "Latchkey demo is running (Ctrl-C stops it):",
             f"  web app       {demo.app_url}   (add a passkey)",
             f"  login server  {demo.login_url}   (sign in with it: autofill or the button)",
             f"  demo portal   {demo.portal_url}   (sign in through the hosted pages, OIDC)",
