@@ -231,10 +231,10 @@ def verify_page(
 ) -> Response[str]:
     """Confirm a sign-up's e-mail: the code form, or the mailed link (in this browser)."""
     _, tenant, pool = context(request)
-    values = _common(request, tenant, pool, "verify", "Confirm your e-mail address")
+    values = _common(request, tenant, pool, "verify", i18n.N_("Confirm your e-mail address"))
     values["data"] = {"link-token": token} if token else {"flow": flow} if flow else {}
     values.update(link_token=token, required=pool.settings.email_verification == "required")
-    return _html(render("hosted/verify.html", **values))
+    return _html(render("hosted/verify.html", **values), page_language.remembered(request))
 
 
 HANDLERS = [

@@ -147,7 +147,10 @@ def register_finish(
     data: JSONBody[dict[str, Any]], request: AnyRequest, flow_id: FlowQuery = None
 ) -> Response[dict[str, Any]]:
     sender = request.app.state.settings.mail_from
-    return _finish(request, data, flow_id, partial(pool_ceremonies.register_finish, sender=sender))
+    # The e-mail verification mail speaks the sign-up page's language.
+    translator = page_language.translator(request, context(request)[2])
+    finish = partial(pool_ceremonies.register_finish, sender=sender, translator=translator)
+    return _finish(request, data, flow_id, finish)
 
 
 class LoginOptions(msgspec.Struct, kw_only=True):

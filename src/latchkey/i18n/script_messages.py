@@ -31,6 +31,10 @@ MESSAGES = {
     "accountCreated": N_("Account created. Taking you back…"),
     "recoveryConfirmed": N_("Confirmed: this is your account."),
     "renamed": N_("Passkey renamed."),
+    "emailConfirmed": N_("Your e-mail address is confirmed. Taking you back…"),
+    "verifyOtherBrowser": N_(
+        "Open this link in the browser you signed up with, or type the code there."
+    ),
     "confirmDelete": N_("Delete this passkey? You will not be able to sign in with it again."),
     "unsupported": N_(
         "This browser does not support passkeys. Open this page in an up-to-date browser."
@@ -97,6 +101,10 @@ ERRORS = {
     ),
     "challenge_expired": N_("This took too long. Try again."),
     "not_signed_in": N_("You are signed out. Sign in again."),
+    "email_unverified": N_(
+        "Confirm your e-mail address first, with the code or link in the mail we sent when "
+        "you signed up."
+    ),
     "service_unavailable": N_("The service is busy. Wait a moment, then try again."),
 }
 

@@ -19,7 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from latchkey import i18n
 from latchkey.errors import Forbidden
+from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant, User
 from latchkey.services import events, flows, pool_ceremonies, recovery, sso
 from latchkey.services.pool_ceremonies import FlowRef
@@ -30,6 +32,15 @@ from latchkey.store import recovery_codes as code_store
 
 VERIFIED = "pool.email_verified"
 OFF, REQUIRED = "off", "required"
+_PARAGRAPHS = (
+    N_("Confirm that this address is yours for your new %(pool)s account."),
+    N_("Your code is %(code)s. Or open this link in the browser you signed up with:\n%(link)s"),
+    N_(
+        "Both work once, for %(minutes)s minutes. If you did not sign up, ignore this mail: "
+        "whoever did cannot confirm it, and you can claim the address with \u201cLost your "
+        "passkey?\u201d on the sign-in page."
+    ),
+)
 
 
 class EmailUnverified(Forbidden):
@@ -70,6 +81,7 @@ def start(
     credential_id: str,
     return_to: str | None,
     sender: str,
+    translator: i18n.Translator | None = None,
 ) -> flows.Started | None:
     """After a sign-up: mail the code and link, in a verification flow bound to this browser.
     None when the pool mails nothing or the account has no unproved address."""
@@ -95,6 +107,8 @@ def start(
         to_state=recovery.CODE_SENT,
         context=context,
     )
+    text = (translator or i18n.Translator()).gettext
+    values = {"pool": pool.name}
     recovery.mail_code(
         conn,
         rt,
@@ -105,13 +119,10 @@ def start(
         email=email,
         sender=sender,
         link_base=f"{rt.public_url}/{tenant.id}/identity/{pool.id}/verify",
-        subject=f"Confirm the e-mail address of your {pool.name} account",
-        body=lambda code, link, minutes: (
-            f"Confirm that this address is yours for your new {pool.name} account.\n\n"
-            f"Your code is {code}. Or open this link in the browser you signed up with:\n"
-            f"{link}\n\nBoth work once, for {minutes} minutes. If you did not sign up,"
-            " ignore this mail: whoever did cannot confirm it, and you can claim the"
-            " address with 'Lost your passkey?' on the sign-in page."
+        subject=text(N_("Confirm the e-mail address of your %(pool)s account")) % values,
+        body=lambda code, link, minutes: "\n\n".join(
+            text(paragraph) % {**values, "code": code, "link": link, "minutes": minutes}
+            for paragraph in _PARAGRAPHS
         ),
     )
     return flows.Started(flow, started.cookie)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from latchkey import i18n
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, UserNotFound
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.services import (
@@ -342,10 +343,11 @@ def register_finish(
     ref: FlowRef,
     meta: RequestMeta,
     sender: str = "",
+    translator: i18n.Translator | None = None,
 ) -> SignedIn:
     """Store the new passkey (and, on sign-up, the user); the user is then signed in, unless
     the pool wants the sign-up's e-mail proved first. `sender`: the default From address of
-    the e-mail verification mail."""
+    the e-mail verification mail; `translator`: its language."""
     # Imported here: e-mail verification builds on recovery's codes, which build on this module.
     from latchkey.services import email_verification
 
@@ -392,6 +394,7 @@ def register_finish(
                 credential_id=result.credential.id,
                 return_to=flow.context.get("return_to"),
                 sender=sender,
+                translator=translator,
             )
         unproved = (
             verification[0] is not None

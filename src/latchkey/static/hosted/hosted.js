@@ -388,7 +388,7 @@ function recoveryPage() {
 function verifyPage() {
   const form = document.getElementById("verify-form");
   const done = (answer) => {
-    say("Your e-mail address is confirmed.");
+    say(t("emailConfirmed"));
     go(answer.redirect_to);
   };
   form.addEventListener("submit", async (event) => {
@@ -407,7 +407,7 @@ function verifyPage() {
   if (page.linkToken) {
     post("verification/link", { token: page.linkToken }).then(done, (error) => {
       if (error.code === "flow_cookie_missing" || error.code === "flow_mismatch") {
-        error.message = "Open this link in the browser you signed up with, or type the code there.";
+        error.message = t("verifyOtherBrowser");
       }
       fail(error);
     });
