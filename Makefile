@@ -65,7 +65,7 @@ fuzz: $(STAMP)
 ## the .mo files the package ships. Translate the empty entries, then run it again.
 .PHONY: messages
 I18N := src/latchkey/i18n
-messages: $(STAMP)
+messages: $(RUN_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
 		--project Latchkey --copyright-holder "Latchkey contributors" \
 		-o $(I18N)/messages.pot src/latchkey
