@@ -133,3 +133,34 @@ def test_vendor_sdk_sees_error_codes(server: LiveServer) -> None:
     assert refused.value.status_code == 401
     assert refused.value.error_code == "invalid_api_key"
     assert refused.value.error_description
+
+
+def test_vendor_sdk_idempotent_track_review_states_and_user_fields(
+    server: LiveServer, browser: LiveBrowser
+) -> None:
+    """Issue 18 items 12, 14, 16, 17 as the vendor's Python SDK sees them."""
+    client = _client(server)
+    key = "3c2b1a09-8f7e-4d6c-9b5a-493827161504"
+    attributes = {"idempotencyKey": key, "redirectUrl": f"{server.url}/done"}
+    first = client.track(user_id="vendor-3", action="add-passkey", attributes=attributes)
+    again = client.track(user_id="vendor-3", action="add-passkey", attributes=attributes)
+    assert (again["idempotency_key"], again["token"]) == (key, first["token"])
+    assert first["url"] == f"{server.url}/hosted/{server.tenant_id}/action#token={first['token']}"
+    browser.sign_up(first["token"])
+    for state in ("REVIEW_SUCCEEDED", "REVIEW_FAILED"):
+        changed = client.update_action(
+            user_id="vendor-3",
+            action="add-passkey",
+            idempotency_key=key,
+            attributes={"state": state},
+        )
+        assert changed["state"] == state
+
+    updated = client.update_user(
+        user_id="vendor-3",
+        attributes={"email": "v3@example.com", "emailVerified": True, "custom": {"tier": "gold"}},
+    )
+    assert (updated["email_verified"], updated["phone_number_verified"]) == (True, False)
+    assert updated["custom"] == {"tier": "gold"}
+    [authenticator] = client.get_authenticators(user_id="vendor-3")
+    assert authenticator["user_id"] == "vendor-3"
