@@ -234,14 +234,14 @@ def test_a_pool_that_requires_a_verified_address(
     """Sign-up lands on the verify page with no session; the mailed code opens the account."""
     tab: Tab = blank_tab()
     tab.page.goto(pool_url(hosted, "members", "signup"))
-    tab.page.fill("#email", "grace@example.com")
+    tab.page.fill("#email", "hopper@example.com")
     tab.page.click("#signup-submit")
     tab.page.wait_for_url(re.compile(r".*/verify\?flow=.*"), timeout=20_000)
     shoot(tab, "verify")
     # Not signed in yet: no SSO session cookie.
     names = [c["name"] for c in tab.page.context.cookies()]
     assert not [n for n in names if n.startswith("latchkey_sso_")], names
-    mail = mailbox.wait_for("grace@example.com")
+    mail = mailbox.wait_for("hopper@example.com")
     assert mail["Subject"].startswith("Confirm the e-mail address")
     body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
     code = re.search(r"Your code is (\d{6})", body)
