@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from bench import servers
@@ -34,6 +35,7 @@ class Reading:
     postgres: dict[int, int]
     generator: float
     server_core: float | None
+    commits: tuple[int, int] | None  # the group writer's (groups, jobs) so far
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Probes:
     server_pid: int | None = None
     postgres: bool = False
     server_cpu: int | None = None
+    writer_stats: Path | None = None
 
     def read(self) -> Reading:
         return Reading(
@@ -53,11 +56,20 @@ class Probes:
             server_core=(
                 None if self.server_cpu is None else servers.core_busy_seconds(self.server_cpu)
             ),
+            commits=servers.read_writer_stats(self.writer_stats) if self.writer_stats else None,
         )
 
 
 def _delta(before: float | None, after: float | None) -> float | None:
     return None if before is None or after is None else after - before
+
+
+def _commits(
+    before: tuple[int, int] | None, after: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    if before is None or after is None:
+        return None
+    return after[0] - before[0], after[1] - before[1]
 
 
 class _State:
@@ -148,5 +160,6 @@ async def run_cell(
             servers.postgres_cpu_delta(before.postgres, after.postgres) if probes.postgres else None
         ),
         server_core_busy_s=_delta(before.server_core, after.server_core),
+        commit_groups=_commits(before.commits, after.commits),
         errors=errors,
     )

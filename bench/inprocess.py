@@ -33,6 +33,7 @@ from bench.servers import BENCH_ORIGIN
 from latchkey import config
 from latchkey.api.app import create_app
 from latchkey.services import actions, tenants, web
+from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
@@ -100,7 +101,13 @@ def _ok(status: int, body: bytes) -> dict[str, Any]:
 class Setup:
     def __init__(self, database_url: str, users: int) -> None:
         self.settings = config.Settings(database_url=database_url, master_key=b"\0" * 32)
-        self.rt = Runtime(engine=make_engine(database_url), master_key=b"\0" * 32)
+        # One address and one tenant make the whole load: limits above it, still counted.
+        self.rt = Runtime(
+            engine=make_engine(database_url),
+            master_key=b"\0" * 32,
+            challenge_rule=Rule(10**9, 60),
+            tenant_rule=Rule(10**9, 60),
+        )
         migrate.upgrade(self.rt.engine)
         self.tenant, self.secret = tenants.create(
             self.rt, rp_id="localhost", origins=[BENCH_ORIGIN], name="bench"

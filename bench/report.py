@@ -26,6 +26,7 @@ class CellResult:
     server_cpu_s: float | None = None
     postgres_cpu_s: float | None = None
     server_core_busy_s: float | None = None  # all CPU time on the server's core
+    commit_groups: tuple[int, int] | None = None  # (groups, jobs) the group writer committed
     errors: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -46,6 +47,13 @@ class CellResult:
         return round(100 * max(0.0, self.server_core_busy_s - self.server_cpu_s) / self.seconds, 1)
 
     @property
+    def mean_group(self) -> float | None:
+        """Writes per commit (per fsync on SQLite) in the window."""
+        if not self.commit_groups or not self.commit_groups[0]:
+            return None
+        return self.commit_groups[1] / self.commit_groups[0]
+
+    @property
     def generator_percent(self) -> float:
         return 100 * self.generator_cpu_s / self.seconds if self.seconds else 0.0
 
@@ -63,6 +71,7 @@ class CellResult:
             "p999_ms": self.histogram.percentile_ms(99.9),
             "server_cpu_us_per_ceremony": self.per_ceremony_us(self.server_cpu_s),
             "postgres_cpu_us_per_ceremony": self.per_ceremony_us(self.postgres_cpu_s),
+            "mean_commit_group": self.mean_group,
             "generator_cpu_percent": round(self.generator_percent, 1),
             "server_core_other_percent": self.other_on_server_core_percent,
             "errors": sum(self.errors.values()),
@@ -81,6 +90,7 @@ HEADER = (
     "p99.9 ms",
     "server CPU µs/ceremony",
     "postgres CPU µs/ceremony",
+    "commit group",
     "generator CPU %",
     "errors",
 )
@@ -106,6 +116,7 @@ def _row(cell: CellResult) -> tuple[str, ...]:
         _num(hist.percentile_ms(99.9), 2),
         _num(cell.per_ceremony_us(cell.server_cpu_s), 0),
         _num(cell.per_ceremony_us(cell.postgres_cpu_s), 0),
+        _num(cell.mean_group, 1),
         gen,
         str(sum(cell.errors.values())),
     )

@@ -96,6 +96,16 @@ def postgres_cpu_delta(before: dict[int, int], after: dict[int, int]) -> float:
     return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / _TICK
 
 
+def read_writer_stats(path: Path) -> tuple[int, int]:
+    """(commit groups, jobs) the server's group writer has committed so far (0, 0 before the
+    first; the file is rewritten at most ten times a second)."""
+    try:
+        groups, jobs = path.read_text().split()
+    except (OSError, ValueError):
+        return 0, 0
+    return int(groups), int(jobs)
+
+
 def wait_http(
     url: str, process: subprocess.Popen[bytes], *, log: Path, timeout: float = 60
 ) -> None:
@@ -131,6 +141,7 @@ class Running:
     pid: int
     tenant_id: str = ""
     secret: str = ""
+    writer_stats: Path | None = None  # Latchkey's commit groups so far (see read_writer_stats)
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.pid)
@@ -168,6 +179,10 @@ def latchkey_server(
     env.update(
         LATCHKEY_CHALLENGE_RATE_LIMIT="100000000/60", LATCHKEY_TENANT_RATE_LIMIT="100000000/60"
     )
+    # The group writer publishes its counts (groups, jobs) there, for the mean group size.
+    stats = log.with_name(f"latchkey-bench-writer-{port}.txt")
+    stats.unlink(missing_ok=True)
+    env["LATCHKEY_BENCH_WRITER_STATS"] = str(stats)
     with log.open("ab") as out:
         process = subprocess.Popen(
             [*pin, sys.executable, "-m", "latchkey.cli", "serve", "--port", str(port)],
@@ -177,9 +192,10 @@ def latchkey_server(
         )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", process, log=log)
-        yield Running("latchkey", port, process.pid, tenant_id, secret)
+        yield Running("latchkey", port, process.pid, tenant_id, secret, stats)
     finally:
         _stop(process)
+        stats.unlink(missing_ok=True)
 
 
 def peer_directory(source: Path = PEER_SOURCE) -> Path:

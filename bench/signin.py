@@ -171,7 +171,12 @@ def run_latchkey(plan: Plan, kind: str) -> list[CellResult]:
         target = LatchkeyTarget(server.tenant_id, server.secret, servers.BENCH_ORIGIN)
         held = _enroll(plan, target, server.port)
         targets = _latchkey_targets(plan, server.tenant_id, server.secret, servers.BENCH_ORIGIN)
-        probes = Probes(server.pid, postgres=kind == "postgresql", server_cpu=plan.server_cpu)
+        probes = Probes(
+            server.pid,
+            postgres=kind == "postgresql",
+            server_cpu=plan.server_cpu,
+            writer_stats=server.writer_stats,
+        )
         return list(plan.cells(targets, held, server.port, kind, probes))
 
 
@@ -186,7 +191,12 @@ def run_seeded(plan: Plan) -> list[CellResult]:
     ) as server:
         targets = _latchkey_targets(plan, seeded.tenant_id, seeded.secret, seeded.origin)
         label = f"{kind} seeded {seeded.total:,}"
-        probes = Probes(server.pid, postgres=kind == "postgresql", server_cpu=plan.server_cpu)
+        probes = Probes(
+            server.pid,
+            postgres=kind == "postgresql",
+            server_cpu=plan.server_cpu,
+            writer_stats=server.writer_stats,
+        )
         return list(plan.cells(targets, seeded.credentials, server.port, label, probes))
 
 

@@ -1,4 +1,4 @@
-"""The sign-in hot path's lean runner (api/fastpath.py) answers exactly as Litestar's own path.
+"""The sign-in hot path's dispatcher (api/hot_routes.py) answers exactly as Litestar's own routes.
 
 Every request here is sent twice, with the fast path on and off, and the two answers compared:
 status, header names in order, and the body (errors byte for byte; successes by shape, since
@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from latchkey.api import fastpath
+from latchkey.api import hot_routes
 from latchkey.models import Tenant
 from tests.web_parties import ORIGIN, Backend, Browser
 
@@ -31,13 +31,13 @@ _FRESH = re.compile(
 def served(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the fast path served itself (not handed to Litestar)."""
     seen: list[str] = []
-    made = fastpath.Request
+    made = hot_routes.Request
 
     def spy(scope: Any, receive: Any, send: Any) -> Any:
         seen.append(scope["path"])
         return made(scope, receive, send)
 
-    monkeypatch.setattr(fastpath, "Request", spy)
+    monkeypatch.setattr(hot_routes, "Request", spy)
     return seen
 
 
@@ -46,9 +46,9 @@ def _both(
 ) -> tuple[httpx.Response, httpx.Response]:
     answers = []
     for enabled in (True, False):
-        monkeypatch.setattr(fastpath, "ENABLED", enabled)
+        monkeypatch.setattr(hot_routes, "ENABLED", enabled)
         answers.append(client.post(path, **request))
-    monkeypatch.setattr(fastpath, "ENABLED", True)
+    monkeypatch.setattr(hot_routes, "ENABLED", True)
     return answers[0], answers[1]
 
 
@@ -174,7 +174,7 @@ def test_a_signed_in_answer_is_the_same_on_both_paths(
     assert browser.sign_up(signup["token"]).status_code == 200
     answers = []
     for enabled in (True, False):
-        monkeypatch.setattr(fastpath, "ENABLED", enabled)
+        monkeypatch.setattr(hot_routes, "ENABLED", enabled)
         verified = browser.sign_in()
         checked = client.post(
             VALIDATE, json={"token": verified.json()["accessToken"]}, headers=backend.auth
@@ -195,7 +195,7 @@ def test_a_replayed_or_token_bound_ceremony_fails_the_same_way(
     assert browser.sign_up(signup["token"]).status_code == 200
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(fastpath, "ENABLED", enabled)
+        monkeypatch.setattr(hot_routes, "ENABLED", enabled)
         begun = browser.post("user-authenticators/passkey/authentication-options", {}).json()
         assertion = browser.authenticator.get(begun["options"], origin=ORIGIN)
         body = {"authenticationCredential": assertion, "challengeId": begun["challengeId"]}

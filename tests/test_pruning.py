@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from latchkey.models import Tenant
 from latchkey.portal import accounts, ceremonies, sessions
-from latchkey.services import apps, pools, pruning
+from latchkey.services import apps, authentication, pools, pruning, sealed_challenges
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import authorization_codes
@@ -32,6 +32,7 @@ from latchkey.store.tables import (
     recovery_codes,
     sso_sessions,
     tokens,
+    used_challenges,
     users,
 )
 from latchkey.testing.botcheck import solve
@@ -50,6 +51,7 @@ TABLES = {
     "operator_challenges": operator_challenges,
     "operator_enrolments": operator_enrolments,
     "portal_sessions": portal_sessions,
+    "used_challenges": used_challenges,
 }
 
 
@@ -102,6 +104,13 @@ def _leave_rows_behind(
             expires_at=now + timedelta(seconds=60),
         )
     ceremonies.login_options(rt)
+    # A web sign-in's sealed challenge id, used: its key stays in used_challenges.
+    begun = authentication.begin(rt, tenant, context={})
+    opened = sealed_challenges.open_sealed(
+        rt, tenant=tenant, challenge_id=begun.challenge_id, kind="authentication"
+    )
+    with rt.transaction() as conn:
+        sealed_challenges.consume(conn, opened)
     link = accounts.create(rt, name=f"operator {email}")
     with rt.transaction() as conn:
         sessions.start(conn, rt, link.operator.id, RequestMeta())

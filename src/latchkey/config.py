@@ -41,7 +41,7 @@ class Settings:
     # Unauthenticated endpoints per client IP, LIMIT/SECONDS (see ratelimit.py for where counted).
     challenge_rate_limit: str = "120/60"
     # The same endpoints per tenant, from all addresses together.
-    tenant_rate_limit: str = "3000/60"
+    tenant_rate_limit: str = "60000/60"
     redis_url: str | None = None
     # auto: Redis when a URL is set, else the database on PostgreSQL, else process memory.
     rate_limit_store: str = "auto"
@@ -266,7 +266,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         master_key_file=env.get("LATCHKEY_MASTER_KEY_FILE") or None,
         public_url=public_url(env.get("LATCHKEY_PUBLIC_URL")),
         challenge_rate_limit=env.get("LATCHKEY_CHALLENGE_RATE_LIMIT") or "120/60",
-        tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "3000/60",
+        tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "60000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         rate_limit_store=(env.get("LATCHKEY_RATE_LIMIT_STORE") or "auto").lower(),
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),

@@ -40,6 +40,7 @@ from latchkey.api.body_timeout import BodyTimeout
 from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
 from latchkey.api.hosts import HostCheck
+from latchkey.api.hot_routes import HotRoutes
 from latchkey.api.pool_cors import PoolCors
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
@@ -117,11 +118,31 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
     return lifespan
 
 
+class LatchkeyApp(Litestar):
+    """Litestar, with the sign-in hot path's routes dispatched before it (api/hot_routes.py)."""
+
+    hot: HotRoutes | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        route = self.hot.route(scope) if self.hot is not None else None
+        if route is None:
+            await super().__call__(scope, receive, send)
+            return
+        assert self.hot is not None
+        scope["app"] = scope["litestar_app"] = self  # what Litestar's handlers read
+        scope.setdefault("state", {})
+        await self.hot(scope, receive, send, route)
+
+    async def litestar(self, scope: Any, receive: Any, send: Any) -> None:
+        """Litestar's own handling of a request, for what the hot routes hand over."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar:
     settings = settings or config.Settings()
     origins = OriginIndex(partial(tenants.all_web_origins, rt))
     rt.limiter.on_refused = partial(events.record_refusal, rt)
-    return Litestar(
+    app = LatchkeyApp(
         lifespan=[_background(rt, settings)],
         route_handlers=[
             health.health,
@@ -170,6 +191,13 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         state=State({"runtime": rt, "settings": settings}),
         logging_config=None,
     )
+    app.hot = HotRoutes(
+        app.litestar,
+        origins=origins,
+        max_body_bytes=settings.max_body_bytes,
+        body_seconds=settings.body_timeout_seconds,
+    )
+    return app
 
 
 def app_from_env() -> Litestar | AccessLog:

@@ -82,7 +82,7 @@ class ClientCors:
 
         async def with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_allow(origin)]
+                message["headers"] = [*message.get("headers", []), *allow_headers(origin)]
             await send(message)
 
         await self.app(scope, receive, with_cors)
@@ -106,7 +106,7 @@ class ClientCors:
                 (b"access-control-allow-headers", ", ".join(sorted(ALLOWED_HEADERS)).encode()),
                 (b"access-control-max-age", MAX_AGE.encode()),
             ]
-            await _answer(send, 204, b"", [*_allow(origin), *extra])
+            await _answer(send, 204, b"", [*allow_headers(origin), *extra])
             return
         body = orjson.dumps(
             {
@@ -121,7 +121,7 @@ class ClientCors:
 _VARY = (b"vary", b"Origin")
 
 
-def _allow(origin: str) -> list[tuple[bytes, bytes]]:
+def allow_headers(origin: str) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-credentials", b"true"),

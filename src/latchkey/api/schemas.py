@@ -17,7 +17,7 @@ from latchkey.webauthn.encoding import b64url
 
 Name = Annotated[str, msgspec.Meta(max_length=255)]
 UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 
 
 class Body(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):

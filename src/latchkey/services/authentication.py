@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -12,16 +15,26 @@ from latchkey.errors import (
     CredentialNotFound,
     InvalidRequest,
     LatchkeyError,
+    ServiceUnavailable,
     UserDisabled,
     UserNotFound,
 )
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.services import app_origins, authenticator_status, challenges, events
+from latchkey.services import (
+    app_origins,
+    authenticator_status,
+    challenges,
+    events,
+    sealed_challenges,
+)
+from latchkey.services.group_commit import Expected
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
+from latchkey.store import driver
 from latchkey.store import users as user_store
 from latchkey.webauthn.authentication_options import generate_authentication_options
 from latchkey.webauthn.authentication_verification import (
+    VerifiedAuthentication,
     read_assertion_identity,
     verify_authentication_response,
 )
@@ -50,28 +63,24 @@ def begin(
     context: dict[str, Any] | None = None,
 ) -> AuthenticationOptions:
     """Options for a sign-in. With a user: their passkeys in allowCredentials. Without one:
-    an empty list, so the browser offers discoverable passkeys (button or autofill)."""
+    an empty list, so the browser offers discoverable passkeys (button or autofill). Nothing
+    is written: the challenge is sealed into its id (services/sealed_challenges.py)."""
     if external_user_id is not None and not 0 < len(external_user_id) <= 255:
         raise InvalidRequest("userId must be 1 to 255 characters")
-    with rt.transaction() as conn:
-        allow: list[Credential] = []
-        user_id = None
-        if external_user_id is not None:
+    allow: list[Credential] = []
+    user_id = None
+    if external_user_id is not None:
+        with rt.read() as conn:
             user = user_store.by_external_id(conn, tenant.id, external_user_id)
             if user is None:
                 raise UserNotFound("this user has no passkey")
             allow = credential_store.for_user(conn, tenant.id, user.id)
-            if not allow:
-                raise UserNotFound("this user has no passkey")
-            user_id = user.id
-        challenge = challenges.issue(
-            conn,
-            rt,
-            tenant=tenant,
-            kind=challenges.AUTHENTICATION,
-            user_id=user_id,
-            context=context or {},
-        )
+        if not allow:
+            raise UserNotFound("this user has no passkey")
+        user_id = user.id
+    challenge = sealed_challenges.issue(
+        rt, tenant=tenant, kind=challenges.AUTHENTICATION, user_id=user_id, context=context or {}
+    )
     options = generate_authentication_options(
         rp_id=tenant.rp_id,
         challenge=challenge.challenge,
@@ -81,6 +90,20 @@ def begin(
     return AuthenticationOptions(challenge.id, options)
 
 
+After = Callable[[Connection, Challenge, Authenticated], None]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What verify learnt before writing: the opened challenge, the passkey and its owner, the
+    verified assertion, or the failure that stopped it."""
+
+    challenge: Challenge | None = None
+    found: tuple[Credential, User] | None = None
+    verified: VerifiedAuthentication | None = None
+    failure: LatchkeyError | None = None
+
+
 def finish(
     rt: Runtime,
     tenant: Tenant,
@@ -88,48 +111,74 @@ def finish(
     challenge_id: str,
     credential: Mapping[str, Any],
     meta: RequestMeta,
-    after: Callable[[Connection, Challenge, Authenticated], None] | None = None,
+    after: After | None = None,
     native: bool = False,
 ) -> Authenticated:
-    """Verify the get() response against the stored passkey and record the use, in one
-    transaction (one durable commit): the challenge is used up whatever happens next, and the
-    use is recorded, with `after` (a surface's own records, such as a result token), only when
-    everything verified. `native`: begun by an app (see registration.finish)."""
-    found: list[tuple[Credential, User]] = []
+    """Verify the get() response against the stored passkey, then record the outcome in one
+    transaction committed by the group writer: the challenge is used up whatever the outcome,
+    and the use is recorded, with `after` (a surface's own records, such as a result token),
+    only when everything verified. The answer comes after the commit. `native`: begun by an
+    app (see registration.finish)."""
+    future = start_finish(
+        rt,
+        tenant,
+        challenge_id=challenge_id,
+        credential=credential,
+        meta=meta,
+        after=after,
+        native=native,
+    )
+    return finished(future.result())
+
+
+def start_finish(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+    after: After | None = None,
+    native: bool = False,
+    expected: Expected | None = None,
+) -> Future[Any]:
+    """`finish` up to the queued write: its future gives `finished` what to answer. Callers on
+    an event loop await the future instead of blocking on it."""
     origins = app_origins.expected(rt, tenant, native=native)
+    with rt.writer.expect() if expected is None else nullcontext(expected) as expecting:
+        checked = _check(rt, tenant, challenge_id, credential, origins)
+        job = partial(_record, rt=rt, tenant=tenant, checked=checked, meta=meta, after=after)
+        return rt.submit(job, expecting)
+
+
+def finished(outcome: Any) -> Authenticated:
+    """The committed outcome of a finish: the sign-in, or its failure raised."""
+    if isinstance(outcome, LatchkeyError):
+        raise outcome
+    return cast(Authenticated, outcome)
+
+
+def _check(
+    rt: Runtime,
+    tenant: Tenant,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    origins: tuple[str, ...],
+) -> _Checked:
+    challenge = None
+    found = None
     try:
-        failure: LatchkeyError | None = None
-        with rt.transaction() as conn:
-            challenge = challenges.consume_in(
-                conn, rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
-            )
-            try:
-                found.append(_lookup(conn, tenant, challenge, credential))
-                # A savepoint: a failure below undoes the use but not the consumed challenge.
-                with conn.begin_nested():
-                    result = _verify_and_record(
-                        conn, rt, tenant, challenge, credential, found[0], meta, after, origins
-                    )
-            except LatchkeyError as error:
-                failure = error
-        if failure is not None:
-            raise failure
-        return result
-    except LatchkeyError as error:
-        stored, owner = found[0] if found else (None, None)
-        if isinstance(error, SignCountRegression) and stored is not None:
-            with rt.transaction() as conn:
-                credential_store.mark_possible_clone(conn, stored.id)
-        events.record_failure(
-            rt,
-            tenant_id=tenant.id,
-            kind=events.AUTHENTICATION,
-            meta=meta,
-            reason=error.code,
-            user_id=owner.id if owner else None,
-            credential_id=stored.id if stored else None,
+        challenge = challenges.open_for(
+            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
         )
-        raise
+        with rt.read() as conn:
+            found = _lookup(conn, tenant, challenge, credential)
+        verified = _verify(rt, tenant, challenge, credential, found, origins)
+        return _Checked(challenge, found, verified)
+    except ServiceUnavailable:
+        raise  # the database is away: nothing is known, nothing is recorded
+    except LatchkeyError as error:
+        return _Checked(challenge, found, failure=error)
 
 
 def _lookup(
@@ -146,17 +195,14 @@ def _lookup(
     return found
 
 
-def _verify_and_record(
-    conn: Connection,
+def _verify(
     rt: Runtime,
     tenant: Tenant,
     challenge: Challenge,
     credential: Mapping[str, Any],
     found: tuple[Credential, User],
-    meta: RequestMeta,
-    after: Callable[[Connection, Challenge, Authenticated], None] | None,
     origins: tuple[str, ...],
-) -> Authenticated:
+) -> VerifiedAuthentication:
     stored, owner = found
     if owner.disabled_at is not None:
         raise UserDisabled("this user is disabled")
@@ -175,6 +221,61 @@ def _verify_and_record(
     )
     # Only the passkey's holder learns it is blocked: after the assertion verified.
     authenticator_status.check_sign_in(rt, tenant, stored)
+    return verified
+
+
+def _record(
+    conn: Connection,
+    *,
+    rt: Runtime,
+    tenant: Tenant,
+    checked: _Checked,
+    meta: RequestMeta,
+    after: After | None,
+) -> Authenticated | LatchkeyError:
+    """The writer's job: consume the challenge, then record the use or the failure. A failure
+    is returned, not raised, so that the consumed challenge and the failure event commit."""
+    stored, owner = checked.found or (None, None)
+    try:
+        if checked.challenge is not None:
+            challenges.use(conn, rt, tenant=tenant, challenge=checked.challenge)
+        if checked.failure is not None:
+            raise checked.failure
+        assert checked.challenge is not None
+        assert checked.found is not None
+        assert checked.verified is not None
+        # A savepoint: a failure below undoes the use but not the consumed challenge.
+        with driver.savepoint(conn):
+            return _record_use(
+                conn, rt, tenant, checked.challenge, checked.found, checked.verified, meta, after
+            )
+    except LatchkeyError as error:
+        if isinstance(error, SignCountRegression) and stored is not None:
+            credential_store.mark_possible_clone(conn, stored.id)
+        events.record(
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            kind=events.AUTHENTICATION,
+            meta=meta,
+            reason=error.code,
+            user_id=owner.id if owner else None,
+            credential_id=stored.id if stored else None,
+        )
+        return error
+
+
+def _record_use(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    challenge: Challenge,
+    found: tuple[Credential, User],
+    verified: VerifiedAuthentication,
+    meta: RequestMeta,
+    after: After | None,
+) -> Authenticated:
+    stored, owner = found
     now = rt.now()
     moved = credential_store.record_use(
         conn,
@@ -185,7 +286,8 @@ def _verify_and_record(
         used_at=now,
     )
     if not moved:
-        # Another sign-in moved the counter since we read it: same signal as step 22.
+        # Another sign-in moved the counter since we read it (or the passkey is gone): same
+        # signal as step 22.
         raise SignCountRegression("the sign count was used concurrently by another sign-in")
     events.record(
         conn,

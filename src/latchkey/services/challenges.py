@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed
 from latchkey.ids import new_challenge, new_token
 from latchkey.models import Challenge, Tenant
+from latchkey.services import sealed_challenges
 from latchkey.services.runtime import Runtime
 from latchkey.store import challenges as challenge_store
 
@@ -71,3 +72,31 @@ def consume_in(
     if found.consumed_at is not None or found.expires_at > now:
         raise ChallengeUsed("this challenge was already used")
     raise ChallengeExpired("this challenge has expired; request new options")
+
+
+def open_for(rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str) -> Challenge:
+    """The challenge behind an id, checked but not used up (sealed ids open without a read;
+    stored ones are read): `use` consumes it later, in the verify's transaction."""
+    if isinstance(challenge_id, str) and sealed_challenges.is_sealed(challenge_id):
+        return sealed_challenges.open_sealed(
+            rt, tenant=tenant, challenge_id=challenge_id, kind=kind
+        )
+    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
+        raise ChallengeNotFound("unknown challenge")
+    with rt.read() as conn:
+        found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
+    if found is None or found.kind != kind:
+        raise ChallengeNotFound(f"unknown {kind} challenge")
+    if found.consumed_at is not None:
+        raise ChallengeUsed("this challenge was already used")
+    if found.expires_at <= rt.now():
+        raise ChallengeExpired("this challenge has expired; request new options")
+    return found
+
+
+def use(conn: Connection, rt: Runtime, *, tenant: Tenant, challenge: Challenge) -> None:
+    """Consume an opened challenge in the caller's transaction: of concurrent uses, one wins."""
+    if sealed_challenges.is_sealed(challenge.id):
+        sealed_challenges.consume(conn, challenge)
+    else:
+        consume_in(conn, rt, tenant=tenant, challenge_id=challenge.id, kind=challenge.kind)

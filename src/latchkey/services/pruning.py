@@ -1,7 +1,8 @@
-"""Pruning what unauthenticated callers leave behind: expired challenges, flows, bot-check
-spends, authorization codes, portal challenges, sessions, one-time links and tokens. Every
-row here is written by a request anyone may make, so without this the tables grow for ever
-(issue 21 item 8). Run by the background worker of `latchkey serve` (services/retention.py).
+"""Pruning what unauthenticated callers leave behind: expired challenges (stored, and the
+used keys of sealed ones), flows, bot-check spends, authorization codes, portal challenges,
+sessions, one-time links and tokens. Every row here is written by a request anyone may make,
+so without this the tables grow for ever (issue 21 item 8). Run by the background worker of
+`latchkey serve` (services/retention.py).
 
 Rows are kept for GRACE after they expire (or end), so a late or replayed answer still meets
 its row and is told "expired" or "already used", and a code replay can still revoke what the
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, or_
 
+from latchkey.services import sealed_challenges
 from latchkey.services.runtime import Runtime
 from latchkey.store import expired
 from latchkey.store import tables as t
@@ -45,6 +47,8 @@ def _targets(now: datetime) -> Iterator[tuple[Table, ColumnElement[bool]]]:
         yield table, or_(table.c.expires_at < before, *(table.c[name] < before for name in ends))
     # A spend's expiry already carries its own grace (services/botcheck.py).
     yield t.botcheck_spent, t.botcheck_spent.c.expires_at < now
+    # Used sealed challenge ids: their key begins with their expiry, so a range of keys.
+    yield t.used_challenges, t.used_challenges.c.id < sealed_challenges.key_before(before)
 
 
 def prune_expired(rt: Runtime, *, batch: int = BATCH) -> dict[str, int]:

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings
 from latchkey.errors import ConfigError, ServiceUnavailable
 from latchkey.services.cache import TTLCache
+from latchkey.services.group_commit import Expected, GroupWriter, Job
 from latchkey.services.ratelimit import (
     Counter,
     DatabaseCounter,
@@ -41,7 +43,7 @@ class Runtime:
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
     challenge_rule: Rule = field(default_factory=lambda: Rule(120, 60))
     # The same endpoints per tenant, whatever the address: a flood from many IPs still stops.
-    tenant_rule: Rule = field(default_factory=lambda: Rule(3000, 60))
+    tenant_rule: Rule = field(default_factory=lambda: Rule(60000, 60))
 
     def now(self) -> datetime:
         return self.clock()
@@ -61,6 +63,17 @@ class Runtime:
         self._write_lock = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        # The hot path's writes, committed in groups (services/group_commit.py).
+        self.writer = GroupWriter(self.transaction)
+
+    def submit(self, job: Job, expected: Expected | None = None) -> Future[Any]:
+        """Queue a write for the group writer; its future resolves after the commit. Inside a
+        bound runtime's transaction the job runs at once, in that transaction."""
+        if self._bound is None:
+            return self.writer.submit(job, expected)
+        done: Future[Any] = Future()
+        done.set_result(job(self._bound))
+        return done
 
     def bound(self, conn: Connection) -> Runtime:
         """This runtime with every transaction() and read() inside `conn`'s open transaction,

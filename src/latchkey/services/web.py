@@ -4,17 +4,25 @@ or without one. Each is the shared ceremony plus the action bookkeeping, in one 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
-from latchkey.errors import BindingRequired, ChallengeNotFound, InvalidToken
+from latchkey.errors import BindingRequired, ChallengeError, ChallengeNotFound, InvalidToken
 from latchkey.models import Action, Challenge, Credential, Tenant, User
-from latchkey.services import action_names, actions, authentication, challenges, registration
+from latchkey.services import (
+    action_names,
+    actions,
+    authentication,
+    challenges,
+    registration,
+    sealed_challenges,
+)
+from latchkey.services.group_commit import Expected
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import actions as action_store
-from latchkey.store import challenges as challenge_store
 from latchkey.store import credentials as credential_store
 
 DEFAULT_SIGN_IN_ACTION = "signInWithPasskey"
@@ -144,23 +152,38 @@ def sign_in_options(
 def _pending_options(
     rt: Runtime, tenant: Tenant, challenge_id: str
 ) -> authentication.AuthenticationOptions:
+    """Options for a discoverable challenge issued before (by /challenge), unused."""
     from latchkey.webauthn.authentication_options import generate_authentication_options
 
-    with rt.transaction() as conn:
-        found = challenge_store.peek(conn, challenge_id=challenge_id, tenant_id=tenant.id)
-    usable = (
-        found is not None
-        and found.kind == challenges.AUTHENTICATION
-        and found.user_id is None
-        and found.consumed_at is None
-        and found.expires_at > rt.now()
-    )
-    if not usable or found is None:
-        raise ChallengeNotFound("unknown or used challenge; start the sign-in again")
+    unusable = ChallengeNotFound("unknown or used challenge; start the sign-in again")
+    try:
+        found = challenges.open_for(
+            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
+        )
+    except ChallengeError as error:
+        raise unusable from error
+    if found.user_id is not None:
+        raise unusable
+    if sealed_challenges.is_sealed(found.id):
+        with rt.read() as conn:
+            if sealed_challenges.was_used(conn, found):
+                raise unusable
     options = generate_authentication_options(
         rp_id=tenant.rp_id, challenge=found.challenge, policy=tenant.policy
     )
     return authentication.AuthenticationOptions(found.id, options)
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A verified sign-in queued for the group writer; `outcome` once its future is done."""
+
+    future: Future[Any]
+    done: list[tuple[Action, str]]
+
+    def outcome(self) -> Outcome:
+        result = authentication.finished(self.future.result())
+        return Outcome(result.user, result.credential, *self.done[0])
 
 
 def sign_in(
@@ -172,6 +195,26 @@ def sign_in(
     credential: Mapping[str, Any],
     meta: RequestMeta,
 ) -> Outcome:
+    return start_sign_in(
+        rt,
+        tenant,
+        token_action=token_action,
+        challenge_id=challenge_id,
+        credential=credential,
+        meta=meta,
+    ).outcome()
+
+
+def start_sign_in(
+    rt: Runtime,
+    tenant: Tenant,
+    *,
+    token_action: tuple[Action, User] | None,
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+    expected: Expected | None = None,
+) -> PendingSignIn:
     done: list[tuple[Action, str]] = []
 
     def after(conn: Connection, used: Challenge, result: authentication.Authenticated) -> None:
@@ -198,10 +241,16 @@ def sign_in(
             )
         )
 
-    result = authentication.finish(
-        rt, tenant, challenge_id=challenge_id, credential=credential, meta=meta, after=after
+    future = authentication.start_finish(
+        rt,
+        tenant,
+        challenge_id=challenge_id,
+        credential=credential,
+        meta=meta,
+        after=after,
+        expected=expected,
     )
-    return Outcome(result.user, result.credential, *done[0])
+    return PendingSignIn(future, done)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from latchkey.models import Action, User
+from latchkey.store import driver
 from latchkey.store import users as user_store
 from latchkey.store.tables import actions, tokens, tracked_action_names, users
 
@@ -83,7 +84,7 @@ _CONSUME_TOKEN = (
 
 def add(conn: Connection, action: Action) -> None:
     # The dataclass's own fields (a shallow copy: the JSON column is serialized, not kept).
-    conn.execute(_INSERT, dict(action.__dict__))
+    driver.execute(conn, _INSERT, dict(action.__dict__))
 
 
 def get(conn: Connection, tenant_id: str, action_id: str) -> Action | None:
@@ -185,7 +186,8 @@ def add_token(
     created_at: datetime,
     expires_at: datetime,
 ) -> None:
-    conn.execute(
+    driver.execute(
+        conn,
         _INSERT_TOKEN,
         {
             "token_hash": token_hash,
@@ -212,7 +214,7 @@ def token_action_user(
     conn: Connection, *, token_hash: bytes, kind: str
 ) -> tuple[Action, User] | None:
     """The token's action and that action's user, in one statement (any tenant: callers check)."""
-    row = conn.execute(_TOKEN_ACTION_USER, {"b_hash": token_hash, "b_kind": kind}).first()
+    row = driver.first(conn, _TOKEN_ACTION_USER, {"b_hash": token_hash, "b_kind": kind})
     if row is None:
         return None
     owner = user_store.from_mapping(dict(zip(_USER_COLUMNS, row[len(_COLUMNS) :], strict=True)))
@@ -224,8 +226,7 @@ def consume_token(
 ) -> bool:
     """Mark an unexpired, unused token of this tenant used; True for exactly one caller."""
     params = {"b_hash": token_hash, "b_tenant": tenant_id, "b_kind": kind, "b_now": now}
-    result = conn.execute(_CONSUME_TOKEN, params)
-    return result.rowcount == 1
+    return bool(driver.execute(conn, _CONSUME_TOKEN, params).rowcount == 1)
 
 
 def is_tracked_name(conn: Connection, tenant_id: str, name: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from latchkey.models import Credential, User
+from latchkey.store import driver
 from latchkey.store import users as user_store
 from latchkey.store.tables import credentials, users
 
@@ -95,7 +96,7 @@ def with_owner(
     conn: Connection, tenant_id: str, credential_id: bytes
 ) -> tuple[Credential, User] | None:
     """The credential and its owner, found by credential id inside this tenant only."""
-    row = conn.execute(_WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id}).first()
+    row = driver.first(conn, _WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id})
     if row is None:
         return None
     owner = user_store.from_mapping(dict(zip(_USER_NAMES, row[_USER_AT:], strict=True)))
@@ -125,7 +126,7 @@ def record_use(
         "b_backup": backup_state,
         "b_at": used_at,
     }
-    return conn.execute(statement, params).rowcount == 1
+    return bool(driver.execute(conn, statement, params).rowcount == 1)
 
 
 def _record_use(monotonic: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, or_, select
 
 from latchkey.models import Event
+from latchkey.store import driver
 from latchkey.store.tables import events
 
 _INSERT = insert(events)
@@ -15,7 +16,7 @@ _INSERT = insert(events)
 
 def add(conn: Connection, event: Event) -> None:
     # The dataclass's own fields (a shallow copy: asdict would deep-copy `detail` for nothing).
-    conn.execute(_INSERT, dict(event.__dict__))
+    driver.execute(conn, _INSERT, dict(event.__dict__))
 
 
 def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Event]:

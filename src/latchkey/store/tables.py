@@ -194,6 +194,15 @@ challenges = Table(
     Index(None, "expires_at"),
 )
 
+# Sealed challenge ids already used (services/sealed_challenges.py): the key is the id's
+# expiry in hex, then its nonce, so pruning is a range delete on the primary key.
+used_challenges = Table(
+    "used_challenges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
 events = Table(
     "events",
     metadata,

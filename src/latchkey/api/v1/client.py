@@ -15,7 +15,6 @@ from litestar.params import JSONBody, QueryParameter
 
 from latchkey.api import errors
 from latchkey.api.context import AnyRequest, request_meta, runtime
-from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
 from latchkey.errors import (
     CredentialNotFound,
@@ -26,11 +25,12 @@ from latchkey.errors import (
 )
 from latchkey.models import Action, Tenant, User
 from latchkey.services import actions, tenants, users, web
+from latchkey.services.group_commit import Expected
 from latchkey.services.ratelimit import limit_anonymous
 from latchkey.webauthn.encoding import decode_b64url
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]
-ChallengeId = Annotated[str, msgspec.Meta(max_length=64)]
+ChallengeId = Annotated[str, msgspec.Meta(max_length=512)]
 _B64URL = re.compile(r"^[A-Za-z0-9_-]{1,1400}$")
 
 
@@ -196,7 +196,7 @@ class ChallengeBody(msgspec.Struct, kw_only=True):
 @post("/challenge", status_code=200, sync_to_thread=True)
 def challenge(data: JSONBody[ChallengeBody], request: AnyRequest) -> dict[str, Any]:
     who = caller(request)
-    _limit_anonymous(request, who)  # it writes a challenge row: bounded like its neighbours
+    _limit_anonymous(request, who)  # bounded like its neighbours
     return {"challengeId": web.challenge(runtime(request), who.tenant, action_name=data.action)}
 
 
@@ -204,12 +204,24 @@ class AuthenticationOptionsBody(msgspec.Struct, kw_only=True):
     challengeId: ChallengeId | None = None
 
 
-@fast_post("/user-authenticators/passkey/authentication-options", body=AuthenticationOptionsBody)
+@post("/user-authenticators/passkey/authentication-options", status_code=200, sync_to_thread=True)
 def authentication_options(
     data: JSONBody[AuthenticationOptionsBody], request: AnyRequest
 ) -> dict[str, Any]:
+    return options_for(anonymous_limited(request), data, request)
+
+
+def anonymous_limited(request: AnyRequest) -> Caller:
+    """The caller of a sign-in route, counted against the anonymous limits: all from headers,
+    so a refused request costs no body parse and no write (api/hot_routes.py asks first)."""
     who = caller(request)
     _limit_anonymous(request, who)
+    return who
+
+
+def options_for(
+    who: Caller, data: AuthenticationOptionsBody, request: AnyRequest
+) -> dict[str, Any]:
     begun = web.sign_in_options(
         runtime(request), who.tenant, token_action=who.token_action, challenge_id=data.challengeId
     )
@@ -222,18 +234,28 @@ class VerifyBody(msgspec.Struct, kw_only=True):
     deviceId: Short | None = None
 
 
-@fast_post("/verify/passkey", body=VerifyBody)
+@post("/verify/passkey", status_code=200, sync_to_thread=True)
 def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
-    who = caller(request)
-    _limit_anonymous(request, who)
-    done = web.sign_in(
+    return verified(start_verify(anonymous_limited(request), data, request))
+
+
+def start_verify(
+    who: Caller, data: VerifyBody, request: AnyRequest, expected: Expected | None = None
+) -> web.PendingSignIn:
+    """The checks of a sign-in, its write queued: `verified` answers once it committed."""
+    return web.start_sign_in(
         runtime(request),
         who.tenant,
         token_action=who.token_action,
         challenge_id=data.challengeId,
         credential=data.authenticationCredential,
         meta=request_meta(request),
+        expected=expected,
     )
+
+
+def verified(pending: web.PendingSignIn) -> dict[str, Any]:
+    done = pending.outcome()
     return {
         "isVerified": True,
         "accessToken": done.token,

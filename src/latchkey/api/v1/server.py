@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy import Connection
 
 from latchkey.api import action_page, errors
 from latchkey.api.auth import secret_tenant
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.fastpath import fast_post
 from latchkey.api.v1 import render
 from latchkey.errors import InvalidRequest
 from latchkey.services import actions, users
+from latchkey.services.actions import Validation
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]
 
@@ -71,15 +73,26 @@ class ValidateBody(msgspec.Struct, kw_only=True):
     action: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
-@fast_post("/validate", body=ValidateBody)
+@post("/validate", status_code=200, sync_to_thread=True)
 def validate(data: JSONBody[ValidateBody], request: AnyRequest) -> dict[str, Any]:
-    checked = actions.validate(
-        runtime(request),
-        secret_tenant(request),
-        data.token,
-        user_id=data.userId,
-        action_name=data.action,
-    )
+    return validation(validate_job(data, request)(None))
+
+
+def validate_job(data: ValidateBody, request: AnyRequest) -> Callable[[Any], Validation]:
+    """The validation as a job of the group writer (a connection given: its transaction) or
+    alone (None: its own transaction). The tenant is resolved first, from the cached key."""
+    rt, tenant = runtime(request), secret_tenant(request)
+
+    def run(conn: Connection | None) -> Validation:
+        scoped = rt if conn is None else rt.bound(conn)
+        return actions.validate(
+            scoped, tenant, data.token, user_id=data.userId, action_name=data.action
+        )
+
+    return run
+
+
+def validation(checked: Validation) -> dict[str, Any]:
     if checked.action is None or checked.user is None:
         return {"isValid": False}
     return {"isValid": checked.is_valid, **render.action(checked.action, checked.user)}

@@ -1,0 +1,255 @@
+"""The sign-in hot path's three routes, served before Litestar: authentication options,
+verify and validate.
+
+Each is an exact path and method; the body is read once (within the body deadline and the size
+limit) and decoded once into the route's msgspec struct. Anything this dispatcher does not
+serve itself goes to Litestar unchanged (other paths, a body that does not decode, one too
+large or cut short: Litestar then answers exactly as it always did, the body replayed to it).
+The answers are the ones the Litestar routes give: the same handlers' functions build them,
+errors are rendered by `errors.error_body` with Retry-After where it applies, CORS as
+`ClientCors` adds it and the security headers as `add_security_headers` does.
+
+Options run on the event loop (they write nothing). Verify checks the assertion on the loop and
+awaits its write, queued for the group writer; validate's write is a writer job too. So no
+request takes a thread-pool hop, and the writer lingers for requests still on their way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any, cast
+
+import msgspec
+from litestar import Request
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+
+from latchkey.api import errors, hosts
+from latchkey.api.body_timeout import RequestTimeout
+from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.cors import PREFIX as CORS_PREFIX
+from latchkey.api.cors import OriginIndex, allow_headers
+from latchkey.api.security_headers import add_security_headers
+from latchkey.api.v1 import client, server
+from latchkey.errors import LatchkeyError
+from latchkey.services.group_commit import Expected
+from latchkey.services.ratelimit import RateLimited
+
+log = logging.getLogger("latchkey.api")
+
+OPTIONS = "/v1/client/user-authenticators/passkey/authentication-options"
+VERIFY = "/v1/client/verify/passkey"
+VALIDATE = "/v1/validate"
+
+# Tests switch it off to compare the answers with Litestar's own.
+ENABLED = True
+
+_JSON = (b"content-type", b"application/json")
+_encode = msgspec.json.Encoder().encode
+
+Handler = Callable[[Any, Any, AnyRequest, Expected | None], Awaitable[Any]]
+
+
+async def _options(who: client.Caller, data: Any, request: AnyRequest, _e: Any) -> Any:
+    return client.options_for(who, data, request)
+
+
+async def _verify(who: client.Caller, data: Any, request: AnyRequest, expected: Any) -> Any:
+    pending = client.start_verify(who, data, request, expected)
+    await asyncio.wrap_future(pending.future)
+    return client.verified(pending)
+
+
+async def _validate(_who: None, data: Any, request: AnyRequest, expected: Any) -> Any:
+    job = server.validate_job(data, request)
+    checked = await asyncio.wrap_future(runtime(request).submit(job, expected))
+    return server.validation(checked)
+
+
+def _nobody(_request: AnyRequest) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Route:
+    decode: Callable[[bytes], Any]
+    # Who calls, from the headers alone, before the body is read: a rate-limited caller is
+    # refused without a body parse. Its other errors wait until the body decoded, so that a
+    # malformed body is answered first, as Litestar answers it.
+    admit: Callable[[AnyRequest], Any]
+    handle: Handler
+    writes: bool  # queues a write: the writer lingers for it while it is on its way
+
+
+ROUTES = {
+    OPTIONS: Route(
+        msgspec.json.Decoder(client.AuthenticationOptionsBody).decode,
+        client.anonymous_limited,
+        _options,
+        writes=False,
+    ),
+    VERIFY: Route(
+        msgspec.json.Decoder(client.VerifyBody).decode,
+        client.anonymous_limited,
+        _verify,
+        writes=True,
+    ),
+    VALIDATE: Route(
+        msgspec.json.Decoder(server.ValidateBody).decode, _nobody, _validate, writes=True
+    ),
+}
+
+
+class HotRoutes:
+    """Serves ROUTES; hands every other request to `fallback` (the Litestar application)."""
+
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        *,
+        origins: OriginIndex,
+        max_body_bytes: int,
+        body_seconds: float,
+    ) -> None:
+        self.fallback = fallback
+        self.origins = origins
+        self.max_body_bytes = max_body_bytes
+        self.body_seconds = body_seconds
+
+    def route(self, scope: Scope) -> Route | None:
+        if not ENABLED or scope["type"] != "http" or scope.get("method") != "POST":
+            return None
+        return ROUTES.get(scope["path"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: Route) -> None:
+        """`scope` must carry the Litestar app (`litestar_app`), as Litestar's own scope does."""
+        request: AnyRequest = Request(scope, receive, send)
+        writer = runtime(request).writer
+        with writer.expect() if route.writes else nullcontext() as expected:
+            status, payload, retry_after = await self._answer(
+                scope, receive, send, route, request, expected
+            )
+        if status == 0:
+            return  # Litestar answered
+        headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
+        headers += self._cors(scope)
+        start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+        await add_security_headers(start, scope)
+        await send(start)
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        route: Route,
+        request: AnyRequest,
+        expected: Expected | None,
+    ) -> tuple[int, bytes, int | None]:
+        """(status, body, Retry-After); status 0 when the request went to Litestar."""
+        path = scope["path"]
+        try:
+            hosts.of(scope)  # a malformed Host is refused first, as HostCheck does
+            who, refused = _admitted(route, request)
+            received = await self._read(scope, receive)
+            try:
+                data = route.decode(b"".join(cast("bytes", m.get("body", b"")) for m in received))
+            except (msgspec.DecodeError, RecursionError):
+                raise _Declined(received) from None
+            if refused is not None:
+                raise refused
+            answer = await route.handle(who, data, request, expected)
+            return 200, _encode(answer), None
+        except _Declined as declined:
+            await self.fallback(scope, _replay(declined.received, receive), send)
+            return 0, b"", None
+        except LatchkeyError as error:
+            retry = error.retry_after if isinstance(error, RateLimited) else None
+            status, body = errors.V1.shape(error.status, error.code, error.message)
+            return status, _encode(body), retry
+        except Exception as exc:  # as the surface's own handler: logged, never shown
+            log.error("unhandled error on POST %s", path, exc_info=exc)
+            status, body = errors.V1.shape(500, "internal_error", "an unexpected error occurred")
+            return status, _encode(body), None
+
+    async def _read(self, scope: Scope, receive: Receive) -> list[ReceiveMessage]:
+        """The whole body's messages; _Declined (Litestar answers) when it is too large, its
+        length unreadable, or the client went away."""
+        declared = _content_length(scope)
+        if declared is None or declared > self.max_body_bytes:
+            raise _Declined([])
+        received: list[ReceiveMessage] = []
+        size = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_seconds
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.001))
+            except TimeoutError as exc:
+                raise RequestTimeout(
+                    f"the request body did not arrive within {self.body_seconds:g} seconds"
+                ) from exc
+            received.append(message)
+            if message["type"] != "http.request":
+                raise _Declined(received)
+            size += len(cast("bytes", message.get("body", b"")))
+            if size > self.max_body_bytes:
+                raise _Declined(received)
+            if not message.get("more_body", False):
+                return received
+
+    def _cors(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        if not scope["path"].startswith(CORS_PREFIX):
+            return []
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+                return allow_headers(origin) if origin and origin in self.origins else []
+        return []
+
+
+def _admitted(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
+    try:
+        return route.admit(request), None
+    except RateLimited:
+        raise
+    except LatchkeyError as error:
+        return None, error
+
+
+class _Declined(Exception):
+    """Not this dispatcher's to answer: Litestar gets the request, with what was read."""
+
+    def __init__(self, received: list[ReceiveMessage]) -> None:
+        super().__init__()
+        self.received = received
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length; 0 when absent (a chunked body is read and measured); None when it is
+    not a number."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return 0
+
+
+def _replay(received: list[ReceiveMessage], receive: Receive) -> Receive:
+    """A `receive` that gives back the messages already read, then continues with the real one."""
+    pending = list(received)
+
+    async def replayed() -> ReceiveMessage:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed

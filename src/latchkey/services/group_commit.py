@@ -1,0 +1,182 @@
+"""Group commit: one writer thread per process commits the hot path's writes in groups.
+
+A request queues its writes as a job (a function of the writer's connection) with a future;
+the writer runs every queued job in one transaction, so one commit (one fsync on SQLite) serves
+the whole group, and resolves the futures only after that commit: nothing is acknowledged
+before it is durable. While other requests are on their way to the queue (`expect`), the writer
+lingers up to `linger` seconds for them, as PostgreSQL's commit_delay does; otherwise it commits
+at once. A job that raises undoes the whole group, which is then run again one job per
+transaction, so the raising job fails alone. A full queue refuses new jobs (503, Retry-After)
+instead of growing without bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from latchkey.errors import ServiceUnavailable
+from latchkey.services.ratelimit import RateLimited
+
+Job = Callable[[Connection], Any]
+Transaction = Callable[[], AbstractContextManager[Connection]]
+
+MAX_QUEUE = 1024
+MAX_GROUP = 256
+LINGER_SECONDS = 0.001
+IDLE_SECONDS = 5.0  # the thread ends after this long without work; the next job starts it
+STATS_FILE = "LATCHKEY_BENCH_WRITER_STATS"
+
+
+class WriterBusy(RateLimited):
+    """The writer's queue is full: the server is past its capacity for now. A 503 with
+    Retry-After (a RateLimited, so every surface sends the header), like a database outage."""
+
+    code = "service_unavailable"
+    status = 503
+
+
+@dataclass
+class Expected:
+    queued: bool = False
+
+
+@dataclass
+class Stats:
+    groups: int = 0
+    jobs: int = 0
+    published_at: float = 0.0
+
+    def mean_group(self) -> float:
+        return self.jobs / self.groups if self.groups else 0.0
+
+    def count(self, jobs: int) -> None:
+        self.groups += 1
+        self.jobs += jobs
+        # For bench/: the counts so far, in a file it reads before and after a measured window
+        # (at most ten writes a second; only when LATCHKEY_BENCH_WRITER_STATS names the file).
+        path = os.environ.get(STATS_FILE)
+        if path and time.monotonic() - self.published_at > 0.1:
+            self.published_at = time.monotonic()
+            with contextlib.suppress(OSError):
+                Path(path + ".new").write_text(f"{self.groups} {self.jobs}\n")
+                os.replace(path + ".new", path)
+
+
+class GroupWriter:
+    def __init__(
+        self,
+        transaction: Transaction,
+        *,
+        max_queue: int = MAX_QUEUE,
+        linger: float = LINGER_SECONDS,
+    ) -> None:
+        self._transaction = transaction
+        self.max_queue = max_queue
+        self.linger = linger
+        self.stats = Stats()
+        self._queue: deque[tuple[Job, Future[Any]]] = deque()
+        self._expected = 0  # requests that will queue a job soon
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def expect(self) -> Iterator[Expected]:
+        """Around the work a request does before it queues its job (reads, signature checks):
+        the writer lingers for it instead of committing a group without it. Queue the job with
+        `submit(job, expected)` inside the block."""
+        expected = Expected()
+        with self._cond:
+            self._expected += 1
+        try:
+            yield expected
+        finally:
+            if not expected.queued:
+                with self._cond:
+                    self._expected -= 1
+                    self._cond.notify()
+
+    def submit(self, job: Job, expected: Expected | None = None) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._cond:
+            if expected is not None and not expected.queued:
+                expected.queued = True
+                self._expected -= 1
+            if len(self._queue) >= self.max_queue:
+                self._cond.notify()
+                raise WriterBusy("the server is busy; try again shortly", retry_after=1)
+            self._queue.append((job, future))
+            if self._thread is None:
+                self._start()
+            self._cond.notify()
+        return future
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="latchkey-writer", daemon=True)
+        self._thread.start()
+
+    def run(self, job: Job) -> Any:
+        """Queue the job and wait for its committed result (from a worker thread)."""
+        return self.submit(job).result()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                group = self._take()
+                if not group:
+                    return
+                self._commit(group)
+        finally:
+            with self._cond:  # an unexpected end: a new thread takes over what is queued
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                    if self._queue:
+                        self._start()
+
+    def _take(self) -> list[tuple[Job, Future[Any]]]:
+        with self._cond:
+            idle_until = time.monotonic() + IDLE_SECONDS
+            while not self._queue:
+                left = idle_until - time.monotonic()
+                if left <= 0:
+                    self._thread = None  # under the lock: the next submit starts a new one
+                    return []
+                self._cond.wait(left)
+            # Linger only while requests that will queue are on their way.
+            deadline = time.monotonic() + self.linger
+            while self._expected > 0 and len(self._queue) < MAX_GROUP:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            group: list[tuple[Job, Future[Any]]] = []
+            while self._queue and len(group) < MAX_GROUP:
+                group.append(self._queue.popleft())
+            return group
+
+    def _commit(self, group: list[tuple[Job, Future[Any]]]) -> None:
+        try:
+            with self._transaction() as conn:
+                results = [job(conn) for job, _future in group]
+        except Exception as error:
+            if len(group) > 1 and not isinstance(error, ServiceUnavailable):
+                for one in group:  # one job raised: each alone, so only that one fails
+                    self._commit([one])
+                return
+            for _job, future in group:
+                future.set_exception(error)
+            return
+        self.stats.count(len(group))
+        for (_job, future), result in zip(group, results, strict=True):
+            future.set_result(result)

@@ -1,0 +1,150 @@
+"""Sign-in challenges that write nothing when issued: the challenge travels inside its id.
+
+A sealed challenge id is AES-256-GCM (a key derived from the master key, chosen by a key-id
+byte so keys can rotate) over the challenge's 32 random bytes, its expiry, the user it was
+issued for (when known) and its context (the action), with the tenant and the ceremony kind as
+associated data: any process or node opens it without a database read, and an id of another
+tenant or kind, or a changed byte, does not open at all. Single use is enforced at verify, by
+inserting the id's key into `used_challenges` in the verify's transaction (a duplicate is a
+replay); the key begins with the expiry, so expired keys go by one range delete.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection
+
+from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed, ConfigError
+from latchkey.ids import new_challenge
+from latchkey.models import Challenge, Tenant
+from latchkey.services.runtime import Runtime
+from latchkey.services.sealing import derive
+from latchkey.store import used_challenges
+
+PREFIX = "c1."  # stored challenge ids are base64url and never hold a dot
+MAX_LENGTH = 512
+_KEY_ID = 1
+_NONCE = 12
+
+
+class _Sealed(msgspec.Struct, array_like=True):
+    expires_ms: int
+    challenge: bytes
+    user_id: str | None
+    context: dict[str, Any]
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_Sealed).decode
+
+
+@lru_cache(maxsize=4)
+def _cipher(master_key: bytes, key_id: int) -> AESGCM:
+    return AESGCM(derive(master_key, f"latchkey challenge ids {key_id}"))
+
+
+def _associated(kind: str, tenant_id: str) -> bytes:
+    return f"{kind}\0{tenant_id}".encode()
+
+
+def is_sealed(challenge_id: str) -> bool:
+    return challenge_id.startswith(PREFIX)
+
+
+def issue(
+    rt: Runtime, *, tenant: Tenant, kind: str, user_id: str | None, context: dict[str, Any]
+) -> Challenge:
+    """A fresh challenge and its sealed id; nothing is stored."""
+    if not rt.master_key:
+        raise ConfigError("no master key: set LATCHKEY_MASTER_KEY to seal challenge ids")
+    now = rt.now()
+    expires = now + timedelta(milliseconds=tenant.policy.timeout_ms)
+    sealed = _Sealed(_millis(expires), new_challenge(), user_id, context)
+    nonce = os.urandom(_NONCE)
+    box = _cipher(rt.master_key, _KEY_ID).encrypt(
+        nonce, _encode(sealed), _associated(kind, tenant.id)
+    )
+    token = base64.urlsafe_b64encode(bytes([_KEY_ID]) + nonce + box).rstrip(b"=").decode()
+    return _challenge(PREFIX + token, tenant.id, kind, sealed, now)
+
+
+def open_sealed(rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str) -> Challenge:
+    """The challenge inside a sealed id of this tenant and kind, unexpired; not yet used up
+    (that is `consume`'s job, in the verify's transaction)."""
+    sealed = _unseal(rt, tenant.id, challenge_id, kind)
+    now = rt.now()
+    if sealed.expires_ms <= _millis(now):
+        raise ChallengeExpired("this challenge has expired; request new options")
+    return _challenge(challenge_id, tenant.id, kind, sealed, now)
+
+
+def _unseal(rt: Runtime, tenant_id: str, challenge_id: str, kind: str) -> _Sealed:
+    unknown = ChallengeNotFound(f"unknown {kind} challenge")
+    if not rt.master_key or not is_sealed(challenge_id) or len(challenge_id) > MAX_LENGTH:
+        raise unknown
+    text = challenge_id[len(PREFIX) :]
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise unknown from exc
+    if len(raw) < 1 + _NONCE + 16 or raw[0] != _KEY_ID:
+        raise unknown
+    try:
+        plain = _cipher(rt.master_key, raw[0]).decrypt(
+            raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _associated(kind, tenant_id)
+        )
+        return _decode(plain)
+    except (InvalidTag, msgspec.DecodeError) as exc:
+        raise unknown from exc
+
+
+def used_key(challenge: Challenge) -> str:
+    """The primary key that marks this challenge used: its expiry first (time-ordered), then
+    the GCM nonce, unique per sealed id."""
+    raw = base64.urlsafe_b64decode(challenge.id[len(PREFIX) :] + "=" * (-len(challenge.id) % 4))
+    return f"{_millis(challenge.expires_at):012x}{raw[1 : 1 + _NONCE].hex()}"
+
+
+def consume(conn: Connection, challenge: Challenge) -> None:
+    """Use the challenge up in the caller's transaction; a second use is a replay."""
+    if not used_challenges.add(conn, used_key(challenge)):
+        raise ChallengeUsed("this challenge was already used")
+
+
+def was_used(conn: Connection, challenge: Challenge) -> bool:
+    return used_challenges.exists(conn, used_key(challenge))
+
+
+def key_before(moment: datetime) -> str:
+    """Used keys below this one are of challenges that expired before `moment` (they no
+    longer open anyway): services/pruning.py deletes them by this range."""
+    return f"{_millis(moment):012x}"
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _challenge(
+    challenge_id: str, tenant_id: str, kind: str, sealed: _Sealed, now: datetime
+) -> Challenge:
+    return Challenge(
+        id=challenge_id,
+        tenant_id=tenant_id,
+        kind=kind,
+        user_id=sealed.user_id,
+        challenge=sealed.challenge,
+        context=sealed.context,
+        created_at=now,
+        expires_at=datetime.fromtimestamp(sealed.expires_ms / 1000, UTC),
+        consumed_at=None,
+    )

@@ -1,0 +1,97 @@
+"""store/driver.py: the hot statements run on the driver's cursor behave as through
+SQLAlchemy, on SQLite and PostgreSQL: same values in and out (UTC datetimes, JSON, booleans,
+bytes), inside the caller's transaction (committed or rolled back with it), savepoints, and
+driver errors raised as SQLAlchemy's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from latchkey.ids import new_id
+from latchkey.models import Event, Tenant
+from latchkey.services.runtime import Runtime
+from latchkey.store import driver
+from latchkey.store import events as event_store
+from latchkey.store.tables import events, used_challenges
+
+
+def _event(rt: Runtime, tenant: Tenant) -> Event:
+    return Event(
+        id=new_id(),
+        tenant_id=tenant.id,
+        kind="passkey.authentication",
+        outcome="success",
+        reason=None,
+        user_id=None,
+        credential_id=None,
+        ip="203.0.113.9",
+        user_agent="ua",
+        created_at=rt.now(),
+        detail={"user_verified": True, "nested": {"list": [1, "two"]}},
+    )
+
+
+def _stored(rt: Runtime, event_id: str) -> Event | None:
+    with rt.read() as conn:
+        row = conn.execute(select(events).where(events.c.id == event_id)).first()
+    return Event(**row._mapping) if row else None
+
+
+def test_values_go_in_and_come_out_as_through_sqlalchemy(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    event = _event(rt, tenant_and_secret[0])
+    with rt.transaction() as conn:
+        event_store.add(conn, event)  # on the driver's cursor
+    assert _stored(rt, event.id) == event
+    query = select(events.c.created_at, events.c.detail, events.c.ip).where(events.c.id == event.id)
+    with rt.read() as conn:
+        row = driver.first(conn, query, {})
+    assert row == (event.created_at, event.detail, "203.0.113.9")
+    assert row.detail == event.detail  # by name too, as SQLAlchemy's rows
+
+
+def test_the_callers_transaction_decides(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    kept, undone = _event(rt, tenant_and_secret[0]), _event(rt, tenant_and_secret[0])
+    with rt.engine.connect() as conn:  # no explicit begin: the driver statement begins one
+        event_store.add(conn, undone)
+        conn.rollback()
+        event_store.add(conn, kept)
+        conn.commit()
+    assert _stored(rt, undone.id) is None
+    assert _stored(rt, kept.id) == kept
+
+
+_INSERT = used_challenges.insert()
+
+
+def _fails_inside_a_savepoint(conn: Connection) -> None:
+    with driver.savepoint(conn):
+        driver.execute(conn, _INSERT, {"id": "inner"})
+        raise ValueError("inner")
+
+
+def test_a_savepoint_undoes_only_its_own_writes(rt: Runtime) -> None:
+    with rt.transaction() as conn:
+        driver.execute(conn, _INSERT, {"id": "outer"})
+        with pytest.raises(ValueError, match="inner"):
+            _fails_inside_a_savepoint(conn)
+        with driver.savepoint(conn):
+            driver.execute(conn, _INSERT, {"id": "kept"})
+    with rt.read() as conn:
+        assert sorted(conn.execute(select(used_challenges.c.id)).scalars()) == ["kept", "outer"]
+
+
+def test_driver_errors_are_sqlalchemys(rt: Runtime, tenant_and_secret: tuple[Tenant, str]) -> None:
+    event = _event(rt, tenant_and_secret[0])
+    with rt.transaction() as conn:
+        event_store.add(conn, event)
+    with pytest.raises(IntegrityError), rt.transaction() as conn:
+        event_store.add(conn, replace(event, kind="another"))
+    assert _stored(rt, event.id) == event

@@ -1,0 +1,179 @@
+"""The group writer (services/group_commit.py): concurrent jobs share one transaction, answers
+come only after the commit, a raising job fails alone, an outage fails the group with 503, and
+a full queue refuses at once with 503 and Retry-After."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Connection, func, select
+
+from latchkey.errors import ServiceUnavailable
+from latchkey.services.group_commit import GroupWriter, WriterBusy
+from latchkey.services.runtime import Runtime
+from latchkey.store import used_challenges as used_store
+from latchkey.store.tables import used_challenges
+from tests.web_parties import ORIGIN, Backend, Browser
+
+
+class FakeDatabase:
+    """A transaction that takes `commit_seconds` to commit (an fsync) and logs what it did."""
+
+    def __init__(self, commit_seconds: float = 0.0) -> None:
+        self.commit_seconds = commit_seconds
+        self.log: list[str] = []
+        self.fail_with: Exception | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.log.append("begin")
+        yield self
+        time.sleep(self.commit_seconds)
+        self.log.append("commit")
+
+
+def test_concurrent_jobs_share_commits_and_are_answered_after_them() -> None:
+    db = FakeDatabase(commit_seconds=0.02)
+    writer = GroupWriter(db.transaction)
+    seen_at_answer: list[int] = []
+
+    def job(index: int) -> Any:
+        def run(_conn: Any) -> int:
+            db.log.append(f"job {index}")
+            return index
+
+        return run
+
+    futures = []
+    for index in range(20):
+        future = writer.submit(job(index))
+        future.add_done_callback(lambda _f: seen_at_answer.append(db.log.count("commit")))
+        futures.append(future)
+        time.sleep(0.002)
+    assert [f.result(timeout=5) for f in futures] == list(range(20))
+    assert writer.stats.jobs == 20
+    assert writer.stats.groups < 10  # each 20 ms commit gathered the jobs queued meanwhile
+    assert db.log.count("begin") == db.log.count("commit") == writer.stats.groups
+    # Every answer came after its group's commit: job i's commit is among those logged before.
+    for index, commits in enumerate(seen_at_answer):
+        assert commits >= 1
+        job_at = db.log.index(f"job {index}")
+        assert db.log[:job_at].count("commit") < commits
+
+
+def test_the_writer_lingers_only_for_requests_on_their_way() -> None:
+    db = FakeDatabase()
+    writer = GroupWriter(db.transaction, linger=0.5)
+    started = time.monotonic()
+    assert writer.submit(lambda _c: "alone").result(timeout=5) == "alone"
+    assert time.monotonic() - started < 0.4  # nobody on the way: committed at once
+    ready = threading.Event()
+    second: list[Any] = []
+
+    def on_its_way() -> None:
+        with writer.expect() as mine:
+            ready.set()
+            time.sleep(0.05)  # verifying a signature, say
+            second.append(writer.submit(lambda _c: 2, mine))
+
+    thread = threading.Thread(target=on_its_way)
+    thread.start()
+    ready.wait()
+    assert writer.submit(lambda _c: 1).result(timeout=5) == 1
+    thread.join()
+    assert second[0].result(timeout=5) == 2
+    assert writer.stats.groups == 2  # the alone one, then both together
+    assert writer.stats.jobs == 3
+
+
+def _insert(key: str, *, fail: bool = False) -> Any:
+    def run(conn: Connection) -> str:
+        used_store.add(conn, key)
+        if fail:
+            raise ValueError("this job breaks")
+        return key
+
+    return run
+
+
+def test_a_raising_job_fails_alone(rt: Runtime) -> None:
+    gate = threading.Event()
+    writer = rt.writer
+    held = writer.submit(lambda _c: gate.wait(5))  # keeps the writer busy while the group queues
+    futures = [
+        writer.submit(_insert("a")),
+        writer.submit(_insert("b", fail=True)),
+        writer.submit(_insert("c")),
+    ]
+    gate.set()
+    held.result(timeout=5)
+    assert futures[0].result(timeout=5) == "a"
+    with pytest.raises(ValueError, match="this job breaks"):
+        futures[1].result(timeout=5)
+    assert futures[2].result(timeout=5) == "c"
+    with rt.read() as conn:
+        keys = conn.execute(select(used_challenges.c.id).order_by(used_challenges.c.id)).scalars()
+        assert list(keys) == ["a", "c"]
+
+
+def test_an_outage_fails_the_group_with_503() -> None:
+    db = FakeDatabase()
+    db.fail_with = ServiceUnavailable("the database is unavailable; try again shortly")
+    writer = GroupWriter(db.transaction)
+    with pytest.raises(ServiceUnavailable):
+        writer.submit(lambda _c: 1).result(timeout=5)
+    db.fail_with = None
+    assert writer.submit(lambda _c: 2).result(timeout=5) == 2  # and recovers
+
+
+def test_a_full_queue_refuses_at_once() -> None:
+    db = FakeDatabase()
+    writer = GroupWriter(db.transaction, max_queue=2)
+    gate = threading.Event()
+    running = threading.Event()
+
+    def hold(_c: Any) -> None:
+        running.set()
+        gate.wait(5)
+
+    held = writer.submit(hold)
+    running.wait(5)
+    queued = [writer.submit(lambda _c: 1), writer.submit(lambda _c: 2)]
+    with pytest.raises(WriterBusy) as refused:
+        writer.submit(lambda _c: 3)
+    assert refused.value.status == 503
+    assert refused.value.retry_after == 1
+    gate.set()
+    held.result(timeout=5)
+    assert [f.result(timeout=5) for f in queued] == [1, 2]
+
+
+def test_an_overloaded_sign_in_is_a_clean_503_with_retry_after(
+    rt: Runtime, client: TestClient, backend: Backend, browser: Browser
+) -> None:
+    signup = backend.track("busy", "signup")
+    assert browser.sign_up(signup["token"]).status_code == 200
+    begun = browser.post("user-authenticators/passkey/authentication-options", {})
+    assertion = browser.authenticator.get(begun.json()["options"], origin=ORIGIN)
+    body = {"authenticationCredential": assertion, "challengeId": begun.json()["challengeId"]}
+    rt.writer.max_queue = 0
+    refused = browser.post("verify/passkey", body)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json() == {
+        "error": "service_unavailable",
+        "errorCode": "service_unavailable",
+        "errorDescription": "the server is busy; try again shortly",
+    }
+    with rt.read() as conn:
+        assert conn.execute(select(func.count()).select_from(used_challenges)).scalar_one() == 0
+    rt.writer.max_queue = 1024
+    assert browser.post("verify/passkey", body).status_code == 200  # nothing was used up
