@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
+from latchkey.errors import InvalidRequest
 from latchkey.models import Tenant
 from latchkey.services import directories, pool_passwords, pools, ratelimit, recovery_limits
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, flows, users
+from latchkey.testing.botcheck import solve
 from tests.conftest import FakeClock
 from tests.test_native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.test_pool_recovery_account import code_and_link, mails
@@ -245,3 +247,46 @@ def test_a_pending_flow_cannot_be_forged_or_outlive_its_expiry(
     clock.advance(minutes=16)
     pool_error(visitor.post("login/webauthn/options", {"flow_id": flow_id}), 410, "flow_expired")
     assert count(rt, flows) == 0
+
+
+def test_a_bot_check_solution_works_only_for_the_flow_that_asked(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    """Issue 21 item 5: a recovery page's solution does not start another recovery, nor a
+    sign-up elsewhere; the page's own flow accepts it and the mail goes."""
+    pool = make_pool(rt, tenant, bot_check=True, email_sender="login@example.com")
+    base = f"/{tenant.id}/identity/{pool.id}"
+    owner = PoolBrowser(client, tenant.id, pool.id)
+    farmer = PoolBrowser(TestClient(client.app), tenant.id, pool.id)
+    page_flow = _page_flow(client, f"{base}/recovery")
+    solution = solve(client.get(f"{base}/botcheck/challenge", params={"flow": page_flow}).json())
+    # The same solution in the farmer's own flows: refused, nothing written or mailed.
+    farmer_flow = farmer.http.get(f"{base}/botcheck/challenge").json()["flow_id"]
+    for path, body in (
+        ("recovery/begin", {"identifier": "ada@example.com", "flow_id": farmer_flow}),
+        ("recovery/begin", {"identifier": "ada@example.com"}),
+        ("register/webauthn/begin", {"identifier": "eve@example.com", "flow_id": farmer_flow}),
+    ):
+        pool_error(farmer.post(path, {**body, "altcha": solution}), 400, "bot_check_failed")
+    assert count(rt, flows) == 0
+    # The owner's page: the solution its flow asked for works.
+    begun = owner.post(
+        "recovery/begin",
+        {"identifier": "ada@example.com", "altcha": solution, "flow_id": page_flow},
+    )
+    assert begun.status_code == 200, begun.text
+    assert begun.json()["flow_id"] == page_flow
+    assert count(rt, flows) == 1
+
+
+def test_the_bot_check_costs_what_the_pool_sets(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    pool = make_pool(rt, tenant, bot_check=True)
+    base = f"/{tenant.id}/identity/{pool.id}"
+    assert client.get(f"{base}/botcheck/challenge").json()["maxnumber"] == 50_000
+    pools.configure(rt, tenant.id, pool.id, {"bot_check_complexity": 400_000})
+    assert client.get(f"{base}/botcheck/challenge").json()["maxnumber"] == 400_000
+    for bad in (10, 10**9, True, "5"):
+        with pytest.raises(InvalidRequest, match="bot_check_complexity"):
+            pools.configure(rt, tenant.id, pool.id, {"bot_check_complexity": bad})

@@ -286,25 +286,34 @@ def test_bad_bodies_get_the_pool_error_shape(visitor: PoolBrowser) -> None:
     pool_error(visitor.begin_signup("not-an-email"), 400, "invalid_request")
 
 
-def test_sign_up_needs_a_fresh_bot_check_solution(
+def test_sign_up_needs_a_fresh_bot_check_solution_of_its_own_flow(
     rt: Runtime, client: TestClient, tenant: Tenant, pool: pools.Pool
 ) -> None:
     pools.configure(rt, tenant.id, pool.id, {"bot_check": True})
     visitor = PoolBrowser(client, tenant.id, pool.id)
     challenge = client.get(f"{visitor.base}/botcheck/challenge")
     assert challenge.status_code == 200, challenge.text
+    # Asked without a flow: the answer names the new (pending) flow it is for.
+    flow = challenge.json()["flow_id"]
     solution = solve(challenge.json())
-    pool_error(visitor.begin_signup("ada@example.com"), 400, "bot_check_required")
-    pool_error(visitor.begin_signup("ada@example.com", altcha="Zm9yZ2Vk"), 400, "bot_check_failed")
-    begun = visitor.begin_signup("ada@example.com", altcha=solution)
+    pool_error(visitor.begin_signup("ada@example.com", flow_id=flow), 400, "bot_check_required")
+    forged = visitor.begin_signup("ada@example.com", altcha="Zm9yZ2Vk", flow_id=flow)
+    pool_error(forged, 400, "bot_check_failed")
+    # Issue 21 item 5: a solution works only in the flow that asked for it.
+    elsewhere = visitor.begin_signup("ada@example.com", altcha=solution)
+    pool_error(elsewhere, 400, "bot_check_failed")
+    begun = visitor.begin_signup("ada@example.com", altcha=solution, flow_id=flow)
     assert begun.status_code == 200, begun.text
-    made = visitor.authenticator.create(begun.json()["publicKey"], origin=ORIGIN)
-    assert visitor.post("register/webauthn/finish", made).status_code == 200
-    replayed = visitor.begin_signup("bob@example.com", altcha=solution)
+    replayed = visitor.begin_signup("ada@example.com", altcha=solution, flow_id=flow)
     pool_error(replayed, 400, "bot_check_replayed")
+    made = visitor.authenticator.create(begun.json()["publicKey"], origin=ORIGIN)
+    assert visitor.post("register/webauthn/finish", made, flow_id=flow).status_code == 200
     assert count(rt, flows) == 1
     # A refused sign-up leaves its solution unspent: the same one then works.
-    fresh = solve(client.get(f"{visitor.base}/botcheck/challenge").json())
-    pool_error(visitor.begin_signup("ADA@example.com", altcha=fresh), 409, "identifier_taken")
+    fresh = client.get(f"{visitor.base}/botcheck/challenge").json()
+    solved = solve(fresh)
+    taken = visitor.begin_signup("ADA@example.com", altcha=solved, flow_id=fresh["flow_id"])
+    pool_error(taken, 409, "identifier_taken")
     assert count(rt, botcheck_spent) == 1
-    assert visitor.begin_signup("bob@example.com", altcha=fresh).status_code == 200
+    bob = visitor.begin_signup("bob@example.com", altcha=solved, flow_id=fresh["flow_id"])
+    assert bob.status_code == 200, bob.text

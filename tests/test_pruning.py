@@ -75,14 +75,17 @@ def _leave_rows_behind(
     action's token, an OIDC code, a portal sign-in attempt, an operator's link and session."""
     pool = pools.get(rt, tenant.id, "customers")
     browser = PoolBrowser(client, tenant.id, pool.id)
-    solution = solve(client.get(f"{browser.base}/botcheck/challenge").json())
-    begun = browser.begin_signup(email, altcha=solution)
+    challenge = client.get(f"{browser.base}/botcheck/challenge").json()
+    begun = browser.begin_signup(email, altcha=solve(challenge), flow_id=challenge["flow_id"])
     assert begun.status_code == 200, begun.text
     made = browser.authenticator.create(begun.json()["publicKey"], origin=ORIGIN)
     assert browser.post("register/webauthn/finish", made).status_code == 200
     assert browser.sign_in().status_code == 200
-    solution = solve(client.get(f"{browser.base}/botcheck/challenge").json())
-    recovering = browser.post("recovery/begin", {"identifier": email, "altcha": solution})
+    challenge = client.get(f"{browser.base}/botcheck/challenge").json()
+    recovering = browser.post(
+        "recovery/begin",
+        {"identifier": email, "altcha": solve(challenge), "flow_id": challenge["flow_id"]},
+    )
     assert recovering.status_code == 200, recovering.text
     backend.track(f"user-{email}", "signIn")
     with rt.engine.connect() as conn:

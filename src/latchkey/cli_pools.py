@@ -51,6 +51,11 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     for name in _SWITCHES:
         configure.add_argument(f"--{name.replace('_', '-')}", type=_on_off, metavar="on|off")
     configure.add_argument("--max-passkeys", type=int)
+    configure.add_argument(
+        "--bot-check-complexity",
+        type=int,
+        help="the ALTCHA proof of work's upper bound (default 50000; a browser tries half)",
+    )
     configure.add_argument("--brand-name")
     configure.add_argument("--logo-url")
     configure.add_argument("--primary-color", metavar="#RRGGBB")
@@ -73,6 +78,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
             "max_passkeys",
             "email_sender",
             "email_verification",
+            "bot_check_complexity",
         )
         if getattr(args, name) is not None
     }

@@ -169,11 +169,15 @@ def recovery_page(
     token: Annotated[str | None, QueryParameter(max_length=128)] = None,
     flow: FlowParam = None,
 ) -> Response[str]:
-    _, tenant, pool = context(request)
+    rt, tenant, pool = context(request)
     values = _common(request, tenant, pool, "recovery", i18n.N_("Reset your passkey"))
     values["data"] = {"link-token": token} if token else {}
+    # The page's recovery flow (stored by its first POST), carrying the sign-in flow it came
+    # from: after recovery, back to where that was going.
+    login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
+    flow_id, cookie = _pending_flow(request, rt, tenant, pool, login.id if login else None)
+    values["data"]["flow"] = flow_id
     if flow:
-        # The sign-in flow it came from: after recovery, back to where that was going.
         values["data"]["login-flow"] = flow
     values.update(
         identifier_label=_identifier_label(pool, values["translator"]),
@@ -181,7 +185,9 @@ def recovery_page(
         link_token=token,
         keeps_passkeys=pool.settings.recovery_keeps_passkeys,
     )
-    return _html(render("hosted/recovery.html", **values), page_language.remembered(request))
+    return _html(
+        render("hosted/recovery.html", **values), [cookie, *page_language.remembered(request)]
+    )
 
 
 @get("/account", sync_to_thread=True, include_in_schema=False)
@@ -218,9 +224,21 @@ def theme(request: AnyRequest) -> Response[str]:
 
 
 @get("/botcheck/challenge", sync_to_thread=True, include_in_schema=False)
-def botcheck_challenge(request: AnyRequest) -> Response[dict[str, Any]]:
-    rt, tenant, _ = context(request)
-    return Response(botcheck.challenge(rt, tenant.id), headers={"cache-control": "no-store"})
+def botcheck_challenge(request: AnyRequest, flow: FlowParam = None) -> Response[dict[str, Any]]:
+    """A challenge for the flow that asks (a page names its own); without one, for a new
+    pending flow whose cookie comes along and whose id is in the answer (`flow_id`, for API
+    callers to pass on). Only that flow accepts the solution."""
+    rt, tenant, pool = context(request)
+    cookies = []
+    if not flow:
+        flow, cookie = _pending_flow(request, rt, tenant, pool, None)
+        cookies.append(cookie)
+    made = botcheck.challenge(
+        rt, tenant.id, flow_id=flow, max_number=pool.settings.bot_check_complexity
+    )
+    return Response(
+        {**made, "flow_id": flow}, cookies=cookies, headers={"cache-control": "no-store"}
+    )
 
 
 @get("/verify", sync_to_thread=True, include_in_schema=False)

@@ -203,6 +203,8 @@ class RecoveryBegin(msgspec.Struct, kw_only=True):
     # The sign-in flow the recovery page was opened from: the recovered user returns to where
     # it was going (an app's authorization request).
     login_flow_id: FlowId | None = None
+    # The page's own recovery flow, which asked for the bot check.
+    flow_id: FlowId | None = None
 
 
 def _return_to(
@@ -233,7 +235,7 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
     rt, tenant, pool = context(request)
     limit(rt, request)
     with _refusals_recorded(request, tenant, recovery.REQUESTED, BotCheckFailed):
-        started = recovery.request(
+        flow, started = recovery.request(
             rt,
             tenant,
             pool,
@@ -245,10 +247,11 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
             return_to=_return_to(rt, request, tenant, pool, data.login_flow_id),
             # The mail speaks the language of the page that asked for it.
             translator=page_language.translator(request, pool),
+            ref=flow_ref(request, data.flow_id) if data.flow_id else None,
         )
-    body = {"flow_id": started.flow.id, "state": recovery.CODE_SENT}
-    cookie = flow_cookie(request, tenant.id, url_pool(request), started.cookie)
-    return Response(body, cookies=[cookie], headers={"cache-control": "no-store"})
+    body = {"flow_id": flow.id, "state": recovery.CODE_SENT}
+    cookies = [flow_cookie(request, tenant.id, url_pool(request), started)] if started else []
+    return Response(body, cookies=cookies, headers={"cache-control": "no-store"})
 
 
 def _recovered_response(

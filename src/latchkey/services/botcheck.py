@@ -63,15 +63,23 @@ def _key(rt: Runtime, tenant_id: str) -> bytes:
 
 
 def challenge(
-    rt: Runtime, tenant_id: str, *, now: datetime | None = None, max_number: int | None = None
+    rt: Runtime,
+    tenant_id: str,
+    *,
+    now: datetime | None = None,
+    max_number: int | None = None,
+    flow_id: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON the ALTCHA widget fetches: algorithm, challenge, maxnumber, salt, signature."""
+    """The JSON the ALTCHA widget fetches: algorithm, challenge, maxnumber, salt, signature.
+    With `flow_id`, the salt names the flow (signed with it), and only that flow accepts the
+    solution (issue 21 item 5): a solution cannot be farmed for use elsewhere."""
     expires = (now or rt.now()) + LIFETIME
     options = ChallengeOptionsV1(
         algorithm=ALGORITHM,
         max_number=max_number or MAX_NUMBER,
         hmac_key=_key(rt, tenant_id),
         expires=expires,  # the library appends ?expires=<unix seconds>& to the salt
+        params={"flow": flow_id} if flow_id else None,
     )
     made = create_challenge_v1(options)
     return {
@@ -90,9 +98,11 @@ def verify(
     payload: str | None,
     *,
     now: datetime | None = None,
+    flow_id: str | None = None,
 ) -> None:
     """Accept a solved challenge of this tenant once, recording the spend in `conn`'s
-    transaction so it commits or rolls back with what it protects; raise otherwise."""
+    transaction so it commits or rolls back with what it protects; raise otherwise. With
+    `flow_id`, the challenge must have been asked for by that flow."""
     if not payload:
         raise BotCheckRequired("complete the bot check (ALTCHA) first")
     fields = _parse(payload)
@@ -102,6 +112,8 @@ def verify(
     expires = _expiry(fields["salt"])
     if (now or rt.now()).timestamp() >= expires.timestamp():
         raise BotCheckExpired("the bot check expired; solve it again")
+    if flow_id is not None and _salt_param(fields["salt"], "flow") != flow_id:
+        raise BotCheckFailed("this bot-check solution was asked for by another flow")
     # The challenge is the hash of salt and number, signed: one per solution.
     digest = hashlib.sha256(f"{tenant_id}\n{fields['challenge']}".encode()).digest()
     if not spent_store.spend(conn, digest, expires + _PRUNE_GRACE):
@@ -142,10 +154,16 @@ def _signed(fields: dict[str, Any], key: bytes) -> bool:
     )
 
 
-def _expiry(salt: str) -> datetime:
-    """The expiry the salt carries (signed, so trusted once the HMAC checked)."""
+def _salt_param(salt: str, name: str) -> str | None:
+    """A parameter the salt carries (signed, so trusted once the HMAC checked)."""
     query = salt.split("?", 1)[1] if "?" in salt else ""
-    values = urllib.parse.parse_qs(query).get("expires", [])
-    if len(values) != 1 or not values[0].isdigit():
+    values = urllib.parse.parse_qs(query).get(name, [])
+    return values[0] if len(values) == 1 else None
+
+
+def _expiry(salt: str) -> datetime:
+    """The expiry the salt carries."""
+    value = _salt_param(salt, "expires")
+    if value is None or not value.isdigit():
         raise BotCheckFailed("the bot-check challenge carries no expiry")
-    return datetime.fromtimestamp(int(values[0]), tz=UTC)
+    return datetime.fromtimestamp(int(value), tz=UTC)

@@ -193,7 +193,7 @@ def signup_begin(
             raise InvalidRequest("this flow adds a passkey to a signed-in user, not a sign-up")
         if pool.settings.bot_check:
             # Spent with this transaction: a refused sign-up leaves the solution unspent.
-            botcheck.verify(conn, rt, tenant.id, bot_solution)
+            botcheck.verify(conn, rt, tenant.id, bot_solution, flow_id=flow.id)
         signup.refuse_taken(conn, pool.directory, claimed)
         challenge = signup.new_user_challenge(
             conn, rt, tenant, pool.directory, claimed, fields, {"pool_flow": flow.id}

@@ -35,6 +35,9 @@ class Branding:
     primary_color: str = "#2f5bd3"
 
 
+BOT_CHECK_COMPLEXITY = (1_000, 10_000_000)
+
+
 @dataclass(frozen=True)
 class PoolSettings:
     display_name: str | None = None
@@ -56,6 +59,9 @@ class PoolSettings:
     default_locale: str = "en"
     # The pool's own wording of any catalog message, per locale: {"de": {msgid: text}}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The bot check's cost: the ALTCHA secret number's upper bound; a browser tries half of it
+    # on average (about 50 ms for the default on a laptop's cores, more on a phone).
+    bot_check_complexity: int = 50_000
 
     def shown_name(self, directory: Directory) -> str:
         return self.branding.name or self.display_name or directory.name
@@ -161,6 +167,14 @@ def parse(values: Mapping[str, Any]) -> PoolSettings:
     limit = values.get("max_passkeys", 10)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
         raise InvalidRequest(f"max_passkeys must be 1 to {MAX_PASSKEYS_LIMIT}")
+    complexity = values.get("bot_check_complexity", 50_000)
+    if (
+        not isinstance(complexity, int)
+        or isinstance(complexity, bool)
+        or not BOT_CHECK_COMPLEXITY[0] <= complexity <= BOT_CHECK_COMPLEXITY[1]
+    ):
+        low, high = BOT_CHECK_COMPLEXITY
+        raise InvalidRequest(f"bot_check_complexity must be {low} to {high}")
     sender = values.get("email_sender")
     if sender:
         sender = identifiers.normalize("email", sender)
@@ -177,6 +191,7 @@ def parse(values: Mapping[str, Any]) -> PoolSettings:
         email_verification=_choice(values, "email_verification", EMAIL_VERIFICATION),
         default_locale=_locale(values.get("default_locale", i18n.DEFAULT), "default_locale"),
         messages=_messages(values.get("messages")),
+        bot_check_complexity=complexity,
     )
 
 

@@ -99,17 +99,18 @@ def request(
     meta: RequestMeta,
     return_to: str | None = None,
     translator: i18n.Translator | None = None,
-) -> flows.Started:
-    """Start a recovery flow and, when the account exists and has an e-mail, queue the mail
-    (in the same transaction: a code is never stored without its mail, nor mailed unstored)."""
+    ref: FlowRef | None = None,
+) -> tuple[Flow, str | None]:
+    """Start a recovery flow (the page's own, when `ref` names it; else a new one, with its
+    cookie) and, when the account exists and has an e-mail, queue the mail (in the same
+    transaction: a code is never stored without its mail, nor mailed unstored)."""
     if not isinstance(identifier, str) or not identifier.strip():
         raise InvalidRequest("identifier is required")
     with rt.transaction() as conn:
+        flow, cookie = pool_ceremonies.flow_for(conn, rt, tenant, pool, flows.RECOVERY, ref)
         if pool.settings.bot_check:
-            botcheck.verify(conn, rt, tenant.id, bot_solution)
-        started = flows.start(
-            conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=flows.RECOVERY
-        )
+            # Only a solution this flow asked for (issue 21 item 5).
+            botcheck.verify(conn, rt, tenant.id, bot_solution, flow_id=flow.id)
         user_id = pool_ceremonies.find_user(conn, pool, identifier)
         user = user_store.get(conn, tenant.id, user_id) if user_id else None
         # Past the account's or the address's mail limit: the same answer, and no mail.
@@ -122,12 +123,12 @@ def request(
             )
         ):
             mail = _Mail(user.email, sender, link_base, translator or i18n.Translator())
-            _issue(conn, rt, tenant, pool, started.flow, user.id, mail)
+            _issue(conn, rt, tenant, pool, flow, user.id, mail)
             mailed = True
         flows.advance(
             conn,
             rt,
-            started.flow,
+            flow,
             from_states=(flows.ACTIVE,),
             to_state=CODE_SENT,
             context={"attempts": 0, **({"return_to": return_to} if return_to else {})},
@@ -141,7 +142,7 @@ def request(
             user_id=user.id if user else None,
             detail={"pool_id": pool.id, "mailed": mailed},
         )
-    return started
+    return flow, cookie
 
 
 def new_code(

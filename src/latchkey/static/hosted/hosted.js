@@ -351,6 +351,7 @@ function recoveryPage() {
         identifier: String(data.get("identifier") || "").trim(),
         altcha,
         login_flow_id: page.loginFlow || undefined,
+        flow_id: page.flow || undefined,
       });
       flowId = begun.flow_id;
       first.hidden = true;
