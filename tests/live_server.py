@@ -94,7 +94,12 @@ def create_tenant(database_url: str, origins: Sequence[str]) -> dict[str, str]:
 
 @contextmanager
 def running(
-    command: Sequence[str], port: int, env: dict[str, str], log: Path, cwd: Path | None = None
+    command: Sequence[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    startup_timeout: float = 30,
 ) -> Iterator[subprocess.Popen[str]]:
     """Any server command (an installed `latchkey`, `serve --dev`, `demo`) until the block ends,
     once /health answers on `port`; its output goes to `log`."""
@@ -103,7 +108,7 @@ def running(
             list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True
         )
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", process)
+        wait_healthy(f"http://127.0.0.1:{port}", process, startup_timeout)
         yield process
     finally:
         stop(process)

@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "latchkey"
 JOURNEY = Path(__file__).resolve().parent / "wheel_journey.py"
 
+# The first start of a fresh virtualenv installed without bytecode compiles every module it
+# imports; beside a parallel test run on two cores that can take longer than a warm start.
+FIRST_START = 120.0
+
 
 @dataclass(frozen=True)
 class Built:
@@ -148,7 +152,9 @@ def test_installed_serve_answers_every_surface_and_a_passkey_round_trip(built: B
     home.mkdir()
     command = [built.bin("latchkey"), "serve", "--dev", "--port", str(port)]
     log = home / "serve.log"
-    with running(command, port, clean_env(**TEST_LIMITS), log, cwd=home):
+    with running(
+        command, port, clean_env(**TEST_LIMITS), log, cwd=home, startup_timeout=FIRST_START
+    ):
         output = log.read_text()
         tenant = re.search(r"tenant id:\s+(\S+)", output)
         secret = re.search(r"secret key:\s+(\S+)", output)
@@ -201,7 +207,9 @@ def test_installed_demo_answers_its_pages(built: Built) -> None:
     command += ["--login-port", str(login), "--app-port", str(app), "--portal-port", str(portal)]
     log = home / "demo.log"
     with (
-        running(command, latchkey, clean_env(**TEST_LIMITS), log, cwd=home),
+        running(
+            command, latchkey, clean_env(**TEST_LIMITS), log, cwd=home, startup_timeout=FIRST_START
+        ),
         httpx.Client(timeout=30, follow_redirects=True) as http,
     ):
         for port in (login, app, portal):
