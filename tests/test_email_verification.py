@@ -13,9 +13,10 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import Tenant
-from latchkey.services import email_verification, pools
+from latchkey.services import account_recovery, email_verification, pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, users
+from latchkey.webhooks import validation
 from tests.test_account_recovery import recover
 from tests.test_pool_recovery_account import Mail, code_and_link, mails
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
@@ -136,6 +137,29 @@ def test_required_a_squatter_never_gets_in_and_the_owner_takes_the_address(
     assert ada.http.get(f"{ada.base}/account/passkeys").status_code == 200
     assert _email_verified(client, secret, rt)
     pool_error(squatter.sign_in(), 404, "credential_not_found")
+
+
+def test_wrong_codes_are_failure_events_and_every_kind_is_a_webhook_type(
+    rt: Runtime, client: TestClient, tenant: Tenant
+) -> None:
+    pool = _pool(rt, tenant, "required")
+    ada = PoolBrowser(client, tenant.id, pool.id)
+    flow = ada.sign_up("ada@example.com").json()["redirect_to"].split("flow=")[1]
+    code, _ = code_and_link(_confirmations(rt)[0])
+    wrong = "111111" if code != "111111" else "222222"
+    answer = ada.post("verification/verify", {"code": wrong, "flow_id": flow})
+    pool_error(answer, 400, "recovery_code_invalid")
+    with rt.engine.connect() as conn:
+        failed = conn.execute(
+            select(events.c.kind, events.c.reason).where(events.c.outcome == "failure")
+        ).all()
+    assert (email_verification.VERIFIED, "recovery_code_invalid") in failed
+    known = set(validation.event_types())
+    assert {
+        email_verification.VERIFIED,
+        account_recovery.TAKEN_OVER,
+        account_recovery.PASSKEYS_REPLACED,
+    } <= known
 
 
 def test_off_mails_nothing(rt: Runtime, client: TestClient, tenant: Tenant) -> None:

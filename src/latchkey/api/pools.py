@@ -329,14 +329,15 @@ def verification_verify(
     """The code of the sign-up's verification mail, in the browser that signed up."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    done = email_verification.verify_code(
-        rt,
-        tenant,
-        pool,
-        code=data.code,
-        ref=flow_ref(request, data.flow_id),
-        meta=request_meta(request),
-    )
+    with _refusals_recorded(request, tenant, email_verification.VERIFIED, *_WRONG_CODE):
+        done = email_verification.verify_code(
+            rt,
+            tenant,
+            pool,
+            code=data.code,
+            ref=flow_ref(request, data.flow_id),
+            meta=request_meta(request),
+        )
     return _verified_response(request, tenant, done)
 
 
@@ -347,14 +348,15 @@ def verification_link(
     """The mailed link's token, from the verify page in the browser that signed up."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    done = email_verification.follow_link(
-        rt,
-        tenant,
-        pool,
-        token=data.token,
-        cookie=flow_ref(request, None).cookie,
-        meta=request_meta(request),
-    )
+    with _refusals_recorded(request, tenant, email_verification.VERIFIED, *_WRONG_CODE):
+        done = email_verification.follow_link(
+            rt,
+            tenant,
+            pool,
+            token=data.token,
+            cookie=flow_ref(request, None).cookie,
+            meta=request_meta(request),
+        )
     return _verified_response(request, tenant, done)
 
 

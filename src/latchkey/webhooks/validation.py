@@ -24,7 +24,9 @@ def event_types() -> tuple[str, ...]:
     # Imported here: these modules record events, and recording an event queues its webhooks.
     from latchkey.oidc import event_kinds as oidc_events
     from latchkey.services import (
+        account_recovery,
         authenticator_status,
+        email_verification,
         events,
         pool_accounts,
         pool_ceremonies,
@@ -44,6 +46,9 @@ def event_types() -> tuple[str, ...]:
         pool_passwords.SIGN_IN,
         recovery.REQUESTED,
         recovery.RECOVERED,
+        account_recovery.TAKEN_OVER,
+        account_recovery.PASSKEYS_REPLACED,
+        email_verification.VERIFIED,
         *oidc_events.KINDS,
         authenticator_status.STATUS_CHANGED,
     )
