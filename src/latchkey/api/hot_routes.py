@@ -36,7 +36,7 @@ from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
 from latchkey.services.group_commit import Expected
-from latchkey.services.ratelimit import RateLimited
+from latchkey.services.ratelimit import MemoryCounter, RateLimited
 
 log = logging.getLogger("latchkey.api")
 
@@ -156,7 +156,7 @@ class HotRoutes:
         path = scope["path"]
         try:
             hosts.of(scope)  # a malformed Host is refused first, as HostCheck does
-            who, refused = _admitted(route, request)
+            who, refused = await _admit(route, request)
             received = await self._read(scope, receive)
             try:
                 data = route.decode(b"".join(cast("bytes", m.get("body", b"")) for m in received))
@@ -212,6 +212,15 @@ class HotRoutes:
                 origin = value.decode("latin-1")
                 return allow_headers(origin) if origin and origin in self.origins else []
         return []
+
+
+async def _admit(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
+    """`_admitted` on the loop when the limits are counted in this process's memory; in a
+    worker thread when each hit is a database transaction or a Redis round trip (PostgreSQL's
+    default), which must not hold up the loop."""
+    if isinstance(runtime(request).limiter.counter, MemoryCounter):
+        return _admitted(route, request)
+    return await asyncio.to_thread(_admitted, route, request)
 
 
 def _admitted(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
