@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from litestar.testing import TestClient
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from latchkey.models import Tenant
 from latchkey.portal import accounts, ceremonies, sessions
-from latchkey.services import apps, authentication, pools, pruning, sealed_challenges
+from latchkey.services import apps, authentication, pools, pruning, ratelimit, sealed_challenges
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import authorization_codes
@@ -29,6 +30,7 @@ from latchkey.store.tables import (
     operator_challenges,
     operator_enrolments,
     portal_sessions,
+    rate_limits,
     recovery_codes,
     sso_sessions,
     tokens,
@@ -132,7 +134,8 @@ def test_expired_rows_are_pruned_and_live_ones_stay(
     # solutions go at once: past their expiry they cannot verify again anyway.
     clock.advance(hours=13)
     spent = before.pop("botcheck_spent")
-    assert pruning.prune_expired(rt) == {**dict.fromkeys(before, 0), "botcheck_spent": spent}
+    first = pruning.prune_expired(rt)
+    assert first == {**dict.fromkeys(before, 0), "botcheck_spent": spent, "rate_limits": 0}
     assert counts(rt) == {**before, "botcheck_spent": 0}
 
     clock.advance(days=2)  # a day past the longest lifetime (the operator's 24-hour link)
@@ -142,7 +145,7 @@ def test_expired_rows_are_pruned_and_live_ones_stay(
     after = counts(rt)
     # The old rows went, each table back to what the new visit wrote; the new rows stayed.
     assert after == {name: grown[name] - before.get(name, 0) for name in TABLES}, after
-    assert pruned == {**before, "botcheck_spent": 0}
+    assert pruned == {**before, "botcheck_spent": 0, "rate_limits": 0}
     # The owner's journey is untouched.
     assert owner.sign_in().status_code == 200
 
@@ -163,3 +166,27 @@ def test_the_background_worker_prunes(
     finally:
         worker.stop()
     assert not any(counts(rt).values()), counts(rt)
+
+
+def test_finished_rate_limit_windows_are_pruned(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted in the database, each client address has a row: a finished window's goes."""
+    now = [1_800_000_000.0]
+    clock = SimpleNamespace(time=lambda: now[0])
+    monkeypatch.setattr(ratelimit, "time", clock)
+    monkeypatch.setattr(pruning, "time", clock)
+    counter = ratelimit.DatabaseCounter(rt.engine)
+    for n in range(5):
+        assert counter.incr(f"pool:ip:203.0.113.{n}", 60) == 1
+    assert counter.incr("pool:ip:203.0.113.0", 60) == 2
+    assert counter.incr("pool-password:account", 900) == 1
+    assert not pruning.prune_expired(rt)["rate_limits"]  # every window still open
+    now[0] += 120  # the 60-second windows have ended, the 15-minute one has not
+    assert counter.incr("pool:ip:203.0.113.9", 60) == 1
+    assert pruning.prune_expired(rt)["rate_limits"] == 5
+    with rt.engine.connect() as conn:
+        left = set(conn.execute(select(rate_limits.c.key)).scalars())
+    assert left == {"pool:ip:203.0.113.9", "pool-password:account"}
+    # A pruned key counts from one again, as a new window would anyway.
+    assert counter.incr("pool:ip:203.0.113.0", 60) == 1

@@ -1,8 +1,8 @@
 """Pruning what unauthenticated callers leave behind: expired challenges (stored, and the
 used keys of sealed ones), flows, bot-check spends, authorization codes, portal challenges,
-sessions, one-time links and tokens. Every row here is written by a request anyone may make,
-so without this the tables grow for ever (issue 21 item 8). Run by the background worker of
-`latchkey serve` (services/retention.py).
+sessions, one-time links, tokens and finished rate-limit windows. Every row here is written by
+a request anyone may make, so without this the tables grow for ever (issue 21 item 8). Run by
+the background worker of `latchkey serve` (services/retention.py).
 
 Rows are kept for GRACE after they expire (or end), so a late or replayed answer still meets
 its row and is told "expired" or "already used", and a code replay can still revoke what the
@@ -11,6 +11,7 @@ code issued; only then are they deleted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -47,6 +48,9 @@ def _targets(now: datetime) -> Iterator[tuple[Table, ColumnElement[bool]]]:
         yield table, or_(table.c.expires_at < before, *(table.c[name] < before for name in ends))
     # A spend's expiry already carries its own grace (services/botcheck.py).
     yield t.botcheck_spent, t.botcheck_spent.c.expires_at < now
+    # Rate-limit counts whose window has ended (the window's end in Unix seconds, by the wall
+    # clock the counters read): one row per client address otherwise, for ever.
+    yield t.rate_limits, t.rate_limits.c.window < int(time.time())
     # Used sealed challenge ids: their key begins with their expiry, so a range of keys.
     yield t.used_challenges, t.used_challenges.c.id < sealed_challenges.key_before(before)
 

@@ -113,7 +113,9 @@ class DatabaseCounter:
         self._engine = engine
 
     def incr(self, key: str, window: int) -> int:
-        current = int(time.time() // window)
+        # The window is stored as its end (Unix seconds), so rows of every rule compare with
+        # the clock alike and finished windows are pruned (services/pruning.py).
+        current = (int(time.time() // window) + 1) * window
         try:
             with self._engine.begin() as conn:
                 return rate_limit_store.incr(conn, key[:255], current)
