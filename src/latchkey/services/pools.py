@@ -60,7 +60,7 @@ class PoolSettings:
     # The pool's own wording of any catalog message, per locale: {"de": {msgid: text}}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
     # The bot check's cost: the ALTCHA secret number's upper bound; a browser tries half of it
-    # on average (about 50 ms for the default on a laptop's cores, more on a phone).
+    # on average (docs/identity-pools.md has a measurement).
     bot_check_complexity: int = 50_000
 
     def shown_name(self, directory: Directory) -> str:
