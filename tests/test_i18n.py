@@ -291,6 +291,8 @@ def test_pool_set_message_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     assert shown["messages"] == {"ja": {"Sign in": "ログイン"}}
     assert main(["pool", "set-message", tenant_id, "default", "ja", "Sign in", *url]) == 0
     assert json.loads(capsys.readouterr().out)["messages"] == {}
+    assert main(["pool", "configure", tenant_id, "default", "--default-locale", "fr", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["default_locale"] == "fr"
     bad = ["pool", "set-message", tenant_id, "default", "ja", "Delete %(name)s", "消す", *url]
     assert main(bad) == 2
     assert "placeholders (name)" in capsys.readouterr().err

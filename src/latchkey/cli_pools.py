@@ -61,6 +61,11 @@ def add_parsers(commands: Any, database_option: Any) -> None:
     configure.add_argument("--primary-color", metavar="#RRGGBB")
     configure.add_argument("--email-sender")
     configure.add_argument("--email-verification", choices=pools.EMAIL_VERIFICATION)
+    configure.add_argument(
+        "--default-locale",
+        choices=i18n.LOCALES,
+        help="the pages' language when neither the user nor the browser names a shipped one",
+    )
     password.add_argument("identifier", help="the user's e-mail, phone number or username")
     message.add_argument("locale", choices=i18n.LOCALES)
     message.add_argument("message", help="the catalog's message id (its English text)")
@@ -79,6 +84,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
             "email_sender",
             "email_verification",
             "bot_check_complexity",
+            "default_locale",
         )
         if getattr(args, name) is not None
     }
