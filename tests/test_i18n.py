@@ -161,6 +161,11 @@ def test_the_language_switch_is_remembered_and_arabic_reads_right_to_left(
     later = client.get(f"{base}/signin", headers={"accept-language": "de"})
     assert '<html lang="ar" dir="rtl">' in later.text
     # Every language is offered, each link keeps the page's own query.
+    # A mailed link's token is in none of them.
+    linked = client.get(f"{base}/recovery?token=secret-token-value")
+    assert "secret-token-value" not in linked.text.replace(
+        'data-link-token="secret-token-value"', ""
+    )
     later = client.get(f"{base}/signin?flow=abc&lang=ja")
     assert 'lang="ja"' in later.text
     assert html.escape(f"{base}/signin?flow=abc&lang=de") in later.text
@@ -188,6 +193,8 @@ def test_oidc_ui_locales_comes_before_the_browsers_language(
     client: TestClient, tenant: Tenant, app: App, pool: pools.Pool
 ) -> None:
     rp = Relying(client, tenant, app, pool)
+    found = client.get(f"/t/{tenant.id}/.well-known/openid-configuration").json()
+    assert found["ui_locales_supported"] == ["en", "de", "fr", "es", "pt-BR", "ja", "ar"]
     where, query = redirected(rp.authorize(ui_locales="xx-YY ja de"))
     page = client.get(where, params=query, headers={"accept-language": "fr"})
     assert '<html lang="ja" dir="ltr">' in page.text

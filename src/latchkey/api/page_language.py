@@ -52,8 +52,9 @@ def remembered(request: AnyRequest) -> list[Cookie]:
 
 
 def page_values(request: AnyRequest, active: i18n.Translator) -> dict[str, Any]:
-    """What base.html needs: <html lang dir> and the switch's links (same page, same query)."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    """What base.html needs: <html lang dir> and the switch's links (same page, same query
+    but a mailed link's token: a secret goes in no more links than it came in)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "token")]
     return {
         "lang": i18n.html_lang(active.locale),
         "dir": i18n.direction(active.locale),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from latchkey import i18n
 from latchkey.services.apps import GRANT_TYPES
 from latchkey.services.signing_keys import ALGORITHMS
 
@@ -66,4 +67,6 @@ def metadata(issuer: str) -> dict[str, Any]:
             "picture",
         ],
         "code_challenge_methods_supported": ["S256"],
+        # The hosted pages' languages, which `ui_locales` picks from (BCP 47 tags).
+        "ui_locales_supported": [i18n.html_lang(locale) for locale in i18n.LOCALES],
     }

@@ -33,7 +33,8 @@ async function client(method, path, body) {
   });
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error((answer && answer.errorDescription) || t("failed"));
+    const code = answer && answer.errorCode;
+    const error = new Error(catalog.errors[code] || (answer && answer.errorDescription) || t("failed"));
     error.code = answer && answer.errorCode;
     error.status = response.status;
     throw error;
