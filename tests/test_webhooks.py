@@ -486,22 +486,28 @@ def _verb_and_table(statement: str) -> str:
 
 
 def test_an_event_no_endpoint_wants_costs_no_statement(rt: Runtime, tenant: Tenant) -> None:
+    """The statements a recorded event adds for webhooks. (The event's own INSERT may run on
+    the driver's cursor, which SQLAlchemy's statement hook does not see: it is counted by its
+    rows instead.)"""
+
     def record_one() -> list[str]:
         with statements(rt) as seen, rt.transaction() as conn:
             events.record(conn, rt, tenant_id=tenant.id, kind=events.AUTHENTICATION, meta=META)
-        return [_verb_and_table(s) for s in seen]
+        return [v for v in map(_verb_and_table, seen) if v != "INSERT events"]
 
-    assert record_one() == ["INSERT events", "SELECT webhook_endpoints"]  # cache filled
-    assert record_one() == ["INSERT events"]  # the hot path: no endpoint, no statement
+    assert record_one() == ["SELECT webhook_endpoints"]  # cache filled
+    assert record_one() == []  # the hot path: no endpoint, no statement
     endpoint, _ = webhooks.create_endpoint(
         rt, tenant.id, url="https://hooks.example.com/", event_types=["pool.*"]
     )
     record_one()
-    assert record_one() == ["INSERT events"]  # an endpoint that does not want it: none either
+    assert record_one() == []  # an endpoint that does not want it: none either
     webhooks.update_endpoint(rt, tenant.id, endpoint.id, event_types=[])
     record_one()
-    assert record_one() == ["INSERT events", "INSERT webhook_deliveries"]
+    assert record_one() == ["INSERT webhook_deliveries"]
     assert len(deliveries(rt)) == 2
+    recorded = [e for e in events.recent(rt, tenant.id) if e.kind == events.AUTHENTICATION]
+    assert len(recorded) == 6
 
 
 def test_an_endpoint_disabled_or_deleted_by_another_process_gets_nothing(
