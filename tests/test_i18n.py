@@ -217,6 +217,11 @@ def test_a_pools_own_wording_comes_before_the_catalog_and_is_text_not_markup(
     german = client.get(f"{base}/signin", headers={"accept-language": "de"})
     assert "Los &lt;b&gt;geht&#39;s&lt;/b&gt;" in german.text
     assert "Los <b>" not in german.text
+    # The scripts' messages too (as text: the page sets them with textContent).
+    pools.set_message(rt, tenant.id, pool.id, "de", "Waiting for your passkey…", "<i>Moment</i>")
+    german = client.get(f"{base}/signin", headers={"accept-language": "de"})
+    assert _page_messages(german.text)["messages"]["waiting"] == "<i>Moment</i>"
+    assert "<i>Moment</i>" not in german.text
     # Other languages keep the catalog's.
     french = client.get(f"{base}/signin", headers={"accept-language": "fr"})
     assert "Se connecter avec une clé d\u2019accès" in french.text

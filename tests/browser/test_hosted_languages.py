@@ -109,3 +109,30 @@ def test_the_sign_in_page_in_japanese_and_the_switch_is_remembered(
     assert page.inner_text("h1") == "Passkey zurücksetzen"
     assert not problems, problems
     page.context.close()
+
+
+def test_enter_with_an_address_says_what_happens_next(chromium: Any, hosted: LiveServer) -> None:
+    """Issue 20 §4: Enter in the identifier field (Continue) with an address this browser has
+    no passkey for does not wait forever: the page says what the browser's window is for, and
+    once it closes with no passkey used, what else there is."""
+    page, problems = open_signin(chromium, hosted, "en-GB")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                     "hasUserVerification": True, "isUserVerified": True,
+                     "automaticPresenceSimulation": True}},
+    )  # fmt: skip
+    assert page.locator("#continue").is_visible()
+    page.fill("#identifier", "nobody@example.com")
+    page.press("#identifier", "Enter")
+    page.wait_for_selector("#status.error", timeout=20_000)
+    assert page.inner_text("#status") == (
+        "No passkey was used. If you have no account yet, create one. If you lost your passkey, "
+        "reset it with the link below."
+    )
+    assert page.locator("footer a", has_text="Create an account").is_visible()
+    assert page.locator("footer a", has_text="Lost your passkey?").is_visible()
+    assert not problems, problems
+    page.context.close()
