@@ -331,3 +331,17 @@ def test_pool_message_from_the_portal(rt: Runtime, client: TestClient, tenant: T
     )
     assert refused.status_code == 400
     assert "write a percent sign as %%" in html.unescape(refused.text)
+
+
+def test_the_account_page_writes_times_as_the_language_does(
+    client: TestClient, tenant: Tenant, pool: pools.Pool
+) -> None:
+    member = PoolBrowser(client, tenant.id, pool.id)
+    assert member.sign_up("ada@example.com").status_code == 200
+    german = client.get(f"{member.base}/account", headers={"accept-language": "de"})
+    assert german.status_code == 200
+    assert re.search(
+        r"erstellt <time datetime=\S+>\d\d\.\d\d\.\d{4}, \d\d:\d\d:\d\d UTC<", german.text
+    )
+    english = client.get(f"{member.base}/account")
+    assert re.search(r"created <time datetime=\S+>[A-Z][a-z]{2} \d{1,2}, \d{4}, ", english.text)

@@ -6,9 +6,11 @@ colour comes from a small per-pool stylesheet (theme.css), page data from data-*
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from babel.dates import format_datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 
@@ -46,6 +48,12 @@ def _page_ngettext(singular: str, plural: str, n: int) -> str:
     return str(escape(own)) if own else active.ngettext(singular, plural, n)
 
 
+def _local_datetime(value: datetime) -> str:
+    """A UTC time as the page's language writes one (CLDR through Babel)."""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return format_datetime(moment, "medium", tzinfo=UTC, locale=i18n.current().locale) + " UTC"
+
+
 @cache
 def _environment() -> Environment:
     env = Environment(
@@ -56,6 +64,7 @@ def _environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True
+    env.filters["local_datetime"] = _local_datetime
     env.globals["script_messages"] = lambda: script_messages.for_page(i18n.current())
     env.install_gettext_callables(_page_gettext, _page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     return env
