@@ -345,3 +345,15 @@ def test_the_account_page_writes_times_as_the_language_does(
     )
     english = client.get(f"{member.base}/account")
     assert re.search(r"created <time datetime=\S+>[A-Z][a-z]{2} \d{1,2}, \d{4}, ", english.text)
+
+
+def test_the_bot_checks_widget_speaks_the_pages_language(
+    client: TestClient, rt: Runtime, tenant: Tenant
+) -> None:
+    guarded = make_pool(rt, tenant, "guarded", bot_check=True)
+    page = client.get(
+        f"/{tenant.id}/identity/{guarded.id}/signup", headers={"accept-language": "ja"}
+    )
+    strings = _page_messages(page.text)["altcha"]
+    assert strings["label"] == "私はロボットではありません"
+    assert set(strings) == set(script_messages.ALTCHA)

@@ -88,6 +88,13 @@ def test_the_sign_in_page_in_arabic_reads_right_to_left(chromium: Any, hosted: L
     page.wait_for_selector("#status.error")
     assert page.inner_text("#status") == "اكتب أولًا ما تسجّل الدخول به، ثم اضغط على «متابعة»."
     shoot(page, "signin-ar")
+    page.click("footer a[href*=recovery]")
+    page.wait_for_selector("#recovery-form")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.inner_text("#recovery-submit") == "إرسال الرمز"
+    # The bot check's widget speaks it too (its `strings` from the catalog).
+    page.get_by_text("أنا لست روبوتًا").wait_for(timeout=10_000)
+    shoot(page, "recovery-ar")
     assert not problems, problems
     page.context.close()
 

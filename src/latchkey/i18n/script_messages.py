@@ -109,9 +109,22 @@ ERRORS = {
 }
 
 
+# The bot-check widget's own words (ALTCHA's `strings` attribute); its footer, markup, stays.
+ALTCHA = {
+    "label": N_("I'm not a robot"),
+    "verifying": N_("Checking…"),
+    "verified": N_("Checked"),
+    "waitAlert": N_("Checking that you are not a bot. Please wait."),
+    "verificationRequired": N_("Tick the box to show that you are not a bot."),
+    "error": N_("The check that you are not a bot failed. Try again."),
+    "expired": N_("The check that you are not a bot expired. Try again."),
+}
+
+
 def for_page(active: Translator) -> dict[str, dict[str, str]]:
     """The JSON the page hands its scripts."""
     return {
         "messages": {key: active.gettext(text) for key, text in MESSAGES.items()},
         "errors": {code: active.gettext(text) for code, text in ERRORS.items()},
+        "altcha": {key: active.gettext(text) for key, text in ALTCHA.items()},
     }
