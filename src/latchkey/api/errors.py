@@ -22,6 +22,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from latchkey.api.challenges import www_authenticate
 from latchkey.errors import LatchkeyError
 from latchkey.services.ratelimit import RateLimited
 
@@ -96,6 +97,9 @@ class Surface:
 
     name: str
     shape: Shaper
+    # Whether a 401 here gets the Authorization-header challenge (api/challenges.py); OAuth
+    # and the pools answer their own.
+    challenges: bool = False
     handlers: ExceptionHandlersMap = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +123,9 @@ class Surface:
         response = self.response(exc.status, exc.code, exc.message)
         if isinstance(exc, RateLimited):
             response.headers["retry-after"] = str(exc.retry_after)
+        if exc.status == 401 and self.challenges:
+            authorization = request.headers.get("authorization")
+            response.headers["www-authenticate"] = www_authenticate(authorization, exc.message)
         return response
 
     def _validation(self, request: AnyRequest, exc: Exception) -> Response[Any]:
@@ -157,7 +164,7 @@ def _headers_of(exc: HTTPException) -> dict[str, str]:
     return headers
 
 
-PLAIN = Surface("plain", _plain)
-V1 = Surface("v1", _v1)
+PLAIN = Surface("plain", _plain, challenges=True)
+V1 = Surface("v1", _v1, challenges=True)
 OAUTH = Surface("oauth", _oauth)
 POOL = Surface("pool", _pool)

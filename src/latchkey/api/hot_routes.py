@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 
 from latchkey.api import errors, hosts
 from latchkey.api.body_timeout import RequestTimeout
+from latchkey.api.challenges import www_authenticate
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.cors import PREFIX as CORS_PREFIX
 from latchkey.api.cors import OriginIndex, allow_headers
@@ -137,6 +138,11 @@ class HotRoutes:
         headers = [_JSON, (b"content-length", str(len(payload)).encode())]
         if retry_after is not None:
             headers.append((b"retry-after", str(retry_after).encode()))
+        if status == 401:
+            description = str(msgspec.json.decode(payload).get("errorDescription", ""))
+            challenge = www_authenticate(request.headers.get("authorization"), description)
+            # First, where Litestar's own answer carries it (the answers match header by header).
+            headers.insert(0, (b"www-authenticate", challenge.encode()))
         headers += self._cors(scope)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         await add_security_headers(start, scope)

@@ -1,0 +1,25 @@
+"""The `WWW-Authenticate` challenge of a 401 (RFC 9110 §11.6.1 and §15.5.2: a 401 MUST carry
+one) on the surfaces that authenticate with an Authorization header: /v1 (Basic with the secret
+key or the tenant id, Bearer with an action token), the ceremony API and the management API
+(Bearer operator tokens or Basic). A caller that sent a Bearer token is told why it failed
+(RFC 6750 §3: `error="invalid_token"` and a description); one that sent none or Basic is told
+which schemes are accepted. The OAuth surface has its own (oauth2/bearer.py, native.py)."""
+
+from __future__ import annotations
+
+REALM = "latchkey"
+
+
+def _quoted(value: str) -> str:
+    # RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash.
+    return "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
+
+
+def www_authenticate(authorization: str | None, message: str) -> str:
+    scheme = (authorization or "").split(" ", 1)[0].lower()
+    if scheme == "bearer":
+        return (
+            f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(message)}"'
+        )
+    # RFC 6750 §3.1: no error code when the request carried no token.
+    return f'Basic realm="{REALM}", Bearer realm="{REALM}"'
