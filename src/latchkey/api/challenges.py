@@ -2,8 +2,8 @@
 one) on the surfaces that authenticate with an Authorization header: /v1 (Basic with the secret
 key or the tenant id, Bearer with an action token), the ceremony API and the management API
 (Bearer operator tokens or Basic). A caller that sent a Bearer token is told why it failed
-(RFC 6750 §3: `error="invalid_token"` and a description); one that sent none or Basic is told
-which schemes are accepted. The OAuth surface has its own (oauth2/bearer.py, native.py)."""
+(RFC 6750 §3: `error="invalid_token"` and a description). The OAuth surface has its own
+(oauth2/bearer.py, native.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ def _quoted(value: str) -> str:
     return "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
 
 
-def www_authenticate(authorization: str | None, message: str) -> str:
+def www_authenticate(authorization: str | None, message: str) -> str | None:
+    """The challenge for a refused Bearer token; None otherwise. A Basic challenge is never
+    sent: browsers answer one with a native sign-in dialog, even to fetch() (the portal's and
+    the Web SDK's calls would hang behind it)."""
     scheme = (authorization or "").split(" ", 1)[0].lower()
-    if scheme == "bearer":
-        return (
-            f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(message)}"'
-        )
-    # RFC 6750 §3.1: no error code when the request carried no token.
-    return f'Basic realm="{REALM}", Bearer realm="{REALM}"'
+    if scheme != "bearer":
+        return None
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(message)}"'

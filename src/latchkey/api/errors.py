@@ -124,8 +124,9 @@ class Surface:
         if isinstance(exc, RateLimited):
             response.headers["retry-after"] = str(exc.retry_after)
         if exc.status == 401 and self.challenges:
-            authorization = request.headers.get("authorization")
-            response.headers["www-authenticate"] = www_authenticate(authorization, exc.message)
+            challenge = www_authenticate(request.headers.get("authorization"), exc.message)
+            if challenge is not None:
+                response.headers["www-authenticate"] = challenge
         return response
 
     def _validation(self, request: AnyRequest, exc: Exception) -> Response[Any]:

@@ -142,7 +142,8 @@ class HotRoutes:
             description = str(msgspec.json.decode(payload).get("errorDescription", ""))
             challenge = www_authenticate(request.headers.get("authorization"), description)
             # First, where Litestar's own answer carries it (the answers match header by header).
-            headers.insert(0, (b"www-authenticate", challenge.encode()))
+            if challenge is not None:
+                headers.insert(0, (b"www-authenticate", challenge.encode()))
         headers += self._cors(scope)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         await add_security_headers(start, scope)
