@@ -7,12 +7,9 @@ key or the tenant id, Bearer with an action token), the ceremony API and the man
 
 from __future__ import annotations
 
+from latchkey.oauth2.bearer import quoted
+
 REALM = "latchkey"
-
-
-def _quoted(value: str) -> str:
-    # RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash.
-    return "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
 
 
 def www_authenticate(authorization: str | None, message: str) -> str | None:
@@ -22,4 +19,4 @@ def www_authenticate(authorization: str | None, message: str) -> str | None:
     scheme = (authorization or "").split(" ", 1)[0].lower()
     if scheme != "bearer":
         return None
-    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(message)}"'
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{quoted(message)}"'

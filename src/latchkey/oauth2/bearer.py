@@ -7,13 +7,13 @@ from __future__ import annotations
 from latchkey.oauth2.errors import InvalidToken
 
 
-def _quoted(value: str) -> str:
+def quoted(value: str) -> str:
     # RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash.
     return "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
 
 
 def challenge(realm: str, error: InvalidToken) -> str:
     return (
-        f'Bearer realm="{_quoted(realm)}", error="{error.code}",'
-        f' error_description="{_quoted(error.message)}"'
+        f'Bearer realm="{quoted(realm)}", error="{error.code}",'
+        f' error_description="{quoted(error.message)}"'
     )
