@@ -12,8 +12,9 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from latchkey import event_kinds
 from latchkey.models import App, Tenant
-from latchkey.services import account_recovery, pools
+from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events, flows, users
 from tests.test_ending_access import Device, _device, _tokens
@@ -105,7 +106,7 @@ def test_pre_hijacking_fails_the_owner_takes_the_account_over(
     with rt.engine.connect() as conn:
         (kept,) = conn.execute(select(credentials)).all()
         taken = conn.execute(
-            select(events).where(events.c.kind == account_recovery.TAKEN_OVER)
+            select(events).where(events.c.kind == event_kinds.POOL_ACCOUNT_TAKEN_OVER)
         ).one()
     assert taken.user_id == account.id
     assert len(taken.detail["passkeys_removed"]) == 1
@@ -129,13 +130,13 @@ def test_recovery_of_a_verified_account_replaces_its_passkeys_and_ends_every_ses
     assert laptop.browser.sign_up("ada@example.com").status_code == 200
     assert recover(rt, laptop.browser, "ada@example.com").status_code == 200  # proves it
     laptop.tokens = _tokens(laptop.rp)
-    assert account_recovery.TAKEN_OVER in _kinds(rt)  # the first proof, of her own sign-up
+    assert event_kinds.POOL_ACCOUNT_TAKEN_OVER in _kinds(rt)  # the first proof, of her own sign-up
 
     # The laptop is lost; Ada resets her passkey on a new phone.
     phone = new_browser(client, tenant, app, pool)
     assert recover(rt, phone.browser, "ada@example.com").status_code == 200
-    assert _kinds(rt).count(account_recovery.TAKEN_OVER) == 1  # verified: no takeover now
-    assert _kinds(rt).count(account_recovery.PASSKEYS_REPLACED) == 2
+    assert _kinds(rt).count(event_kinds.POOL_ACCOUNT_TAKEN_OVER) == 1  # verified: no takeover now
+    assert _kinds(rt).count(event_kinds.POOL_PASSKEYS_REPLACED) == 2
 
     pool_error(laptop.browser.sign_in(), 404, "credential_not_found")
     assert laptop.silent_sign_in()["error"] == "login_required"

@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from latchkey import event_kinds
 from latchkey.models import Tenant
-from latchkey.services import events as event_service
 from latchkey.services import pools, recovery
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
@@ -67,7 +67,7 @@ def test_wrong_recovery_codes_are_events_on_the_failure_chart(
     spent = visitor.post("recovery/verify", {"code": "000000"})
     pool_error(spent, 429, "recovery_attempts_exceeded")
     pool_error(visitor.post("recovery/link", {"token": "x" * 43}), 400, "recovery_code_invalid")
-    found = failures(rt, recovery.RECOVERED)
+    found = failures(rt, event_kinds.POOL_RECOVERED)
     assert [e.reason for e in found] == [
         *["recovery_code_invalid"] * recovery.MAX_ATTEMPTS,
         "recovery_attempts_exceeded",
@@ -92,7 +92,9 @@ def test_failed_bot_checks_are_events(
     pool_error(refused, 400, "bot_check_failed")
     signups = failures(rt, "pool.signed_up")
     assert [e.reason for e in signups] == ["bot_check_required", "bot_check_failed"]
-    assert [e.reason for e in failures(rt, recovery.REQUESTED)] == ["bot_check_failed"]
+    assert [e.reason for e in failures(rt, event_kinds.POOL_RECOVERY_REQUESTED)] == [
+        "bot_check_failed"
+    ]
     shown = reasons_on_overview(rt, client, tenant)
     assert shown["bot_check_failed"] == 2
     assert shown["bot_check_required"] == 1
@@ -114,7 +116,7 @@ def test_a_flood_of_rate_limit_refusals_is_one_event_per_window(
     rt.challenge_rule = Rule(2, 60)
     answers = [visitor.post("login/webauthn/options", {}).status_code for _ in range(8)]
     assert answers == [200, 200, *[429] * 6]
-    [refusal] = failures(rt, event_service.RATE_LIMITED)
+    [refusal] = failures(rt, event_kinds.RATE_LIMITED)
     assert refusal.reason == "rate_limited"
     assert refusal.ip == "testclient"
     assert refusal.detail == {"limit": "pool"}

@@ -12,11 +12,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from latchkey import event_kinds
 from latchkey.models import Tenant
-from latchkey.services import account_recovery, email_verification, pools
+from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, users
-from latchkey.webhooks import validation
 from tests.test_account_recovery import recover
 from tests.test_pool_recovery_account import Mail, code_and_link, mails
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
@@ -82,7 +82,7 @@ def test_optional_the_account_works_at_once_and_the_link_proves_the_address(
     pool_error(ada.post("verification/link", {"token": link}), 403, "flow_cookie_missing")
     with rt.engine.connect() as conn:
         kinds = [r.kind for r in conn.execute(select(events.c.kind))]
-    assert kinds.count(email_verification.VERIFIED) == 1
+    assert kinds.count(event_kinds.POOL_EMAIL_VERIFIED) == 1
 
 
 def test_required_no_session_until_the_code_and_sign_ins_refused(
@@ -153,12 +153,12 @@ def test_wrong_codes_are_failure_events_and_every_kind_is_a_webhook_type(
         failed = conn.execute(
             select(events.c.kind, events.c.reason).where(events.c.outcome == "failure")
         ).all()
-    assert (email_verification.VERIFIED, "recovery_code_invalid") in failed
-    known = set(validation.event_types())
+    assert (event_kinds.POOL_EMAIL_VERIFIED, "recovery_code_invalid") in failed
+    known = set(event_kinds.KINDS)
     assert {
-        email_verification.VERIFIED,
-        account_recovery.TAKEN_OVER,
-        account_recovery.PASSKEYS_REPLACED,
+        event_kinds.POOL_EMAIL_VERIFIED,
+        event_kinds.POOL_ACCOUNT_TAKEN_OVER,
+        event_kinds.POOL_PASSKEYS_REPLACED,
     } <= known
 
 

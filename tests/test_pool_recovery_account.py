@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from latchkey import event_kinds
 from latchkey.mail.outbox import text_of
 from latchkey.models import Tenant
 from latchkey.services import pools, recovery
@@ -113,7 +114,11 @@ def test_recovery_by_code_makes_a_new_passkey_that_replaces_the_lost_one(
     kinds = [row.kind for row in _events(rt) if row.kind.startswith("pool.")]
     assert kinds.count("pool.signed_up") == 1
     assert kinds.count("pool.passkey_added") == 1
-    assert {recovery.REQUESTED, recovery.RECOVERED, "pool.passkeys_replaced"} <= set(kinds)
+    assert {
+        event_kinds.POOL_RECOVERY_REQUESTED,
+        event_kinds.POOL_RECOVERED,
+        "pool.passkeys_replaced",
+    } <= set(kinds)
 
 
 def _events(rt: Runtime) -> list[Any]:

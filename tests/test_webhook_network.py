@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from latchkey import event_kinds
 from latchkey.models import Tenant
-from latchkey.services import events, webhooks
+from latchkey.services import webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks import network
 from latchkey.webhooks.models import PENDING
@@ -182,7 +183,7 @@ def test_over_tls_the_urls_host_is_verified_on_the_pinned_connection(
     try:
         worker = WebhookWorker(rt, client=client, concurrency=1, allow_private=True)
         webhooks.create_endpoint(rt, tenant.id, url=f"https://localhost:{good.port}/in")
-        record(rt, tenant.id, events.REGISTRATION)
+        record(rt, tenant.id, event_kinds.PASSKEY_REGISTRATION)
         assert worker.drain_once() == Drained(delivered=1)
         (got,) = good.requests
         assert got.headers["Host"] == f"localhost:{good.port}"
@@ -191,7 +192,7 @@ def test_over_tls_the_urls_host_is_verified_on_the_pinned_connection(
         for endpoint in webhooks.list_endpoints(rt, tenant.id):
             webhooks.delete_endpoint(rt, tenant.id, endpoint.id)
         webhooks.create_endpoint(rt, tenant.id, url=f"https://localhost:{wrong.port}/in")
-        record(rt, tenant.id, events.REGISTRATION)
+        record(rt, tenant.id, event_kinds.PASSKEY_REGISTRATION)
         assert worker.drain_once() == Drained(failed=1)
         assert wrong.requests == []
         (refused,) = webhooks.list_deliveries(rt, tenant.id, state=PENDING)

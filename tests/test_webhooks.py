@@ -29,7 +29,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.event import listen, remove
 
-from latchkey import config
+from latchkey import config, event_kinds
 from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.errors import ConfigError, Conflict, InvalidRequest, TenantNotFound
@@ -170,7 +170,7 @@ def test_payload_and_signature_are_accepted_by_the_vendor_sdk(vendor_verifier: P
     event = Event(
         id="6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
         tenant_id="7752d28e-e627-4b1b-bb81-b45d68d617bc",
-        kind=events.AUTHENTICATION,
+        kind=event_kinds.PASSKEY_AUTHENTICATION,
         outcome="failure",
         reason="credential_not_found",
         user_id="b9f74d36-fcfc-4efc-87f1-3664ab5a7fb0",
@@ -249,7 +249,7 @@ def test_endpoint_crud_shows_the_secret_once_and_keeps_it_sealed(
         rt,
         tenant.id,
         url="https://hooks.example.com/latchkey?source=passkeys",
-        event_types=["pool.*", events.REGISTRATION, events.REGISTRATION],
+        event_types=["pool.*", event_kinds.PASSKEY_REGISTRATION, event_kinds.PASSKEY_REGISTRATION],
         description="  CRM sync ",
     )
     assert secret.startswith("whsec_")
@@ -345,7 +345,7 @@ def test_unknown_event_types_are_refused(types: Any) -> None:
 
 
 def test_every_kind_recorded_is_a_known_event_type() -> None:
-    known = validation.event_types()
+    known = event_kinds.KINDS
     assert {"passkey.registration", "passkey.authentication", "pool.signed_in"} <= set(known)
     assert {"oidc.authorized", "pool.signed_up", "pool.recovery_requested"} <= set(known)
     assert all(re.fullmatch(r"[a-z]+\.[a-z_]+", kind) for kind in known), known
@@ -372,7 +372,10 @@ def test_events_go_to_every_enabled_endpoint_whose_filter_matches(
 ) -> None:
     every, _ = webhooks.create_endpoint(rt, tenant.id, url="https://a.example.com/")
     sign_ins, _ = webhooks.create_endpoint(
-        rt, tenant.id, url="https://b.example.com/", event_types=[events.AUTHENTICATION]
+        rt,
+        tenant.id,
+        url="https://b.example.com/",
+        event_types=[event_kinds.PASSKEY_AUTHENTICATION],
     )
     pools, _ = webhooks.create_endpoint(
         rt, tenant.id, url="https://c.example.com/", event_types=["pool.*"]
@@ -390,15 +393,17 @@ def test_events_go_to_every_enabled_endpoint_whose_filter_matches(
         assert count == len(got)
         return got
 
-    assert queued_for(events.AUTHENTICATION) == {every.id, sign_ins.id}
-    assert queued_for(events.REGISTRATION) == {every.id}
+    assert queued_for(event_kinds.PASSKEY_AUTHENTICATION) == {every.id, sign_ins.id}
+    assert queued_for(event_kinds.PASSKEY_REGISTRATION) == {every.id}
     assert queued_for("pool.signed_up") == {every.id, pools.id}
 
     webhooks.update_endpoint(rt, tenant.id, every.id, enabled=False)
-    webhooks.update_endpoint(rt, tenant.id, pools.id, event_types=[events.REGISTRATION])
-    assert queued_for(events.REGISTRATION) == {pools.id}
+    webhooks.update_endpoint(
+        rt, tenant.id, pools.id, event_types=[event_kinds.PASSKEY_REGISTRATION]
+    )
+    assert queued_for(event_kinds.PASSKEY_REGISTRATION) == {pools.id}
     webhooks.delete_endpoint(rt, tenant.id, pools.id)
-    assert queued_for(events.REGISTRATION) == set()
+    assert queued_for(event_kinds.PASSKEY_REGISTRATION) == set()
     assert validation.matches((), "anything.at_all")
     assert not validation.matches(("pool.*",), "passkey.registration")
 
@@ -411,7 +416,7 @@ def test_every_event_type_names_the_app_user_id(rt: Runtime, tenant: Tenant) -> 
     webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
     with rt.transaction() as conn:
         user = users.ensure(conn, rt, tenant, "app-user-42", {})
-    for kind in validation.event_types():
+    for kind in event_kinds.KINDS:
         event = make_event(rt, tenant.id, kind, user_id=user.id)
         with rt.transaction() as conn:
             event_store.add(conn, event)
@@ -419,7 +424,7 @@ def test_every_event_type_names_the_app_user_id(rt: Runtime, tenant: Tenant) -> 
         [sent] = [d for d in deliveries(rt) if d.event_id == event.id]
         data = json.loads(sent.payload)["data"]
         assert (data["userId"], data["latchkeyUserId"]) == ("app-user-42", user.id), kind
-    anonymous = make_event(rt, tenant.id, events.AUTHENTICATION)
+    anonymous = make_event(rt, tenant.id, event_kinds.PASSKEY_AUTHENTICATION)
     with rt.transaction() as conn:
         event_store.add(conn, anonymous)
         webhooks.enqueue_for_event(conn, rt, anonymous)
@@ -429,7 +434,7 @@ def test_every_event_type_names_the_app_user_id(rt: Runtime, tenant: Tenant) -> 
 
 def test_a_rolled_back_event_queues_nothing(rt: Runtime, tenant: Tenant) -> None:
     webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
-    event = make_event(rt, tenant.id, events.REGISTRATION)
+    event = make_event(rt, tenant.id, event_kinds.PASSKEY_REGISTRATION)
 
     def ceremony_failing_after_its_event() -> None:
         with rt.transaction() as conn:
@@ -449,17 +454,25 @@ def test_events_record_queues_the_webhooks_in_the_events_transaction(
 ) -> None:
     webhooks.create_endpoint(rt, tenant.id, url="https://hooks.example.com/")
     with rt.transaction() as conn:
-        events.record(conn, rt, tenant_id=tenant.id, kind=events.REGISTRATION, meta=RequestMeta())
+        events.record(
+            conn, rt, tenant_id=tenant.id, kind=event_kinds.PASSKEY_REGISTRATION, meta=RequestMeta()
+        )
 
     def ceremony_failing_after_its_event() -> None:
         with rt.transaction() as conn:
-            events.record(conn, rt, tenant_id=tenant.id, kind=events.REGISTRATION, meta=META)
+            events.record(
+                conn, rt, tenant_id=tenant.id, kind=event_kinds.PASSKEY_REGISTRATION, meta=META
+            )
             raise RuntimeError("the ceremony failed after its event was written")
 
     with pytest.raises(RuntimeError):
         ceremony_failing_after_its_event()
     events.record_failure(
-        rt, tenant_id=tenant.id, kind=events.AUTHENTICATION, meta=RequestMeta(), reason="x"
+        rt,
+        tenant_id=tenant.id,
+        kind=event_kinds.PASSKEY_AUTHENTICATION,
+        meta=RequestMeta(),
+        reason="x",
     )
     (logged_failure, logged) = events.recent(rt, tenant.id)
     assert sorted(d.event_id for d in deliveries(rt)) == sorted([logged.id, logged_failure.id])
@@ -492,7 +505,9 @@ def test_an_event_no_endpoint_wants_costs_no_statement(rt: Runtime, tenant: Tena
 
     def record_one() -> list[str]:
         with statements(rt) as seen, rt.transaction() as conn:
-            events.record(conn, rt, tenant_id=tenant.id, kind=events.AUTHENTICATION, meta=META)
+            events.record(
+                conn, rt, tenant_id=tenant.id, kind=event_kinds.PASSKEY_AUTHENTICATION, meta=META
+            )
         return [v for v in map(_verb_and_table, seen) if v != "INSERT events"]
 
     assert record_one() == ["SELECT webhook_endpoints"]  # cache filled
@@ -506,7 +521,9 @@ def test_an_event_no_endpoint_wants_costs_no_statement(rt: Runtime, tenant: Tena
     record_one()
     assert record_one() == ["INSERT webhook_deliveries"]
     assert len(deliveries(rt)) == 2
-    recorded = [e for e in events.recent(rt, tenant.id) if e.kind == events.AUTHENTICATION]
+    recorded = [
+        e for e in events.recent(rt, tenant.id) if e.kind == event_kinds.PASSKEY_AUTHENTICATION
+    ]
     assert len(recorded) == 6
 
 
@@ -537,7 +554,7 @@ def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
 ) -> None:
     receiver.start()
     endpoint, secret = webhooks.create_endpoint(rt, tenant.id, url=receiver.url)
-    event = record(rt, tenant.id, events.REGISTRATION, user_id=None, reason=None)
+    event = record(rt, tenant.id, event_kinds.PASSKEY_REGISTRATION, user_id=None, reason=None)
     worker = worker_for(rt)
     assert worker.drain_once() == Drained(delivered=1)
     assert worker.drain_once() == Drained()
@@ -552,7 +569,7 @@ def test_a_delivery_reaches_the_receiver_and_the_vendor_sdk_verifies_it(
     assert result["ok"], result
     sent = result["event"]
     assert (sent["type"], sent["id"], sent["tenantId"]) == (
-        events.REGISTRATION,
+        event_kinds.PASSKEY_REGISTRATION,
         event.id,
         tenant.id,
     )
@@ -606,9 +623,9 @@ def test_ceremonies_over_http_queue_their_webhooks_and_the_apps_worker_sends_the
     assert sorted(e["id"] for e in sent) == sorted(recorded)
     got = sorted((e["type"], e["data"]["outcome"], e["data"]["reason"]) for e in sent)
     assert got == [
-        (events.AUTHENTICATION, "failure", "origin_mismatch"),
-        (events.AUTHENTICATION, "success", None),
-        (events.REGISTRATION, "success", None),
+        (event_kinds.PASSKEY_AUTHENTICATION, "failure", "origin_mismatch"),
+        (event_kinds.PASSKEY_AUTHENTICATION, "success", None),
+        (event_kinds.PASSKEY_REGISTRATION, "success", None),
     ]
     (user,) = {e.user_id for e in recorded.values()}  # the one user, on every event
     assert user is not None
@@ -1123,7 +1140,7 @@ def test_serve_restarted_with_deliveries_pending_loses_none_and_sends_none_twice
     ]
     results = sdk_verify(vendor_verifier, checks)
     assert all(r["ok"] for r in results), results
-    assert {r["event"]["type"] for r in results} == {events.REGISTRATION}
+    assert {r["event"]["type"] for r in results} == {event_kinds.PASSKEY_REGISTRATION}
 
 
 def test_latchkey_demo_runs_the_webhook_worker(

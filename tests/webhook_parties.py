@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from latchkey import event_kinds
 from latchkey.ids import new_id
 from latchkey.models import Event
-from latchkey.services import events, webhooks
+from latchkey.services import webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.store import events as event_store
 
@@ -100,7 +101,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def record(rt: Runtime, tenant_id: str, kind: str = events.AUTHENTICATION, **fields: Any) -> Event:
+def record(
+    rt: Runtime, tenant_id: str, kind: str = event_kinds.PASSKEY_AUTHENTICATION, **fields: Any
+) -> Event:
     """An event and its webhooks in one transaction, as events.record does it."""
     event = make_event(rt, tenant_id, kind, **fields)
     with rt.transaction() as conn:

@@ -9,10 +9,10 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from latchkey.event_kinds import AUDIT_WILDCARD, KINDS
 from latchkey.services import tenants, webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks.models import STATES, Endpoint
-from latchkey.webhooks.validation import AUDIT_WILDCARD, event_types
 
 
 def _on_off(value: str) -> bool:
@@ -112,7 +112,7 @@ def _with_secret(endpoint: Endpoint, secret: str, as_json: bool) -> None:
 
 def run(rt: Runtime, args: argparse.Namespace) -> None:
     if args.action == "types":
-        print("\n".join([*event_types(), AUDIT_WILDCARD]))
+        print("\n".join([*KINDS, AUDIT_WILDCARD]))
         return
     tenant_id = tenants.get(rt, args.tenant_id).id
     if args.action == "create":

@@ -35,6 +35,12 @@ from latchkey.api.pool_http import (
     url_pool,
 )
 from latchkey.errors import LatchkeyError
+from latchkey.event_kinds import (
+    POOL_EMAIL_VERIFIED,
+    POOL_RECOVERED,
+    POOL_RECOVERY_REQUESTED,
+    POOL_SIGNED_UP,
+)
 from latchkey.models import Tenant
 from latchkey.services import (
     email_verification,
@@ -100,7 +106,7 @@ def register_begin(data: JSONBody[RegisterBegin], request: AnyRequest) -> Respon
     rt, tenant, pool = context(request)
     limit(rt, request)
     ref = flow_ref(request, data.flow_id) if data.flow_id else None
-    with _refusals_recorded(request, tenant, pool_ceremonies.SIGNED_UP, BotCheckFailed):
+    with _refusals_recorded(request, tenant, POOL_SIGNED_UP, BotCheckFailed):
         begun = pool_ceremonies.register_begin(
             rt,
             tenant,
@@ -234,7 +240,7 @@ def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Respon
     """Always the same answer, whether or not the account exists."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    with _refusals_recorded(request, tenant, recovery.REQUESTED, BotCheckFailed):
+    with _refusals_recorded(request, tenant, POOL_RECOVERY_REQUESTED, BotCheckFailed):
         flow, started = recovery.request(
             rt,
             tenant,
@@ -281,7 +287,7 @@ class RecoveryCode(msgspec.Struct, kw_only=True):
 def recovery_verify(data: JSONBody[RecoveryCode], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
     limit(rt, request)
-    with _refusals_recorded(request, tenant, recovery.RECOVERED, *_WRONG_CODE):
+    with _refusals_recorded(request, tenant, POOL_RECOVERED, *_WRONG_CODE):
         done = recovery.verify_code(
             rt,
             tenant,
@@ -301,7 +307,7 @@ class RecoveryLink(msgspec.Struct, kw_only=True):
 def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
     limit(rt, request)
-    with _refusals_recorded(request, tenant, recovery.RECOVERED, *_WRONG_CODE):
+    with _refusals_recorded(request, tenant, POOL_RECOVERED, *_WRONG_CODE):
         done = recovery.follow_link(rt, tenant, pool, token=data.token, meta=request_meta(request))
     return _recovered_response(request, tenant, pool, done)
 
@@ -329,7 +335,7 @@ def verification_verify(
     """The code of the sign-up's verification mail, in the browser that signed up."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    with _refusals_recorded(request, tenant, email_verification.VERIFIED, *_WRONG_CODE):
+    with _refusals_recorded(request, tenant, POOL_EMAIL_VERIFIED, *_WRONG_CODE):
         done = email_verification.verify_code(
             rt,
             tenant,
@@ -348,7 +354,7 @@ def verification_link(
     """The mailed link's token, from the verify page in the browser that signed up."""
     rt, tenant, pool = context(request)
     limit(rt, request)
-    with _refusals_recorded(request, tenant, email_verification.VERIFIED, *_WRONG_CODE):
+    with _refusals_recorded(request, tenant, POOL_EMAIL_VERIFIED, *_WRONG_CODE):
         done = email_verification.follow_link(
             rt,
             tenant,

@@ -16,13 +16,13 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import AuthorizationCodeMixin
 
+from latchkey import event_kinds
 from latchkey.ids import new_id
 from latchkey.models import SsoSession
 from latchkey.oauth2 import audiences
 from latchkey.oauth2.errors import InvalidTarget
 from latchkey.oauth2.server import CodeOwner, Provider, readable_errors
 from latchkey.oauth2.tokens import Grant
-from latchkey.oidc import event_kinds
 from latchkey.store import authorization_codes as code_store
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store import sso_sessions as session_store
@@ -90,7 +90,7 @@ class CodeGrant(AuthorizationCodeGrant):
             expires_at=now + CODE_LIFETIME,
         )
         self.server.record(
-            event_kinds.AUTHORIZED,
+            event_kinds.OIDC_AUTHORIZED,
             user_id=session.user_id,
             client_id=request.client.app.client_id,
             scope=request.scope,
@@ -141,7 +141,7 @@ class CodeGrant(AuthorizationCodeGrant):
         if session is None or session.revoked_at is not None:
             raise InvalidGrantError("the sign-in session of this code has ended")
         client_id = self.request.client.app.client_id
-        server.record(event_kinds.CODE_EXCHANGED, user_id=user.id, client_id=client_id)
+        server.record(event_kinds.OIDC_CODE_EXCHANGED, user_id=user.id, client_id=client_id)
         return CodeOwner(
             Grant(
                 tenant=server.tenant,
@@ -164,7 +164,7 @@ class CodeGrant(AuthorizationCodeGrant):
         if family:
             refresh_store.revoke_family(server.conn, family, server.rt.now())
         server.record(
-            event_kinds.CODE_EXCHANGED,
+            event_kinds.OIDC_CODE_EXCHANGED,
             user_id=row.user_id,
             reason="code_replayed",
             client_id=client_id,

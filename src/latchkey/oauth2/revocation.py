@@ -14,10 +14,10 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import Connection
 
+from latchkey import event_kinds
 from latchkey.models import App, Tenant
 from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
 from latchkey.oauth2.tokens import REFRESH_PREFIX, token_hash
-from latchkey.oidc import event_kinds
 from latchkey.services import events, signing_keys
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import refresh_tokens as refresh_store
@@ -109,7 +109,7 @@ def _record(
         conn,
         rt,
         tenant_id=tenant.id,
-        kind=event_kinds.TOKEN_REVOKED,
+        kind=event_kinds.OIDC_TOKEN_REVOKED,
         meta=meta,
         user_id=user_id,
         detail={"client_id": app.client_id, "token_type": kind},

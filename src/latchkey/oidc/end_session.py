@@ -7,7 +7,7 @@ from __future__ import annotations
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from joserfc.jwk import KeySet
 
-from latchkey.oidc import event_kinds
+from latchkey import event_kinds
 from latchkey.services import signing_keys, sso
 from latchkey.store import sso_sessions as session_store
 
@@ -25,4 +25,4 @@ class EndSession(EndSessionEndpoint):
         if found is not None and session_store.revoke(
             server.conn, session_id=found.id, now=server.rt.now()
         ):
-            server.record(event_kinds.SIGNED_OUT, user_id=found.user_id)
+            server.record(event_kinds.OIDC_SIGNED_OUT, user_id=found.user_id)

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from latchkey.event_kinds import PASSKEY_AUTHENTICATION, PASSKEY_REGISTRATION
 from latchkey.services import metadata
-from latchkey.services.events import AUTHENTICATION, REGISTRATION
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events
 
@@ -57,7 +57,7 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
     first = today - timedelta(days=days - 1)
     since = rt.now() - timedelta(days=days)
     ceremonies = (events.c.tenant_id == tenant_id, events.c.created_at >= since,
-                  events.c.kind.in_((AUTHENTICATION, REGISTRATION)))  # fmt: skip
+                  events.c.kind.in_((PASSKEY_AUTHENTICATION, PASSKEY_REGISTRATION)))  # fmt: skip
     with rt.read() as conn:
         day = _day(conn)
         per_day = conn.execute(
@@ -73,7 +73,10 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
         # Every other refusal: passwords, recovery codes, bot checks, rate limits, OIDC.
         refusals = conn.execute(
             select(events.c.reason, func.count())
-            .where(*ceremonies[:2], events.c.kind.not_in((AUTHENTICATION, REGISTRATION)))
+            .where(
+                *ceremonies[:2],
+                events.c.kind.not_in((PASSKEY_AUTHENTICATION, PASSKEY_REGISTRATION)),
+            )
             .where(events.c.outcome == "failure")
             .group_by(events.c.reason)
         ).all()
@@ -86,8 +89,8 @@ def overview(rt: Runtime, tenant_id: str, *, days: int = 30) -> Overview:
     counts = {(str(d)[:10], kind): n for d, kind, n in per_day}
     return Overview(
         days=labels,
-        sign_ins=[counts.get((d, AUTHENTICATION), 0) for d in labels],
-        sign_ups=[counts.get((d, REGISTRATION), 0) for d in labels],
+        sign_ins=[counts.get((d, PASSKEY_AUTHENTICATION), 0) for d in labels],
+        sign_ups=[counts.get((d, PASSKEY_REGISTRATION), 0) for d in labels],
         successes=sum(n for outcome, _, n in outcomes if outcome == "success"),
         failures=sum(n for outcome, _, n in outcomes if outcome == "failure"),
         refused=sum(n for _, n in refusals),

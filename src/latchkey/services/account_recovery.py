@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from latchkey.event_kinds import POOL_ACCOUNT_TAKEN_OVER, POOL_PASSKEYS_REPLACED
 from latchkey.services import access, events
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import passwords as password_store
-
-TAKEN_OVER = "pool.account_taken_over"
-PASSKEYS_REPLACED = "pool.passkeys_replaced"
 
 
 def _drop_passkeys(
@@ -50,7 +48,7 @@ def prove_email(
         conn,
         rt,
         tenant_id=tenant_id,
-        kind=TAKEN_OVER,
+        kind=POOL_ACCOUNT_TAKEN_OVER,
         meta=meta,
         user_id=user_id,
         detail={"pool_id": pool.id, "passkeys_removed": dropped, "password_removed": password},
@@ -80,7 +78,7 @@ def replace_passkeys(
         conn,
         rt,
         tenant_id=tenant_id,
-        kind=PASSKEYS_REPLACED,
+        kind=POOL_PASSKEYS_REPLACED,
         meta=meta,
         user_id=user_id,
         credential_id=new_passkey_id,

@@ -13,12 +13,12 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
+from latchkey.event_kinds import AUDIT_PREFIX
 from latchkey.services import events
 from latchkey.services.operators import Operator
 from latchkey.services.runtime import RequestMeta, Runtime
 
 log = logging.getLogger("latchkey.admin")
-PREFIX = "admin."
 
 
 @dataclass
@@ -57,7 +57,7 @@ def change(
                     conn,
                     rt,
                     tenant_id=done.tenant_id,
-                    kind=PREFIX + kind,
+                    kind=AUDIT_PREFIX + kind,
                     meta=meta,
                     user_id=done.user_id,
                     detail=_detail(operator, done),

@@ -19,6 +19,7 @@ from latchkey.errors import (
     UserDisabled,
     UserNotFound,
 )
+from latchkey.event_kinds import PASSKEY_AUTHENTICATION
 from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.services import (
     app_origins,
@@ -256,7 +257,7 @@ def _record(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=events.AUTHENTICATION,
+            kind=PASSKEY_AUTHENTICATION,
             meta=meta,
             reason=error.code,
             user_id=owner.id if owner else None,
@@ -293,7 +294,7 @@ def _record_use(
         conn,
         rt,
         tenant_id=tenant.id,
-        kind=events.AUTHENTICATION,
+        kind=PASSKEY_AUTHENTICATION,
         meta=meta,
         user_id=owner.id,
         credential_id=stored.id,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from latchkey.errors import Forbidden
+from latchkey.event_kinds import AUTHENTICATOR_STATUS_CHANGED
 from latchkey.ids import new_id
 from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
@@ -20,8 +21,6 @@ from latchkey.services import events
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import authenticator_metadata as store
 from latchkey.store import tenants as tenant_store
-
-STATUS_CHANGED = "authenticator.status_changed"
 
 
 class AuthenticatorBlocked(Forbidden):
@@ -91,7 +90,7 @@ def raise_alerts(
                 conn,
                 rt,
                 tenant_id=tenant_id,
-                kind=STATUS_CHANGED,
+                kind=AUTHENTICATOR_STATUS_CHANGED,
                 meta=RequestMeta(),
                 detail={
                     "aaguid": change.aaguid,

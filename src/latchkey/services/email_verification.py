@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from latchkey import i18n
 from latchkey.errors import Forbidden
+from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant, User
 from latchkey.services import events, flows, pool_ceremonies, recovery, sso
@@ -30,7 +31,6 @@ from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import recovery_codes as code_store
 
-VERIFIED = "pool.email_verified"
 OFF, REQUIRED = "off", "required"
 _PARAGRAPHS = (
     N_("Confirm that this address is yours for your new %(pool)s account."),
@@ -181,7 +181,7 @@ def _verified(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=VERIFIED,
+            kind=POOL_EMAIL_VERIFIED,
             meta=meta,
             user_id=flow.user_id,
             detail={"pool_id": pool.id, "flow_id": flow.id},

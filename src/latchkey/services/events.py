@@ -8,17 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from latchkey import event_kinds
 from latchkey.errors import LatchkeyError
 from latchkey.ids import new_id
 from latchkey.models import Event
 from latchkey.services import webhooks
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
-
-REGISTRATION = "passkey.registration"
-AUTHENTICATION = "passkey.authentication"
-# A rate limit refused a tenant's caller (the first refusal per limited key and window).
-RATE_LIMITED = "request.rate_limited"
 
 
 def record(
@@ -102,7 +98,7 @@ def record_refusal(rt: Runtime, tenant_id: str, ip: str | None, limited: str) ->
             conn,
             rt,
             tenant_id=tenant_id,
-            kind=RATE_LIMITED,
+            kind=event_kinds.RATE_LIMITED,
             meta=RequestMeta(ip=ip),
             reason="rate_limited",
             detail={"limit": limited},

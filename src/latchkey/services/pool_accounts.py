@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, Unauthorized
+from latchkey.event_kinds import POOL_PASSKEY_REMOVED, POOL_PASSKEY_RENAMED
 from latchkey.models import SsoSession, Tenant, User
 from latchkey.services import access, events, flows, pool_ceremonies, sso
 from latchkey.services.pool_ceremonies import FlowRef, Options
@@ -17,9 +18,6 @@ from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
-
-RENAMED = "pool.passkey_renamed"
-REMOVED = "pool.passkey_removed"
 
 
 class NotSignedIn(Unauthorized):
@@ -104,7 +102,7 @@ def rename(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=RENAMED,
+            kind=POOL_PASSKEY_RENAMED,
             meta=meta,
             user_id=user.id,
             credential_id=passkey_id,
@@ -134,7 +132,7 @@ def remove(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=REMOVED,
+            kind=POOL_PASSKEY_REMOVED,
             meta=meta,
             user_id=user.id,
             detail={"pool_id": pool.id, "passkey_id": passkey_id},

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from latchkey import i18n
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, UserNotFound
+from latchkey.event_kinds import POOL_PASSKEY_ADDED, POOL_SIGNED_IN, POOL_SIGNED_UP
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.services import (
     account_recovery,
@@ -40,12 +41,6 @@ from latchkey.webauthn.authentication_options import generate_authentication_opt
 from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.encoding import b64url
 from latchkey.webauthn.registration_options import generate_registration_options
-
-# The pool's own events, beside the ceremonies' passkey.registration / passkey.authentication
-# (which also record every failure with its reason).
-SIGNED_UP = "pool.signed_up"
-SIGNED_IN = "pool.signed_in"
-PASSKEY_ADDED = "pool.passkey_added"
 
 
 class SelfRegistrationDisabled(Forbidden):
@@ -369,7 +364,7 @@ def register_finish(
             if count >= pool.settings.max_passkeys:
                 raise PasskeyLimitReached("this account has the most passkeys this pool allows")
 
-    kind = SIGNED_UP if flow.user_id is None else PASSKEY_ADDED
+    kind = POOL_SIGNED_UP if flow.user_id is None else POOL_PASSKEY_ADDED
 
     def after(conn: Connection, result: registration.Registered) -> None:
         if recovering:
@@ -500,7 +495,7 @@ def login_finish(
             raise CredentialNotFound("this passkey is not registered in this pool")
         _check_challenge(flow, pool, challenge)
         email_verification.require_proved(conn, pool, result.user.id)
-        event = (SIGNED_IN, meta)
+        event = (POOL_SIGNED_IN, meta)
         done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
 
     result = authentication.finish(

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
+from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
 from latchkey.services import email_verification, events, flows, pool_ceremonies, sso
 from latchkey.services.pool_ceremonies import FlowRef, SignedIn
@@ -17,7 +18,6 @@ from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import passwords as password_store
 from latchkey.store import users as user_store
 
-SIGN_IN = "pool.password_sign_in"
 # Failed guesses per account, whatever IP they come from.
 ACCOUNT_RULE = Rule(10, 900)
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
@@ -81,7 +81,7 @@ def sign_in(
         events.record_failure(
             rt,
             tenant_id=tenant.id,
-            kind=SIGN_IN,
+            kind=POOL_PASSWORD_SIGN_IN,
             meta=meta,
             reason=InvalidCredentials.code,
             user_id=user.id if user else None,
@@ -107,7 +107,7 @@ def sign_in(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=SIGN_IN,
+            kind=POOL_PASSWORD_SIGN_IN,
             meta=meta,
             user_id=user.id,
             detail={"pool_id": pool.id},

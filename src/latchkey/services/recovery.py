@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from latchkey import i18n
 from latchkey.errors import InvalidRequest, LatchkeyError
+from latchkey.event_kinds import POOL_RECOVERED, POOL_RECOVERY_REQUESTED
 from latchkey.i18n import N_
 from latchkey.ids import new_id, new_token
 from latchkey.mail import outbox
@@ -46,9 +47,6 @@ from latchkey.store import users as user_store
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 CODE_SENT = "code_sent"
-
-REQUESTED = "pool.recovery_requested"
-RECOVERED = "pool.recovered"
 
 
 class RecoveryCodeInvalid(InvalidRequest):
@@ -137,7 +135,7 @@ def request(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=REQUESTED,
+            kind=POOL_RECOVERY_REQUESTED,
             meta=meta,
             user_id=user.id if user else None,
             detail={"pool_id": pool.id, "mailed": mailed},
@@ -364,7 +362,7 @@ def _recover(
             conn,
             rt,
             tenant_id=tenant.id,
-            kind=RECOVERED,
+            kind=POOL_RECOVERED,
             meta=meta,
             user_id=row.user_id,
             detail={"pool_id": pool.id},

@@ -17,6 +17,7 @@ from latchkey.errors import (
     UserChanged,
     UserDisabled,
 )
+from latchkey.event_kinds import PASSKEY_REGISTRATION
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.services import app_origins, challenges, directories, events, metadata
@@ -153,7 +154,7 @@ def finish(
                 conn,
                 rt,
                 tenant_id=tenant.id,
-                kind=events.REGISTRATION,
+                kind=PASSKEY_REGISTRATION,
                 meta=meta,
                 user_id=result.user.id,
                 credential_id=result.credential.id,
@@ -170,7 +171,7 @@ def finish(
         events.record_failure(
             rt,
             tenant_id=tenant.id,
-            kind=events.REGISTRATION,
+            kind=PASSKEY_REGISTRATION,
             meta=meta,
             reason=error.code,
             user_id=user_id,

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import Connection
 
 from latchkey.errors import Conflict, InvalidRequest, NotFound, TenantNotFound
+from latchkey.event_kinds import WEBHOOK_TEST
 from latchkey.ids import new_id, new_token
 from latchkey.models import Event
 from latchkey.services import sealing
@@ -45,7 +46,6 @@ from latchkey.webhooks.validation import (
 SECRET_PREFIX = "whsec_"
 ROTATION_GRACE = timedelta(hours=24)
 MAX_ROTATION_GRACE = timedelta(days=7)
-TEST_EVENT = "webhook.test"
 _CACHE = "webhook_filters"
 _CACHE_SECONDS = 3.0
 _KNOWN_PREFIXES = (SECRET_PREFIX, "lk_secret_")  # the latter: a tenant secret key (api_keys.py)
@@ -252,7 +252,7 @@ def send_test(rt: Runtime, tenant_id: str, endpoint_id: str) -> Delivery:
     """Queue a `webhook.test` event for one endpoint (the portal's "send test" button)."""
     now = rt.now()
     payload = signing.envelope(
-        event_type=TEST_EVENT,
+        event_type=WEBHOOK_TEST,
         event_id=new_id(),
         tenant_id=tenant_id,
         source=rt.public_url,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from latchkey.errors import InvalidRequest
+from latchkey.event_kinds import AUDIT_WILDCARD, KINDS
 
 MAX_URL_CHARS = 2048
 MAX_DESCRIPTION_CHARS = 500
@@ -15,43 +16,6 @@ MAX_EVENT_TYPES = 50
 MIN_SECRET_CHARS = 32  # as long as the tenant's secret key: at least 192 bits from a generator
 MAX_SECRET_CHARS = 200
 DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1", "::1")
-# Operators' changes are events too (admin.<change>, services/audit.py): asked for as a whole.
-AUDIT_WILDCARD = "admin.*"
-
-
-def event_types() -> tuple[str, ...]:
-    """Every event kind an endpoint may ask for."""
-    # Imported here: these modules record events, and recording an event queues its webhooks.
-    from latchkey.oidc import event_kinds as oidc_events
-    from latchkey.services import (
-        account_recovery,
-        authenticator_status,
-        email_verification,
-        events,
-        pool_accounts,
-        pool_ceremonies,
-        pool_passwords,
-        recovery,
-    )
-
-    return (
-        events.REGISTRATION,
-        events.AUTHENTICATION,
-        events.RATE_LIMITED,
-        pool_ceremonies.SIGNED_UP,
-        pool_ceremonies.SIGNED_IN,
-        pool_ceremonies.PASSKEY_ADDED,
-        pool_accounts.RENAMED,
-        pool_accounts.REMOVED,
-        pool_passwords.SIGN_IN,
-        recovery.REQUESTED,
-        recovery.RECOVERED,
-        account_recovery.TAKEN_OVER,
-        account_recovery.PASSKEYS_REPLACED,
-        email_verification.VERIFIED,
-        *oidc_events.KINDS,
-        authenticator_status.STATUS_CHANGED,
-    )
 
 
 def validate_url(url: str) -> str:
@@ -102,7 +66,7 @@ def validate_event_types(types: Iterable[str]) -> tuple[str, ...]:
     """Known kinds, or `<namespace>.*` for every kind of a namespace; sorted, once each."""
     if isinstance(types, str):
         raise InvalidRequest("event types must be a list of event kinds", code="unknown_event_type")
-    known = set(event_types())
+    known = set(KINDS)
     namespaces = {kind.split(".", 1)[0] for kind in known} | {AUDIT_WILDCARD[:-2]}
     chosen: set[str] = set()
     for kind in types:
