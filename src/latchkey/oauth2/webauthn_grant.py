@@ -13,7 +13,7 @@ from latchkey.models import App, Tenant
 from latchkey.oauth2 import audiences, clients
 from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
-from latchkey.services import native
+from latchkey.services import amr, native
 from latchkey.services.apps import PASSKEY_GRANT
 from latchkey.services.runtime import RequestMeta, Runtime
 
@@ -72,14 +72,12 @@ def exchange(
     except LatchkeyError as exc:
         # Every failed proof is invalid_grant (RFC 6749 §5.2); the reason stays in the message.
         raise InvalidGrant(f"{exc.message} ({exc.code})") from exc
-    # A synced passkey's key leaves the device (software-protected); a device-bound one not.
-    key_kind = "swk" if done.credential.backup_eligible else "hwk"
     grant = Grant(
         tenant=tenant,
         app=app,
         user=done.user,
         scope=scope,
-        amr=("webauthn", key_kind),
+        amr=tuple(amr.of_passkey(done.credential)),
         auth_time=rt.now(),
         issuer=issuer,
         audience=audience,

@@ -25,6 +25,7 @@ from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant, User
 from latchkey.services import events, flows, pool_ceremonies, recovery, sso
+from latchkey.services.amr import PASSKEY
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -174,7 +175,7 @@ def _verified(
                 rt,
                 tenant_id=tenant.id,
                 user_id=flow.user_id,
-                amr=list(flow.context.get("amr") or ["webauthn"]),
+                amr=list(flow.context.get("amr") or [PASSKEY]),
                 credential_id=flow.context.get("credential_id"),
             )
         events.record(

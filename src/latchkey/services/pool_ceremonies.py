@@ -23,6 +23,7 @@ from latchkey.event_kinds import POOL_PASSKEY_ADDED, POOL_SIGNED_IN, POOL_SIGNED
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.services import (
     account_recovery,
+    amr,
     authentication,
     botcheck,
     challenges,
@@ -304,7 +305,7 @@ def _sign_in(
             rt,
             tenant_id=tenant.id,
             user_id=user.id,
-            amr=_amr(credential),
+            amr=amr.of_passkey(credential),
             credential_id=credential.id,
         )
         if open_session
@@ -322,11 +323,6 @@ def _sign_in(
         detail={"pool_id": flow.directory_id, "flow_id": flow.id},
     )
     return completed, opened
-
-
-def _amr(credential: Credential) -> list[str]:
-    # As the native grant says it: a synced passkey is software-protected, else hardware.
-    return ["webauthn", "swk" if credential.backup_eligible else "hwk"]
 
 
 def register_finish(
@@ -385,7 +381,7 @@ def register_finish(
                 tenant,
                 pool,
                 user=result.user,
-                amr=_amr(result.credential),
+                amr=amr.of_passkey(result.credential),
                 credential_id=result.credential.id,
                 return_to=flow.context.get("return_to"),
                 sender=sender,

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
 from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
-from latchkey.services import email_verification, events, flows, pool_ceremonies, sso
+from latchkey.services import amr, email_verification, events, flows, pool_ceremonies, sso
 from latchkey.services.pool_ceremonies import FlowRef, SignedIn
 from latchkey.services.pools import Pool
 from latchkey.services.ratelimit import Rule
@@ -99,7 +99,12 @@ def sign_in(
             user_id=user.id,
         )
         opened = sso.open_session(
-            conn, rt, tenant_id=tenant.id, user_id=user.id, amr=["pwd"], credential_id=None
+            conn,
+            rt,
+            tenant_id=tenant.id,
+            user_id=user.id,
+            amr=amr.of_password(),
+            credential_id=None,
         )
         if hashed and _hasher.check_needs_rehash(hashed):
             password_store.put(conn, user.id, _hasher.hash(password), rt.now())
