@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from latchkey.models import Credential, Event, User
-from latchkey.webauthn.aaguids import provider_name
-from latchkey.webauthn.encoding import b64url
+from latchkey.models import Event, User
+from latchkey.services.views import CredentialOut, Out
 
 Name = Annotated[str, msgspec.Meta(max_length=255)]
 UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -22,10 +21,6 @@ ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 
 class Body(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
     """A request body: unknown fields are refused, so typos do not pass silently."""
-
-
-class Out(msgspec.Struct, rename="camel", kw_only=True):
-    """A response body."""
 
 
 class RegistrationOptionsRequest(Body):
@@ -53,46 +48,6 @@ class AuthenticationOptionsRequest(Body):
 class AuthenticationVerifyRequest(Body):
     challenge_id: ChallengeId
     credential: dict[str, Any]
-
-
-class CredentialOut(Out):
-    id: str
-    credential_id: str
-    name: str
-    aaguid: str
-    provider: str | None
-    device_type: Literal["multi_device", "single_device"]
-    backup_eligible: bool
-    backed_up: bool
-    attachment: str | None
-    transports: list[str]
-    user_verified: bool
-    discoverable: bool | None
-    sign_count: int
-    possible_clone: bool
-    created_at: datetime
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, c: Credential) -> CredentialOut:
-        return cls(
-            id=c.id,
-            credential_id=b64url(c.credential_id),
-            name=c.name,
-            aaguid=c.aaguid,
-            provider=provider_name(c.aaguid),
-            device_type="multi_device" if c.backup_eligible else "single_device",
-            backup_eligible=c.backup_eligible,
-            backed_up=c.backup_state,
-            attachment=c.attachment,
-            transports=list(c.transports),
-            user_verified=c.user_verified,
-            discoverable=c.discoverable,
-            sign_count=c.sign_count,
-            possible_clone=c.possible_clone,
-            created_at=c.created_at,
-            last_used_at=c.last_used_at,
-        )
 
 
 class UserOut(Out):

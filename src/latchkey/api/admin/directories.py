@@ -9,35 +9,34 @@ from litestar import get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from latchkey.api.admin import schemas
-from latchkey.api.admin.auth import change, tenant_of
+from latchkey.api.admin.auth import tenant_of, who
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.services import directories, pools
+from latchkey.services import directories, operator_changes, pools, views
 
 
 @get("/tenants/{tenant_id:str}/directories", sync_to_thread=True)
-def list_directories(tenant_id: FromPath[str], request: AnyRequest) -> list[schemas.DirectoryOut]:
-    _, tenant = tenant_of(request, tenant_id)
+def list_directories(tenant_id: FromPath[str], request: AnyRequest) -> list[views.DirectoryOut]:
+    tenant = tenant_of(request, tenant_id)
     found = directories.list_for(runtime(request), tenant.id)
-    return [schemas.DirectoryOut.of(d) for d in found]
+    return [views.DirectoryOut.of(d) for d in found]
 
 
 @post("/tenants/{tenant_id:str}/directories", sync_to_thread=True)
 def create_directory(
     tenant_id: FromPath[str], data: JSONBody[schemas.DirectoryCreate], request: AnyRequest
-) -> schemas.DirectoryOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    with change(request, caller, "directory.created", tenant.id, name=data.name) as done:
-        made = directories.create(done.rt, tenant.id, data.name, dict(data.identifiers))
-        done.after = schemas.DirectoryOut.of(made)
-    return done.after
+) -> views.DirectoryOut:
+    made = operator_changes.create_directory(
+        runtime(request), who(request), tenant_id, data.name, dict(data.identifiers)
+    )
+    return views.DirectoryOut.of(made)
 
 
 @get("/tenants/{tenant_id:str}/directories/{name:str}", sync_to_thread=True)
 def get_directory(
     tenant_id: FromPath[str], name: FromPath[str], request: AnyRequest
-) -> schemas.DirectoryOut:
-    _, tenant = tenant_of(request, tenant_id)
-    return schemas.DirectoryOut.of(pools.get(runtime(request), tenant.id, name).directory)
+) -> views.DirectoryOut:
+    tenant = tenant_of(request, tenant_id)
+    return views.DirectoryOut.of(pools.get(runtime(request), tenant.id, name).directory)
 
 
 @patch("/tenants/{tenant_id:str}/directories/{name:str}", sync_to_thread=True)
@@ -46,22 +45,17 @@ def update_directory(
     name: FromPath[str],
     data: JSONBody[schemas.DirectoryUpdate],
     request: AnyRequest,
-) -> schemas.DirectoryOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    with change(request, caller, "directory.updated", tenant.id, name=name) as done:
-        found = pools.get(done.rt, tenant.id, name).directory  # by id or name
-        done.before = schemas.DirectoryOut.of(found)
-        changed = directories.set_identifiers(
-            done.rt, tenant.id, found.name, dict(data.identifiers)
-        )
-        done.after = schemas.DirectoryOut.of(changed)
-    return done.after
+) -> views.DirectoryOut:
+    changed = operator_changes.update_directory(
+        runtime(request), who(request), tenant_id, name, dict(data.identifiers)
+    )
+    return views.DirectoryOut.of(changed)
 
 
 @get("/tenants/{tenant_id:str}/pools/{pool:str}", sync_to_thread=True)
-def get_pool(tenant_id: FromPath[str], pool: FromPath[str], request: AnyRequest) -> schemas.PoolOut:
-    _, tenant = tenant_of(request, tenant_id)
-    return schemas.PoolOut.of(pools.get(runtime(request), tenant.id, pool))
+def get_pool(tenant_id: FromPath[str], pool: FromPath[str], request: AnyRequest) -> views.PoolOut:
+    tenant = tenant_of(request, tenant_id)
+    return views.PoolOut.of(pools.get(runtime(request), tenant.id, pool))
 
 
 @patch("/tenants/{tenant_id:str}/pools/{pool:str}", sync_to_thread=True)
@@ -70,13 +64,10 @@ def configure_pool(
     pool: FromPath[str],
     data: JSONBody[dict[str, Any]],
     request: AnyRequest,
-) -> schemas.PoolOut:
+) -> views.PoolOut:
     """Change some of the pool's settings (the others keep their values)."""
-    caller, tenant = tenant_of(request, tenant_id)
-    with change(request, caller, "pool.updated", tenant.id, pool=pool) as done:
-        done.before = schemas.PoolOut.of(pools.get(done.rt, tenant.id, pool))
-        done.after = schemas.PoolOut.of(pools.configure(done.rt, tenant.id, pool, data))
-    return done.after
+    changed = operator_changes.configure_pool(runtime(request), who(request), tenant_id, pool, data)
+    return views.PoolOut.of(changed)
 
 
 handlers = [

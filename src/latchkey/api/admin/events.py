@@ -56,7 +56,7 @@ def list_events(
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=event_log.MAX_PAGE)] = 100,
 ) -> EventPage:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     given = _filter(kind, outcome, user_id, credential_id, since, until)
     found = event_log.page(runtime(request), tenant.id, given, cursor=cursor, limit=limit)
     return EventPage(
@@ -77,7 +77,7 @@ def export_events(
     until: When = None,
 ) -> Stream:
     """Every matching event, newest first, one a line; read in batches while it is sent."""
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     given = _filter(kind, outcome, user_id, credential_id, since, until)
     lines = event_export.render(event_log.iterate(runtime(request), tenant.id, given), format)
     name = f"latchkey-events-{tenant.id}.{format}"

@@ -9,9 +9,9 @@ from litestar import delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from latchkey.api.admin import schemas
-from latchkey.api.admin.auth import change, operator
+from latchkey.api.admin.auth import operator, who
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.services import operators
+from latchkey.services import operator_changes, operators, views
 
 
 @get("/me", sync_to_thread=True)
@@ -23,39 +23,30 @@ def me(request: AnyRequest) -> schemas.OperatorOut:
 def list_tokens(
     request: AnyRequest,
     tenant_id: Annotated[str | None, QueryParameter(name="tenantId", max_length=36)] = None,
-) -> list[schemas.TokenOut]:
+) -> list[views.TokenOut]:
     found = operators.list_tokens(runtime(request), by=operator(request), tenant_id=tenant_id)
-    return [schemas.TokenOut.of(t) for t in found]
+    return [views.TokenOut.of(t) for t in found]
 
 
 @post("/tokens", sync_to_thread=True)
 def create_token(data: JSONBody[schemas.TokenCreate], request: AnyRequest) -> schemas.TokenCreated:
     """The secret is in this answer only; Latchkey keeps its hash."""
-    caller = operator(request)
-    with change(request, caller, "operator_token.created", data.tenant_id) as done:
-        made, secret = operators.create_token(
-            done.rt, name=data.name, tenant_id=data.tenant_id, by=caller
-        )
-        done.target, done.after = {"tokenId": made.id}, schemas.TokenOut.of(made)
-    return schemas.TokenCreated(token=done.after, secret=secret)
+    made, secret = operator_changes.create_token(
+        runtime(request), who(request), name=data.name, tenant_id=data.tenant_id
+    )
+    return schemas.TokenCreated(token=views.TokenOut.of(made), secret=secret)
 
 
 @get("/tokens/{token_id:str}", sync_to_thread=True)
-def get_token(token_id: FromPath[str], request: AnyRequest) -> schemas.TokenOut:
+def get_token(token_id: FromPath[str], request: AnyRequest) -> views.TokenOut:
     found = operators.get_token(runtime(request), token_id, by=operator(request))
-    return schemas.TokenOut.of(found)
+    return views.TokenOut.of(found)
 
 
 @delete("/tokens/{token_id:str}", sync_to_thread=True, status_code=200)
-def revoke_token(token_id: FromPath[str], request: AnyRequest) -> schemas.TokenOut:
-    caller = operator(request)
-    found = operators.get_token(runtime(request), token_id, by=caller)
-    with change(
-        request, caller, "operator_token.revoked", found.tenant_id, tokenId=found.id
-    ) as done:
-        revoked = operators.revoke_token(done.rt, token_id, by=caller)
-        done.before, done.after = schemas.TokenOut.of(found), schemas.TokenOut.of(revoked)
-    return done.after
+def revoke_token(token_id: FromPath[str], request: AnyRequest) -> views.TokenOut:
+    revoked = operator_changes.revoke_token(runtime(request), who(request), token_id)
+    return views.TokenOut.of(revoked)
 
 
 handlers = [me, list_tokens, create_token, get_token, revoke_token]

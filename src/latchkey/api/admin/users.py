@@ -9,10 +9,10 @@ from litestar import delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from latchkey.api.admin import schemas
-from latchkey.api.admin.auth import change, tenant_of
+from latchkey.api.admin.auth import tenant_of, who
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.schemas import CredentialOut
-from latchkey.services import user_admin
+from latchkey.services import operator_changes, user_admin, views
+from latchkey.services.views import CredentialOut
 
 USER = "/tenants/{tenant_id:str}/users/{user_id:str}"
 PASSKEY = USER + "/passkeys/{passkey_id:str}"
@@ -24,63 +24,53 @@ def search_users(
     request: AnyRequest,
     q: Annotated[str | None, QueryParameter(max_length=320)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-) -> list[schemas.UserOut]:
-    _, tenant = tenant_of(request, tenant_id)
+) -> list[views.UserOut]:
+    tenant = tenant_of(request, tenant_id)
     found = user_admin.search(runtime(request), tenant.id, q, limit=limit)
-    return [schemas.UserOut.of(u) for u in found]
+    return [views.UserOut.of(u) for u in found]
 
 
 @get(USER, sync_to_thread=True)
 def get_user(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
 ) -> schemas.UserDetail:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     return schemas.UserDetail.of(user_admin.view(runtime(request), tenant.id, user_id))
-
-
-def _set_disabled(
-    request: AnyRequest, tenant_id: str, user_id: str, disabled: bool
-) -> schemas.UserOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    kind = "user.disabled" if disabled else "user.enabled"
-    with change(request, caller, kind, tenant.id, userId=user_id) as done:
-        done.before = schemas.UserOut.of(user_admin.view(done.rt, tenant.id, user_id).user)
-        changed = user_admin.set_disabled(done.rt, tenant.id, user_id, disabled)
-        done.after, done.user_id = schemas.UserOut.of(changed), changed.id
-    return done.after
 
 
 @post(USER + "/disable", sync_to_thread=True, status_code=200)
 def disable_user(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
-) -> schemas.UserOut:
+) -> views.UserOut:
     """The user's passkeys and password stop signing them in; sessions and refresh tokens are
     revoked."""
-    return _set_disabled(request, tenant_id, user_id, True)
+    rt = runtime(request)
+    changed = operator_changes.set_user_disabled(rt, who(request), tenant_id, user_id, True)
+    return views.UserOut.of(changed)
 
 
 @post(USER + "/enable", sync_to_thread=True, status_code=200)
 def enable_user(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
-) -> schemas.UserOut:
-    return _set_disabled(request, tenant_id, user_id, False)
+) -> views.UserOut:
+    rt = runtime(request)
+    changed = operator_changes.set_user_disabled(rt, who(request), tenant_id, user_id, False)
+    return views.UserOut.of(changed)
 
 
 @delete(USER, sync_to_thread=True, status_code=200)
 def delete_user(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
-) -> schemas.UserOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    with change(request, caller, "user.deleted", tenant.id, userId=user_id) as done:
-        done.before = schemas.UserOut.of(user_admin.delete(done.rt, tenant.id, user_id))
-    return done.before
+) -> views.UserOut:
+    gone = operator_changes.delete_user(runtime(request), who(request), tenant_id, user_id)
+    return views.UserOut.of(gone)
 
 
 @get(USER + "/passkeys", sync_to_thread=True)
 def list_passkeys(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
 ) -> list[CredentialOut]:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     found = user_admin.view(runtime(request), tenant.id, user_id).passkeys
     return [CredentialOut.of(c) for c in found]
 
@@ -93,13 +83,9 @@ def rename_passkey(
     data: JSONBody[schemas.PasskeyRename],
     request: AnyRequest,
 ) -> CredentialOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"userId": user_id, "passkeyId": passkey_id}
-    with change(request, caller, "passkey.renamed", tenant.id, **target) as done:
-        before = user_admin.passkey(done.rt, tenant.id, user_id, passkey_id)
-        done.before, done.user_id = {"name": before.name}, user_id
-        renamed = user_admin.rename_passkey(done.rt, tenant.id, user_id, passkey_id, data.name)
-        done.after = {"name": renamed.name}
+    renamed = operator_changes.rename_passkey(
+        runtime(request), who(request), tenant_id, user_id, passkey_id, data.name
+    )
     return CredentialOut.of(renamed)
 
 
@@ -108,12 +94,10 @@ def revoke_passkey(
     tenant_id: FromPath[str], user_id: FromPath[str], passkey_id: FromPath[str], request: AnyRequest
 ) -> CredentialOut:
     """Delete the passkey: its next sign-in fails as an unknown credential."""
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"userId": user_id, "passkeyId": passkey_id}
-    with change(request, caller, "passkey.revoked", tenant.id, **target) as done:
-        revoked = user_admin.revoke_passkey(done.rt, tenant.id, user_id, passkey_id)
-        done.before, done.user_id = CredentialOut.of(revoked), user_id
-    return done.before
+    revoked = operator_changes.revoke_passkey(
+        runtime(request), who(request), tenant_id, user_id, passkey_id
+    )
+    return CredentialOut.of(revoked)
 
 
 handlers = [

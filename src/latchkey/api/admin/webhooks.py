@@ -10,10 +10,11 @@ import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from latchkey.api.admin.auth import change, tenant_of
+from latchkey.api.admin.auth import tenant_of, who
 from latchkey.api.admin.schemas import Body, View
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.services import webhooks
+from latchkey.services import operator_changes, webhooks
+from latchkey.services.views import EndpointOut
 
 BASE = "/tenants/{tenant_id:str}/webhooks"
 ENDPOINT = BASE + "/{endpoint_id:str}"
@@ -26,18 +27,6 @@ class EndpointBody(Body):
     event_types: Types | None = None
     description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     enabled: bool | None = None
-
-
-class EndpointOut(View):
-    id: str
-    url: str
-    event_types: list[str]
-    secret_prefix: str
-    description: str
-    enabled: bool
-    created_at: datetime
-    updated_at: datetime
-    previous_secret_expires_at: datetime | None
 
 
 class EndpointWithSecret(msgspec.Struct, rename="camel", kw_only=True):
@@ -71,7 +60,7 @@ class AttemptOut(View):
 
 @get(BASE, sync_to_thread=True)
 def list_endpoints(tenant_id: FromPath[str], request: AnyRequest) -> list[EndpointOut]:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     return [EndpointOut.of(e) for e in webhooks.list_endpoints(runtime(request), tenant.id)]
 
 
@@ -79,25 +68,23 @@ def list_endpoints(tenant_id: FromPath[str], request: AnyRequest) -> list[Endpoi
 def create_endpoint(
     tenant_id: FromPath[str], data: JSONBody[EndpointBody], request: AnyRequest
 ) -> EndpointWithSecret:
-    caller, tenant = tenant_of(request, tenant_id)
-    with change(request, caller, "webhook_endpoint.created", tenant.id) as done:
-        made, secret = webhooks.create_endpoint(
-            done.rt,
-            tenant.id,
-            url=data.url or "",
-            event_types=data.event_types or (),
-            description=data.description or "",
-            enabled=data.enabled is not False,
-        )
-        done.target, done.after = {"endpointId": made.id}, EndpointOut.of(made)
-    return EndpointWithSecret(endpoint=done.after, secret=secret)
+    made, secret = operator_changes.create_endpoint(
+        runtime(request),
+        who(request),
+        tenant_id,
+        url=data.url or "",
+        event_types=data.event_types or (),
+        description=data.description or "",
+        enabled=data.enabled is not False,
+    )
+    return EndpointWithSecret(endpoint=EndpointOut.of(made), secret=secret)
 
 
 @get(ENDPOINT, sync_to_thread=True)
 def get_endpoint(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], request: AnyRequest
 ) -> EndpointOut:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     return EndpointOut.of(webhooks.get_endpoint(runtime(request), tenant.id, endpoint_id))
 
 
@@ -108,33 +95,25 @@ def update_endpoint(
     data: JSONBody[EndpointBody],
     request: AnyRequest,
 ) -> EndpointOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"endpointId": endpoint_id}
-    with change(request, caller, "webhook_endpoint.updated", tenant.id, **target) as done:
-        done.before = EndpointOut.of(webhooks.get_endpoint(done.rt, tenant.id, endpoint_id))
-        changed = webhooks.update_endpoint(
-            done.rt,
-            tenant.id,
-            endpoint_id,
-            url=data.url,
-            event_types=data.event_types,
-            description=data.description,
-            enabled=data.enabled,
-        )
-        done.after = EndpointOut.of(changed)
-    return done.after
+    changed = operator_changes.update_endpoint(
+        runtime(request),
+        who(request),
+        tenant_id,
+        endpoint_id,
+        url=data.url,
+        event_types=data.event_types,
+        description=data.description,
+        enabled=data.enabled,
+    )
+    return EndpointOut.of(changed)
 
 
 @delete(ENDPOINT, sync_to_thread=True, status_code=200)
 def delete_endpoint(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], request: AnyRequest
 ) -> EndpointOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"endpointId": endpoint_id}
-    with change(request, caller, "webhook_endpoint.deleted", tenant.id, **target) as done:
-        done.before = EndpointOut.of(webhooks.get_endpoint(done.rt, tenant.id, endpoint_id))
-        webhooks.delete_endpoint(done.rt, tenant.id, endpoint_id)
-    return done.before
+    gone = operator_changes.delete_endpoint(runtime(request), who(request), tenant_id, endpoint_id)
+    return EndpointOut.of(gone)
 
 
 @post(ENDPOINT + "/rotate-secret", sync_to_thread=True, status_code=200)
@@ -142,11 +121,9 @@ def rotate_secret(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], request: AnyRequest
 ) -> EndpointWithSecret:
     """A new secret (shown once); the previous one also signs for 24 hours."""
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"endpointId": endpoint_id}
-    with change(request, caller, "webhook_endpoint.secret_rotated", tenant.id, **target) as done:
-        rotated, secret = webhooks.rotate_secret(done.rt, tenant.id, endpoint_id)
-        done.after = {"secretPrefix": rotated.secret_prefix}
+    rotated, secret = operator_changes.rotate_endpoint_secret(
+        runtime(request), who(request), tenant_id, endpoint_id
+    )
     return EndpointWithSecret(endpoint=EndpointOut.of(rotated), secret=secret)
 
 
@@ -154,7 +131,7 @@ def rotate_secret(
 def send_test(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], request: AnyRequest
 ) -> DeliveryOut:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     return DeliveryOut.of(webhooks.send_test(runtime(request), tenant.id, endpoint_id))
 
 
@@ -166,7 +143,7 @@ def list_deliveries(
     delivery_state: Annotated[str | None, QueryParameter(name="state", max_length=16)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> list[DeliveryOut]:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     found = webhooks.list_deliveries(
         runtime(request), tenant.id, endpoint_id=endpoint_id, state=delivery_state, limit=limit
     )
@@ -177,7 +154,7 @@ def list_deliveries(
 def list_attempts(
     tenant_id: FromPath[str], delivery_id: FromPath[str], request: AnyRequest
 ) -> list[AttemptOut]:
-    _, tenant = tenant_of(request, tenant_id)
+    tenant = tenant_of(request, tenant_id)
     found = webhooks.list_attempts(runtime(request), tenant.id, delivery_id)
     return [AttemptOut.of(a) for a in found]
 
@@ -186,11 +163,7 @@ def list_attempts(
 def redeliver(
     tenant_id: FromPath[str], delivery_id: FromPath[str], request: AnyRequest
 ) -> DeliveryOut:
-    caller, tenant = tenant_of(request, tenant_id)
-    target = {"deliveryId": delivery_id}
-    with change(request, caller, "webhook_delivery.redelivered", tenant.id, **target) as done:
-        queued = webhooks.redeliver(done.rt, tenant.id, delivery_id)
-        done.after = {"deliveryId": queued.id}
+    queued = operator_changes.redeliver(runtime(request), who(request), tenant_id, delivery_id)
     return DeliveryOut.of(queued)
 
 
