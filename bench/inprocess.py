@@ -33,7 +33,7 @@ from bench.servers import BENCH_ORIGIN
 from latchkey import config
 from latchkey.api.app import create_app
 from latchkey.services import actions, tenants, web
-from latchkey.services.ratelimit import Rule
+from latchkey.services.ratelimit import Limiter, MemoryCounter, Rule
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
@@ -105,8 +105,7 @@ class Setup:
         self.rt = Runtime(
             engine=make_engine(database_url),
             master_key=b"\0" * 32,
-            challenge_rule=Rule(10**9, 60),
-            tenant_rule=Rule(10**9, 60),
+            limiter=Limiter(MemoryCounter(), per_ip=Rule(10**9, 60), per_tenant=Rule(10**9, 60)),
         )
         migrate.upgrade(self.rt.engine)
         self.tenant, self.secret = tenants.create(

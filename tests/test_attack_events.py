@@ -113,7 +113,7 @@ def test_password_failures_are_on_the_failure_chart(
 def test_a_flood_of_rate_limit_refusals_is_one_event_per_window(
     rt: Runtime, client: TestClient, visitor: PoolBrowser, tenant: Tenant
 ) -> None:
-    rt.challenge_rule = Rule(2, 60)
+    rt.limiter.per_ip = Rule(2, 60)
     answers = [visitor.post("login/webauthn/options", {}).status_code for _ in range(8)]
     assert answers == [200, 200, *[429] * 6]
     [refusal] = failures(rt, event_kinds.RATE_LIMITED)
@@ -130,6 +130,6 @@ def test_a_refusal_that_cannot_be_recorded_is_still_a_429(
         raise RuntimeError("the database is away")
 
     monkeypatch.setattr(rt.limiter, "on_refused", broken)
-    rt.challenge_rule = Rule(1, 60)
+    rt.limiter.per_ip = Rule(1, 60)
     assert visitor.post("login/webauthn/options", {}).status_code == 200
     pool_error(visitor.post("login/webauthn/options", {}), 429, "rate_limited")

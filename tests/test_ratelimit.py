@@ -37,9 +37,7 @@ def with_limits(rt: Runtime, *, per_ip: Rule, per_tenant: Rule | None = None) ->
     """The test's runtime with its own counter and rules."""
     return replace(
         rt,
-        limiter=Limiter(MemoryCounter()),
-        challenge_rule=per_ip,
-        tenant_rule=per_tenant or Rule(100_000, 60),
+        limiter=Limiter(MemoryCounter(), per_ip=per_ip, per_tenant=per_tenant or Rule(100_000, 60)),
     )
 
 
@@ -184,3 +182,76 @@ def test_anonymous_web_sign_ins_are_limited_in_the_v1_shape(
     assert answers[2].json()["errorCode"] == "rate_limited"
     assert int(answers[2].headers["retry-after"]) >= 1
     assert verify.status_code == 429  # verify counts against the same budget
+
+
+class _Recorded(MemoryCounter):
+    """Counts in memory and remembers each key it was asked to count, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str] = []
+
+    def incr(self, key: str, window: int) -> int:
+        self.keys.append(key)
+        return super().incr(key, window)
+
+
+def test_limit_counts_the_address_and_the_tenant() -> None:
+    counter = _Recorded()
+    limiter = Limiter(counter, per_ip=Rule(2, 60), per_tenant=Rule(3, 60))
+    limiter.limit("pool", ip="203.0.113.1", tenant_id="t1")
+    assert counter.keys == ["pool:ip:203.0.113.1", "pool:tenant:t1"]
+    limiter.limit("pool", ip="203.0.113.1", tenant_id="t1")
+    with pytest.raises(RateLimited):  # the address's third in the window
+        limiter.limit("pool", ip="203.0.113.1", tenant_id="t1")
+    limiter.limit("pool", ip="203.0.113.2", tenant_id="t2")  # another tenant's count
+    limiter.limit("pool", ip="203.0.113.3", tenant_id="t1")  # a refused hit was not counted
+    with pytest.raises(RateLimited):  # the tenant's fourth, from a fresh address
+        limiter.limit("pool", ip="203.0.113.4", tenant_id="t1")
+    limiter.limit("native-challenge", ip="203.0.113.1", tenant_id="t1")  # its own surface
+
+
+def test_limit_without_a_tenant_counts_the_address_only() -> None:
+    counter = _Recorded()
+    limiter = Limiter(counter, per_ip=Rule(1, 60), per_tenant=Rule(1, 60))
+    limiter.limit("portal", ip=None)
+    assert counter.keys == ["portal:ip:unknown"]
+    with pytest.raises(RateLimited):
+        limiter.limit("portal", ip=None)
+
+
+def test_limit_of_an_account_counts_that_account_alone() -> None:
+    counter = _Recorded()
+    reported: list[tuple[str, str | None, str]] = []
+    limiter = Limiter(counter, per_ip=Rule(1, 60), per_tenant=Rule(1, 60))
+    limiter.on_refused = lambda *report: reported.append(report)
+
+    def guess(ip: str) -> None:
+        limiter.limit(
+            "pool-password", ip=ip, tenant_id="t1", account="p1:ada", per_account=Rule(2, 900)
+        )
+
+    guess("198.51.100.7")  # twice: above the address and tenant rules, not counted here
+    guess("198.51.100.7")
+    with pytest.raises(RateLimited) as refused:
+        guess("198.51.100.8")
+    assert counter.keys == ["pool-password:p1:ada"] * 3
+    assert refused.value.first is True
+    assert reported == [("t1", "198.51.100.8", "pool-password")]
+
+
+def test_an_account_needs_its_rule() -> None:
+    limiter = Limiter(_Recorded())
+    with pytest.raises(ValueError, match="its own rule"):
+        limiter.limit("pool-password", ip=None, tenant_id="t1", account="p1:ada")
+
+
+def test_the_runtime_takes_its_rules_from_the_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'rules.db'}",
+        master_key=bytes(32),
+        challenge_rate_limit="7/30",
+        tenant_rate_limit="900/60",
+    )
+    limiter = build(settings).limiter
+    assert (limiter.per_ip, limiter.per_tenant) == (Rule(7, 30), Rule(900, 60))

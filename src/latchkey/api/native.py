@@ -16,7 +16,7 @@ from litestar.params import JSONBody
 from latchkey.api import errors, oidc
 from latchkey.api.auth import basic_pair
 from latchkey.api.context import AnyRequest, request_meta, runtime
-from latchkey.api.site import Site, limit_caller, site_of
+from latchkey.api.site import Site, site_of
 from latchkey.models import App
 from latchkey.oauth2 import (
     audiences,
@@ -47,7 +47,7 @@ def _challenge_caller(
 ) -> tuple[Runtime, Site, App]:
     """What both challenge endpoints check first: the rate limit, the app, its passkey grant."""
     rt, site = runtime(request), site_of(request)
-    limit_caller(request, site, "native-challenge")
+    rt.limiter.limit("native-challenge", ip=request_meta(request).ip, tenant_id=site.tenant.id)
     app = clients.authenticate(rt, site.tenant, client_id, client_secret)
     webauthn_grant.require_enabled(app)
     return rt, site, app

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 
 from latchkey.api import page_language
 from latchkey.api.context import AnyRequest, request_meta, runtime
-from latchkey.api.site import Site, limit_caller, site_of
+from latchkey.api.site import Site, site_of
 from latchkey.i18n import N_
 from latchkey.oauth2.errors import OAuthError
 from latchkey.oauth2.server import OAuthCall
@@ -117,7 +117,7 @@ def _respond(site: Site, request: AnyRequest, outcome: authorization.Outcome) ->
 def authorize(request: AnyRequest) -> Response[Any]:
     """OIDC Core §3.1.2.1 (GET); see oidc/authorize.py for the flow."""
     rt, site = runtime(request), site_of(request)
-    limit_caller(request, site, "oidc-authorize")
+    rt.limiter.limit("oidc-authorize", ip=request_meta(request).ip, tenant_id=site.tenant.id)
     outcome = authorization.authorize(
         rt,
         tenant=site.tenant,

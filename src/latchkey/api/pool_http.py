@@ -9,12 +9,11 @@ import msgspec
 from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 
-from latchkey.api.context import AnyRequest, request_meta, runtime
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
 from latchkey.services import pools, sso, tenants
 from latchkey.services.flows import LIFETIME as FLOW_LIFETIME
 from latchkey.services.pool_ceremonies import FlowRef
-from latchkey.services.ratelimit import limit_anonymous
 from latchkey.services.runtime import Runtime
 
 FLOW_COOKIE = "latchkey_flow"
@@ -71,15 +70,3 @@ def session_cookie(request: AnyRequest, tenant_id: str, opened: sso.Opened) -> C
 
 def flow_ref(request: AnyRequest, flow_id: str | None) -> FlowRef:
     return FlowRef(request.cookies.get(FLOW_COOKIE), flow_id)
-
-
-def limit(rt: Runtime, request: AnyRequest) -> None:
-    # Unauthenticated and writing a challenge: counted per client IP and per tenant.
-    limit_anonymous(
-        rt.limiter,
-        surface="pool",
-        ip=request_meta(request).ip,
-        tenant_id=request.path_params["tenant_id"],
-        per_ip=rt.challenge_rule,
-        per_tenant=rt.tenant_rule,
-    )

@@ -29,7 +29,6 @@ from latchkey.api.pool_http import (
     context,
     flow_cookie,
     flow_ref,
-    limit,
     pool_prefix,
     session_cookie,
     url_pool,
@@ -104,7 +103,7 @@ class RegisterBegin(msgspec.Struct, kw_only=True):
 @post("/register/webauthn/begin", status_code=200, sync_to_thread=True)
 def register_begin(data: JSONBody[RegisterBegin], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     ref = flow_ref(request, data.flow_id) if data.flow_id else None
     with _refusals_recorded(request, tenant, POOL_SIGNED_UP, BotCheckFailed):
         begun = pool_ceremonies.register_begin(
@@ -136,7 +135,8 @@ def _finish(
     step: Callable[..., SignedIn],
 ) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
-    limit(rt, request)  # a verification costs a signature check: count it like options
+    # A verification costs a signature check: count it like options.
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     done = step(
         rt,
         tenant,
@@ -167,7 +167,7 @@ class LoginOptions(msgspec.Struct, kw_only=True):
 @post("/login/webauthn/options", status_code=200, sync_to_thread=True)
 def login_options(data: JSONBody[LoginOptions], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     ref = flow_ref(request, data.flow_id) if data.flow_id else None
     begun = pool_ceremonies.login_options(rt, tenant, pool, identifier=data.identifier, ref=ref)
     return _options_response(request, tenant, pool, begun)
@@ -190,7 +190,7 @@ class PasswordSignIn(msgspec.Struct, kw_only=True):
 def login_password(data: JSONBody[PasswordSignIn], request: AnyRequest) -> Response[dict[str, Any]]:
     """Only in pools that enable passwords; the page then offers a passkey."""
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     done = pool_passwords.sign_in(
         rt,
         tenant,
@@ -239,7 +239,7 @@ def _link_base(rt: Runtime, tenant: Tenant, pool: pools.Pool) -> str:
 def recovery_begin(data: JSONBody[RecoveryBegin], request: AnyRequest) -> Response[dict[str, Any]]:
     """Always the same answer, whether or not the account exists."""
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     with _refusals_recorded(request, tenant, POOL_RECOVERY_REQUESTED, BotCheckFailed):
         flow, started = recovery.request(
             rt,
@@ -286,7 +286,7 @@ class RecoveryCode(msgspec.Struct, kw_only=True):
 @post("/recovery/verify", status_code=200, sync_to_thread=True)
 def recovery_verify(data: JSONBody[RecoveryCode], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     with _refusals_recorded(request, tenant, POOL_RECOVERED, *_WRONG_CODE):
         done = recovery.verify_code(
             rt,
@@ -306,7 +306,7 @@ class RecoveryLink(msgspec.Struct, kw_only=True):
 @post("/recovery/link", status_code=200, sync_to_thread=True)
 def recovery_link(data: JSONBody[RecoveryLink], request: AnyRequest) -> Response[dict[str, Any]]:
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     with _refusals_recorded(request, tenant, POOL_RECOVERED, *_WRONG_CODE):
         done = recovery.follow_link(rt, tenant, pool, token=data.token, meta=request_meta(request))
     return _recovered_response(request, tenant, pool, done)
@@ -334,7 +334,7 @@ def verification_verify(
 ) -> Response[dict[str, Any]]:
     """The code of the sign-up's verification mail, in the browser that signed up."""
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     with _refusals_recorded(request, tenant, POOL_EMAIL_VERIFIED, *_WRONG_CODE):
         done = email_verification.verify_code(
             rt,
@@ -353,7 +353,7 @@ def verification_link(
 ) -> Response[dict[str, Any]]:
     """The mailed link's token, from the verify page in the browser that signed up."""
     rt, tenant, pool = context(request)
-    limit(rt, request)
+    rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     with _refusals_recorded(request, tenant, POOL_EMAIL_VERIFIED, *_WRONG_CODE):
         done = email_verification.follow_link(
             rt,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from latchkey.api import hosts
-from latchkey.api.context import AnyRequest, request_meta, runtime
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.errors import TenantNotFound
 from latchkey.models import Tenant
 from latchkey.services import tenants
-from latchkey.services.ratelimit import limit_anonymous
 
 
 @dataclass(frozen=True)
@@ -37,16 +36,3 @@ def site_of(request: AnyRequest) -> Site:
         return Site(tenant, f"http://{host.name}{port}/")
     # Custom domains are served over TLS on the default port (behind a proxy).
     return Site(tenant, f"https://{host.name}/")
-
-
-def limit_caller(request: AnyRequest, site: Site, surface: str) -> None:
-    """An endpoint that answers anyone and writes: counted per client IP and per tenant."""
-    rt = runtime(request)
-    limit_anonymous(
-        rt.limiter,
-        surface=surface,
-        ip=request_meta(request).ip,
-        tenant_id=site.tenant.id,
-        per_ip=rt.challenge_rule,
-        per_tenant=rt.tenant_rule,
-    )

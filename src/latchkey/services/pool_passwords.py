@@ -70,8 +70,12 @@ def sign_in(
     if not pool.settings.password:
         raise PasswordsDisabled("this pool does not use passwords")
     account = pool_ceremonies.identifier_key(pool, identifier)
-    rt.limiter.hit(
-        f"pool-password:{pool.id}:{account}", ACCOUNT_RULE, tenant_id=tenant.id, ip=meta.ip
+    rt.limiter.limit(
+        "pool-password",
+        ip=meta.ip,
+        tenant_id=tenant.id,
+        account=f"{pool.id}:{account}",
+        per_account=ACCOUNT_RULE,
     )
     with rt.read() as conn:
         user_id = pool_ceremonies.find_user(conn, pool, identifier)

@@ -131,10 +131,46 @@ class DatabaseCounter:
 RefusalReport = Callable[[str, str | None, str], None]
 
 
+# Defaults of LATCHKEY_CHALLENGE_RATE_LIMIT and LATCHKEY_TENANT_RATE_LIMIT.
+PER_IP = Rule(120, 60)
+# The same endpoints per tenant, whatever the address: a flood from many IPs still stops.
+PER_TENANT = Rule(60000, 60)
+
+
 class Limiter:
-    def __init__(self, counter: Counter) -> None:
+    """Counts requests of unauthenticated endpoints: `limit` is the one call every endpoint
+    and service makes; `hit` is the single counted key it is built on."""
+
+    def __init__(
+        self, counter: Counter, *, per_ip: Rule = PER_IP, per_tenant: Rule = PER_TENANT
+    ) -> None:
         self.counter = counter
+        self.per_ip = per_ip
+        self.per_tenant = per_tenant
         self.on_refused: RefusalReport | None = None
+
+    def limit(
+        self,
+        surface: str,
+        *,
+        ip: str | None,
+        tenant_id: str | None = None,
+        account: str | None = None,
+        per_account: Rule | None = None,
+    ) -> None:
+        """Count one request to `surface` (which names the keys, e.g. "pool"): per client IP
+        and, when the tenant is known, per tenant. With `account` (and its `per_account` rule)
+        only that account is counted, e.g. password guesses against one user whatever the
+        address; the IP and tenant then only name who a refusal is reported for."""
+        if account is not None:
+            if per_account is None:
+                raise ValueError("an account is counted by its own rule")
+            self.hit(f"{surface}:{account}", per_account, tenant_id=tenant_id, ip=ip)
+            return
+        self.hit(f"{surface}:ip:{ip or 'unknown'}", self.per_ip, tenant_id=tenant_id, ip=ip)
+        if tenant_id is not None:
+            key = f"{surface}:tenant:{tenant_id}"
+            self.hit(key, self.per_tenant, tenant_id=tenant_id, ip=ip)
 
     def hit(
         self, key: str, rule: Rule, *, tenant_id: str | None = None, ip: str | None = None
@@ -157,17 +193,3 @@ class Limiter:
             self.on_refused(tenant_id, ip, limited)
         except Exception:
             log.warning("could not record a rate-limit refusal of %s", limited, exc_info=True)
-
-
-def limit_anonymous(
-    limiter: Limiter,
-    *,
-    surface: str,
-    ip: str | None,
-    tenant_id: str,
-    per_ip: Rule,
-    per_tenant: Rule,
-) -> None:
-    """What every unauthenticated endpoint counts: the caller's address and the tenant."""
-    limiter.hit(f"{surface}:ip:{ip or 'unknown'}", per_ip, tenant_id=tenant_id, ip=ip)
-    limiter.hit(f"{surface}:tenant:{tenant_id}", per_tenant, tenant_id=tenant_id, ip=ip)

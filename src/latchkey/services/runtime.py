@@ -41,9 +41,6 @@ class Runtime:
     # Where issuer URLs are built from when a request reaches a tenant by path (/t/{id}/).
     public_url: str = "http://localhost:8000"
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
-    challenge_rule: Rule = field(default_factory=lambda: Rule(120, 60))
-    # The same endpoints per tenant, whatever the address: a flood from many IPs still stops.
-    tenant_rule: Rule = field(default_factory=lambda: Rule(60000, 60))
 
     def now(self) -> datetime:
         return self.clock()
@@ -160,7 +157,9 @@ def build(settings: Settings) -> Runtime:
         engine=engine,
         master_key=settings.master_key,
         public_url=settings.public_url or f"http://localhost:{settings.port}",
-        limiter=Limiter(_counter(settings, engine)),
-        challenge_rule=Rule.parse(settings.challenge_rate_limit),
-        tenant_rule=Rule.parse(settings.tenant_rate_limit),
+        limiter=Limiter(
+            _counter(settings, engine),
+            per_ip=Rule.parse(settings.challenge_rate_limit),
+            per_tenant=Rule.parse(settings.tenant_rate_limit),
+        ),
     )

@@ -44,7 +44,7 @@ def _limit(request: AnyRequest) -> Runtime:
     check_origin(request)
     rt = runtime(request)
     # The client's address as the trusted proxies tell it (request.client is the proxy's).
-    rt.limiter.hit(f"portal:ip:{request_meta(request).ip or 'unknown'}", rt.challenge_rule)
+    rt.limiter.limit("portal", ip=request_meta(request).ip)
     return rt
 
 

@@ -26,7 +26,6 @@ from latchkey.errors import (
 from latchkey.models import Action, Tenant, User
 from latchkey.services import actions, tenants, users, web
 from latchkey.services.group_commit import Expected
-from latchkey.services.ratelimit import limit_anonymous
 from latchkey.webauthn.encoding import decode_b64url
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]
@@ -77,15 +76,8 @@ def _limit_anonymous(request: AnyRequest, who: Caller) -> None:
     """A sign-in without the backend's action token answers anyone: count it per client IP and
     per tenant, like every unauthenticated endpoint."""
     if who.token_action is None:
-        rt = runtime(request)
-        limit_anonymous(
-            rt.limiter,
-            surface="web-sign-in",
-            ip=request.client.host if request.client else None,
-            tenant_id=who.tenant.id,
-            per_ip=rt.challenge_rule,
-            per_tenant=rt.tenant_rule,
-        )
+        ip = request.client.host if request.client else None
+        runtime(request).limiter.limit("web-sign-in", ip=ip, tenant_id=who.tenant.id)
 
 
 def caller(request: AnyRequest) -> Caller:
