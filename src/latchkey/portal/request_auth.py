@@ -1,7 +1,8 @@
-"""The portal session as a way to call the management API (api/admin/auth.py METHODS): the
-cookie names the operator; a state-changing call must also prove it comes from a portal page
-(the CSRF token in the X-CSRF-Token header, or a portal form whose token was checked) and, when
-the browser says where it comes from, come from the portal's own origin."""
+"""The portal session as a way to call the management API (api/admin/auth.py) and the portal's
+JSON steps: the cookie names the operator; a state-changing call must also prove it comes from
+a portal page (the CSRF token in the X-CSRF-Token header) and, when the browser says where it
+comes from, come from the portal's own origin. Portal forms check their own token
+(api/portal/http.py checked_form)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from latchkey.portal import accounts, sessions
 from latchkey.services.operators import Operator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Set on the request by a portal form handler once it has checked the form's CSRF token.
-FORM_CHECKED = "latchkey_portal_form_checked"
 
 
 class InvalidPortalSession(Unauthorized):
@@ -39,9 +38,8 @@ def portal_session(request: AnyRequest) -> Operator | None:
         raise InvalidPortalSession("the portal session expired or was signed out: sign in again")
     if request.method not in SAFE_METHODS:
         check_origin(request)
-        checked = request.scope.get(FORM_CHECKED) is True
         header = request.headers.get(sessions.CSRF_HEADER)
-        if not checked and not sessions.csrf_matches(secret, header):
+        if not sessions.csrf_matches(secret, header):
             raise CsrfFailed(
                 "a state-changing call with the portal session needs its CSRF token"
                 f" ({sessions.CSRF_HEADER} header)"

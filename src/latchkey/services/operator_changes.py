@@ -22,7 +22,6 @@ from latchkey.services import (
     apps,
     audit,
     directories,
-    domains,
     operators,
     pool_passwords,
     pools,
@@ -43,9 +42,9 @@ from latchkey.services.views import (
     EndpointOut,
     PoolOut,
     SigningKeyOut,
-    TenantOut,
     TokenOut,
     UserOut,
+    tenant_view,
 )
 from latchkey.webauthn.policy import PasskeyPolicy
 from latchkey.webhooks.models import Delivery, Endpoint
@@ -67,10 +66,6 @@ def tenant(rt: Runtime, who: Who, tenant_id: str) -> Tenant:
 
 def _change(rt: Runtime, who: Who, kind: str, tenant_id: str | None, **target: Any) -> Any:
     return audit.change(rt, who.operator, who.meta, kind=kind, tenant_id=tenant_id, **target)
-
-
-def _tenant_view(rt: Runtime, found: Tenant) -> TenantOut:
-    return TenantOut.of(found, domains.statuses(rt, found.id))
 
 
 def _app(rt: Runtime, tenant_id: str, client_id: str) -> App:
@@ -111,7 +106,7 @@ def create_tenant(
             related_origins=related_origins,
         )
         done.tenant_id, done.target = made.id, {"tenantId": made.id}
-        done.after = _tenant_view(done.rt, made)
+        done.after = tenant_view(done.rt, made)
     return made, secret
 
 
@@ -132,7 +127,7 @@ def update_tenant(
     with the operator given)."""
     found = tenant(rt, who, tenant_id)
     with _change(rt, who, "tenant.updated", found.id, tenantId=found.id) as done:
-        done.before = _tenant_view(done.rt, tenants.get(done.rt, found.id))
+        done.before = tenant_view(done.rt, tenants.get(done.rt, found.id))
         changed = tenants.update(
             done.rt,
             found.id,
@@ -146,7 +141,7 @@ def update_tenant(
         )
         if domains is not None:
             tenants.set_domains(done.rt, found.id, domains, by=who.operator)
-        done.after = _tenant_view(done.rt, changed)
+        done.after = tenant_view(done.rt, changed)
     return changed
 
 

@@ -12,9 +12,10 @@ import msgspec
 
 from latchkey.models import App, Credential, Directory, Tenant, User
 from latchkey.oauth2 import tokens
-from latchkey.services import app_origins
+from latchkey.services import app_origins, domains
 from latchkey.services.domains import DomainStatus
 from latchkey.services.pools import Pool
+from latchkey.services.runtime import Runtime
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
 
@@ -88,6 +89,11 @@ class TenantOut(Out):
             created_at=t.created_at,
             updated_at=t.updated_at,
         )
+
+
+def tenant_view(rt: Runtime, tenant: Tenant) -> TenantOut:
+    """The tenant with its domains and their proof, read now."""
+    return TenantOut.of(tenant, domains.statuses(rt, tenant.id))
 
 
 class AppOut(Out):

@@ -3,9 +3,6 @@ bundle, Android package and signing fingerprints)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
@@ -13,10 +10,6 @@ from latchkey.api.admin import schemas
 from latchkey.api.admin.auth import tenant_of, who
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.services import apps, operator_changes, views
-
-
-def _settings(data: schemas.AppSettings) -> dict[str, Any]:
-    return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
 
 
 @get("/tenants/{tenant_id:str}/apps", sync_to_thread=True)
@@ -29,7 +22,7 @@ def list_apps(tenant_id: FromPath[str], request: AnyRequest) -> list[views.AppOu
 def create_app(
     tenant_id: FromPath[str], data: JSONBody[schemas.AppCreate], request: AnyRequest
 ) -> schemas.AppCreated:
-    settings = _settings(data)
+    settings = data.settings()
     app_type, confidential = settings.pop("type"), settings.pop("confidential")
     made, secret = operator_changes.create_app(
         runtime(request),
@@ -60,7 +53,7 @@ def update_app(
     request: AnyRequest,
 ) -> views.AppOut:
     changed = operator_changes.update_app(
-        runtime(request), who(request), tenant_id, client_id, **_settings(data)
+        runtime(request), who(request), tenant_id, client_id, **data.settings()
     )
     return views.AppOut.of(changed)
 

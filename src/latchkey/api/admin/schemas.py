@@ -89,6 +89,19 @@ class TenantUpdate(Body):
     policy: PolicyBody | None = None
 
 
+def tenant_changes(body: TenantCreate | TenantUpdate) -> dict[str, Any]:
+    """A tenant body as services/operator_changes.py takes it (None: left as it is)."""
+    return {
+        "rp_id": body.rp_id,
+        "rp_name": body.rp_name,
+        "name": body.name,
+        "origins": body.origins,
+        "policy_changes": body.policy.changes() if body.policy else None,
+        "domains": body.domains,
+        "related_origins": body.related_origins,
+    }
+
+
 class RetentionBody(Body):
     # Days to keep events; null keeps them for ever.
     days: int | None
@@ -120,6 +133,10 @@ class AppSettings(Body):
     refresh_token_lifetime: int | None = None
     # APIs its access tokens may be for; the first is the default (none: the tenant's own).
     audiences: Annotated[list[Text], msgspec.Meta(max_length=20)] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The settings given (a field left out keeps its value)."""
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
 class AppCreate(AppSettings):

@@ -9,19 +9,13 @@ from litestar.params import FromPath, JSONBody
 from latchkey.api.admin import schemas
 from latchkey.api.admin.auth import operator, tenant_of, who
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.models import Tenant
-from latchkey.services import domains, operator_changes, tenants, views
-from latchkey.services.runtime import Runtime
-
-
-def _out(rt: Runtime, tenant: Tenant) -> views.TenantOut:
-    return views.TenantOut.of(tenant, domains.statuses(rt, tenant.id))
+from latchkey.services import operator_changes, tenants, views
 
 
 @get("/tenants", sync_to_thread=True)
 def list_tenants(request: AnyRequest) -> list[views.TenantOut]:
     caller, rt = operator(request), runtime(request)
-    return [_out(rt, t) for t in tenants.list_all(rt) if caller.can_see(t.id)]
+    return [views.tenant_view(rt, t) for t in tenants.list_all(rt) if caller.can_see(t.id)]
 
 
 @post("/tenants", sync_to_thread=True)
@@ -30,22 +24,14 @@ def create_tenant(
 ) -> schemas.TenantCreated:
     rt = runtime(request)
     tenant, secret = operator_changes.create_tenant(
-        rt,
-        who(request),
-        rp_id=data.rp_id,
-        rp_name=data.rp_name,
-        name=data.name,
-        origins=data.origins,
-        policy_changes=data.policy.changes() if data.policy else None,
-        domains=data.domains,
-        related_origins=data.related_origins,
+        rt, who(request), **schemas.tenant_changes(data)
     )
-    return schemas.TenantCreated(tenant=_out(rt, tenant), secret_key=secret)
+    return schemas.TenantCreated(tenant=views.tenant_view(rt, tenant), secret_key=secret)
 
 
 @get("/tenants/{tenant_id:str}", sync_to_thread=True)
 def get_tenant(tenant_id: FromPath[str], request: AnyRequest) -> views.TenantOut:
-    return _out(runtime(request), tenant_of(request, tenant_id))
+    return views.tenant_view(runtime(request), tenant_of(request, tenant_id))
 
 
 @patch("/tenants/{tenant_id:str}", sync_to_thread=True)
@@ -54,18 +40,9 @@ def update_tenant(
 ) -> views.TenantOut:
     rt = runtime(request)
     changed = operator_changes.update_tenant(
-        rt,
-        who(request),
-        tenant_id,
-        rp_id=data.rp_id,
-        rp_name=data.rp_name,
-        name=data.name,
-        origins=data.origins,
-        policy_changes=data.policy.changes() if data.policy else None,
-        related_origins=data.related_origins,
-        domains=data.domains,
+        rt, who(request), tenant_id, **schemas.tenant_changes(data)
     )
-    return _out(rt, changed)
+    return views.tenant_view(rt, changed)
 
 
 @put("/tenants/{tenant_id:str}/event-retention", sync_to_thread=True)
@@ -73,7 +50,8 @@ def set_event_retention(
     tenant_id: FromPath[str], data: JSONBody[schemas.RetentionBody], request: AnyRequest
 ) -> views.TenantOut:
     rt = runtime(request)
-    return _out(rt, operator_changes.set_event_retention(rt, who(request), tenant_id, data.days))
+    changed = operator_changes.set_event_retention(rt, who(request), tenant_id, data.days)
+    return views.tenant_view(rt, changed)
 
 
 @put("/tenants/{tenant_id:str}/anonymous-actions", sync_to_thread=True)
@@ -82,7 +60,7 @@ def set_anonymous_actions(
 ) -> views.TenantOut:
     rt = runtime(request)
     changed = operator_changes.set_anonymous_actions(rt, who(request), tenant_id, data.names)
-    return _out(rt, changed)
+    return views.tenant_view(rt, changed)
 
 
 handlers = [

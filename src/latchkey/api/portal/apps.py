@@ -11,14 +11,10 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 
 from latchkey import i18n
-from latchkey.api.admin import apps as admin_apps
-from latchkey.api.admin import directories as admin_directories
 from latchkey.api.admin import schemas
-from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     FormError,
-    api,
     attempt,
     checked_form,
     convert,
@@ -27,10 +23,12 @@ from latchkey.api.portal.http import (
     page,
     session,
     submit,
+    tenant,
 )
 from latchkey.api.portal.signin import Form
-from latchkey.services import apps, association
+from latchkey.services import apps, association, directories, operator_changes, pools, views
 from latchkey.services.apps import APP_TYPES
+from latchkey.services.operator_changes import Who
 
 DEVICE_FIELDS = {
     "ios_team_id": "iosTeamId",
@@ -42,15 +40,15 @@ DEVICE_FIELDS = {
 def apps_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    listed = api(admin_apps.list_apps, tenant_id=tenant_id, request=request)
-    models = apps.list_for(runtime(request), tenant.id)
+    shown = tenant(request, tenant_id)
+    models = apps.list_for(runtime(request), shown.id)
+    listed = [views.AppOut.of(a) for a in models]
     preview = {
         "apple-app-site-association": association.apple_app_site_association(models),
         "assetlinks.json": association.asset_links(models),
     }
     return page(
-        request, "apps.html", title="Apps", tenant=tenant, apps=listed, app_types=APP_TYPES,
+        request, "apps.html", title="Apps", tenant=shown, apps=listed, app_types=APP_TYPES,
         preview={name: json.dumps(doc, indent=2) for name, doc in preview.items()},
         status=status, **values,
     )  # fmt: skip
@@ -78,15 +76,18 @@ def _app_body(data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/t/{tenant_id:str}/apps", sync_to_thread=True, status_code=200)
 def create_app(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[str]:
-    checked_form(request, data)
-    made, error, status = attempt(
-        lambda: api(
-            admin_apps.create_app,
-            tenant_id=tenant_id,
-            data=convert(_app_body(data), schemas.AppCreate),
-            request=request,
-        )
-    )
+    who = checked_form(request, data)
+
+    def create() -> schemas.AppCreated:
+        settings = convert(_app_body(data), schemas.AppCreate).settings()
+        made, secret = operator_changes.create_app(
+            runtime(request), who, tenant_id,
+            name=settings.pop("name", None), app_type=settings.pop("type"),
+            confidential=settings.pop("confidential"), **settings,
+        )  # fmt: skip
+        return schemas.AppCreated(app=views.AppOut.of(made), client_secret=secret)
+
+    made, error, status = attempt(create)
     if error:
         return apps_page(request, tenant_id, status, error=error, form=data)
     return apps_page(request, tenant_id, created=made)
@@ -99,9 +100,7 @@ def delete_app(
     return submit(
         request,
         data,
-        lambda: api(
-            admin_apps.delete_app, tenant_id=tenant_id, client_id=client_id, request=request
-        ),
+        lambda who: operator_changes.delete_app(runtime(request), who, tenant_id, client_id),
         again=apps_page,
         tenant_id=tenant_id,
         done="app_deleted",
@@ -112,14 +111,14 @@ def delete_app(
 def pools_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    found = api(admin_directories.list_directories, tenant_id=tenant_id, request=request)
-    pools = [
-        (d, api(admin_directories.get_pool, tenant_id=tenant_id, pool=d.id, request=request))
-        for d in found
+    shown = tenant(request, tenant_id)
+    rt = runtime(request)
+    found = [
+        (views.DirectoryOut.of(d), views.PoolOut.of(pools.get(rt, shown.id, d.id)))
+        for d in directories.list_for(rt, shown.id)
     ]
     return page(
-        request, "pools.html", title="Pools", tenant=tenant, pools=pools,
+        request, "pools.html", title="Pools", tenant=shown, pools=found,
         json=lambda value: json.dumps(value, indent=2), status=status,
         locales=i18n.LOCALES, catalog=i18n.catalog_messages(), **values,
     )  # fmt: skip
@@ -133,18 +132,16 @@ def pool_list(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
 
 @post("/t/{tenant_id:str}/pools", sync_to_thread=True, status_code=200)
 def create_directory(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
-    def call() -> Any:
+    def call(who: Who) -> Any:
         identifiers = {
             kind: field(data, kind, limit=10)
             for kind in ("email", "phone_number", "username")
             if field(data, kind, limit=10) not in ("", "off")
         }
         body = {"name": field(data, "name", limit=64), "identifiers": identifiers}
-        return api(
-            admin_directories.create_directory,
-            tenant_id=tenant_id,
-            data=convert(body, schemas.DirectoryCreate),
-            request=request,
+        made = convert(body, schemas.DirectoryCreate)
+        return operator_changes.create_directory(
+            runtime(request), who, tenant_id, made.name, dict(made.identifiers)
         )
 
     to = f"/portal/t/{tenant_id}/pools"
@@ -157,20 +154,14 @@ def create_directory(tenant_id: FromPath[str], data: Form, request: AnyRequest) 
 def configure_pool(
     tenant_id: FromPath[str], pool: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    def call() -> Any:
+    def call(who: Who) -> Any:
         try:
             changes = json.loads(field(data, "settings", limit=20_000) or "{}")
         except ValueError as exc:
             raise FormError(f"the settings are not JSON: {exc}") from exc
         if not isinstance(changes, dict):
             raise FormError("the settings must be a JSON object")
-        return api(
-            admin_directories.configure_pool,
-            tenant_id=tenant_id,
-            pool=pool,
-            data=changes,
-            request=request,
-        )
+        return operator_changes.configure_pool(runtime(request), who, tenant_id, pool, changes)
 
     to = f"/portal/t/{tenant_id}/pools"
     return submit(
@@ -184,24 +175,13 @@ def pool_message(
 ) -> Response[Any]:
     """The pool's own wording of one message in one language; an empty text removes it."""
 
-    def call() -> Any:
+    def call(who: Who) -> Any:
         locale = field(data, "locale", limit=10)
         # A form sends line breaks as CRLF (HTML's newline normalisation); the catalog has LF.
         msgid = field(data, "message", limit=2000).replace("\r\n", "\n")
         text = field(data, "text", limit=2000).replace("\r\n", "\n")
-        current = api(admin_directories.get_pool, tenant_id=tenant_id, pool=pool, request=request)
-        messages = {k: dict(v) for k, v in current.settings.get("messages", {}).items()}
-        own = messages.setdefault(locale, {})
-        if text:
-            own[msgid] = text
-        else:
-            own.pop(msgid, None)
-        return api(
-            admin_directories.configure_pool,
-            tenant_id=tenant_id,
-            pool=pool,
-            data={"messages": messages},
-            request=request,
+        return operator_changes.set_pool_message(
+            runtime(request), who, tenant_id, pool, locale, msgid, text or None
         )
 
     to = f"/portal/t/{tenant_id}/pools"

@@ -1,6 +1,6 @@
-"""The event log in the portal: filters (kind, outcome, user, time range), cursor pages from
-the management API's own handler, a detail view, and export links (JSON lines, CSV) to the
-management API, which accepts the portal session."""
+"""The event log in the portal: filters (kind, outcome, user, time range), cursor pages (as the
+management API pages them), a detail view, and export links (JSON lines, CSV) to the management
+API, which accepts the portal session."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from urllib.parse import urlencode
 from litestar import Response, get
 from litestar.params import FromPath
 
-from latchkey.api.admin import events as admin_events
-from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.portal.http import FormError, api, attempt, page, session
+from latchkey.api.portal.http import FormError, attempt, page, session, tenant
 from latchkey.errors import NotFound
 from latchkey.portal import store
+from latchkey.services import event_log as log
 from latchkey.services.event_export import EventRecord
 
 FILTERS = ("kind", "outcome", "user_id", "since", "until")
@@ -46,32 +45,29 @@ def _given(request: AnyRequest) -> dict[str, str]:
 @get("/t/{tenant_id:str}/events", sync_to_thread=True)
 def event_log(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     session(request)
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
     given = _given(request)
     cursor = (request.query_params.get("cursor") or "")[:200] or None
 
     def read() -> Any:
-        return api(
-            admin_events.list_events,
-            tenant_id=tenant_id,
-            request=request,
-            kind=given["kind"] or None,
-            outcome=given["outcome"] or None,
-            user_id=given["user_id"] or None,
-            credential_id=None,
-            since=_when(given["since"], "since"),
-            until=_when(given["until"], "until"),
-            cursor=cursor,
-            limit=PAGE_SIZE,
+        wanted = log.EventFilter(
+            given["kind"] or None,
+            given["outcome"] or None,
+            given["user_id"] or None,
+            None,
+            _when(given["since"], "since"),
+            _when(given["until"], "until"),
         )
+        return log.page(runtime(request), shown.id, wanted, cursor=cursor, limit=PAGE_SIZE)
 
     found, error, status = attempt(read)
     query = {k: v for k, v in given.items() if v}
-    export = f"/admin/v1/tenants/{tenant.id}/events/export?"
+    export = f"/admin/v1/tenants/{shown.id}/events/export?"
     api_filters = {"userId" if k == "user_id" else k: v for k, v in query.items()}
     return page(
-        request, "events.html", title="Event log", tenant=tenant, given=given, kinds=KINDS,
-        events=found.events if found else [], error=error, status=status,
+        request, "events.html", title="Event log", tenant=shown, given=given, kinds=KINDS,
+        events=[EventRecord.of(e) for e in found.events] if found else [], error=error,
+        status=status,
         next_url=f"?{urlencode(query | {'cursor': found.next_cursor})}"
         if found and found.next_cursor else None,
         first_url=f"?{urlencode(query)}" if cursor else None,
@@ -85,12 +81,12 @@ def event_detail(
     tenant_id: FromPath[str], event_id: FromPath[str], request: AnyRequest
 ) -> Response[str]:
     session(request)
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
     with runtime(request).read() as conn:
-        found = store.event(conn, tenant.id, event_id[:36])
+        found = store.event(conn, shown.id, event_id[:36])
     if found is None:
         raise EventNotFound(f"no event {event_id!r}")
-    return page(request, "event.html", title="Event", tenant=tenant, event=EventRecord.of(found))
+    return page(request, "event.html", title="Event", tenant=shown, event=EventRecord.of(found))
 
 
 handlers = [event_log, event_detail]

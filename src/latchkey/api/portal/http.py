@@ -1,6 +1,7 @@
 """What every portal page shares: the session (or a redirect to sign in), the CSRF check of a
-form, rendering with the portal's headers (a strict CSP: no inline script or style), and
-answering a refused change by showing the page again with the reason."""
+form (the only way a change gets its operator), rendering with the portal's headers (a strict
+CSP: no inline script or style), and answering a refused change by showing the page again with
+the reason. Changes go through services/operator_changes.py, as the management API's do."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response
-from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect
 
-from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import LatchkeyError, Unauthorized
 from latchkey.portal import sessions
 from latchkey.portal.accounts import OperatorAccount
-from latchkey.portal.request_auth import FORM_CHECKED, CsrfFailed, check_origin
-from latchkey.services import tenants
+from latchkey.portal.request_auth import CsrfFailed, check_origin
+from latchkey.services import operator_changes, tenants, views
+from latchkey.services.operator_changes import Who
 from latchkey.web.pages import render
 
 CSP = (
@@ -55,13 +56,6 @@ DONE = {
 }
 
 
-def api(handler: HTTPRouteHandler, **arguments: Any) -> Any:
-    """Run a management API handler within this request: its permission checks, validation,
-    service calls and audit event, exactly as over /admin/v1 (the portal session is one of its
-    sign-in methods)."""
-    return handler.fn(**arguments)
-
-
 class NotSignedIn(Unauthorized):
     code = "portal_sign_in_required"
 
@@ -75,15 +69,26 @@ def session(request: AnyRequest) -> tuple[OperatorAccount, str]:
     return account, secret
 
 
-def checked_form(request: AnyRequest, data: dict[str, Any]) -> OperatorAccount:
-    """The operator behind a portal form whose CSRF token is right; the management API's
-    handlers then accept the cookie for this request."""
+def checked_form(request: AnyRequest, data: dict[str, Any]) -> Who:
+    """The operator behind a portal form whose CSRF token is right and who came from the
+    portal's origin, as a change takes them."""
     account, secret = session(request)
     check_origin(request)
     if not sessions.csrf_matches(secret, _text(data.get(sessions.CSRF_FIELD))):
         raise CsrfFailed("the form's CSRF token is missing or wrong: reload the page")
-    request.scope[FORM_CHECKED] = True  # type: ignore[literal-required]
-    return account
+    return Who(account.principal(), request_meta(request))
+
+
+def viewer(request: AnyRequest) -> Who:
+    """The signed-in operator of a page that only reads."""
+    account, _ = session(request)
+    return Who(account.principal(), request_meta(request))
+
+
+def tenant(request: AnyRequest, tenant_id: str) -> views.TenantOut:
+    """The page's tenant, when the operator may see it (another tenant's id: not found)."""
+    rt = runtime(request)
+    return views.tenant_view(rt, operator_changes.tenant(rt, viewer(request), tenant_id))
 
 
 def _text(value: Any) -> str | None:
@@ -153,19 +158,18 @@ Again = Callable[..., Response[str]]
 def submit(
     request: AnyRequest,
     data: dict[str, Any],
-    action: Callable[[], Any],
+    action: Callable[[Who], Any],
     *,
     again: Again,
     tenant_id: str,
     done: str,
     to: str | None = None,
 ) -> Response[Any]:
-    """A form's change: its CSRF token checked, run through the management API; refused, the
-    page again (`again(request, tenant_id, status, error=..., form=...)`) with the reason and
-    what was typed, else back to
-    the page (`to`, by default the page shown again) with a fixed notice."""
-    checked_form(request, data)
-    _, error, status = attempt(action)
+    """A form's change: its CSRF token checked, then `action(who)`; refused, the page again
+    (`again(request, tenant_id, status, error=..., form=...)`) with the reason and what was
+    typed, else back to the page (`to`, by default the page shown again) with a fixed notice."""
+    who = checked_form(request, data)
+    _, error, status = attempt(lambda: action(who))
     if error:
         return again(request, tenant_id, status, error=error, form=data)
     return redirect(to or request.scope["path"].rsplit("/", 2)[0], done)

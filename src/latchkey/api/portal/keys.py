@@ -1,5 +1,5 @@
 """Portal pages for a tenant's API keys (a new secret shown once, revoke) and token signing
-keys (rotate), through the management API's handlers."""
+keys (rotate), each an operator's change (services/operator_changes.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from latchkey.api.admin import keys as admin_keys
 from latchkey.api.admin import schemas
-from latchkey.api.admin import tenants as admin_tenants
-from latchkey.api.context import AnyRequest
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
-    api,
     attempt,
     checked_form,
     convert,
@@ -21,18 +18,23 @@ from latchkey.api.portal.http import (
     page,
     session,
     submit,
+    tenant,
 )
 from latchkey.api.portal.signin import Form
+from latchkey.services import api_keys as key_service
+from latchkey.services import operator_changes, views
+from latchkey.services import signing_keys as signing_service
+from latchkey.services.operator_changes import Who
 from latchkey.services.signing_keys import ALGORITHMS
 
 
 def api_keys_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    found = api(admin_keys.list_api_keys, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
+    found = [views.ApiKeyOut.of(k) for k in key_service.list_for(runtime(request), shown.id)]
     return page(
-        request, "api_keys.html", title="API keys", tenant=tenant, keys=found, status=status,
+        request, "api_keys.html", title="API keys", tenant=shown, keys=found, status=status,
         **values,
     )  # fmt: skip
 
@@ -45,10 +47,13 @@ def api_keys(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
 
 @post("/t/{tenant_id:str}/api-keys", sync_to_thread=True, status_code=200)
 def create_api_key(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[str]:
-    checked_form(request, data)
-    made, error, status = attempt(
-        lambda: api(admin_keys.create_api_key, tenant_id=tenant_id, request=request)
-    )
+    who = checked_form(request, data)
+
+    def create() -> schemas.ApiKeyCreated:
+        key, secret = operator_changes.create_api_key(runtime(request), who, tenant_id)
+        return schemas.ApiKeyCreated(key=views.ApiKeyOut.of(key), secret=secret)
+
+    made, error, status = attempt(create)
     # The secret is in this answer only: it is never stored, so never shown again.
     return api_keys_page(request, tenant_id, status, error=error, created=made)
 
@@ -60,7 +65,7 @@ def revoke_api_key(
     return submit(
         request,
         data,
-        lambda: api(admin_keys.revoke_api_key, tenant_id=tenant_id, key_id=key_id, request=request),
+        lambda who: operator_changes.revoke_api_key(runtime(request), who, tenant_id, key_id),
         again=api_keys_page,
         tenant_id=tenant_id,
         done="api_key_revoked",
@@ -71,10 +76,10 @@ def revoke_api_key(
 def signing_keys_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    found = api(admin_keys.list_signing_keys, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
+    found = [views.SigningKeyOut.of(k) for k in signing_service.listed(runtime(request), shown.id)]
     return page(
-        request, "signing_keys.html", title="Signing keys", tenant=tenant, keys=found,
+        request, "signing_keys.html", title="Signing keys", tenant=shown, keys=found,
         algorithms=ALGORITHMS, status=status, **values,
     )  # fmt: skip
 
@@ -87,9 +92,9 @@ def signing_keys(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]
 
 @post("/t/{tenant_id:str}/signing-keys/rotate", sync_to_thread=True, status_code=200)
 def rotate(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
-    def call() -> Any:
+    def call(who: Who) -> Any:
         body = convert({"alg": field(data, "alg", limit=10) or "ES256"}, schemas.RotateBody)
-        return api(admin_keys.rotate_signing_key, tenant_id=tenant_id, data=body, request=request)
+        return operator_changes.rotate_signing_key(runtime(request), who, tenant_id, body.alg)
 
     to = f"/portal/t/{tenant_id}/signing-keys"
     return submit(

@@ -8,9 +8,8 @@ import json
 from litestar import Response, get
 from litestar.params import FromPath
 
-from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.portal.http import api, page, session
+from latchkey.api.portal.http import page, session, tenant
 from latchkey.portal import stats
 from latchkey.services import metadata
 
@@ -18,8 +17,8 @@ from latchkey.services import metadata
 @get("/t/{tenant_id:str}", sync_to_thread=True)
 def overview(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     session(request)
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    figures = stats.overview(runtime(request), tenant.id)
+    shown = tenant(request, tenant_id)
+    figures = stats.overview(runtime(request), shown.id)
     charts = {
         "activity": stats.chart(
             "line", figures.days, **{"Sign-ins": figures.sign_ins, "Sign-ups": figures.sign_ups}
@@ -44,9 +43,9 @@ def overview(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
         request,
         "overview.html",
         title="Overview",
-        tenant=tenant,
+        tenant=shown,
         figures=figures,
-        alerts=metadata.alerts(rt, tenant.id),
+        alerts=metadata.alerts(rt, shown.id),
         fido_metadata=metadata.info(rt),
         charts={name: json.dumps(spec) for name, spec in charts.items()},
     )

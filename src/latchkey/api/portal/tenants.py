@@ -11,12 +11,10 @@ from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from latchkey.api.admin import schemas
-from latchkey.api.admin import tenants as admin_tenants
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     FormError,
     NotSignedIn,
-    api,
     attempt,
     checked_form,
     convert,
@@ -26,13 +24,15 @@ from latchkey.api.portal.http import (
     redirect,
     session,
     submit,
+    tenant,
 )
 from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.errors import ConfigError
 from latchkey.portal.request_auth import portal_session
-from latchkey.services import domains, metadata
+from latchkey.services import domains, metadata, operator_changes, views
 from latchkey.services import origins as origin_rules
+from latchkey.services.operator_changes import Who
 from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import (
     ATTESTATION,
@@ -116,14 +116,15 @@ def _tenant_body(data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/tenants", sync_to_thread=True, status_code=200)
 def create_tenant(data: Form, request: AnyRequest) -> Response[Any]:
-    checked_form(request, data)
-    made, error, status = attempt(
-        lambda: api(
-            admin_tenants.create_tenant,
-            data=convert(_tenant_body(data), schemas.TenantCreate),
-            request=request,
-        )
-    )
+    who = checked_form(request, data)
+
+    def create() -> schemas.TenantCreated:
+        body = convert(_tenant_body(data), schemas.TenantCreate)
+        rt = runtime(request)
+        made, secret = operator_changes.create_tenant(rt, who, **schemas.tenant_changes(body))
+        return schemas.TenantCreated(tenant=views.tenant_view(rt, made), secret_key=secret)
+
+    made, error, status = attempt(create)
     if error:
         return _list_page(request, status, error=error, form=data)
     return _list_page(request, created=made)
@@ -132,11 +133,11 @@ def create_tenant(data: Form, request: AnyRequest) -> Response[Any]:
 def settings_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
     rt = runtime(request)
     return page(
-        request, "settings.html", title="Settings", tenant=tenant, choices=CHOICES,
-        rules=RULE_CHOICES, models=model_lines(rt, tenant.policy), fido_metadata=metadata.info(rt),
+        request, "settings.html", title="Settings", tenant=shown, choices=CHOICES,
+        rules=RULE_CHOICES, models=model_lines(rt, shown.policy), fido_metadata=metadata.info(rt),
         domain_proof=[d.to_dict() for d in domains.statuses(rt, tenant_id)],
         status=status, **values,
     )  # fmt: skip
@@ -164,14 +165,20 @@ def _rules(rt: Runtime, data: dict[str, Any]) -> dict[str, Any]:
     return body | ({"policyPreset": preset} if preset else {})
 
 
+def _update(request: AnyRequest, who: Who, tenant_id: str, update: schemas.TenantUpdate) -> Any:
+    return operator_changes.update_tenant(
+        runtime(request), who, tenant_id, **schemas.tenant_changes(update)
+    )
+
+
 @post("/t/{tenant_id:str}/attestation", sync_to_thread=True, status_code=200)
 def save_attestation(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
     """The authenticator rules (docs/attestation.md): models by their metadata names."""
 
-    def save() -> Any:
+    def save(who: Who) -> Any:
         body = {"policy": _rules(runtime(request), data)}
         update = convert(body, schemas.TenantUpdate)
-        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+        return _update(request, who, tenant_id, update)
 
     def again(request: AnyRequest, tenant_id: str, status: int, **values: Any) -> Response[str]:
         # What was typed goes back to this form only; the settings form shows what is saved.
@@ -200,13 +207,13 @@ def _policy(data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/t/{tenant_id:str}/settings", sync_to_thread=True, status_code=200)
 def save_settings(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
-    def save() -> Any:
+    def save(who: Who) -> Any:
         body = _tenant_body(data) | {
             "relatedOrigins": lines(data, "related_origins"),
             "policy": _policy(data),
         }
         update = convert(body, schemas.TenantUpdate)
-        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+        return _update(request, who, tenant_id, update)
 
     to = f"/portal/t/{tenant_id}/settings"
     return submit(
@@ -216,14 +223,12 @@ def save_settings(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> 
 
 @post("/t/{tenant_id:str}/retention", sync_to_thread=True, status_code=200)
 def save_retention(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
-    def save() -> Any:
+    def save(who: Who) -> Any:
         days = field(data, "retention_days", limit=6)
         if days and not days.isdigit():
             raise FormError("event retention is a whole number of days (empty: for ever)")
         body = convert({"days": int(days) if days else None}, schemas.RetentionBody)
-        return api(
-            admin_tenants.set_event_retention, tenant_id=tenant_id, data=body, request=request
-        )
+        return operator_changes.set_event_retention(runtime(request), who, tenant_id, body.days)
 
     to = f"/portal/t/{tenant_id}/settings"
     return submit(
@@ -236,9 +241,9 @@ def save_domains(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> R
     """A global operator's act (the service refuses anyone else); each new domain serves
     nothing until `latchkey tenant verify-domain` proves it."""
 
-    def save() -> Any:
+    def save(who: Who) -> Any:
         update = convert({"domains": lines(data, "domains")}, schemas.TenantUpdate)
-        return api(admin_tenants.update_tenant, tenant_id=tenant_id, data=update, request=request)
+        return _update(request, who, tenant_id, update)
 
     to = f"/portal/t/{tenant_id}/settings"
     return submit(

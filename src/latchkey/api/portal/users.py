@@ -1,29 +1,21 @@
 """Portal pages for users: search, a user and their passkeys; disable or enable the user,
-rename or revoke a passkey, each through the management API's handler (and its audit event)."""
+rename or revoke a passkey, each an operator's change (services/operator_changes.py) with its
+audit event."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from litestar import Response, get, post
 from litestar.params import FromPath
 
 from latchkey.api.admin import schemas
-from latchkey.api.admin import tenants as admin_tenants
-from latchkey.api.admin import users as admin_users
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.portal.http import (
-    api,
-    convert,
-    field,
-    page,
-    session,
-    submit,
-)
+from latchkey.api.portal.http import convert, field, page, session, submit, tenant
 from latchkey.api.portal.signin import Form
-from latchkey.services import metadata
+from latchkey.services import metadata, operator_changes, user_admin, views
+from latchkey.services.operator_changes import Who
 
 USER = "/t/{tenant_id:str}/users/{user_id:str}"
 PASSKEY = USER + "/passkeys/{passkey_id:str}"
@@ -32,23 +24,24 @@ PASSKEY = USER + "/passkeys/{passkey_id:str}"
 @get("/t/{tenant_id:str}/users", sync_to_thread=True)
 def users(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     session(request)
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
+    shown = tenant(request, tenant_id)
     q = (request.query_params.get("q") or "").strip()[:320] or None
-    found = api(admin_users.search_users, tenant_id=tenant_id, request=request, q=q, limit=50)
-    return page(request, "users.html", title="Users", tenant=tenant, users=found, q=q or "")
+    found = user_admin.search(runtime(request), shown.id, q, limit=50)
+    listed = [views.UserOut.of(u) for u in found]
+    return page(request, "users.html", title="Users", tenant=shown, users=listed, q=q or "")
 
 
 def user_page(
     request: AnyRequest, tenant_id: str, user_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    detail = api(admin_users.get_user, tenant_id=tenant_id, user_id=user_id, request=request)
+    shown = tenant(request, tenant_id)
+    detail = schemas.UserDetail.of(user_admin.view(runtime(request), shown.id, user_id))
     models = metadata.models_of(runtime(request), [p.aaguid for p in detail.passkeys])
     return page(
         request,
         "user.html",
         title="User",
-        tenant=tenant,
+        tenant=shown,
         detail=detail,
         models=models,
         status=status,
@@ -64,7 +57,7 @@ def user(tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest) 
 
 def _act(
     request: AnyRequest, data: dict[str, Any], tenant_id: str, user_id: str,
-    action: Callable[[], Any], done: str,
+    action: Callable[[Who], Any], done: str,
 ) -> Response[Any]:  # fmt: skip
     def again(request: AnyRequest, tenant_id: str, status: int, **values: Any) -> Response[str]:
         return user_page(request, tenant_id, user_id, status, **values)
@@ -77,22 +70,20 @@ def _act(
 def disable(
     tenant_id: FromPath[str], user_id: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    call = partial(api, admin_users.disable_user)
-    return _act(
-        request, data, tenant_id, user_id,
-        lambda: call(tenant_id=tenant_id, user_id=user_id, request=request), "user_disabled",
-    )  # fmt: skip
+    def call(who: Who) -> Any:
+        return operator_changes.set_user_disabled(runtime(request), who, tenant_id, user_id, True)
+
+    return _act(request, data, tenant_id, user_id, call, "user_disabled")
 
 
 @post(USER + "/enable", sync_to_thread=True, status_code=200)
 def enable(
     tenant_id: FromPath[str], user_id: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    call = partial(api, admin_users.enable_user)
-    return _act(
-        request, data, tenant_id, user_id,
-        lambda: call(tenant_id=tenant_id, user_id=user_id, request=request), "user_enabled",
-    )  # fmt: skip
+    def call(who: Who) -> Any:
+        return operator_changes.set_user_disabled(runtime(request), who, tenant_id, user_id, False)
+
+    return _act(request, data, tenant_id, user_id, call, "user_enabled")
 
 
 @post(PASSKEY + "/rename", sync_to_thread=True, status_code=200)
@@ -103,15 +94,10 @@ def rename(
     data: Form,
     request: AnyRequest,
 ) -> Response[Any]:
-    def call() -> Any:
+    def call(who: Who) -> Any:
         body = convert({"name": field(data, "name", limit=200)}, schemas.PasskeyRename)
-        return api(
-            admin_users.rename_passkey,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            passkey_id=passkey_id,
-            data=body,
-            request=request,
+        return operator_changes.rename_passkey(
+            runtime(request), who, tenant_id, user_id, passkey_id, body.name
         )
 
     return _act(request, data, tenant_id, user_id, call, "passkey_renamed")
@@ -125,13 +111,9 @@ def revoke(
     data: Form,
     request: AnyRequest,
 ) -> Response[Any]:
-    def call() -> Any:
-        return api(
-            admin_users.revoke_passkey,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            passkey_id=passkey_id,
-            request=request,
+    def call(who: Who) -> Any:
+        return operator_changes.revoke_passkey(
+            runtime(request), who, tenant_id, user_id, passkey_id
         )
 
     return _act(request, data, tenant_id, user_id, call, "passkey_revoked")

@@ -1,6 +1,6 @@
 """Portal pages for webhooks: endpoints (the signing secret shown once), pause or resume,
 delete, send a test event, and the delivery log with each delivery's attempts and manual
-redelivery, through the management API's handlers."""
+redelivery; changes through services/operator_changes.py, as the management API's are."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from latchkey.api.admin import tenants as admin_tenants
-from latchkey.api.admin import webhooks as admin_webhooks
-from latchkey.api.context import AnyRequest
+from latchkey.api.admin.webhooks import AttemptOut, DeliveryOut, EndpointBody, EndpointWithSecret
+from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
-    api,
     attempt,
     checked_form,
     convert,
@@ -21,8 +19,13 @@ from latchkey.api.portal.http import (
     page,
     session,
     submit,
+    tenant,
 )
 from latchkey.api.portal.signin import Form
+from latchkey.services import operator_changes
+from latchkey.services import webhooks as webhook_service
+from latchkey.services.operator_changes import Who
+from latchkey.services.views import EndpointOut
 
 BASE = "/t/{tenant_id:str}/webhooks"
 ENDPOINT = BASE + "/{endpoint_id:str}"
@@ -31,30 +34,21 @@ ENDPOINT = BASE + "/{endpoint_id:str}"
 def webhooks_page(
     request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
 ) -> Response[str]:
-    tenant = api(admin_tenants.get_tenant, tenant_id=tenant_id, request=request)
-    endpoints = api(admin_webhooks.list_endpoints, tenant_id=tenant_id, request=request)
+    shown, rt = tenant(request, tenant_id), runtime(request)
+    endpoints = [EndpointOut.of(e) for e in webhook_service.list_endpoints(rt, shown.id)]
     endpoint_id = (request.query_params.get("endpoint") or "")[:36] or None
-    deliveries = api(
-        admin_webhooks.list_deliveries,
-        tenant_id=tenant_id,
-        request=request,
-        endpoint_id=endpoint_id,
-        delivery_state=None,
-        limit=50,
+    found = webhook_service.list_deliveries(
+        rt, shown.id, endpoint_id=endpoint_id, state=None, limit=50
     )
+    deliveries = [DeliveryOut.of(d) for d in found]
     attempts_of = (request.query_params.get("delivery") or "")[:36] or None
     attempts = (
-        api(
-            admin_webhooks.list_attempts,
-            tenant_id=tenant_id,
-            delivery_id=attempts_of,
-            request=request,
-        )
+        [AttemptOut.of(a) for a in webhook_service.list_attempts(rt, shown.id, attempts_of)]
         if attempts_of
         else None
     )
     return page(
-        request, "webhooks.html", title="Webhooks", tenant=tenant, endpoints=endpoints,
+        request, "webhooks.html", title="Webhooks", tenant=shown, endpoints=endpoints,
         deliveries=deliveries, attempts=attempts, attempts_of=attempts_of, status=status,
         **values,
     )  # fmt: skip
@@ -68,21 +62,25 @@ def webhooks(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
 
 @post(BASE, sync_to_thread=True, status_code=200)
 def create_endpoint(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[str]:
-    checked_form(request, data)
+    who = checked_form(request, data)
 
-    def call() -> Any:
+    def call() -> EndpointWithSecret:
         types = [t.strip() for t in field(data, "event_types").split(",") if t.strip()]
         body = {
             "url": field(data, "url", limit=2048),
             "eventTypes": types,
             "description": field(data, "description", limit=500),
         }
-        return api(
-            admin_webhooks.create_endpoint,
-            tenant_id=tenant_id,
-            data=convert(body, admin_webhooks.EndpointBody),
-            request=request,
+        given = convert(body, EndpointBody)
+        made, secret = operator_changes.create_endpoint(
+            runtime(request),
+            who,
+            tenant_id,
+            url=given.url or "",
+            event_types=given.event_types or (),
+            description=given.description or "",
         )
+        return EndpointWithSecret(endpoint=EndpointOut.of(made), secret=secret)
 
     made, error, status = attempt(call)
     # The signing secret is in this answer only.
@@ -93,14 +91,10 @@ def create_endpoint(tenant_id: FromPath[str], data: Form, request: AnyRequest) -
 def toggle(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    def call() -> Any:
-        body = convert({"enabled": data.get("enabled") == "true"}, admin_webhooks.EndpointBody)
-        return api(
-            admin_webhooks.update_endpoint,
-            tenant_id=tenant_id,
-            endpoint_id=endpoint_id,
-            data=body,
-            request=request,
+    def call(who: Who) -> Any:
+        enabled = data.get("enabled") == "true"
+        return operator_changes.update_endpoint(
+            runtime(request), who, tenant_id, endpoint_id, enabled=enabled
         )
 
     return submit(
@@ -112,13 +106,8 @@ def toggle(
 def delete_endpoint(
     tenant_id: FromPath[str], endpoint_id: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    def call() -> Any:
-        return api(
-            admin_webhooks.delete_endpoint,
-            tenant_id=tenant_id,
-            endpoint_id=endpoint_id,
-            request=request,
-        )
+    def call(who: Who) -> Any:
+        return operator_changes.delete_endpoint(runtime(request), who, tenant_id, endpoint_id)
 
     return submit(
         request, data, call, again=webhooks_page, tenant_id=tenant_id, done="webhook_deleted"
@@ -133,10 +122,8 @@ def delete_endpoint(
 def redeliver(
     tenant_id: FromPath[str], delivery_id: FromPath[str], data: Form, request: AnyRequest
 ) -> Response[Any]:
-    def call() -> Any:
-        return api(
-            admin_webhooks.redeliver, tenant_id=tenant_id, delivery_id=delivery_id, request=request
-        )
+    def call(who: Who) -> Any:
+        return operator_changes.redeliver(runtime(request), who, tenant_id, delivery_id)
 
     to = f"/portal/t/{tenant_id}/webhooks"
     return submit(
