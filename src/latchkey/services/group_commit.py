@@ -81,8 +81,12 @@ class GroupWriter:
         *,
         max_queue: int = MAX_QUEUE,
         linger: float = LINGER_SECONDS,
+        release: Callable[[], None] | None = None,
     ) -> None:
+        """`release`, when given, is called by the writer thread when it ends idle (it may
+        close a connection `transaction` keeps between groups)."""
         self._transaction = transaction
+        self._release = release
         self.max_queue = max_queue
         self.linger = linger
         self.stats = Stats()
@@ -135,6 +139,8 @@ class GroupWriter:
             while True:
                 group = self._take()
                 if not group:
+                    if self._release is not None:
+                        self._release()
                     return
                 self._commit(group)
         finally:

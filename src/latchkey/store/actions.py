@@ -230,8 +230,8 @@ def consume_token(
 
 
 def is_tracked_name(conn: Connection, tenant_id: str, name: str) -> bool:
-    row = conn.execute(_TRACKED_NAME, {"b_tenant": tenant_id, "b_action": name}).first()
-    return row is not None
+    # On the driver's cursor: every anonymous sign-in's verify asks, in the writer's group.
+    return driver.first(conn, _TRACKED_NAME, {"b_tenant": tenant_id, "b_action": name}) is not None
 
 
 def add_tracked_name(conn: Connection, tenant_id: str, name: str, at: datetime) -> None:
