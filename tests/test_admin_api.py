@@ -114,6 +114,38 @@ def test_tenants_created_and_updated_with_the_cli_rules_and_audited(world: World
     assert (last.detail["before"]["rpName"], last.detail["after"]["rpName"]) == ("Ex", "Example")
 
 
+def test_a_tenant_refused_names_every_bad_origin_and_each_one_listed_twice(world: World) -> None:
+    """One answer lists every problem (as `problems`, beside the joined `message` older
+    clients read), so a list of origins is fixed in one pass; nothing is written."""
+    count = _tenant_count(world.rt)
+    origins = ["http://x.com", "https://app.example.com", "https://evil.test",
+               "https://app.example.com", "https://A.example.com"]  # fmt: skip
+    bad = world.call(
+        "POST", "/tenants", world.root, json={"rpId": "example.com", "origins": origins}
+    )
+    assert bad.status_code == 400
+    reasons = [
+        "origin 'http://x.com' uses http://, allowed only for localhost; use https://",
+        "origin 'https://evil.test': host 'evil.test' is neither the RP ID 'example.com' nor a"
+        " subdomain of it (an origin on another domain is a related origin: --related-origin)",
+        "origin 'https://A.example.com' must be lower-case, as browsers serialize it",
+        "origin 'https://app.example.com' is listed twice",
+    ]
+    assert bad.json() == {
+        "error": "invalid_configuration",
+        "message": "; ".join(reasons),
+        "problems": [{"field": "origins", "message": reason} for reason in reasons],
+    }
+    assert _tenant_count(world.rt) == count
+    # One problem: the answer as before, with its one problem listed.
+    alone = world.call(
+        "PATCH", f"/tenants/{world.a.id}", world.root, json={"origins": [ORIGIN, ORIGIN]}
+    )
+    assert alone.status_code == 400
+    assert alone.json()["message"] == f"origin {ORIGIN!r} is listed twice"
+    assert alone.json()["problems"] == [{"field": "origins", "message": alone.json()["message"]}]
+
+
 def test_attestation_policy_through_the_management_api(world: World) -> None:
     """Issue 19: a preset, then fields over it; AAGUIDs as the API takes them; its rules."""
     yubikey = "fa2b99dc-9e39-4257-8f92-4a30d23c4118"
@@ -321,6 +353,45 @@ def test_directories_and_pools(world: World) -> None:
     assert got["settings"]["max_passkeys"] == 10
     kinds = [e.kind for e in admin_events(world.rt, world.a.id)]
     assert kinds == ["admin.directory.created", "admin.directory.updated", "admin.pool.updated"]
+
+
+def test_pool_settings_refused_name_every_bad_field(world: World) -> None:
+    """Every field is checked and each refusal names its field, as the portal's form shows
+    them; the pool is left as it was."""
+    path = f"/tenants/{world.a.id}/pools/default"
+    before = world.call("GET", path, world.a_op).json()
+    change = {
+        "max_passkeys": 0,
+        "bot_check_complexity": "lots",
+        "self_registration": "yes",
+        "display_name": "x" * 101,
+        "email_sender": "not-an-address",
+        "email_verification": "sometimes",
+        "default_locale": "tlh",
+        "branding": {"logo_url": "http://cdn.example.com/logo.png", "primary_color": "red"},
+        "colour": "#fff",
+    }
+    bad = world.call("PATCH", path, world.a_op, json=change)
+    assert bad.status_code == 400
+    expected = [
+        ("settings", "unknown pool settings: colour"),
+        ("display_name", "display_name must be a string of at most 100 characters"),
+        ("self_registration", "self_registration must be true or false"),
+        ("max_passkeys", "max_passkeys must be 1 to 100"),
+        ("branding.logo_url", "branding.logo_url must be an https:// URL or a path"),
+        ("branding.primary_color", "branding.primary_color must look like #1a2b3c"),
+        ("email_sender",
+         "email_sender is not an e-mail address: An email address must have an @-sign."),
+        ("email_verification", "email_verification must be one of optional, required, off"),
+        ("default_locale", "default_locale must be one of en, de, fr, es, pt_BR, ja, ar"),
+        ("bot_check_complexity", "bot_check_complexity must be 1000 to 10000000"),
+    ]  # fmt: skip
+    assert bad.json() == {
+        "error": "invalid_request",
+        "message": "; ".join(message for _, message in expected),
+        "problems": [{"field": f, "message": message} for f, message in expected],
+    }
+    assert world.call("GET", path, world.a_op).json() == before
 
 
 def test_api_keys_shown_once_and_revoked(world: World) -> None:

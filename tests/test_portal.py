@@ -5,6 +5,7 @@ tenant, and hostile input refused with a clear reason and nothing written."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from latchkey.models import Tenant
 from latchkey.portal import accounts, sessions
-from latchkey.services import tenants
+from latchkey.services import pools, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, operator_passkeys, webhook_endpoints
 from latchkey.store.tables import tenants as tenant_table
@@ -404,3 +405,97 @@ def test_admin_create_prints_a_working_link(
         assert enrol(client, token, SoftAuthenticator()).status_code == 200
         assert client.get("/admin/v1/me").json()["name"] == "ada@example.com"
     engine.dispose()
+
+
+def field_errors(page: str) -> dict[str, str]:
+    """Each field's reason as the page shows it under the field (its element id: reason)."""
+    found = re.findall(r'<p class="field-error" id="([^"]+)-error">([^<]*)</p>', page)
+    return {name: html.unescape(reason) for name, reason in found}
+
+
+def test_pool_settings_form_saves_every_field(
+    rt: Runtime, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    pool = pools.get(rt, tenant.id, "default")
+    shown = root.page(f"/portal/t/{tenant.id}/pools").text
+    assert f'id="max_passkeys-{pool.id}" name="max_passkeys" value="10"' in shown
+    assert 'name="settings"' not in shown  # a form, not a JSON text box
+    saved = root.form(
+        f"/portal/t/{tenant.id}/pools/{pool.id}", display_name="Shop", self_registration="on",
+        password="on", max_passkeys="5", bot_check_complexity="20000",
+        **{"branding.name": "Shop Inc", "branding.logo_url": "https://shop.example/logo.svg",
+           "branding.primary_color": "#AA3300"},
+        email_sender="hello@shop.example", email_verification="required", default_locale="de",
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text[-800:]
+    settings = pools.get(rt, tenant.id, "default").settings
+    assert (settings.display_name, settings.max_passkeys, settings.bot_check_complexity) == (
+        "Shop",
+        5,
+        20_000,
+    )
+    # An unticked box is off: the form names every setting, so nothing keeps an old value.
+    assert (settings.self_registration, settings.password, settings.bot_check) == (
+        True, True, False
+    )  # fmt: skip
+    assert settings.branding == pools.Branding("Shop Inc", "https://shop.example/logo.svg",
+                                               "#aa3300")  # fmt: skip
+    assert (settings.email_sender, settings.email_verification, settings.default_locale) == (
+        "hello@shop.example", "required", "de"
+    )  # fmt: skip
+
+
+def test_pool_settings_form_shows_each_fields_reason_and_keeps_what_was_typed(
+    rt: Runtime, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    pool = pools.get(rt, tenant.id, "default")
+    before, written = pool.settings, count(rt, events)
+    path = f"/portal/t/{tenant.id}/pools/{pool.id}"
+    refused = root.form(
+        path, max_passkeys="12abc", bot_check_complexity="", email_sender="nobody",
+        email_verification="sometimes", default_locale="en", **{"branding.primary_color": "red"},
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert field_errors(refused.text) == {
+        f"max_passkeys-{pool.id}": "max_passkeys must be 1 to 100",
+        f"bot_check_complexity-{pool.id}": "bot_check_complexity must be 1000 to 10000000",
+        f"email_sender-{pool.id}": "email_sender is not an e-mail address: An email address"
+        " must have an @-sign.",
+        f"email_verification-{pool.id}": "email_verification must be one of optional, required,"
+        " off",
+        f"branding-primary_color-{pool.id}": "branding.primary_color must look like #1a2b3c",
+    }
+    assert "Not saved: fix the 5 problems shown below." in refused.text
+    assert f'id="max_passkeys-{pool.id}" name="max_passkeys" value="12abc"' in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert "<option selected>sometimes</option>" in refused.text
+    # A field the form does not have is refused by name, not dropped.
+    unknown = root.form(path, max_passkeys="10", bot_check_complexity="50000", settings="{}")
+    assert unknown.status_code == 400
+    assert field_errors(unknown.text) == {f"settings-{pool.id}": "unknown pool settings: settings"}
+    assert pools.get(rt, tenant.id, "default").settings == before
+    assert count(rt, events) == written
+
+
+def test_a_refused_tenant_lists_every_bad_origin_where_they_are_checked_as_typed(
+    rt: Runtime, root: Operator
+) -> None:
+    before = count(rt, tenant_table)
+    typed = (
+        "https://evil.test\nhttps://shop.example.com\nhttp://example.com\nhttps://shop.example.com"
+    )
+    refused = root.form("/portal/tenants", rp_id="example.com", origins=typed)
+    assert refused.status_code == 400
+    listed = re.search(r'<ul id="origin-check"[^>]*>(.*?)</ul>', refused.text, re.S)
+    assert listed is not None
+    assert [html.unescape(p) for p in re.findall(r"<li>(.*?)</li>", listed.group(1))] == [
+        "origin 'https://evil.test': host 'evil.test' is neither the RP ID 'example.com' nor a"
+        " subdomain of it (an origin on another domain is a related origin: --related-origin)",
+        "origin 'http://example.com' uses http://, allowed only for localhost; use https://",
+        "origin 'https://shop.example.com' is listed twice",
+    ]
+    assert "Not saved: fix the 3 problems shown below." in refused.text
+    assert f"{html.escape(typed)}</textarea>" in refused.text
+    assert count(rt, tenant_table) == before

@@ -6,6 +6,20 @@ surface answers the same status for the same failure.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Self
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One of several things wrong with a request: the field it is about and why."""
+
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
 
 class LatchkeyError(Exception):
     """Base of every error Latchkey reports to a caller."""
@@ -13,11 +27,21 @@ class LatchkeyError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, problems: tuple[Problem, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # Every problem found when a check looks at all fields rather than stopping at the
+        # first; `message` then lists them all.
+        self.problems = problems
         if code is not None:
             self.code = code
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> Self:
+        """One error naming every problem (their messages joined in `message`)."""
+        return cls("; ".join(p.message for p in problems), problems=tuple(problems))
 
 
 class ConfigError(LatchkeyError):

@@ -1,6 +1,7 @@
 """How errors become HTTP answers. Each surface (Router) declares its own shape:
 
-- `PLAIN`: the ceremony API, the management API, association files: {"error": code, "message"};
+- `PLAIN`: the ceremony API, the management API, association files: {"error": code, "message"},
+  and `problems` ([{"field", "message"}]) when a check names every problem it found;
 - `V1`: the vendor-compatible /v1 surface: {"error", "errorCode", "errorDescription"}, which its
   SDKs read;
 - `OAUTH`: the token endpoint, userinfo, discovery: {"error", "error_description"};
@@ -100,6 +101,8 @@ class Surface:
     # Whether a 401 here gets the Authorization-header challenge (api/challenges.py); OAuth
     # and the pools answer their own.
     challenges: bool = False
+    # Whether an error that found several problems lists them (`problems`) beside its message.
+    lists_problems: bool = False
     handlers: ExceptionHandlersMap = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +124,8 @@ class Surface:
     def _domain(self, request: AnyRequest, exc: Exception) -> Response[Any]:
         assert isinstance(exc, LatchkeyError)
         response = self.response(exc.status, exc.code, exc.message)
+        if exc.problems and self.lists_problems:
+            response.content["problems"] = [p.to_dict() for p in exc.problems]
         if isinstance(exc, RateLimited):
             response.headers["retry-after"] = str(exc.retry_after)
         if exc.status == 401 and self.challenges:
@@ -165,7 +170,7 @@ def _headers_of(exc: HTTPException) -> dict[str, str]:
     return headers
 
 
-PLAIN = Surface("plain", _plain, challenges=True)
+PLAIN = Surface("plain", _plain, challenges=True, lists_problems=True)
 V1 = Surface("v1", _v1, challenges=True)
 OAUTH = Surface("oauth", _oauth)
 POOL = Surface("pool", _pool)

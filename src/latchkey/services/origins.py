@@ -6,9 +6,10 @@ import binascii
 import ipaddress
 import re
 from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections import Counter
 from urllib.parse import urlsplit
 
-from latchkey.errors import ConfigError
+from latchkey.errors import ConfigError, Problem
 from latchkey.services.association import is_public_suffix, registrable_domain
 
 ANDROID_PREFIX = "android:apk-key-hash:"
@@ -63,8 +64,9 @@ def validate_related_origins(origins: list[str] | tuple[str, ...], rp_id: str) -
         checked.append(origin)
     if len({registrable_domain(o) for o in checked}) > 5:
         raise ConfigError("related origins may span at most 5 registrable domains")
-    if len(set(checked)) != len(checked):
-        raise ConfigError("a related origin is listed twice")
+    for origin, times in Counter(checked).items():
+        if times > 1:
+            raise ConfigError(f"related origin {origin!r} is listed twice")
     return tuple(checked)
 
 
@@ -96,12 +98,22 @@ def _web_origin_host(origin: str) -> str:
 
 
 def validate_origins(origins: list[str] | tuple[str, ...], rp_id: str) -> tuple[str, ...]:
+    """The origins, or one error naming every bad one (and each one listed twice), so that
+    a list is fixed in one pass rather than an origin at a time."""
     if not origins:
         raise ConfigError("at least one expected origin is needed")
-    checked = tuple(validate_origin(o, rp_id) for o in origins)
-    if len(set(checked)) != len(checked):
-        raise ConfigError("an origin is listed twice")
-    return checked
+    problems = []
+    for origin in origins:
+        try:
+            validate_origin(origin, rp_id)
+        except ConfigError as exc:
+            problems.append(Problem("origins", exc.message))
+    for origin, times in Counter(origins).items():
+        if times > 1:
+            problems.append(Problem("origins", f"origin {origin!r} is listed twice"))
+    if problems:
+        raise ConfigError.of(problems)
+    return tuple(origins)
 
 
 def android_origin(sha256_fingerprint: bytes) -> str:

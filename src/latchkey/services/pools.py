@@ -7,18 +7,19 @@ A pool is a directory (one concept): its identifier schema decides what users si
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from latchkey import i18n
-from latchkey.errors import InvalidRequest, NotFound
+from latchkey.errors import InvalidRequest, NotFound, Problem
 from latchkey.models import Directory
 from latchkey.services import identifiers
 from latchkey.services.runtime import Runtime
 from latchkey.store import directories as directory_store
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+T = TypeVar("T")
 MAX_PASSKEYS_LIMIT = 100
 # The first is the default.
 EMAIL_VERIFICATION = ("optional", "required", "off")
@@ -92,7 +93,7 @@ def _text(value: Any, name: str, limit: int) -> str | None:
     return value
 
 
-def _branding(values: Any) -> Branding:
+def _branding(values: Any, check: Check) -> Branding:
     if values is None:
         return Branding()
     if not isinstance(values, Mapping):
@@ -100,14 +101,44 @@ def _branding(values: Any) -> Branding:
     unknown = set(values) - {"name", "logo_url", "primary_color"}
     if unknown:
         raise InvalidRequest(f"branding has unknown fields: {', '.join(sorted(unknown))}")
-    logo = _text(values.get("logo_url"), "branding.logo_url", 2048)
+    return Branding(
+        check("branding.name", lambda: _text(values.get("name"), "branding.name", 100), None),
+        check("branding.logo_url", lambda: _logo(values.get("logo_url")), None),
+        check("branding.primary_color", lambda: _colour(values.get("primary_color")), None)
+        or Branding.primary_color,
+    )
+
+
+def _logo(value: Any) -> str | None:
+    logo = _text(value, "branding.logo_url", 2048)
     # Shown in an <img> on our pages: only https (or a local http URL in development).
     if logo and not logo.startswith(("https://", "http://localhost", "http://127.0.0.1", "/")):
         raise InvalidRequest("branding.logo_url must be an https:// URL or a path")
-    colour = values.get("primary_color") or Branding.primary_color
+    return logo
+
+
+def _colour(value: Any) -> str:
+    colour = value or Branding.primary_color
     if not isinstance(colour, str) or not _COLOUR.match(colour):
         raise InvalidRequest("branding.primary_color must look like #1a2b3c")
-    return Branding(_text(values.get("name"), "branding.name", 100), logo, colour.lower())
+    return colour.lower()
+
+
+def _whole(values: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = values.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidRequest(f"{name} must be {low} to {high}")
+    return value
+
+
+def _sender(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return identifiers.normalize("email", value)
+    except InvalidRequest as exc:
+        reason = exc.message.removeprefix("email is not valid: ")
+        raise InvalidRequest(f"email_sender is not an e-mail address: {reason}") from exc
 
 
 def _locale(value: Any, name: str) -> str:
@@ -158,41 +189,70 @@ def _mapping(value: Any, locale: str) -> Mapping[Any, Any]:
     return value
 
 
+class Check(Protocol):
+    def __call__(self, name: str, read: Callable[[], T], default: T) -> T: ...
+
+
 def parse(values: Mapping[str, Any]) -> PoolSettings:
-    """Settings from their JSON form, each checked with a message naming the bad field."""
-    known = set(PoolSettings.__dataclass_fields__)
-    unknown = set(values) - known
+    """Settings from their JSON form. Every field is checked; a refusal names each bad field
+    with its reason (`problems`), so a form shows them all at once."""
+    problems: list[Problem] = []
+
+    def check(name: str, read: Callable[[], T], default: T) -> T:
+        try:
+            return read()
+        except InvalidRequest as exc:
+            problems.append(Problem(name, exc.message))
+            return default
+
+    unknown = set(values) - set(PoolSettings.__dataclass_fields__)
     if unknown:
-        raise InvalidRequest(f"unknown pool settings: {', '.join(sorted(unknown))}")
-    limit = values.get("max_passkeys", 10)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
-        raise InvalidRequest(f"max_passkeys must be 1 to {MAX_PASSKEYS_LIMIT}")
-    complexity = values.get("bot_check_complexity", 50_000)
-    if (
-        not isinstance(complexity, int)
-        or isinstance(complexity, bool)
-        or not BOT_CHECK_COMPLEXITY[0] <= complexity <= BOT_CHECK_COMPLEXITY[1]
-    ):
-        low, high = BOT_CHECK_COMPLEXITY
-        raise InvalidRequest(f"bot_check_complexity must be {low} to {high}")
-    sender = values.get("email_sender")
-    if sender:
-        sender = identifiers.normalize("email", sender)
-    return PoolSettings(
-        display_name=_text(values.get("display_name"), "display_name", 100),
-        self_registration=_bool(values, "self_registration", True),
-        bot_check=_bool(values, "bot_check", True),
-        password=_bool(values, "password", False),
-        identifier_first=_bool(values, "identifier_first", False),
-        max_passkeys=limit,
-        branding=_branding(values.get("branding")),
-        email_sender=sender or None,
-        recovery_keeps_passkeys=_bool(values, "recovery_keeps_passkeys", False),
-        email_verification=_choice(values, "email_verification", EMAIL_VERIFICATION),
-        default_locale=_locale(values.get("default_locale", i18n.DEFAULT), "default_locale"),
-        messages=_messages(values.get("messages")),
-        bot_check_complexity=complexity,
+        problems.append(Problem("settings", f"unknown pool settings: {', '.join(sorted(unknown))}"))
+    low, high = BOT_CHECK_COMPLEXITY
+    settings = PoolSettings(
+        display_name=check(
+            "display_name", lambda: _text(values.get("display_name"), "display_name", 100), None
+        ),
+        self_registration=check(
+            "self_registration", lambda: _bool(values, "self_registration", True), True
+        ),
+        bot_check=check("bot_check", lambda: _bool(values, "bot_check", True), True),
+        password=check("password", lambda: _bool(values, "password", False), False),
+        identifier_first=check(
+            "identifier_first", lambda: _bool(values, "identifier_first", False), False
+        ),
+        max_passkeys=check(
+            "max_passkeys",
+            lambda: _whole(values, "max_passkeys", 10, 1, MAX_PASSKEYS_LIMIT),
+            10,
+        ),
+        branding=check("branding", lambda: _branding(values.get("branding"), check), Branding()),
+        email_sender=check("email_sender", lambda: _sender(values.get("email_sender")), None),
+        recovery_keeps_passkeys=check(
+            "recovery_keeps_passkeys",
+            lambda: _bool(values, "recovery_keeps_passkeys", False),
+            False,
+        ),
+        email_verification=check(
+            "email_verification",
+            lambda: _choice(values, "email_verification", EMAIL_VERIFICATION),
+            "optional",
+        ),
+        default_locale=check(
+            "default_locale",
+            lambda: _locale(values.get("default_locale", i18n.DEFAULT), "default_locale"),
+            i18n.DEFAULT,
+        ),
+        messages=check("messages", lambda: _messages(values.get("messages")), {}),
+        bot_check_complexity=check(
+            "bot_check_complexity",
+            lambda: _whole(values, "bot_check_complexity", 50_000, low, high),
+            50_000,
+        ),
     )
+    if problems:
+        raise InvalidRequest.of(problems)
+    return settings
 
 
 def settings_of(directory: Directory) -> PoolSettings:

@@ -11,7 +11,17 @@ from litestar.response import Redirect
 
 from latchkey.api.context import AnyRequest
 from latchkey.api.errors import PLAIN
-from latchkey.api.portal import apps, events, keys, overview, signin, tenants, users, webhooks
+from latchkey.api.portal import (
+    apps,
+    events,
+    keys,
+    overview,
+    pools,
+    signin,
+    tenants,
+    users,
+    webhooks,
+)
 from latchkey.api.portal.http import NotSignedIn, html
 from latchkey.errors import LatchkeyError
 from latchkey.web.pages import render
@@ -49,6 +59,7 @@ router = Router(
         *events.handlers,
         *keys.handlers,
         *apps.handlers,
+        *pools.handlers,
         *webhooks.handlers,
     ],
 )

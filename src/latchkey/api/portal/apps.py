@@ -1,6 +1,5 @@
 """Portal pages for apps (OAuth clients and their device settings, with a preview of the
-generated apple-app-site-association and assetlinks.json) and for pools (user directories and
-their hosted pages' settings), through the management API's handlers."""
+generated apple-app-site-association and assetlinks.json)."""
 
 from __future__ import annotations
 
@@ -10,11 +9,9 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from latchkey import i18n
 from latchkey.api.admin import schemas
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
-    FormError,
     attempt,
     checked_form,
     convert,
@@ -26,9 +23,8 @@ from latchkey.api.portal.http import (
     tenant,
 )
 from latchkey.api.portal.signin import Form
-from latchkey.services import apps, association, directories, operator_changes, pools, views
+from latchkey.services import apps, association, operator_changes, views
 from latchkey.services.apps import APP_TYPES
-from latchkey.services.operator_changes import Who
 
 DEVICE_FIELDS = {
     "ios_team_id": "iosTeamId",
@@ -108,94 +104,8 @@ def delete_app(
     )
 
 
-def pools_page(
-    request: AnyRequest, tenant_id: str, status: int = 200, **values: Any
-) -> Response[str]:
-    shown = tenant(request, tenant_id)
-    rt = runtime(request)
-    found = [
-        (views.DirectoryOut.of(d), views.PoolOut.of(pools.get(rt, shown.id, d.id)))
-        for d in directories.list_for(rt, shown.id)
-    ]
-    return page(
-        request, "pools.html", title="Pools", tenant=shown, pools=found,
-        json=lambda value: json.dumps(value, indent=2), status=status,
-        locales=i18n.LOCALES, catalog=i18n.catalog_messages(), **values,
-    )  # fmt: skip
-
-
-@get("/t/{tenant_id:str}/pools", sync_to_thread=True)
-def pool_list(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
-    session(request)
-    return pools_page(request, tenant_id)
-
-
-@post("/t/{tenant_id:str}/pools", sync_to_thread=True, status_code=200)
-def create_directory(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Response[Any]:
-    def call(who: Who) -> Any:
-        identifiers = {
-            kind: field(data, kind, limit=10)
-            for kind in ("email", "phone_number", "username")
-            if field(data, kind, limit=10) not in ("", "off")
-        }
-        body = {"name": field(data, "name", limit=64), "identifiers": identifiers}
-        made = convert(body, schemas.DirectoryCreate)
-        return operator_changes.create_directory(
-            runtime(request), who, tenant_id, made.name, dict(made.identifiers)
-        )
-
-    to = f"/portal/t/{tenant_id}/pools"
-    return submit(
-        request, data, call, again=pools_page, tenant_id=tenant_id, done="directory_created", to=to
-    )
-
-
-@post("/t/{tenant_id:str}/pools/{pool:str}", sync_to_thread=True, status_code=200)
-def configure_pool(
-    tenant_id: FromPath[str], pool: FromPath[str], data: Form, request: AnyRequest
-) -> Response[Any]:
-    def call(who: Who) -> Any:
-        try:
-            changes = json.loads(field(data, "settings", limit=20_000) or "{}")
-        except ValueError as exc:
-            raise FormError(f"the settings are not JSON: {exc}") from exc
-        if not isinstance(changes, dict):
-            raise FormError("the settings must be a JSON object")
-        return operator_changes.configure_pool(runtime(request), who, tenant_id, pool, changes)
-
-    to = f"/portal/t/{tenant_id}/pools"
-    return submit(
-        request, data, call, again=pools_page, tenant_id=tenant_id, done="pool_saved", to=to
-    )
-
-
-@post("/t/{tenant_id:str}/pools/{pool:str}/messages", sync_to_thread=True, status_code=200)
-def pool_message(
-    tenant_id: FromPath[str], pool: FromPath[str], data: Form, request: AnyRequest
-) -> Response[Any]:
-    """The pool's own wording of one message in one language; an empty text removes it."""
-
-    def call(who: Who) -> Any:
-        locale = field(data, "locale", limit=10)
-        # A form sends line breaks as CRLF (HTML's newline normalisation); the catalog has LF.
-        msgid = field(data, "message", limit=2000).replace("\r\n", "\n")
-        text = field(data, "text", limit=2000).replace("\r\n", "\n")
-        return operator_changes.set_pool_message(
-            runtime(request), who, tenant_id, pool, locale, msgid, text or None
-        )
-
-    to = f"/portal/t/{tenant_id}/pools"
-    return submit(
-        request, data, call, again=pools_page, tenant_id=tenant_id, done="pool_saved", to=to
-    )
-
-
 handlers = [
     app_list,
     create_app,
     delete_app,
-    pool_list,
-    create_directory,
-    configure_pool,
-    pool_message,
 ]

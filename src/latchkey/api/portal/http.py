@@ -144,12 +144,39 @@ def redirect(url: str, done: str | None = None) -> Redirect:
 
 def attempt(action: Callable[[], Any]) -> tuple[Any, str | None, int]:
     """Run a change; on refusal, its message and status instead (the change was rolled back)."""
+    result, refusal = tried(action)
+    return (result, None, 200) if refusal is None else (None, refusal.message, refusal.status)
+
+
+class Unprocessable(FormError):
+    status = 422
+
+
+def tried(action: Callable[[], Any]) -> tuple[Any, LatchkeyError | None]:
+    """Run a change; on refusal, the error instead (the change was rolled back)."""
     try:
-        return action(), None, 200
+        return action(), None
     except LatchkeyError as exc:
-        return None, exc.message, exc.status
+        return None, exc
     except msgspec.ValidationError as exc:
-        return None, str(exc), 422
+        return None, Unprocessable(str(exc))
+
+
+def refused(refusal: LatchkeyError, form: dict[str, Any]) -> dict[str, Any]:
+    """What a page shows of a refused change: the reason, or when the check found several
+    problems, each under its field (`problems`: field -> messages); and what was typed."""
+    problems: dict[str, list[str]] = {}
+    for problem in refusal.problems:
+        problems.setdefault(problem.field, []).append(problem.message)
+    error = refusal.message
+    if problems:
+        count = sum(len(found) for found in problems.values())
+        error = "Not saved: " + (
+            "fix the problem shown below."
+            if count == 1
+            else f"fix the {count} problems shown below."
+        )
+    return {"error": error, "problems": problems, "form": form}
 
 
 Again = Callable[..., Response[str]]
@@ -166,12 +193,13 @@ def submit(
     to: str | None = None,
 ) -> Response[Any]:
     """A form's change: its CSRF token checked, then `action(who)`; refused, the page again
-    (`again(request, tenant_id, status, error=..., form=...)`) with the reason and what was
-    typed, else back to the page (`to`, by default the page shown again) with a fixed notice."""
+    (`again(request, tenant_id, status, error=..., problems=..., form=...)`) with the reason and
+    what was typed, else back to the page (`to`, by default the page shown again) with a fixed
+    notice."""
     who = checked_form(request, data)
-    _, error, status = attempt(lambda: action(who))
-    if error:
-        return again(request, tenant_id, status, error=error, form=data)
+    _, refusal = tried(lambda: action(who))
+    if refusal:
+        return again(request, tenant_id, refusal.status, **refused(refusal, data))
     return redirect(to or request.scope["path"].rsplit("/", 2)[0], done)
 
 

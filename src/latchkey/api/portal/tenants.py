@@ -15,20 +15,21 @@ from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     FormError,
     NotSignedIn,
-    attempt,
     checked_form,
     convert,
     field,
     lines,
     page,
     redirect,
+    refused,
     session,
     submit,
     tenant,
+    tried,
 )
 from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
-from latchkey.errors import ConfigError
+from latchkey.errors import ConfigError, LatchkeyError
 from latchkey.portal.request_auth import portal_session
 from latchkey.services import domains, metadata, operator_changes, views
 from latchkey.services import origins as origin_rules
@@ -65,23 +66,17 @@ class OriginCheck(JsonBody):
 
 
 def origin_problems(rp_id: str, origins: list[str]) -> list[str]:
-    """Every reason the CLI would refuse these settings, one per origin where it can."""
+    """Every reason the service would refuse these settings (one per bad origin), as the
+    CLI and the management API refuse them."""
     try:
-        origin_rules.validate_rp_id(rp_id)
+        origin_rules.validate_origins(origins, origin_rules.validate_rp_id(rp_id))
     except ConfigError as exc:
-        return [exc.message]
-    problems = []
-    for origin in origins:
-        try:
-            origin_rules.validate_origin(origin, rp_id)
-        except ConfigError as exc:
-            problems.append(exc.message)
-    if not problems:
-        try:
-            origin_rules.validate_origins(origins, rp_id)
-        except ConfigError as exc:
-            problems.append(exc.message)
-    return problems
+        return problem_messages(exc)
+    return []
+
+
+def problem_messages(exc: LatchkeyError) -> list[str]:
+    return [p.message for p in exc.problems] or [exc.message]
 
 
 @post("/validate/origins", sync_to_thread=True, status_code=200)
@@ -124,9 +119,9 @@ def create_tenant(data: Form, request: AnyRequest) -> Response[Any]:
         made, secret = operator_changes.create_tenant(rt, who, **schemas.tenant_changes(body))
         return schemas.TenantCreated(tenant=views.tenant_view(rt, made), secret_key=secret)
 
-    made, error, status = attempt(create)
-    if error:
-        return _list_page(request, status, error=error, form=data)
+    made, refusal = tried(create)
+    if refusal:
+        return _list_page(request, refusal.status, **refused(refusal, data))
     return _list_page(request, created=made)
 
 
