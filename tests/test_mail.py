@@ -489,7 +489,7 @@ def test_stop_finishes_the_current_message_and_a_new_worker_picks_up_the_rest(
 
     with ThreadPoolExecutor(1) as pool:
         stopped = pool.submit(worker.stop, 5)
-        wait_for(lambda: worker._stopping.is_set())
+        wait_for(lambda: worker.stopping)
         blocking.release.set()
         assert stopped.result() is True
 

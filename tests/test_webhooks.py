@@ -890,7 +890,7 @@ def test_a_restart_with_deliveries_pending_loses_none(
     assert receiver.entered.wait(5)  # one delivery in flight
     with ThreadPoolExecutor(1) as pool:
         stopped = pool.submit(worker.stop, 5)
-        wait_for(lambda: worker._stopping.is_set())
+        wait_for(lambda: worker.stopping)
         receiver.hold.set()
         assert stopped.result() is True
     assert len(receiver.requests) == 1  # the one in flight was finished, no further one taken

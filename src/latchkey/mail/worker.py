@@ -10,7 +10,6 @@ worker against one database.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import cast
 
@@ -27,6 +26,7 @@ from latchkey.mail.transports import (
     ensure_console_output,
 )
 from latchkey.services.runtime import Runtime
+from latchkey.services.worker_loop import WorkerLoop
 from latchkey.store import mail_outbox
 from latchkey.store.mail_outbox import Claimed
 
@@ -60,15 +60,19 @@ class MailWorker:
         self.transport = transport
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = WorkerLoop(
+            "latchkey-mail",
+            lambda: self.drain_once(),
+            every=poll_seconds,
+            log=logger,
+            what="mail outbox pass",
+        )
 
     def drain_once(self) -> Drained:
         """Send every message due now, one at a time; stops early (or does nothing) once stop()
         has been called."""
         sent = failed = 0
-        while not self._stopping.is_set():
+        while not self._loop.stopping:
             with self.rt.transaction() as conn:
                 claimed = mail_outbox.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
             if not claimed:
@@ -117,45 +121,22 @@ class MailWorker:
             error,
         )
 
+    @property
+    def stopping(self) -> bool:
+        return self._loop.stopping
+
     def start(self) -> None:
         """Run passes in a daemon thread until stop(); a no-op when already running."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="latchkey-mail", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def wake(self) -> None:
         """Start the next pass now rather than after the poll interval (e.g. after enqueue)."""
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Finish the message being sent, then stop; False if the thread outlived `timeout` (its
         message is then re-sent by a later worker once the lease ends, never lost)."""
-        self._stopping.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.drain_once()
-            except Exception as exc:  # e.g. the database is down: try again next pass
-                logger.error("mail outbox pass failed: %s", _safe(exc))
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
-
-
-def _safe(exc: Exception) -> str:
-    # A database error's text can include statement parameters, i.e. a mail's subject and body
-    # (a recovery code); only our own errors' messages are known to be safe to log.
-    if isinstance(exc, LatchkeyError):
-        return exc.message
-    return type(exc).__name__
+        return self._loop.stop(timeout)
 
 
 def build_worker(rt: Runtime, settings: Settings) -> MailWorker | None:

@@ -6,14 +6,14 @@ flows, sessions and links (services/pruning.py)."""
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from latchkey.errors import InvalidRequest, LatchkeyError, TenantNotFound
+from latchkey.errors import InvalidRequest, TenantNotFound
 from latchkey.models import Tenant
 from latchkey.services import pruning, webhooks
 from latchkey.services.runtime import Runtime
+from latchkey.services.worker_loop import WorkerLoop, loggable
 from latchkey.store import events as event_store
 from latchkey.store import tenants as tenant_store
 
@@ -69,26 +69,21 @@ class RetentionWorker:
     def __init__(self, rt: Runtime, *, every_seconds: float = PRUNE_EVERY_SECONDS) -> None:
         self.rt = rt
         self.every_seconds = every_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A first pass soon after start, so a server restarted often still prunes.
+        self._loop = WorkerLoop(
+            "latchkey-retention",
+            self.run_once,
+            every=every_seconds,
+            log=log,
+            what="pruning",
+            first_after=min(60.0, every_seconds),
+        )
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="latchkey-retention", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        # A first pass soon after start, so a server restarted often still prunes.
-        wait = min(60.0, self.every_seconds)
-        while not self._stopping.wait(wait):
-            wait = self.every_seconds
-            self.run_once()
+    def stop(self, timeout: float = 30.0) -> bool:
+        return self._loop.stop(timeout)
 
     def run_once(self) -> None:
         """One pass: events past retention, then every expired unauthenticated write."""
@@ -96,11 +91,7 @@ class RetentionWorker:
             try:
                 pruned = job(self.rt)
             except Exception as exc:  # e.g. the database is down: try again next time
-                log.error(
-                    "pruning %s failed: %s",
-                    what,
-                    exc.message if isinstance(exc, LatchkeyError) else type(exc).__name__,
-                )
+                log.error("pruning %s failed: %s", what, loggable(exc))
                 continue
             if any(pruned.values()):
                 log.info("pruned %d %s", sum(pruned.values()), what)

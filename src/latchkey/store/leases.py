@@ -12,7 +12,30 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, select, update
+from sqlalchemy import Column, ColumnElement, Connection, Table, or_, select, update
+
+
+def due(
+    table: Table, *, done: Column[Any], max_attempts: int, now: datetime
+) -> list[ColumnElement[bool]]:
+    """A row may be leased now: not `done` (sent, delivered), attempts left, its next attempt
+    due, and no lease held on it (or the one held has run out)."""
+    c = table.c
+    return [
+        done.is_(None),
+        c.attempts < max_attempts,
+        c.next_attempt_at <= now,
+        or_(c.locked_until.is_(None), c.locked_until < now),
+    ]
+
+
+def retry_delay(attempts: int, *, first: timedelta, longest: timedelta) -> timedelta:
+    """Exponential backoff after the n-th failed attempt: first, twice that, ... at most
+    `longest`."""
+    exponent = max(attempts - 1, 0)
+    if exponent > 20:  # first * 2**20 is already far beyond any cap used here
+        return longest
+    return min(first * 2**exponent, longest)
 
 
 def lease_due(

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
+from latchkey.store import leases
 from latchkey.store.leases import lease_due
 from latchkey.store.tables import mail_outbox
 
@@ -78,12 +79,7 @@ def enqueue(
 
 
 def _due(now: datetime) -> list[Any]:
-    return [
-        _t.sent_at.is_(None),
-        _t.attempts < MAX_ATTEMPTS,
-        _t.next_attempt_at <= now,
-        or_(_t.locked_until.is_(None), _t.locked_until < now),
-    ]
+    return leases.due(mail_outbox, done=_t.sent_at, max_attempts=MAX_ATTEMPTS, now=now)
 
 
 def claim_due(
@@ -167,10 +163,7 @@ def mark_failed(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the n-th failed attempt: 5 s, 10 s, 20 s, ... at most 1 h."""
-    exponent = max(attempts - 1, 0)
-    if exponent > 20:  # 5 s * 2**20 is already far beyond the cap
-        return LONGEST_RETRY
-    return min(FIRST_RETRY * 2**exponent, LONGEST_RETRY)
+    return leases.retry_delay(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
 def queued_to_since(conn: Connection, recipient: str, since: datetime) -> int:

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, insert, literal, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, insert, literal, select, update
 
 from latchkey.ids import new_id
+from latchkey.store import leases
 from latchkey.store.leases import lease_due
 from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 from latchkey.webhooks.models import Claimed
@@ -93,12 +94,7 @@ def enqueue(
 
 
 def _due(now: datetime) -> list[Any]:
-    return [
-        _d.delivered_at.is_(None),
-        _d.attempts < MAX_ATTEMPTS,
-        _d.next_attempt_at <= now,
-        or_(_d.locked_until.is_(None), _d.locked_until < now),
-    ]
+    return leases.due(webhook_deliveries, done=_d.delivered_at, max_attempts=MAX_ATTEMPTS, now=now)
 
 
 def _due_for_enabled(now: datetime) -> Any:
@@ -226,7 +222,4 @@ def mark_failed(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the n-th failed attempt: 10 s, 20 s, 40 s, ... at most 1 h."""
-    exponent = max(attempts - 1, 0)
-    if exponent > 20:  # 10 s * 2**20 is already far beyond the cap
-        return LONGEST_RETRY
-    return min(FIRST_RETRY * 2**exponent, LONGEST_RETRY)
+    return leases.retry_delay(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)

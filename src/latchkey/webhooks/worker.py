@@ -11,7 +11,6 @@ a worker may run several threads, so one slow receiver does not hold up the othe
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
 from latchkey.services import webhooks
 from latchkey.services.runtime import Runtime
+from latchkey.services.worker_loop import Chore, WorkerLoop
 from latchkey.store import webhook_outbox as outbox
 from latchkey.webhooks import network, signing
 from latchkey.webhooks.models import Claimed
@@ -78,17 +78,21 @@ class WebhookWorker:
         self.rt = rt
         self.allow_private = allow_private
         self.prune_every_seconds = prune_every_seconds
-        self._next_prune = 0.0
         self.client = client or make_client(timeout_seconds)
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
         self.concurrency = max(1, concurrency)
-        self._stopping = threading.Event()
-        self._wake = threading.Event()  # the polling thread's: pass now
-        # The other threads wait for this count to move: work found, or stop (no wake is lost).
-        self._found = threading.Condition()
-        self._generation = 0
-        self._threads: list[threading.Thread] = []
+        # The first thread polls; the others sleep until it finds work, so an idle worker costs
+        # one read per poll interval whatever its concurrency.
+        self._loop = WorkerLoop(
+            "latchkey-webhooks",
+            lambda: self.drain_once(),
+            every=poll_seconds,
+            log=logger,
+            what="webhook outbox pass",
+            threads=self.concurrency,
+            chores=[Chore("webhook delivery log pruning", prune_every_seconds, self._prune)],
+        )
 
     def drain_once(self) -> Drained:
         """Make every delivery due now, one at a time; stops early (or does nothing) once stop()
@@ -97,8 +101,8 @@ class WebhookWorker:
         with self.rt.read() as conn:  # an idle pass takes no write lock
             if not outbox.any_due(conn, self.rt.now()):
                 return Drained()
-        self._signal()  # the other threads help with what was found
-        while not self._stopping.is_set():
+        self._loop.found()  # the other threads help with what was found
+        while not self._loop.stopping:
             with self.rt.transaction() as conn:
                 claimed = outbox.claim_due(conn, self.rt.now(), self.lease_seconds, limit=1)
             if not claimed:
@@ -197,79 +201,27 @@ class WebhookWorker:
         )
         return False
 
+    @property
+    def stopping(self) -> bool:
+        return self._loop.stopping
+
     def start(self) -> None:
-        """Run passes in daemon threads until stop(); a no-op when already running. The first
-        thread polls; the others sleep until it finds work, so an idle worker costs one read per
-        poll interval whatever its concurrency."""
-        if any(t.is_alive() for t in self._threads):
-            return
-        self._stopping.clear()
-        self._threads = [
-            threading.Thread(
-                target=self._run, args=(n == 0,), name=f"latchkey-webhooks-{n}", daemon=True
-            )
-            for n in range(self.concurrency)
-        ]
-        for thread in self._threads:
-            thread.start()
+        """Run passes in daemon threads until stop(); a no-op when already running."""
+        self._loop.start()
 
     def wake(self) -> None:
         """Start the next pass now rather than after the poll interval (e.g. after enqueue)."""
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Finish the deliveries being made, then stop; False if a thread outlived `timeout` (its
         delivery is then made by a later worker once the lease ends, never lost)."""
-        self._stopping.set()
-        self._wake.set()
-        self._signal()
-        threads, self._threads = self._threads, []
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in threads)
+        return self._loop.stop(timeout)
 
-    def _signal(self) -> None:
-        with self._found:
-            self._generation += 1
-            self._found.notify_all()
-
-    def _run(self, polls: bool) -> None:
-        seen = self._generation
-        while not self._stopping.is_set():
-            try:
-                self.drain_once()
-            except Exception as exc:  # e.g. the database is down: try again next pass
-                logger.error("webhook outbox pass failed: %s", _safe(exc))
-            if polls:
-                self._prune_when_due()
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
-                continue
-            with self._found:
-                while self._generation == seen:
-                    self._found.wait()
-                seen = self._generation
-
-    def _prune_when_due(self) -> None:
-        if time.monotonic() < self._next_prune:
-            return
-        self._next_prune = time.monotonic() + self.prune_every_seconds
-        try:
-            pruned = webhooks.prune(self.rt, older_than=LOG_KEPT_FOR)
-        except Exception as exc:
-            logger.error("webhook delivery log pruning failed: %s", _safe(exc))
-            return
+    def _prune(self) -> None:
+        pruned = webhooks.prune(self.rt, older_than=LOG_KEPT_FOR)
         if pruned:
             logger.info("pruned %d finished webhook deliveries", pruned)
-
-
-def _safe(exc: Exception) -> str:
-    # A database error's text can include statement parameters (a payload); only our own
-    # errors' messages are known to be safe to log.
-    if isinstance(exc, LatchkeyError):
-        return exc.message
-    return type(exc).__name__
 
 
 def build_worker(rt: Runtime, settings: Settings) -> WebhookWorker | None:
