@@ -19,6 +19,11 @@ POOL_RECOVERED = "pool.recovered"
 POOL_ACCOUNT_TAKEN_OVER = "pool.account_taken_over"
 POOL_PASSKEYS_REPLACED = "pool.passkeys_replaced"
 POOL_EMAIL_VERIFIED = "pool.email_verified"
+# The passkey-adoption funnel's milestones of a hosted sign-in (services/sign_in_journey.py).
+POOL_PAGE_LOADED = "pool.page_loaded"
+POOL_PASSKEY_OFFER_SHOWN = "pool.passkey_offer_shown"
+POOL_PASSKEY_OFFER_ACCEPTED = "pool.passkey_offer_accepted"
+POOL_PASSKEY_OFFER_DECLINED = "pool.passkey_offer_declined"
 # The OpenID Connect provider.
 OIDC_AUTHORIZED = "oidc.authorized"
 OIDC_CODE_EXCHANGED = "oidc.code_exchanged"
@@ -50,6 +55,10 @@ DESCRIPTIONS: dict[str, str] = {
     POOL_ACCOUNT_TAKEN_OVER: "an unverified account claimed by whoever proved its address",
     POOL_PASSKEYS_REPLACED: "a recovery's new passkey stored: sessions ended, others revoked",
     POOL_EMAIL_VERIFIED: "a pool user proved their email address (or a wrong code)",
+    POOL_PAGE_LOADED: "a hosted sign-in page was loaded (reported by the page, in its own flow)",
+    POOL_PASSKEY_OFFER_SHOWN: "the passkey offer was shown after a password sign-in",
+    POOL_PASSKEY_OFFER_ACCEPTED: "a passkey was made from the offer after a password sign-in",
+    POOL_PASSKEY_OFFER_DECLINED: "the passkey offer after a password sign-in was declined",
     OIDC_AUTHORIZED: "a code issued to an app for a signed-in user",
     OIDC_CODE_EXCHANGED: "a code exchanged for tokens; a replay fails with code_replayed",
     OIDC_SIGNED_OUT: "an SSO session ended by RP-initiated logout",

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Response, delete, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
 from latchkey.api.pool_http import context, flow_cookie, url_pool
@@ -89,10 +89,12 @@ def delete_passkey(passkey_id: FromPath[str], request: AnyRequest) -> dict[str, 
 
 
 @post("/account/passkeys", status_code=200, sync_to_thread=True)
-def add_passkey(request: AnyRequest) -> Response[dict[str, Any]]:
-    """Options for another passkey; finish with register/webauthn/finish."""
+def add_passkey(request: AnyRequest, offer: FromQuery[bool] = False) -> Response[dict[str, Any]]:
+    """Options for another passkey; finish with register/webauthn/finish. `offer`: the page
+    asks from its passkey offer after a password sign-in (counted as accepted when made)."""
     rt, tenant, pool = context(request)
-    begun, cookie = pool_accounts.add_passkey(rt, tenant, pool, _token(request, tenant.id))
+    token = _token(request, tenant.id)
+    begun, cookie = pool_accounts.add_passkey(rt, tenant, pool, token, offer=offer)
     return Response(
         {"publicKey": begun.public_key, "flow_id": begun.flow.id},
         cookies=[flow_cookie(request, tenant.id, url_pool(request), cookie)],

@@ -19,7 +19,7 @@ from litestar import Response, Router, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
-from latchkey.api import errors, page_language, pool_account, pool_pages
+from latchkey.api import errors, page_language, pool_account, pool_milestones, pool_pages
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.pool_http import (
     FLOW_COOKIE,
@@ -49,6 +49,7 @@ from latchkey.services import (
     pool_passwords,
     pools,
     recovery,
+    sign_in_journey,
 )
 from latchkey.services.botcheck import BotCheckFailed
 from latchkey.services.pool_ceremonies import Options, SignedIn
@@ -124,7 +125,13 @@ def _refusals_recorded(
     """Failed bot checks and wrong recovery codes are events (reason: the error code), so
     operators see guessing and scripted sign-ups on the overview's failure chart."""
     return events.failures_recorded(
-        runtime(request), tenant_id=tenant.id, kind=kind, meta=request_meta(request), errors=errors
+        runtime(request),
+        tenant_id=tenant.id,
+        kind=kind,
+        meta=request_meta(request),
+        errors=errors,
+        # The pool the URL names (its id, not the name it may be called by).
+        detail={"pool_id": context(request)[2].id},
     )
 
 
@@ -159,9 +166,16 @@ def register_finish(
     return _finish(request, data, flow_id, finish)
 
 
+# How long ago the page was loaded, as the page measures it (the funnel's time to sign in).
+SinceLoad = Annotated[int, msgspec.Meta(ge=0, le=sign_in_journey.MAX_SINCE_LOAD_MS)]
+
+
 class LoginOptions(msgspec.Struct, kw_only=True):
     identifier: Text | None = None
     flow_id: FlowId | None = None
+    # Which prompt the page opens: the funnel counts sign-ins by method.
+    prompt: sign_in_journey.PasskeyPrompt | None = None
+    since_load_ms: SinceLoad | None = None
 
 
 @post("/login/webauthn/options", status_code=200, sync_to_thread=True)
@@ -169,7 +183,15 @@ def login_options(data: JSONBody[LoginOptions], request: AnyRequest) -> Response
     rt, tenant, pool = context(request)
     rt.limiter.limit("pool", ip=request_meta(request).ip, tenant_id=tenant.id)
     ref = flow_ref(request, data.flow_id) if data.flow_id else None
-    begun = pool_ceremonies.login_options(rt, tenant, pool, identifier=data.identifier, ref=ref)
+    begun = pool_ceremonies.login_options(
+        rt,
+        tenant,
+        pool,
+        identifier=data.identifier,
+        ref=ref,
+        prompt=data.prompt,
+        since_load_ms=data.since_load_ms,
+    )
     return _options_response(request, tenant, pool, begun)
 
 
@@ -184,6 +206,7 @@ class PasswordSignIn(msgspec.Struct, kw_only=True):
     identifier: Text
     password: Annotated[str, msgspec.Meta(max_length=256)]
     flow_id: FlowId | None = None
+    since_load_ms: SinceLoad | None = None
 
 
 @post("/login/password", status_code=200, sync_to_thread=True)
@@ -199,6 +222,7 @@ def login_password(data: JSONBody[PasswordSignIn], request: AnyRequest) -> Respo
         password=data.password,
         ref=flow_ref(request, data.flow_id) if data.flow_id else None,
         meta=request_meta(request),
+        since_load_ms=data.since_load_ms,
     )
     return signed_in_response(request, tenant, pool, done)
 
@@ -382,6 +406,7 @@ router = Router(
         verification_verify,
         verification_link,
         *pool_account.HANDLERS,
+        *pool_milestones.HANDLERS,
         *pool_pages.HANDLERS,
     ],
 )

@@ -262,8 +262,15 @@ def _record(
             reason=error.code,
             user_id=owner.id if owner else None,
             credential_id=stored.id if stored else None,
+            detail=_pool_of(checked.challenge),
         )
         return error
+
+
+def _pool_of(challenge: Challenge | None) -> dict[str, Any] | None:
+    # A pool's sign-in names its pool in the challenge: its failures count in the pool's funnel.
+    pool_id = challenge.context.get("directory_id") if challenge is not None else None
+    return {"pool_id": pool_id} if isinstance(pool_id, str) else None
 
 
 def _record_use(

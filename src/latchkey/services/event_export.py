@@ -57,7 +57,7 @@ def jsonl(found: Iterable[Event]) -> Iterator[bytes]:
         yield _ENCODER.encode(EventRecord.of(event)) + b"\n"
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
@@ -79,7 +79,7 @@ def csv_lines(found: Iterable[Event]) -> Iterator[str]:
     yield line(COLUMNS)
     for event in found:
         row = msgspec.to_builtins(EventRecord.of(event))
-        yield line(_cell(row[column]) for column in COLUMNS)
+        yield line(csv_cell(row[column]) for column in COLUMNS)
 
 
 def render(found: Iterable[Event], fmt: str) -> Iterator[bytes]:

@@ -57,6 +57,7 @@ def record_failure(
     reason: str,
     user_id: str | None = None,
     credential_id: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """A failure event in a transaction of its own, so the failed ceremony's writes stay undone."""
     with rt.transaction() as conn:
@@ -69,6 +70,7 @@ def record_failure(
             reason=reason,
             user_id=user_id,
             credential_id=credential_id,
+            detail=detail,
         )
 
 
@@ -80,6 +82,7 @@ def failures_recorded(
     kind: str,
     meta: RequestMeta,
     errors: tuple[type[LatchkeyError], ...],
+    detail: dict[str, Any] | None = None,
 ) -> Iterator[None]:
     """Around a step whose refusals operators must see (a wrong recovery code, a failed bot
     check): such a refusal becomes a failure event, its error code the reason, written after
@@ -87,7 +90,9 @@ def failures_recorded(
     try:
         yield
     except errors as refused:
-        record_failure(rt, tenant_id=tenant_id, kind=kind, meta=meta, reason=refused.code)
+        record_failure(
+            rt, tenant_id=tenant_id, kind=kind, meta=meta, reason=refused.code, detail=detail
+        )
         raise
 
 

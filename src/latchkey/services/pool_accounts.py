@@ -10,7 +10,7 @@ from datetime import datetime
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, Unauthorized
 from latchkey.event_kinds import POOL_PASSKEY_REMOVED, POOL_PASSKEY_RENAMED
 from latchkey.models import SsoSession, Tenant, User
-from latchkey.services import access, events, flows, pool_ceremonies, sso
+from latchkey.services import access, events, flows, pool_ceremonies, sign_in_journey, sso
 from latchkey.services.pool_ceremonies import FlowRef, Options
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
@@ -141,9 +141,12 @@ def remove(
         access.remove_passkey(conn, tenant.id, user.id, passkey_id, rt.now())
 
 
-def add_passkey(rt: Runtime, tenant: Tenant, pool: Pool, token: str | None) -> tuple[Options, str]:
+def add_passkey(
+    rt: Runtime, tenant: Tenant, pool: Pool, token: str | None, *, offer: bool = False
+) -> tuple[Options, str]:
     """Options for another passkey, in a new registration flow carrying the user; returns
-    the options and the flow's cookie."""
+    the options and the flow's cookie. `offer`: asked for by the passkey offer shown after a
+    password sign-in (the funnel counts the offer accepted when the passkey is made)."""
     _, user = signed_in_user(rt, tenant, pool, token)
     with rt.transaction() as conn:
         started = flows.start(
@@ -153,6 +156,7 @@ def add_passkey(rt: Runtime, tenant: Tenant, pool: Pool, token: str | None) -> t
             directory_id=pool.id,
             kind=flows.REGISTRATION,
             user_id=user.id,
+            context=sign_in_journey.context(rt, method=None, since_load_ms=None, offer=offer),
         )
     ref = FlowRef(started.cookie, started.flow.id)
     return pool_ceremonies.add_passkey_begin(rt, tenant, pool, user=user, ref=ref), started.cookie

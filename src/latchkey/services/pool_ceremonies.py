@@ -31,6 +31,7 @@ from latchkey.services import (
     flows,
     identifiers,
     registration,
+    sign_in_journey,
     signup,
     sso,
 )
@@ -199,7 +200,13 @@ def signup_begin(
     return Options(flow, cookie, options)
 
 
-def _await(conn: Connection, rt: Runtime, flow: Flow, challenge: Challenge) -> Flow:
+def _await(
+    conn: Connection,
+    rt: Runtime,
+    flow: Flow,
+    challenge: Challenge,
+    journey: dict[str, Any] | None = None,
+) -> Flow:
     # A new challenge replaces an unanswered one (the user cancelled the browser's prompt).
     return flows.advance(
         conn,
@@ -207,7 +214,7 @@ def _await(conn: Connection, rt: Runtime, flow: Flow, challenge: Challenge) -> F
         flow,
         from_states=(flows.ACTIVE, flows.AWAITING_CREDENTIAL),
         to_state=flows.AWAITING_CREDENTIAL,
-        context={"challenge_id": challenge.id},
+        context={"challenge_id": challenge.id, **(journey or {})},
     )
 
 
@@ -320,8 +327,16 @@ def _sign_in(
         meta=meta,
         user_id=user.id,
         credential_id=credential.id,
-        detail={"pool_id": flow.directory_id, "flow_id": flow.id},
+        detail={
+            "pool_id": flow.directory_id,
+            "flow_id": flow.id,
+            **sign_in_journey.detail(rt, flow.context),
+        },
     )
+    if sign_in_journey.from_offer(flow):
+        sign_in_journey.record_offer_accepted(
+            conn, rt, flow=flow, user_id=user.id, credential_id=credential.id, meta=meta
+        )
     return completed, opened
 
 
@@ -432,18 +447,22 @@ def login_options(
     *,
     identifier: str | None,
     ref: FlowRef | None,
+    prompt: sign_in_journey.PasskeyPrompt | None = None,
+    since_load_ms: int | None = None,
 ) -> Options:
     """Discoverable options (no allowCredentials), with or without an identifier: an
     unauthenticated caller learns neither whether the account exists nor its credential ids
     (issue 21 item 7). The identifier-first page still asks for it first; the browser then
     offers the passkeys it holds for this RP ID, and whichever user answers is signed in."""
-    del identifier  # accepted for the pages and clients that send it; it narrows nothing
+    # The identifier narrows nothing; it only tells the funnel how the user signed in.
+    method = sign_in_journey.IDENTIFIER if identifier else prompt
+    journey = sign_in_journey.context(rt, method=method, since_load_ms=since_load_ms)
     with rt.transaction() as conn:
         flow, cookie = flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
         challenge = signup.sign_in_challenge(
             conn, rt, tenant, {"pool_flow": flow.id, "directory_id": pool.id}
         )
-        flow = _await(conn, rt, flow, challenge)
+        flow = _await(conn, rt, flow, challenge, journey)
     options = generate_authentication_options(
         rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=[]
     )

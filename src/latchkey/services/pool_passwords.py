@@ -10,7 +10,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
 from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
-from latchkey.services import amr, email_verification, events, flows, pool_ceremonies, sso
+from latchkey.services import (
+    amr,
+    email_verification,
+    events,
+    flows,
+    pool_ceremonies,
+    sign_in_journey,
+    sso,
+)
 from latchkey.services.pool_ceremonies import FlowRef, SignedIn
 from latchkey.services.pools import Pool
 from latchkey.services.ratelimit import Rule
@@ -66,6 +74,7 @@ def sign_in(
     password: str,
     ref: FlowRef | None,
     meta: RequestMeta,
+    since_load_ms: int | None = None,
 ) -> SignedIn:
     if not pool.settings.password:
         raise PasswordsDisabled("this pool does not use passwords")
@@ -89,6 +98,7 @@ def sign_in(
             meta=meta,
             reason=InvalidCredentials.code,
             user_id=user.id if user else None,
+            detail={"pool_id": pool.id},
         )
         raise InvalidCredentials("the identifier or the password is not right")
     with rt.transaction() as conn:
@@ -119,6 +129,13 @@ def sign_in(
             kind=POOL_PASSWORD_SIGN_IN,
             meta=meta,
             user_id=user.id,
-            detail={"pool_id": pool.id},
+            detail={"pool_id": pool.id, **_journey(rt, since_load_ms)},
         )
     return SignedIn(completed, user, None, opened, signup=False)
+
+
+def _journey(rt: Runtime, since_load_ms: int | None) -> dict[str, object]:
+    """The funnel's fields: a password sign-in, so many milliseconds after its page loaded."""
+    method = sign_in_journey.PASSWORD
+    made = sign_in_journey.context(rt, method=method, since_load_ms=since_load_ms)
+    return sign_in_journey.detail(rt, made)

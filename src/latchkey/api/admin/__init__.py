@@ -7,6 +7,7 @@ from litestar import Router
 
 from latchkey.api import errors
 from latchkey.api.admin import (
+    adoption,
     apps,
     directories,
     events,
@@ -30,6 +31,7 @@ router = Router(
         *keys.handlers,
         *users.handlers,
         *events.handlers,
+        *adoption.handlers,
         *webhooks.handlers,
     ],
 )

@@ -43,6 +43,21 @@ async function api(method, path, body) {
 
 const post = (path, body = {}) => api("POST", path, body);
 
+// Milliseconds since this page was loaded: the adoption funnel's time to sign in.
+const sinceLoad = () => Math.round(performance.now());
+
+// A milestone of the adoption funnel (page loaded, passkey offer shown or declined). Sent with
+// keepalive, so it arrives even when the page goes on to another; its failure changes nothing.
+function report(milestone, flowId = null) {
+  fetch(`${base}/signin/milestone`, {
+    method: "POST",
+    credentials: "same-origin",
+    keepalive: true,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(flowId ? { milestone, flow_id: flowId } : { milestone }),
+  }).catch(() => {});
+}
+
 function cancelled(error) {
   return error && (error.name === "AbortError" || error.name === "NotAllowedError");
 }
@@ -125,7 +140,11 @@ function signInPage() {
   const identifier = document.getElementById("identifier");
 
   async function options(body) {
-    const answer = await post("login/webauthn/options", { ...body, flow_id: flowId });
+    const answer = await post("login/webauthn/options", {
+      ...body,
+      flow_id: flowId,
+      since_load_ms: sinceLoad(),
+    });
     flowId = answer.flow_id;
     return answer;
   }
@@ -148,7 +167,7 @@ function signInPage() {
     autofill = new AbortController();
     const signal = autofill.signal;
     try {
-      await signIn({}, { mediation: "conditional", signal });
+      await signIn({ prompt: "autofill" }, { mediation: "conditional", signal });
     } catch (error) {
       // Autofill is not something the user started: only the server's refusals are news.
       if (!signal.aborted && error instanceof ApiError) fail(error);
@@ -165,7 +184,7 @@ function signInPage() {
     busy(button, true);
     say(t("waiting"));
     try {
-      await signIn({});
+      await signIn({ prompt: "button" });
     } catch (error) {
       fail(error);
       startAutofill();
@@ -210,6 +229,7 @@ function signInPage() {
         identifier: identifier.value.trim(),
         password: document.getElementById("password").value,
         flow_id: flowId,
+        since_load_ms: sinceLoad(),
       });
       await offerPasskey(done.redirect_to);
     } catch (error) {
@@ -219,6 +239,7 @@ function signInPage() {
     }
   }
 
+  if (flowId) report("page_loaded", flowId);
   startAutofill();
 }
 
@@ -229,7 +250,10 @@ async function offerPasskey(next) {
   const create = document.getElementById("offer-create");
   say(t("signedInPassword"));
   offer.hidden = false;
-  document.getElementById("offer-skip").href = next;
+  report("offer_shown");
+  const skip = document.getElementById("offer-skip");
+  skip.href = next;
+  skip.addEventListener("click", () => report("offer_declined"));
   create.focus();
   let quiet = null;
   const capabilities = PublicKeyCredential.getClientCapabilities
@@ -238,7 +262,7 @@ async function offerPasskey(next) {
   if (capabilities.conditionalCreate) {
     quiet = new AbortController();
     const signal = quiet.signal;
-    post("account/passkeys")
+    post("account/passkeys?offer=true")
       .then((begun) => createPasskey(begun, begun.flow_id, { mediation: "conditional", signal }))
       .then(() => go(next), () => {}); // not made quietly: the button stays
   }
@@ -246,7 +270,7 @@ async function offerPasskey(next) {
     if (quiet) quiet.abort();
     busy(create, true);
     try {
-      const begun = await post("account/passkeys");
+      const begun = await post("account/passkeys?offer=true");
       await createPasskey(begun, begun.flow_id);
       say(t("passkeyCreated"));
       go(next);

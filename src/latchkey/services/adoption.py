@@ -1,0 +1,254 @@
+"""Passkey adoption at a glance: the hosted sign-in funnel of a tenant (or one of its pools)
+over a period, from the event log. Users who signed in and how many of them have a passkey;
+the passkey offer after a password sign-in (shown, accepted, declined); sign-ins by method; the
+time from the page's load to signed in; failures by reason and by step; sign-ins by operating
+system, browser, passkey provider and synced or device-bound.
+
+Every figure is counted by the database (GROUP BY, COUNT DISTINCT, a window function for the
+percentiles) over the (tenant, kind, time) index, so a large log is never read into Python;
+only the distinct User-Agent strings and AAGUIDs come back, to be named here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, exists, func, or_, select
+
+from latchkey import event_kinds as kinds
+from latchkey.errors import InvalidRequest
+from latchkey.services import metadata
+from latchkey.services import sign_in_journey as journey
+from latchkey.services.runtime import Runtime
+from latchkey.services.user_agents import platform
+from latchkey.store.tables import credentials, events
+
+# The events that are a sign-in, and the method each stands for (a passkey sign-in says its
+# own: autofill, button or identifier-first; older ones, without it, count as "passkey").
+SIGN_IN_KINDS = (kinds.POOL_SIGNED_IN, kinds.POOL_PASSWORD_SIGN_IN, kinds.POOL_RECOVERED)
+PASSKEY = "passkey"
+METHODS = (journey.AUTOFILL, journey.BUTTON, journey.IDENTIFIER, PASSKEY, journey.PASSWORD,
+           journey.RECOVERY)  # fmt: skip
+# Where in a sign-in a failure happened: the step each failing event kind stands for.
+STEPS = {
+    kinds.PASSKEY_AUTHENTICATION: "passkey",
+    kinds.POOL_PASSWORD_SIGN_IN: "password",
+    kinds.POOL_RECOVERY_REQUESTED: "recovery_request",
+    kinds.POOL_RECOVERED: "recovery_code",
+}
+PERCENTILES = (50, 90)
+DEFAULT_PERIOD = timedelta(days=30)
+# A year and a day: a year's figures whatever the month lengths, never an unbounded scan.
+MAX_PERIOD = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    since: datetime
+    until: datetime
+    pool_id: str | None
+    pages_loaded: int
+    users_signed_in: int
+    users_with_passkey: int
+    sign_ins: int
+    offers_shown: int
+    offers_accepted: int
+    offers_declined: int
+    # (method, sign-ins) in METHODS order, every method present.
+    methods: list[tuple[str, int]]
+    # Milliseconds from the page's load to signed in (nearest rank), and how many were timed.
+    median_ms: int | None
+    p90_ms: int | None
+    timed: int
+    failures: int
+    # (name, count), largest first.
+    failure_reasons: list[tuple[str, int]]
+    failure_steps: list[tuple[str, int]]
+    operating_systems: list[tuple[str, int]]
+    browsers: list[tuple[str, int]]
+    providers: list[tuple[str, int]]
+    synced: int
+    device_bound: int
+
+
+def period(
+    now: datetime, since: datetime | None, until: datetime | None
+) -> tuple[datetime, datetime]:
+    """The period asked for: until now and the 30 days before unless said; each bound with
+    its time zone, since before until, at most MAX_PERIOD long."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidRequest(f"{name} needs a time zone (e.g. 2026-01-31T00:00:00Z)")
+    end = until.astimezone(UTC) if until is not None else now
+    start = since.astimezone(UTC) if since is not None else end - DEFAULT_PERIOD
+    if start >= end:
+        raise InvalidRequest("since must be before until")
+    if end - start > MAX_PERIOD:
+        raise InvalidRequest(f"a period is at most {MAX_PERIOD.days} days")
+    return start, end
+
+
+def _scope(tenant_id: str, pool_id: str | None, since: datetime, until: datetime) -> list[Any]:
+    where = [events.c.tenant_id == tenant_id, events.c.created_at >= since,
+             events.c.created_at < until]  # fmt: skip
+    if pool_id is not None:
+        where.append(events.c.detail["pool_id"].as_string() == pool_id)
+    return where
+
+
+def _method(kind: str, detail_method: Any) -> str:
+    if kind == kinds.POOL_PASSWORD_SIGN_IN:
+        return journey.PASSWORD
+    if kind == kinds.POOL_RECOVERED:
+        return journey.RECOVERY
+    return str(detail_method) if detail_method in METHODS else PASSKEY
+
+
+def funnel(
+    rt: Runtime, tenant_id: str, *, since: datetime, until: datetime, pool_id: str | None = None
+) -> Adoption:
+    scope = _scope(tenant_id, pool_id, since, until)
+    signed_in = (*scope, events.c.kind.in_(SIGN_IN_KINDS), events.c.outcome == "success")
+    with rt.read() as conn:
+        method = events.c.detail["method"].as_string()
+        by_kind = conn.execute(
+            select(events.c.kind, method, func.count())
+            .where(*scope, events.c.outcome == "success")
+            .where(events.c.kind.in_((*SIGN_IN_KINDS, *journey.KINDS)))
+            .group_by(events.c.kind, method)
+        ).all()
+        has_passkey = exists().where(
+            credentials.c.tenant_id == tenant_id, credentials.c.user_id == events.c.user_id
+        )
+        users, with_passkey = conn.execute(
+            select(
+                func.count(func.distinct(events.c.user_id)),
+                func.count(func.distinct(case((has_passkey, events.c.user_id)))),
+            ).where(*signed_in)
+        ).one()
+        timing = _percentiles(conn, signed_in)
+        failed = conn.execute(
+            select(events.c.kind, events.c.reason, func.count())
+            .where(*scope, events.c.outcome == "failure", events.c.kind.in_(tuple(STEPS)))
+            .group_by(events.c.kind, events.c.reason)
+        ).all()
+        agents = conn.execute(
+            select(events.c.user_agent, func.count())
+            .where(*signed_in)
+            .group_by(events.c.user_agent)
+        ).all()
+        keys = conn.execute(
+            select(credentials.c.aaguid, credentials.c.backup_eligible, func.count())
+            .select_from(events.join(credentials, credentials.c.id == events.c.credential_id))
+            .where(*scope, events.c.kind == kinds.POOL_SIGNED_IN)
+            .where(events.c.outcome == "success")
+            .group_by(credentials.c.aaguid, credentials.c.backup_eligible)
+        ).all()
+    counts: Counter[str] = Counter()
+    methods: Counter[str] = Counter({m: 0 for m in METHODS})
+    for kind, detail_method, n in by_kind:
+        counts[kind] += n
+        if kind in SIGN_IN_KINDS:
+            methods[_method(kind, detail_method)] += n
+    operating_systems: Counter[str] = Counter()
+    browsers: Counter[str] = Counter()
+    for agent, n in agents:
+        found = platform(agent)
+        operating_systems[found.os] += n
+        browsers[found.browser] += n
+    providers: Counter[str] = Counter()
+    for aaguid, _, n in keys:
+        providers[metadata.name_of(rt, aaguid) or "Unknown provider"] += n
+    reasons: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    for kind, reason, n in failed:
+        reasons[reason or "unknown"] += n
+        steps[STEPS[kind]] += n
+    return Adoption(
+        since=since,
+        until=until,
+        pool_id=pool_id,
+        pages_loaded=counts[journey.PAGE_LOADED],
+        users_signed_in=users,
+        users_with_passkey=with_passkey,
+        sign_ins=sum(counts[k] for k in SIGN_IN_KINDS),
+        offers_shown=counts[journey.OFFER_SHOWN],
+        offers_accepted=counts[journey.OFFER_ACCEPTED],
+        offers_declined=counts[journey.OFFER_DECLINED],
+        methods=[(m, methods[m]) for m in METHODS],
+        median_ms=timing.get(50),
+        p90_ms=timing.get(90),
+        timed=timing.get(0, 0),
+        failures=sum(n for _, _, n in failed),
+        failure_reasons=_ranked(reasons),
+        failure_steps=_ranked(steps),
+        operating_systems=_ranked(operating_systems),
+        browsers=_ranked(browsers),
+        providers=_ranked(providers),
+        synced=sum(n for _, eligible, n in keys if eligible),
+        device_bound=sum(n for _, eligible, n in keys if not eligible),
+    )
+
+
+def _percentiles(conn: Connection, signed_in: Sequence[Any]) -> dict[int, int]:
+    """{percentile: milliseconds} by nearest rank, and {0: how many were timed}: the database
+    ranks the timed sign-ins and returns only the rows at those ranks."""
+    elapsed = events.c.detail["elapsed_ms"].as_integer()
+    ranked = (
+        select(
+            elapsed.label("ms"),
+            func.row_number().over(order_by=elapsed).label("rank"),
+            func.count().over().label("n"),
+        )
+        .where(*signed_in, elapsed.is_not(None))
+        .subquery()
+    )
+    # Nearest rank: the smallest rank r with r >= n * p / 100, i.e. ceil(n * p / 100).
+    wanted = [ranked.c.rank == (ranked.c.n * p + 99) // 100 for p in PERCENTILES]
+    rows = conn.execute(select(ranked.c.ms, ranked.c.rank, ranked.c.n).where(or_(*wanted))).all()
+    found: dict[int, int] = {}
+    for ms, rank, n in rows:
+        found[0] = n
+        for p in PERCENTILES:
+            if rank == (n * p + 99) // 100:
+                found[p] = int(ms)
+    return found
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    # Largest first, ties by name: the same figures always read the same.
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+
+
+def tables(found: Adoption) -> dict[str, list[tuple[str, int | None]]]:
+    """The figures as named two-column tables (what each chart draws, its data table and its
+    CSV export show), in the order the portal shows them."""
+    return {
+        "funnel": [
+            ("pages_loaded", found.pages_loaded),
+            ("users_signed_in", found.users_signed_in),
+            ("users_with_passkey", found.users_with_passkey),
+            ("sign_ins", found.sign_ins),
+        ],
+        "offers": [
+            ("shown", found.offers_shown),
+            ("accepted", found.offers_accepted),
+            ("declined", found.offers_declined),
+        ],
+        "methods": list(found.methods),
+        "time_to_sign_in": [
+            ("median_ms", found.median_ms),
+            ("p90_ms", found.p90_ms),
+            ("timed", found.timed),
+        ],
+        "failure_reasons": list(found.failure_reasons),
+        "failure_steps": list(found.failure_steps),
+        "operating_systems": list(found.operating_systems),
+        "browsers": list(found.browsers),
+        "providers": list(found.providers),
+        "synced": [("synced", found.synced), ("device_bound", found.device_bound)],
+    }

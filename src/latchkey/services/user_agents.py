@@ -1,0 +1,34 @@
+"""Operating system and browser from a User-Agent header, by ua-parser (the maintained
+uap-core rules; its Rust matcher when installed, the `regex` extra). Parsed when figures are
+asked for, once per distinct string: bench/adoption_funnel.py measures that against parsing
+every event as it is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ua_parser import parse
+
+UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    browser: str
+
+
+@lru_cache(maxsize=8192)
+def platform(user_agent: str | None) -> Platform:
+    """The families only ("Mac OS X", "Chrome Mobile"): versions would split every chart."""
+    if not user_agent:
+        return Platform(UNKNOWN, UNKNOWN)
+    found = parse(user_agent)
+    os = found.os.family if found.os and found.os.family != "Other" else UNKNOWN
+    browser = (
+        found.user_agent.family
+        if found.user_agent and found.user_agent.family != "Other"
+        else UNKNOWN
+    )
+    return Platform(os, browser)

@@ -1,0 +1,184 @@
+"""The passkey-adoption funnel's figures against a scripted event log, exactly, on SQLite and
+PostgreSQL: per pool, for the whole tenant, inside the period only, never another tenant's."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from latchkey.ids import new_id
+from latchkey.models import Credential, Tenant, User
+from latchkey.services import adoption, directories, events, metadata, tenants
+from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.store import credentials as credential_store
+from latchkey.store import users as user_store
+from tests.conftest import FakeClock
+from tests.web_parties import ORIGIN
+
+ICLOUD = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"
+GOOGLE = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
+YUBIKEY = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+SAFARI_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/17.4 Safari/605.1.15"
+)
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/126.0.0.0 Safari/537.36"
+)
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+
+
+class Script:
+    """Writes a tenant's events at the fake clock's time, as the services would."""
+
+    def __init__(self, rt: Runtime, tenant: Tenant) -> None:
+        self.rt, self.tenant = rt, tenant
+
+    def user(self, pool_id: str, name: str) -> str:
+        now = self.rt.now()
+        user = User(new_id(), self.tenant.id, name, secrets.token_bytes(16), name, name, now, now,
+                    directory_id=pool_id)  # fmt: skip
+        with self.rt.transaction() as conn:
+            user_store.add(conn, user)
+        return user.id
+
+    def passkey(self, user_id: str, aaguid: str, *, synced: bool) -> str:
+        now = self.rt.now()
+        made = Credential(
+            id=new_id(), tenant_id=self.tenant.id, user_id=user_id,
+            credential_id=secrets.token_bytes(16), public_key=b"k", alg=-7, sign_count=0,
+            aaguid=aaguid, fmt="none", transports=(), backup_eligible=synced,
+            backup_state=synced, user_verified=True, discoverable=True, attachment=None,
+            name="key", possible_clone=False, created_at=now, last_used_at=None,
+        )  # fmt: skip
+        with self.rt.transaction() as conn:
+            credential_store.add(conn, made)
+        return made.id
+
+    def event(
+        self,
+        kind: str,
+        pool_id: str | None,
+        *,
+        agent: str | None = None,
+        reason: str | None = None,
+        user_id: str | None = None,
+        credential_id: str | None = None,
+        **detail: Any,
+    ) -> None:
+        with self.rt.transaction() as conn:
+            events.record(
+                conn, self.rt, tenant_id=self.tenant.id, kind=kind,
+                meta=RequestMeta(ip="192.0.2.1", user_agent=agent), reason=reason,
+                user_id=user_id, credential_id=credential_id,
+                detail={**({"pool_id": pool_id} if pool_id else {}), **detail},
+            )  # fmt: skip
+
+
+@pytest.fixture
+def scripted(rt: Runtime, clock: FakeClock) -> tuple[Tenant, str, str, datetime, datetime]:
+    """Pool A: three users signing in five ways, the offer, four failures; pool B: one
+    autofill sign-in and a failure; plus an event before the period and another tenant's."""
+    tenant, _ = tenants.create(rt, rp_id="localhost", rp_name="Shop", origins=[ORIGIN])
+    a = directories.create(rt, tenant.id, "a", {"email": "required"}).id
+    b = directories.create(rt, tenant.id, "b", {"email": "required"}).id
+    s = Script(rt, tenant)
+    ann, bob, cat, dan = (s.user(a, "ann"), s.user(a, "bob"), s.user(a, "cat"),
+                          s.user(b, "dan"))  # fmt: skip
+    ann_key = s.passkey(ann, ICLOUD, synced=True)
+    bob_key = s.passkey(bob, YUBIKEY, synced=False)
+    dan_key = s.passkey(dan, GOOGLE, synced=True)
+    # Before the period: counted nowhere.
+    s.event("pool.signed_in", a, user_id=ann, credential_id=ann_key, method="autofill",
+            elapsed_ms=99, agent=SAFARI_MAC)  # fmt: skip
+    clock.advance(hours=1)
+    since = clock.now
+    for _ in range(5):
+        s.event("pool.page_loaded", a, flow_id="f")
+    s.event("pool.signed_in", a, user_id=ann, credential_id=ann_key, method="autofill",
+            elapsed_ms=1000, agent=SAFARI_MAC)  # fmt: skip
+    s.event("pool.signed_in", a, user_id=ann, credential_id=ann_key, method="button",
+            elapsed_ms=3000, agent=SAFARI_MAC)  # fmt: skip
+    s.event("pool.signed_in", a, user_id=bob, credential_id=bob_key, method="identifier",
+            elapsed_ms=2000, agent=CHROME_WINDOWS)  # fmt: skip
+    s.event("pool.password_sign_in", a, user_id=cat, method="password", elapsed_ms=8000,
+            agent=FIREFOX_LINUX)  # fmt: skip
+    s.event("pool.recovered", a, user_id=bob, agent=CHROME_WINDOWS)
+    s.event("pool.passkey_offer_shown", a, user_id=cat)
+    s.event("pool.passkey_offer_shown", a, user_id=cat)
+    s.event("pool.passkey_offer_accepted", a, user_id=cat)
+    s.event("pool.passkey_offer_declined", a, user_id=cat)
+    s.event("passkey.authentication", a, reason="credential_not_found")
+    s.event("pool.password_sign_in", a, reason="invalid_credentials", user_id=cat)
+    s.event("pool.password_sign_in", a, reason="invalid_credentials")
+    s.event("pool.recovery_requested", a, reason="bot_check_failed")
+    # Not sign-in figures: a sign-up and a passkey added.
+    s.event("pool.signed_up", a, user_id=cat)
+    s.event("passkey.registration", None, user_id=ann, credential_id=ann_key)
+    s.event("pool.signed_in", b, user_id=dan, credential_id=dan_key, method="autofill",
+            elapsed_ms=500, agent=CHROME_ANDROID)  # fmt: skip
+    s.event("passkey.authentication", b, reason="user_verification_required")
+    other, _ = tenants.create(rt, rp_id="localhost", rp_name="Other", origins=[ORIGIN])
+    Script(rt, other).event("pool.page_loaded", None)
+    clock.advance(hours=1)
+    until = clock.now
+    # After the period.
+    s.event("pool.page_loaded", a)
+    return tenant, a, b, since, until
+
+
+def test_a_pools_funnel_is_exact(rt: Runtime, scripted: Any) -> None:
+    tenant, a, _, since, until = scripted
+    found = adoption.funnel(rt, tenant.id, since=since, until=until, pool_id=a)
+    assert (found.pages_loaded, found.users_signed_in, found.users_with_passkey) == (5, 3, 2)
+    assert found.sign_ins == 5
+    assert (found.offers_shown, found.offers_accepted, found.offers_declined) == (2, 1, 1)
+    assert found.methods == [("autofill", 1), ("button", 1), ("identifier", 1), ("passkey", 0),
+                             ("password", 1), ("recovery", 1)]  # fmt: skip
+    # Timed: 1000, 2000, 3000, 8000 ms: the 2nd is the median, the 4th the 90th percentile.
+    assert (found.median_ms, found.p90_ms, found.timed) == (2000, 8000, 4)
+    assert found.failures == 4
+    assert found.failure_reasons == [("invalid_credentials", 2), ("bot_check_failed", 1),
+                                     ("credential_not_found", 1)]  # fmt: skip
+    assert found.failure_steps == [("password", 2), ("passkey", 1), ("recovery_request", 1)]
+    assert found.operating_systems == [("Mac OS X", 2), ("Windows", 2), ("Linux", 1)]
+    assert found.browsers == [("Chrome", 2), ("Safari", 2), ("Firefox", 1)]
+    yubikey = metadata.name_of(rt, YUBIKEY)
+    assert found.providers == [("iCloud Keychain", 2), (yubikey, 1)]
+    assert (found.synced, found.device_bound) == (2, 1)
+
+
+def test_the_tenants_funnel_counts_every_pool(rt: Runtime, scripted: Any) -> None:
+    tenant, _, _, since, until = scripted
+    found = adoption.funnel(rt, tenant.id, since=since, until=until)
+    assert (found.pages_loaded, found.users_signed_in, found.users_with_passkey) == (5, 4, 3)
+    assert found.sign_ins == 6
+    assert dict(found.methods)["autofill"] == 2
+    # Timed: 500, 1000, 2000, 3000, 8000: ranks 3 and 5.
+    assert (found.median_ms, found.p90_ms, found.timed) == (2000, 8000, 5)
+    assert found.failures == 5
+    assert dict(found.failure_reasons)["user_verification_required"] == 1
+    assert found.operating_systems == [("Mac OS X", 2), ("Windows", 2), ("Android", 1),
+                                       ("Linux", 1)]  # fmt: skip
+    assert found.providers[0] == ("iCloud Keychain", 2)
+    assert sorted(found.providers[1:]) == sorted([("Google Password Manager", 1),
+                                                  (metadata.name_of(rt, YUBIKEY), 1)])  # fmt: skip
+    assert (found.synced, found.device_bound) == (3, 1)
+
+
+def test_an_empty_period_has_no_figures(rt: Runtime, scripted: Any) -> None:
+    tenant, a, _, _, until = scripted
+    later = until + timedelta(days=1)
+    found = adoption.funnel(rt, tenant.id, since=later, until=later + timedelta(days=1), pool_id=a)
+    assert (found.pages_loaded, found.users_signed_in, found.sign_ins, found.failures) == (0,) * 4
+    assert (found.median_ms, found.p90_ms, found.timed) == (None, None, 0)
+    assert found.methods == [(m, 0) for m in adoption.METHODS]
+    assert found.providers == found.operating_systems == found.failure_reasons == []
