@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ua_parser import parse
-
 UNKNOWN = "Unknown"
 
 
@@ -24,6 +22,10 @@ def platform(user_agent: str | None) -> Platform:
     """The families only ("Mac OS X", "Chrome Mobile"): versions would split every chart."""
     if not user_agent:
         return Platform(UNKNOWN, UNKNOWN)
+    # Imported when first needed: loading its rules takes about half a second, which the
+    # service's start and every request that asks for no figures are spared.
+    from ua_parser import parse
+
     found = parse(user_agent)
     os = found.os.family if found.os and found.os.family != "Other" else UNKNOWN
     browser = (
