@@ -35,6 +35,25 @@ class Tenant:
     def ceremony_origins(self) -> tuple[str, ...]:
         return self.origins + self.related_origins
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as a plain value (lists, the policy as a dict, times as datetimes): the
+        row the store writes, and what `latchkey tenant` prints."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "rp_id": self.rp_id,
+            "rp_name": self.rp_name,
+            "origins": list(self.origins),
+            "related_origins": list(self.related_origins),
+            "policy": self.policy.to_dict(),
+            "anonymous_actions": (
+                list(self.anonymous_actions) if self.anonymous_actions is not None else None
+            ),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "event_retention_days": self.event_retention_days,
+        }
+
 
 @dataclass(frozen=True)
 class Directory:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,29 +33,11 @@ def _record(row: Any) -> Tenant:
 
 
 def add(conn: Connection, tenant: Tenant) -> None:
-    conn.execute(insert(tenants).values(**_values(tenant)))
+    conn.execute(insert(tenants).values(**tenant.to_dict()))
 
 
 def save(conn: Connection, tenant: Tenant) -> None:
-    conn.execute(update(tenants).where(tenants.c.id == tenant.id).values(**_values(tenant)))
-
-
-def _values(tenant: Tenant) -> Mapping[str, Any]:
-    return {
-        "id": tenant.id,
-        "name": tenant.name,
-        "rp_id": tenant.rp_id,
-        "rp_name": tenant.rp_name,
-        "origins": list(tenant.origins),
-        "related_origins": list(tenant.related_origins),
-        "policy": tenant.policy.to_dict(),
-        "created_at": tenant.created_at,
-        "updated_at": tenant.updated_at,
-        "event_retention_days": tenant.event_retention_days,
-        "anonymous_actions": (
-            list(tenant.anonymous_actions) if tenant.anonymous_actions is not None else None
-        ),
-    }
+    conn.execute(update(tenants).where(tenants.c.id == tenant.id).values(**tenant.to_dict()))
 
 
 def get(conn: Connection, tenant_id: str) -> Tenant | None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
+from latchkey.cli.context import database_option
 from latchkey.services import domains, tenants
 from latchkey.services.runtime import Runtime
 
 
-def add_parser(tenant: Any, database_option: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(tenant: Any) -> None:
     verify = tenant.add_parser(
         "verify-domain",
         help="check the DNS TXT record or HTTP file that proves a tenant's domain; the domain"

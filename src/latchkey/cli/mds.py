@@ -11,6 +11,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from latchkey.cli.context import database_option
 from latchkey.errors import ConfigError
 from latchkey.services import metadata
 from latchkey.services.runtime import Runtime
@@ -23,7 +24,7 @@ from latchkey.webauthn.policy import (
 )
 
 
-def add_parsers(commands: Any, database_option: Any) -> None:
+def add_parser(commands: Any) -> None:
     mds = commands.add_parser("mds", help="FIDO Metadata Service: show, update, find models")
     actions = mds.add_subparsers(dest="action", required=True)
     show = actions.add_parser("show", help="the metadata in use: serial, nextUpdate, source")
@@ -100,7 +101,7 @@ def _root(path: Path) -> bytes:
         raise ConfigError(f"--trust-root {path} is not a readable PEM certificate") from exc
 
 
-# The tenant commands' attestation options (cli.py's `tenant create` / `tenant update`).
+# The tenant commands' attestation options (cli/tenants.py: `tenant create` / `tenant update`).
 
 
 def add_policy_options(group: Any) -> None:

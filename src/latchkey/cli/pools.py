@@ -10,16 +10,10 @@ import sys
 from typing import Any
 
 from latchkey import i18n
+from latchkey.cli.context import database_option, on_off
 from latchkey.errors import InvalidRequest
 from latchkey.services import pool_ceremonies, pool_passwords, pools, tenants
 from latchkey.services.runtime import Runtime
-
-
-def _on_off(value: str) -> bool:
-    if value not in ("on", "off"):
-        raise argparse.ArgumentTypeError("use on or off")
-    return value == "on"
-
 
 _SWITCHES = (
     "self_registration",
@@ -30,7 +24,7 @@ _SWITCHES = (
 )
 
 
-def add_parsers(commands: Any, database_option: Any) -> None:
+def add_parser(commands: Any) -> None:
     pool = commands.add_parser("pool", help="identity-pool settings and passwords")
     actions = pool.add_subparsers(dest="action", required=True)
     show = actions.add_parser("show", help="print a pool's settings")
@@ -49,7 +43,7 @@ def add_parsers(commands: Any, database_option: Any) -> None:
         database_option(sub)
     configure.add_argument("--display-name")
     for name in _SWITCHES:
-        configure.add_argument(f"--{name.replace('_', '-')}", type=_on_off, metavar="on|off")
+        configure.add_argument(f"--{name.replace('_', '-')}", type=on_off, metavar="on|off")
     configure.add_argument("--max-passkeys", type=int)
     configure.add_argument(
         "--bot-check-complexity",

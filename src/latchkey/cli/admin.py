@@ -1,6 +1,6 @@
-"""`latchkey admin token ...` (operator API tokens for the management API), `latchkey admin
-create|link|list` (portal operators and their one-time enrolment links) and `latchkey events
-prune|retention` (the event log's retention), over the services the management API uses."""
+"""`latchkey admin token ...` (operator API tokens for the management API) and `latchkey admin
+create|link|list` (portal operators and their one-time enrolment links), over the services the
+management API uses."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from latchkey import config
+from latchkey.cli.context import database_option
 from latchkey.portal import accounts
-from latchkey.services import operators, retention
+from latchkey.services import operators
 from latchkey.services.operators import OperatorToken
 from latchkey.services.runtime import Runtime
 
 
-def add_parsers(commands: Any, database_option: Any) -> None:
+def add_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="operators of the management API (/admin/v1)")
     areas = admin.add_subparsers(dest="area", required=True)
-    _add_operator_parsers(areas, database_option)
+    _add_operator_parsers(areas)
     token = areas.add_parser("token", help="operator API tokens")
     actions = token.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="make a token and print its secret once")
@@ -35,20 +36,8 @@ def add_parsers(commands: Any, database_option: Any) -> None:
         sub.add_argument("--json", action="store_true", help="print JSON")
         database_option(sub)
 
-    log = commands.add_parser("events", help="the event log's retention")
-    log_actions = log.add_subparsers(dest="action", required=True)
-    prune = log_actions.add_parser("prune", help="delete events past their tenant's retention")
-    prune.add_argument("--tenant", dest="tenant_id", help="only this tenant")
-    keep = log_actions.add_parser("retention", help="set how long a tenant keeps its events")
-    keep.add_argument("tenant_id")
-    days = keep.add_mutually_exclusive_group(required=True)
-    days.add_argument("--days", type=int, help="keep events this many days")
-    days.add_argument("--forever", action="store_true", help="never prune this tenant's events")
-    for sub in (prune, keep):
-        database_option(sub)
 
-
-def _add_operator_parsers(areas: Any, database_option: Any) -> None:
+def _add_operator_parsers(areas: Any) -> None:
     create = areas.add_parser(
         "create", help="make a portal operator and print a one-time enrolment link"
     )
@@ -149,7 +138,7 @@ def _show(token: OperatorToken, *, as_json: bool, secret: str | None = None) -> 
         print("Keep the token now: Latchkey stores only its hash and cannot show it again.")
 
 
-def run_admin(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, args: argparse.Namespace) -> None:
     if args.area != "token":
         run_operators(rt, args)
     elif args.action == "create":
@@ -164,15 +153,3 @@ def run_admin(rt: Runtime, args: argparse.Namespace) -> None:
             print(f"{t.id}  {t.prefix}...  {state:<7}  {t.tenant_id or 'global':<36}  {t.name}")
     else:
         _show(operators.revoke_token(rt, args.token_id), as_json=args.json)
-
-
-def run_events(rt: Runtime, args: argparse.Namespace) -> None:
-    if args.action == "retention":
-        tenant = retention.set_retention(rt, args.tenant_id, None if args.forever else args.days)
-        kept = tenant.event_retention_days
-        print(f"tenant {tenant.id} keeps events {f'{kept} days' if kept else 'for ever'}")
-        return
-    pruned = retention.prune(rt, tenant_id=args.tenant_id)
-    for tenant_id, count in pruned.items():
-        print(f"{tenant_id}: {count} events pruned")
-    print(f"pruned {sum(pruned.values())} events in {len(pruned)} tenants with a retention")

@@ -1,19 +1,19 @@
-"""`latchkey app|directory|keys ...`: a tenant's apps, user directories and signing keys."""
+"""`latchkey app create|list|show|update|delete`: a tenant's apps (OAuth clients) and their
+device settings."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
+from latchkey.cli.context import database_option
+from latchkey.cli.output import print_fields
 from latchkey.errors import ConfigError
-from latchkey.models import App, Directory
+from latchkey.models import App
 from latchkey.oauth2 import tokens
-from latchkey.services import app_origins, apps, directories, signing_keys, tenants
+from latchkey.services import app_origins, apps, tenants
 from latchkey.services.runtime import Runtime
-
-AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
 
 
 def _app_settings(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +51,7 @@ def _app_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
+def add_parser(commands: Any) -> None:
     app = commands.add_parser("app", help="manage a tenant's apps (OAuth clients)")
     actions = app.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create an app (a confidential one gets a secret)")
@@ -72,39 +72,6 @@ def add_parsers(commands: Any, database_option: AddDatabaseOption) -> None:
     delete.add_argument("client_id")
     for sub in (create, listing, show, update, delete):
         database_option(sub)
-
-    keys = commands.add_parser("keys", help="manage a tenant's token signing keys")
-    key_actions = keys.add_subparsers(dest="action", required=True)
-    rotate = key_actions.add_parser(
-        "rotate", help="retire the active signing key (still published until its tokens expire)"
-    )
-    rotate.add_argument("tenant_id")
-    rotate.add_argument("--alg", choices=signing_keys.ALGORITHMS, default="ES256")
-    database_option(rotate)
-    jwks = key_actions.add_parser("jwks", help="print the tenant's published JWKS")
-    jwks.add_argument("tenant_id")
-    database_option(jwks)
-
-    directory = commands.add_parser("directory", help="manage a tenant's user directories")
-    dir_actions = directory.add_subparsers(dest="action", required=True)
-    for name in ("create", "update"):
-        sub = dir_actions.add_parser(name, help=f"{name} a directory")
-        sub.add_argument("tenant_id")
-        sub.add_argument("name")
-        sub.add_argument(
-            "--identifier",
-            action="append",
-            dest="identifiers",
-            required=True,
-            metavar="KIND=required|optional",
-            help="email, phone_number or username (repeat)",
-        )
-        sub.add_argument("--json", action="store_true")
-        database_option(sub)
-    dir_list = dir_actions.add_parser("list", help="list a tenant's directories")
-    dir_list.add_argument("tenant_id")
-    dir_list.add_argument("--json", action="store_true")
-    database_option(dir_list)
 
 
 def app_dict(app: App, rp_id: str) -> dict[str, Any]:
@@ -131,24 +98,6 @@ def app_dict(app: App, rp_id: str) -> dict[str, Any]:
     }
 
 
-def directory_dict(directory: Directory) -> dict[str, Any]:
-    return {
-        "name": directory.name,
-        "default": directory.is_default,
-        "identifiers": directory.identifiers,
-        "created_at": directory.created_at.isoformat(),
-    }
-
-
-def _print(data: dict[str, Any], *, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data, indent=2))
-        return
-    for key, value in data.items():
-        shown = ", ".join(value) if isinstance(value, list) else value
-        print(f"{key:>20}: {shown}")
-
-
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     names = (
         "name",
@@ -164,17 +113,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names}
 
 
-def _schema(pairs: list[str]) -> dict[str, str]:
-    schema: dict[str, str] = {}
-    for pair in pairs:
-        kind, sep, requirement = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--identifier {pair!r}: write KIND=required or KIND=optional")
-        schema[kind] = requirement
-    return schema
-
-
-def run_app(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, args: argparse.Namespace) -> None:
     if args.action == "create":
         settings = {k: v for k, v in _settings(args).items() if v is not None}
         name = settings.pop("name", None)
@@ -191,7 +130,7 @@ def run_app(rt: Runtime, args: argparse.Namespace) -> None:
         data = app_dict(app, tenants.get(rt, app.tenant_id).rp_id)
         if secret:
             data["client_secret"] = secret
-        _print(data, as_json=args.json)
+        print_fields(data, as_json=args.json)
         if secret and not args.json:
             print("Keep the client secret now: Latchkey stores only its hash.")
     elif args.action == "list":
@@ -206,32 +145,7 @@ def run_app(rt: Runtime, args: argparse.Namespace) -> None:
             app = apps.get(rt, args.client_id)
         else:
             app = apps.update(rt, args.client_id, **_settings(args))
-        _print(app_dict(app, tenants.get(rt, app.tenant_id).rp_id), as_json=args.json)
+        print_fields(app_dict(app, tenants.get(rt, app.tenant_id).rp_id), as_json=args.json)
     else:
         apps.delete(rt, args.client_id)
         print(f"deleted app {args.client_id}")
-
-
-def run_keys(rt: Runtime, args: argparse.Namespace) -> None:
-    tenants.get(rt, args.tenant_id)
-    if args.action == "rotate":
-        kid = signing_keys.rotate(rt, args.tenant_id, args.alg)
-        print(
-            f"new signing key {kid} ({args.alg}); the previous one stays published for"
-            f" {signing_keys.SIGNED_TOKEN_LIFETIME} so its tokens keep verifying"
-        )
-    else:
-        print(json.dumps(signing_keys.jwks(rt, args.tenant_id), indent=2))
-
-
-def run_directory(rt: Runtime, args: argparse.Namespace) -> None:
-    if args.action == "list":
-        found = [directory_dict(d) for d in directories.list_for(rt, args.tenant_id)]
-        if args.json:
-            print(json.dumps(found, indent=2))
-        for d in [] if args.json else found:
-            print(f"{d['name']:<20} {'default' if d['default'] else '':<8} {d['identifiers']}")
-        return
-    change = directories.create if args.action == "create" else directories.set_identifiers
-    directory = change(rt, args.tenant_id, args.name, _schema(args.identifiers))
-    _print(directory_dict(directory), as_json=args.json)

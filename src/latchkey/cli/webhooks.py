@@ -9,16 +9,11 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from latchkey.cli.context import database_option, on_off
 from latchkey.event_kinds import AUDIT_WILDCARD, KINDS
 from latchkey.services import tenants, webhooks
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks.models import STATES, Endpoint
-
-
-def _on_off(value: str) -> bool:
-    if value not in ("on", "off"):
-        raise argparse.ArgumentTypeError("use on or off")
-    return value == "on"
 
 
 def _endpoint_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -31,7 +26,7 @@ def _endpoint_options(parser: argparse.ArgumentParser, *, creating: bool) -> Non
         help="an event type or 'namespace.*' (repeat); none: every event",
     )
     parser.add_argument("--description")
-    parser.add_argument("--enabled", type=_on_off, metavar="on|off")
+    parser.add_argument("--enabled", type=on_off, metavar="on|off")
 
 
 def _secret_option(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +38,7 @@ def _secret_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parsers(commands: Any, database_option: Any) -> None:
+def add_parser(commands: Any) -> None:
     hook = commands.add_parser("webhook", help="a tenant's webhook endpoints and deliveries")
     actions = hook.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="add an endpoint and print its secret once")

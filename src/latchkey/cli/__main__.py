@@ -1,0 +1,7 @@
+"""`python -m latchkey.cli`: the `latchkey` command."""
+
+import sys
+
+from latchkey.cli.commands import main
+
+sys.exit(main())

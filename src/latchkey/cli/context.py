@@ -1,0 +1,55 @@
+"""What every `latchkey` command shares: the --database-url option, on|off switches, and the
+runtime a command runs on (settings from the environment, the database migrated first)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlalchemy.exc import OperationalError
+
+from latchkey import config, modes, preflight
+from latchkey.modes import Mode
+from latchkey.services import runtime as runtimes
+from latchkey.services.runtime import Runtime
+from latchkey.store import migrate
+
+AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (default: $LATCHKEY_DATABASE_URL or sqlite:///./latchkey.db)",
+    )
+
+
+def on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError("use on or off")
+    return value == "on"
+
+
+def runtime(args: argparse.Namespace, mode: Mode = Mode.COMMAND) -> tuple[Runtime, config.Settings]:
+    settings = config.from_env().with_overrides(
+        database_url=getattr(args, "database_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+    preflight.check_sqlite_folder(settings.database_url)
+    if mode is Mode.DEVELOPMENT:
+        print(modes.development_notice(settings), flush=True)
+    settings = replace(settings, master_key=modes.master_key(settings, mode))
+    modes.require_public_url(settings, mode)
+    settings = modes.mail(settings, mode)
+    warning = modes.production_mail_warning(settings, mode)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    rt = runtimes.build(settings)
+    try:
+        migrate.upgrade(rt.engine)
+    except OperationalError as exc:
+        raise preflight.database_problem(settings.database_url, exc) from exc
+    return rt, settings

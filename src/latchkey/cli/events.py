@@ -1,0 +1,37 @@
+"""`latchkey events prune|retention`: the event log's retention (how long a tenant keeps its
+events, and deleting those past it)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from latchkey.cli.context import database_option
+from latchkey.services import retention
+from latchkey.services.runtime import Runtime
+
+
+def add_parser(commands: Any) -> None:
+    log = commands.add_parser("events", help="the event log's retention")
+    log_actions = log.add_subparsers(dest="action", required=True)
+    prune = log_actions.add_parser("prune", help="delete events past their tenant's retention")
+    prune.add_argument("--tenant", dest="tenant_id", help="only this tenant")
+    keep = log_actions.add_parser("retention", help="set how long a tenant keeps its events")
+    keep.add_argument("tenant_id")
+    days = keep.add_mutually_exclusive_group(required=True)
+    days.add_argument("--days", type=int, help="keep events this many days")
+    days.add_argument("--forever", action="store_true", help="never prune this tenant's events")
+    for sub in (prune, keep):
+        database_option(sub)
+
+
+def run(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.action == "retention":
+        tenant = retention.set_retention(rt, args.tenant_id, None if args.forever else args.days)
+        kept = tenant.event_retention_days
+        print(f"tenant {tenant.id} keeps events {f'{kept} days' if kept else 'for ever'}")
+        return
+    pruned = retention.prune(rt, tenant_id=args.tenant_id)
+    for tenant_id, count in pruned.items():
+        print(f"{tenant_id}: {count} events pruned")
+    print(f"pruned {sum(pruned.values())} events in {len(pruned)} tenants with a retention")
