@@ -23,9 +23,9 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve
 from tests.conftest import FakeClock
-from tests.test_native import ANDROID_ORIGIN, NativeApp, mobile_app
-from tests.test_pool_recovery_account import code_and_link, mails
-from tests.test_pools_api import PoolBrowser, count, make_pool, pool_error
+from tests.support.mail import code_and_link, mails
+from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
+from tests.support.pools import PoolBrowser, count, make_pool, pool_error
 from tests.test_ratelimit import with_limits
 from tests.web_parties import ORIGIN
 

@@ -17,10 +17,11 @@ from latchkey.models import App, Tenant
 from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events, flows, users
+from tests.support.mail import code_and_link, mails
+from tests.support.pools import PoolBrowser, make_pool, pool_error
+from tests.support.pools import begin_recovery as begin
 from tests.test_ending_access import Device, _device, _tokens
 from tests.test_oidc_provider import make_app
-from tests.test_pool_recovery_account import begin, code_and_link, mails
-from tests.test_pools_api import PoolBrowser, make_pool, pool_error
 from tests.web_parties import ORIGIN
 
 

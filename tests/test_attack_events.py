@@ -18,7 +18,7 @@ from latchkey.services import pools, recovery
 from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
-from tests.test_pools_api import PoolBrowser, make_pool, pool_error
+from tests.support.pools import PoolBrowser, make_pool, pool_error
 from tests.test_portal import new_operator
 
 

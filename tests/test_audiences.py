@@ -17,7 +17,8 @@ from latchkey.oauth2 import audiences
 from latchkey.services import apps
 from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
-from tests.test_native import ANDROID_ORIGIN, NativeApp, _verified, mobile_app
+from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
+from tests.support.native import verified_claims as _verified
 
 API = "https://api.example.com"
 BILLING = "https://billing.example.com/"

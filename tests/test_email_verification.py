@@ -17,9 +17,9 @@ from latchkey.models import Tenant
 from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, users
+from tests.support.mail import Mail, code_and_link, mails
+from tests.support.pools import PoolBrowser, make_pool, pool_error
 from tests.test_account_recovery import recover
-from tests.test_pool_recovery_account import Mail, code_and_link, mails
-from tests.test_pools_api import PoolBrowser, make_pool, pool_error
 
 CONFIRM = "Confirm the e-mail address"
 

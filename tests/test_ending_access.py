@@ -21,9 +21,9 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, sso_sessions, users
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.conftest import FakeClock
-from tests.test_native import ANDROID_ORIGIN, FINGERPRINT, NativeApp
+from tests.support.native import ANDROID_ORIGIN, FINGERPRINT, NativeApp
+from tests.support.pools import PoolBrowser, make_pool
 from tests.test_oidc_provider import CALLBACK, Relying, make_app, redirected
-from tests.test_pools_api import PoolBrowser, make_pool
 from tests.web_parties import ORIGIN
 
 UA = {"user-agent": "lifecycle-test/1.0"}

@@ -17,7 +17,7 @@ from latchkey.models import Tenant
 from latchkey.services import apps, directories, pools, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.test_pools_api import PoolBrowser
+from tests.support.pools import PoolBrowser
 from tests.web_parties import ORIGIN, Backend, Browser
 
 PASSKEY_GRANT = apps.PASSKEY_GRANT

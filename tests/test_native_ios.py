@@ -16,7 +16,7 @@ from latchkey.models import App, Tenant
 from latchkey.services import app_origins, apps, tenants
 from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
-from tests.test_native import GRANT, NativeApp
+from tests.support.native import GRANT, NativeApp
 
 IOS_ORIGIN = "https://example.com"
 

@@ -29,8 +29,8 @@ from latchkey.store.tables import (
 )
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.conftest import FakeClock
-from tests.test_pool_recovery_account import code_and_link, mails
-from tests.test_pools_api import PoolBrowser, count, make_pool
+from tests.support.mail import code_and_link, mails
+from tests.support.pools import PoolBrowser, count, make_pool
 from tests.web_parties import ORIGIN
 
 CALLBACK = "https://app.example/callback"

@@ -15,7 +15,7 @@ from latchkey.models import Tenant
 from latchkey.services import pools, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import flows, mail_outbox
-from tests.test_pools_api import PoolBrowser, count, make_pool, pool_error
+from tests.support.pools import PoolBrowser, count, make_pool, pool_error
 from tests.web_parties import ORIGIN
 
 EVIL = "https://evil.example"

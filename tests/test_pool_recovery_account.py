@@ -3,8 +3,6 @@ hashed and limited, answers that never reveal an account, and the account's pass
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,14 +10,15 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey import event_kinds
-from latchkey.mail.outbox import text_of
 from latchkey.models import Tenant
 from latchkey.services import pools, recovery
 from latchkey.services.runtime import Runtime
-from latchkey.store.tables import credentials, events, mail_outbox, recovery_codes, sso_sessions
+from latchkey.store.tables import credentials, events, recovery_codes, sso_sessions
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.conftest import FakeClock
-from tests.test_pools_api import PoolBrowser, count, make_pool, pool_error
+from tests.support.mail import code_and_link, mails
+from tests.support.pools import PoolBrowser, count, make_pool, pool_error
+from tests.support.pools import begin_recovery as begin
 from tests.web_parties import ORIGIN
 
 
@@ -38,43 +37,6 @@ def member(client: TestClient, tenant: Tenant, pool: pools.Pool) -> PoolBrowser:
     browser = PoolBrowser(client, tenant.id, pool.id)
     assert browser.sign_up("ada@example.com").status_code == 200
     return browser
-
-
-@dataclass(frozen=True)
-class Mail:
-    recipient: str
-    sender: str
-    subject: str
-    stored_text: str
-    text_body: str
-
-
-def mails(rt: Runtime) -> list[Mail]:
-    """The queued mails, their bodies opened (they are sealed at rest)."""
-    with rt.engine.connect() as conn:
-        rows = conn.execute(select(mail_outbox).order_by(mail_outbox.c.created_at))
-        return [
-            Mail(
-                r.recipient,
-                r.sender,
-                r.subject,
-                r.text_body,
-                text_of(rt.master_key, r.id, r.text_body),
-            )
-            for r in rows
-        ]
-
-
-def code_and_link(mail: Mail) -> tuple[str, str]:
-    code = re.search(r"Your code is (\d{6})", mail.text_body)
-    link = re.search(r"\?token=([A-Za-z0-9_-]+)", mail.text_body)
-    assert code
-    assert link
-    return code.group(1), link.group(1)
-
-
-def begin(browser: PoolBrowser, identifier: str) -> Any:
-    return browser.post("recovery/begin", {"identifier": identifier})
 
 
 def test_recovery_by_code_makes_a_new_passkey_that_replaces_the_lost_one(

@@ -39,7 +39,7 @@ from latchkey.store.tables import (
 )
 from latchkey.testing.botcheck import solve
 from tests.conftest import FakeClock
-from tests.test_pools_api import PoolBrowser, make_pool
+from tests.support.pools import PoolBrowser, make_pool
 from tests.web_parties import ORIGIN, Backend
 
 TABLES = {

@@ -16,7 +16,7 @@ from latchkey.services import apps
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, refresh_tokens, revoked_access_tokens
 from tests.ceremony_client import row_counts
-from tests.test_native import ANDROID_ORIGIN, NativeApp, mobile_app
+from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
 
 
 @pytest.fixture

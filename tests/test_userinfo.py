@@ -12,7 +12,8 @@ from litestar.testing import TestClient
 
 from latchkey.models import App, Tenant
 from latchkey.services.runtime import Runtime
-from tests.test_native import ANDROID_ORIGIN, NativeApp, _verified, mobile_app
+from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
+from tests.support.native import verified_claims as _verified
 
 
 @pytest.fixture
