@@ -77,6 +77,8 @@ _OAUTH_OWN = {
     "invalid_scope",
     "invalid_target",
     "invalid_token",
+    # The grant was proved but a policy refuses it (as Auth0's token endpoint answers).
+    "access_denied",
 }
 
 

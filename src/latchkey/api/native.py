@@ -31,6 +31,7 @@ from latchkey.oauth2.errors import (
     InvalidClient,
     InvalidRequest,
     InvalidToken,
+    RetryWithCodes,
     UnsupportedGrantType,
     oauth_error,
 )
@@ -71,8 +72,13 @@ def signup_challenge(data: JSONBody[SignupBody], request: AnyRequest) -> dict[st
         realm=data.realm,
         user_profile=data.user_profile,
         user_metadata=data.user_metadata,
+        sender=request.app.state.settings.mail_from,
     )
-    return {"authn_params_public_key": begun.options, "auth_session": begun.auth_session}
+    answer = {"authn_params_public_key": begun.options, "auth_session": begun.auth_session}
+    if begun.verification_required:
+        # Auth0's shape: the app collects the mailed codes before the token request.
+        answer["verification_required"] = list(begun.verification_required)
+    return answer
 
 
 class LoginBody(msgspec.Struct, kw_only=True):
@@ -182,6 +188,9 @@ async def token(request: AnyRequest) -> Response[dict[str, Any]]:
         answer = await to_thread.run_sync(partial(_token, request, params))
     except InvalidClient as exc:
         return _client_refused(request, exc)
+    except RetryWithCodes as exc:
+        refused = errors.OAUTH.response(exc.status, exc.code, exc.message)
+        return Response({**refused.content, **exc.fields}, status_code=refused.status_code)
     # RFC 6749 §5.1: token responses must not be cached.
     return Response(answer, headers={"cache-control": "no-store", "pragma": "no-cache"})
 

@@ -23,6 +23,16 @@ class InvalidGrant(OAuthError):
     code = "invalid_grant"
 
 
+class RetryWithCodes(InvalidGrant):
+    """An invalid_grant the client may retry with the mailed codes (Auth0's native passkey
+    signup): the answer also names the identifiers still to prove and the auth_session to
+    send them with."""
+
+    def __init__(self, message: str, *, auth_session: str, required: list[str]) -> None:
+        super().__init__(message)
+        self.fields = {"verification_required": required, "auth_session": auth_session}
+
+
 class UnauthorizedClient(OAuthError):
     code = "unauthorized_client"
 

@@ -1,6 +1,7 @@
 """The passkey grant, `urn:okta:params:oauth:grant-type:webauthn`: a native app exchanges the
 platform's credential for its auth_session for tokens (signup creates the user and passkey;
-login verifies the assertion)."""
+login verifies the assertion). A signup whose challenge said `verification_required` also
+sends the mailed codes as `verification` ({"email": code}, as Auth0's SDKs do)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 from latchkey.errors import LatchkeyError, ServiceUnavailable
 from latchkey.models import App, Tenant
 from latchkey.oauth2 import audiences, clients
-from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
+from latchkey.oauth2.errors import AccessDenied, InvalidGrant, InvalidRequest, RetryWithCodes
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
-from latchkey.services import amr, native
+from latchkey.services import amr, email_verification, native, native_verification
 from latchkey.services.apps import PASSKEY_GRANT
 from latchkey.services.runtime import RequestMeta, Runtime
 
@@ -25,16 +26,26 @@ def require_enabled(app: App) -> None:
     clients.require_grant(app, GRANT_TYPE, "passkey")
 
 
-def _credential(raw: Any) -> Mapping[str, Any]:
-    # Form-encoded requests carry the credential as a JSON string; JSON requests as an object.
+def _json_object(raw: Any, name: str, what: str) -> Mapping[str, Any]:
+    # Form-encoded requests carry objects as JSON strings; JSON requests as objects.
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except ValueError as exc:
-            raise InvalidRequest("authn_response is not valid JSON") from exc
+            raise InvalidRequest(f"{name} is not valid JSON") from exc
     if not isinstance(raw, Mapping):
-        raise InvalidRequest("authn_response must be the platform credential as JSON")
+        raise InvalidRequest(f"{name} must be {what} as JSON")
     return raw
+
+
+def _credential(raw: Any) -> Mapping[str, Any]:
+    return _json_object(raw, "authn_response", "the platform credential")
+
+
+def _verification(raw: Any) -> Mapping[str, Any] | None:
+    if raw is None or raw == "":
+        return None
+    return _json_object(raw, "verification", "an object of codes by identifier")
 
 
 def exchange(
@@ -51,6 +62,7 @@ def exchange(
     if not isinstance(auth_session, str) or not auth_session:
         raise InvalidRequest("auth_session is required")
     credential = _credential(params.get("authn_response"))
+    verification = _verification(params.get("verification"))
     realm = params.get("realm") or None
     if realm is not None and not isinstance(realm, str):
         raise InvalidRequest("realm must be a string")
@@ -66,9 +78,17 @@ def exchange(
             auth_session=auth_session,
             authn_response=credential,
             meta=meta,
+            verification=verification,
         )
     except ServiceUnavailable:
         raise
+    except native_verification.VerificationRequired as exc:
+        raise RetryWithCodes(
+            f"{exc.message} ({exc.code})", auth_session=exc.auth_session, required=exc.required
+        ) from exc
+    except email_verification.EmailUnverified as exc:
+        # The passkey was proved; the pool refuses the account until its address is.
+        raise AccessDenied(f"{exc.message} ({exc.code})") from exc
     except LatchkeyError as exc:
         # Every failed proof is invalid_grant (RFC 6749 §5.2); the reason stays in the message.
         raise InvalidGrant(f"{exc.message} ({exc.code})") from exc

@@ -108,9 +108,7 @@ def start(
         to_state=recovery.CODE_SENT,
         context=context,
     )
-    text = (translator or i18n.Translator()).gettext
-    values = {"pool": pool.name}
-    recovery.mail_code(
+    mail_confirmation(
         conn,
         rt,
         tenant,
@@ -119,14 +117,46 @@ def start(
         user_id=user.id,
         email=email,
         sender=sender,
+        translator=translator or i18n.Translator(),
         link_base=f"{rt.public_url}/{tenant.id}/identity/{pool.id}/verify",
+    )
+    return flows.Started(flow, started.cookie)
+
+
+def mail_confirmation(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    pool: Pool,
+    flow: Flow,
+    *,
+    user_id: str | None,
+    email: str,
+    sender: str,
+    translator: i18n.Translator,
+    link_base: str,
+    paragraphs: tuple[str, ...] = _PARAGRAPHS,
+) -> None:
+    """Queue the confirmation mail of a verification flow: a new code (and link) in the
+    pool's words, `paragraphs` formatted with the pool, code, link and minutes."""
+    text = translator.gettext
+    values = {"pool": pool.name}
+    recovery.mail_code(
+        conn,
+        rt,
+        tenant,
+        pool,
+        flow,
+        user_id=user_id,
+        email=email,
+        sender=sender,
+        link_base=link_base,
         subject=text(N_("Confirm the e-mail address of your %(pool)s account")) % values,
         body=lambda code, link, minutes: "\n\n".join(
             text(paragraph) % {**values, "code": code, "link": link, "minutes": minutes}
-            for paragraph in _PARAGRAPHS
+            for paragraph in paragraphs
         ),
     )
-    return flows.Started(flow, started.cookie)
 
 
 def verify_code(

@@ -1,7 +1,10 @@
 """Native-app passkeys: signup and login challenges for an app, completed by the token grant.
 
 The `auth_session` is the challenge's id. Its context binds it to the app (client_id), the
-directory (realm) and the ceremony kind; the grant checks all three before issuing tokens.
+directory (realm) and the ceremony kind; the grant checks all three before issuing tokens. A
+pool (directory) that requires a verified e-mail address gets it proved by a mailed code before
+the account is stored, and refuses sign-ins to accounts whose address is unproved
+(services/native_verification.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ from sqlalchemy import Connection
 
 from latchkey.errors import InvalidRequest
 from latchkey.models import App, Challenge, Credential, Tenant, User
-from latchkey.services import authentication, challenges, directories, registration, signup
+from latchkey.services import (
+    authentication,
+    challenges,
+    directories,
+    email_verification,
+    native_verification,
+    pools,
+    registration,
+    signup,
+)
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import challenges as challenge_store
 from latchkey.webauthn.authentication_options import generate_authentication_options
@@ -24,6 +36,8 @@ from latchkey.webauthn.authentication_options import generate_authentication_opt
 class NativeChallenge:
     auth_session: str
     options: dict[str, Any]
+    # The identifiers whose mailed code the grant needs (Auth0's `verification_required`).
+    verification_required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,9 @@ def signup_challenge(
     realm: str | None,
     user_profile: Mapping[str, Any],
     user_metadata: Mapping[str, Any] | None = None,
+    sender: str = "",
 ) -> NativeChallenge:
+    """`sender`: the default From address of the verification mail (a pool's own wins)."""
     with rt.transaction() as conn:
         directory = directories.resolve(conn, tenant.id, realm)
         # What the Auth0 SDKs send (email, phone_number, username, name, ...): the directory's
@@ -52,6 +68,12 @@ def signup_challenge(
         if not claimed:
             raise InvalidRequest("user_profile needs at least one identifier of this directory")
         signup.refuse_taken(conn, directory, claimed)
+        binding: dict[str, Any] = {"native": True, "client_id": app.client_id}
+        pool = pools.Pool(directory, pools.settings_of(directory))
+        email = claimed.get(native_verification.EMAIL)
+        verifying = native_verification.start(conn, rt, tenant, pool, email=email, sender=sender)
+        if verifying is not None:
+            binding["verification_flow"] = verifying
         challenge = signup.new_user_challenge(
             conn,
             rt,
@@ -59,10 +81,11 @@ def signup_challenge(
             directory,
             claimed,
             {**profile, "user_metadata": dict(user_metadata or {})},
-            {"native": True, "client_id": app.client_id},
+            binding,
         )
     options = signup.creation_options(tenant, tenant.rp_name, challenge)
-    return NativeChallenge(challenge.id, options)
+    required = (native_verification.EMAIL,) if verifying is not None else ()
+    return NativeChallenge(challenge.id, options, required)
 
 
 def login_challenge(
@@ -95,15 +118,15 @@ class UnknownSession(InvalidRequest):
     code = "auth_session_not_found"
 
 
-def _session_kind(conn: Connection, tenant: Tenant, auth_session: str) -> str:
-    """Whether an auth_session is a signup or a login, without using it up. Browser
+def _peek_session(conn: Connection, tenant: Tenant, auth_session: str) -> Challenge:
+    """An auth_session's challenge (a signup or a login), without using it up. Browser
     challenges are not auth_sessions."""
     if not isinstance(auth_session, str) or not 0 < len(auth_session) <= 64:
         raise UnknownSession("auth_session is missing or malformed")
     found = challenge_store.peek(conn, challenge_id=auth_session, tenant_id=tenant.id)
     if found is None or not found.context.get("native"):
         raise UnknownSession("unknown auth_session")
-    return found.kind
+    return found
 
 
 def _check_session(challenge: Challenge, app: App, directory_id: str) -> None:
@@ -127,24 +150,24 @@ def complete(
     auth_session: str,
     authn_response: Mapping[str, Any],
     meta: RequestMeta,
+    verification: Any = None,
 ) -> Completed:
     """Verify the platform's credential for this auth_session: store the new user and passkey
     on signup, check the assertion on login. The binding is checked in the storing
-    transaction, so a mismatch writes nothing (the session is used up all the same)."""
+    transaction, so a mismatch writes nothing (the session is used up all the same).
+    `verification`: the mailed codes by identifier, when the signup challenge asked for them;
+    a missing or wrong code uses nothing up, so the app may ask the user again."""
     with rt.read() as conn:
-        kind = _session_kind(conn, tenant, auth_session)
-        directory_id = directories.resolve(conn, tenant.id, realm).id
-    if kind == challenges.REGISTRATION:
-        done = registration.finish(
-            rt,
-            tenant,
-            challenge_id=auth_session,
-            credential=authn_response,
-            meta=meta,
-            native=True,
-            check=lambda _conn, challenge: _check_session(challenge, app, directory_id),
-        )
-        return Completed(done.user, done.credential, signup=True)
+        found = _peek_session(conn, tenant, auth_session)
+        directory = directories.resolve(conn, tenant.id, realm)
+    if found.kind == challenges.REGISTRATION:
+        return _sign_up(rt, tenant, app, directory.id, found, authn_response, meta, verification)
+    pool = pools.Pool(directory, pools.settings_of(directory))
+
+    def after(conn: Connection, challenge: Challenge, result: authentication.Authenticated) -> None:
+        _check_login(challenge, app, directory.id, result.user)
+        email_verification.require_proved(conn, pool, result.user.id)
+
     signed_in = authentication.finish(
         rt,
         tenant,
@@ -152,8 +175,52 @@ def complete(
         credential=authn_response,
         meta=meta,
         native=True,
-        after=lambda _conn, challenge, result: _check_login(
-            challenge, app, directory_id, result.user
-        ),
+        after=after,
     )
     return Completed(signed_in.user, signed_in.credential, signup=False)
+
+
+def _sign_up(
+    rt: Runtime,
+    tenant: Tenant,
+    app: App,
+    directory_id: str,
+    found: Challenge,
+    authn_response: Mapping[str, Any],
+    meta: RequestMeta,
+    verification: Any,
+) -> Completed:
+    proof = None
+    flow_id = found.context.get("verification_flow")
+    if flow_id is not None:
+        # Before a guess is counted: another app or realm cannot spend this session's guesses.
+        _check_session(found, app, directory_id)
+        proof = native_verification.check(
+            rt,
+            tenant,
+            directory_id,
+            flow_id=flow_id,
+            auth_session=found.id,
+            verification=verification,
+        )
+
+    def check(conn: Connection, challenge: Challenge) -> None:
+        _check_session(challenge, app, directory_id)
+        if proof is not None:
+            native_verification.use(conn, rt, proof)
+
+    def after(conn: Connection, result: registration.Registered) -> None:
+        if proof is not None:
+            native_verification.proved(conn, rt, tenant, proof, user_id=result.user.id, meta=meta)
+
+    done = registration.finish(
+        rt,
+        tenant,
+        challenge_id=found.id,
+        credential=authn_response,
+        meta=meta,
+        native=True,
+        check=check,
+        after=after,
+    )
+    return Completed(done.user, done.credential, signup=True)

@@ -144,10 +144,11 @@ def request(
 
 
 def new_code(
-    conn: Connection, rt: Runtime, tenant_id: str, flow: Flow, user_id: str
+    conn: Connection, rt: Runtime, tenant_id: str, flow: Flow, user_id: str | None
 ) -> tuple[str, str]:
     """A one-time code and link token for the flow (also the e-mail verification's), stored
-    as keyed MACs; returns them in clear, for the mail."""
+    as keyed MACs; returns them in clear, for the mail. No user: a native sign-up's, whose
+    account is stored only once the code is proved."""
     code = f"{secrets.randbelow(10**6):06d}"
     link_token = new_token(32)
     now = rt.now()
@@ -174,7 +175,7 @@ def mail_code(
     pool: Pool,
     flow: Flow,
     *,
-    user_id: str,
+    user_id: str | None,
     email: str,
     sender: str,
     link_base: str,
@@ -261,6 +262,13 @@ def checked_code(
     guess is counted (and committed) first."""
     with rt.read() as conn:
         flow = pool_ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
+    return flow, checked_flow_code(rt, flow, code)
+
+
+def checked_flow_code(rt: Runtime, flow: Flow, code: str) -> Any:
+    """The code row of a flow the caller has already tied to its request, when the typed code
+    is right; every guess is counted (and committed) first."""
+    with rt.read() as conn:
         row = code_store.for_flow(conn, flow.id)
     if flow.state != CODE_SENT:
         raise flows.FlowUsed("this flow is not waiting for a code")
@@ -271,7 +279,7 @@ def checked_code(
             refuse_spent(rt, row)
     if row is None or not hmac.compare_digest(row.code_hash, _code_mac(rt, flow.id, code.strip())):
         raise RecoveryCodeInvalid("this code is not right")
-    return flow, row
+    return row
 
 
 def by_link(rt: Runtime, token: str) -> Any:

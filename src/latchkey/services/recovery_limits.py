@@ -29,7 +29,12 @@ def may_mail(conn: Connection, rt: Runtime, *, tenant_id: str, user_id: str, ema
     to the address counts, whichever account or tenant it was for: the inbox is one."""
     user_store.lock(conn, tenant_id, user_id)
     since = rt.now() - WINDOW
-    return (
-        code_store.issued_since(conn, user_id, since) < MAILS
-        and mail_outbox.queued_to_since(conn, email, since) < MAILS
+    return code_store.issued_since(conn, user_id, since) < MAILS and address_may_mail(
+        conn, rt, email
     )
+
+
+def address_may_mail(conn: Connection, rt: Runtime, email: str) -> bool:
+    """Whether another code may go to this address now (a native sign-up's, before any
+    account exists: the address's count alone)."""
+    return mail_outbox.queued_to_since(conn, email, rt.now() - WINDOW) < MAILS

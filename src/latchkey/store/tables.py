@@ -375,7 +375,8 @@ recovery_codes = Table(
     Column("id", String(36), primary_key=True),
     Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("flow_id", String(64), ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # None for a native sign-up's code: its account is stored once the code is proved.
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE")),
     Column("code_hash", LargeBinary(32), nullable=False),
     Column("link_hash", LargeBinary(32), nullable=False, unique=True),
     Column("attempts", Integer, nullable=False),
