@@ -11,10 +11,10 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from latchkey import i18n
-from latchkey.api import page_language
+from latchkey.api import page_language, tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.pool_http import pool_prefix
-from latchkey.services import directories, pools, tenants
+from latchkey.services import directories, pools
 from latchkey.services.runtime import Runtime
 from latchkey.web.pages import PAGE_HEADERS, render
 
@@ -33,7 +33,7 @@ def page_url(rt: Runtime, tenant_id: str, token: str) -> str:
 @get("/hosted/{tenant_id:str}/action", sync_to_thread=True, include_in_schema=False)
 def action_page(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     rt = runtime(request)
-    tenant = tenants.get(rt, tenant_id)
+    tenant = tenancy.by_path(request)
     pool = pools.get(rt, tenant.id, directories.DEFAULT_NAME)
     active = page_language.translator(request, pool)
     body = render(

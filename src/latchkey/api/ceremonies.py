@@ -11,8 +11,7 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from latchkey.api import errors, schemas
-from latchkey.api.auth import tenant_for_request
+from latchkey.api import errors, schemas, tenancy
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import UserNotFound
 from latchkey.services import authentication, events, registration, users
@@ -26,7 +25,7 @@ def registration_options(
 ) -> schemas.OptionsResponse:
     begun = registration.begin(
         runtime(request),
-        tenant_for_request(request, tenant_id),
+        tenancy.by_secret_key(request, tenant_id),
         external_user_id=data.user_id,
         username=data.username,
         display_name=data.display_name,
@@ -41,7 +40,7 @@ def registration_verify(
 ) -> schemas.RegistrationVerifyResponse:
     done = registration.finish(
         runtime(request),
-        tenant_for_request(request, tenant_id),
+        tenancy.by_secret_key(request, tenant_id),
         challenge_id=data.challenge_id,
         credential=data.credential,
         meta=request_meta(request),
@@ -60,7 +59,7 @@ def authentication_options(
     data: JSONBody[schemas.AuthenticationOptionsRequest],
     request: AnyRequest,
 ) -> schemas.OptionsResponse:
-    tenant = tenant_for_request(request, tenant_id)
+    tenant = tenancy.by_secret_key(request, tenant_id)
     begun = authentication.begin(runtime(request), tenant, external_user_id=data.user_id)
     return schemas.OptionsResponse(challenge_id=begun.challenge_id, options=begun.options)
 
@@ -73,7 +72,7 @@ def authentication_verify(
 ) -> schemas.AuthenticationVerifyResponse:
     done = authentication.finish(
         runtime(request),
-        tenant_for_request(request, tenant_id),
+        tenancy.by_secret_key(request, tenant_id),
         challenge_id=data.challenge_id,
         credential=data.credential,
         meta=request_meta(request),
@@ -90,7 +89,7 @@ def authentication_verify(
 def user_credentials(
     tenant_id: FromPath[str], user_id: FromPath[str], request: AnyRequest
 ) -> schemas.CredentialList:
-    tenant = tenant_for_request(request, tenant_id)
+    tenant = tenancy.by_secret_key(request, tenant_id)
     found = users.credentials_of(runtime(request), tenant, external_user_id=user_id)
     if found is None:
         raise UserNotFound(f"no user {user_id!r}")
@@ -103,7 +102,9 @@ def recent_events(
     request: AnyRequest,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> schemas.EventList:
-    found = events.recent(runtime(request), tenant_for_request(request, tenant_id).id, limit=limit)
+    found = events.recent(
+        runtime(request), tenancy.by_secret_key(request, tenant_id).id, limit=limit
+    )
     return schemas.EventList(events=[schemas.EventOut.of(e) for e in found])
 
 

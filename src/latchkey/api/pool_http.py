@@ -9,9 +9,10 @@ import msgspec
 from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 
+from latchkey.api import tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
-from latchkey.services import pools, sso, tenants
+from latchkey.services import pools, sso
 from latchkey.services.flows import LIFETIME as FLOW_LIFETIME
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.runtime import Runtime
@@ -34,8 +35,7 @@ def url_pool(request: AnyRequest) -> str:
 
 
 def context(request: AnyRequest) -> tuple[Runtime, Tenant, pools.Pool]:
-    rt = runtime(request)
-    tenant = tenants.get(rt, request.path_params["tenant_id"])
+    rt, tenant = runtime(request), tenancy.by_path(request)
     return rt, tenant, pools.get(rt, tenant.id, request.path_params["pool_id"])
 
 

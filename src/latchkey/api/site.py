@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from latchkey.api import hosts
+from latchkey.api import tenancy
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.errors import TenantNotFound
 from latchkey.models import Tenant
-from latchkey.services import tenants
 
 
 @dataclass(frozen=True)
@@ -26,11 +24,8 @@ def site_of(request: AnyRequest) -> Site:
     rt = runtime(request)
     tenant_id = request.path_params.get("tenant_id")
     if tenant_id:
-        return Site(tenants.get(rt, tenant_id), f"{rt.public_url}/t/{tenant_id}/")
-    host = hosts.of(request.scope)
-    if host is None:
-        raise TenantNotFound("the request names no host")
-    tenant = tenants.for_domain(rt, host.name)
+        return Site(tenancy.by_path(request), f"{rt.public_url}/t/{tenant_id}/")
+    tenant, host = tenancy.by_host(request)
     if host.is_local:
         port = f":{host.port}" if host.port else ""
         return Site(tenant, f"http://{host.name}{port}/")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import binascii
 import re
-from base64 import b64decode, urlsafe_b64decode
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 import msgspec
 from litestar import Router, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from latchkey.api import errors
+from latchkey.api import errors, tenancy
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.v1 import render
 from latchkey.errors import (
@@ -21,10 +18,9 @@ from latchkey.errors import (
     InvalidRequest,
     InvalidToken,
     OriginNotAllowed,
-    TenantNotFound,
 )
 from latchkey.models import Action, Tenant, User
-from latchkey.services import actions, tenants, users, web
+from latchkey.services import actions, users, web
 from latchkey.services.group_commit import Expected
 from latchkey.webauthn.encoding import decode_b64url
 
@@ -44,34 +40,6 @@ class Caller:
         return self.token_action
 
 
-def _tenant_of(request: AnyRequest) -> tuple[Tenant, tuple[Action, User] | None]:
-    rt = runtime(request)
-    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() == "bearer":
-        action, user = actions.authorize(rt, value.strip())
-        return tenants.get(rt, action.tenant_id), (action, user)
-    if scheme.lower() == "basic":
-        return tenants.get(rt, basic_tenant_id(value.strip())), None
-    raise InvalidToken("send Bearer <token> or Basic base64(tenantId)")
-
-
-def basic_tenant_id(value: str) -> str:
-    """The tenant id in every form the vendor SDKs send it: the browser's
-    btoa(encodeURIComponent(tenantId)) without a colon, Android's standard base64 of
-    `tenantId:`, iOS's unpadded base64url of `tenantId:`."""
-    padded = value + "=" * (-len(value) % 4)
-    try:
-        decoded = (
-            urlsafe_b64decode(padded) if "-" in value or "_" in value else b64decode(padded)
-        ).decode()
-    except (binascii.Error, ValueError) as exc:
-        raise TenantNotFound("the tenant id in the Basic credentials is not readable") from exc
-    tenant_id, _, _password = unquote(decoded).partition(":")
-    if not tenant_id:
-        raise TenantNotFound("the Basic credentials name no tenant")
-    return tenant_id
-
-
 def _limit_anonymous(request: AnyRequest, who: Caller) -> None:
     """A sign-in without the backend's action token answers anyone: count it per client IP and
     per tenant, like every unauthenticated endpoint."""
@@ -86,7 +54,7 @@ def caller(request: AnyRequest) -> Caller:
     A browser (it sends Origin) must be on one of the tenant's web origins: CORS alone would
     let another tenant's origin make the call and only hide the answer.
     """
-    tenant, token_action = _tenant_of(request)
+    tenant, token_action = tenancy.by_client(request)
     origin = request.headers.get("origin")
     if origin is not None and origin not in tenant.web_origins:
         raise OriginNotAllowed(f"{origin} is not an origin of this tenant")

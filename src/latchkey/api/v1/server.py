@@ -11,8 +11,7 @@ from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import Connection
 
-from latchkey.api import action_page, errors
-from latchkey.api.auth import secret_tenant
+from latchkey.api import action_page, errors, tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.v1 import render
 from latchkey.errors import InvalidRequest
@@ -52,7 +51,7 @@ def track(
     request: AnyRequest,
     data: JSONBody[TrackBody | None] = None,
 ) -> dict[str, Any]:
-    tenant = secret_tenant(request)
+    tenant = tenancy.by_secret_key(request)
     done = actions.track(
         runtime(request), tenant, external_user_id=user_id, name=action, attributes=_given(data)
     )
@@ -81,7 +80,7 @@ def validate(data: JSONBody[ValidateBody], request: AnyRequest) -> dict[str, Any
 def validate_job(data: ValidateBody, request: AnyRequest) -> Callable[[Any], Validation]:
     """The validation as a job of the group writer (a connection given: its transaction) or
     alone (None: its own transaction). The tenant is resolved first, from the cached key."""
-    rt, tenant = runtime(request), secret_tenant(request)
+    rt, tenant = runtime(request), tenancy.by_secret_key(request)
 
     def run(conn: Connection | None) -> Validation:
         scoped = rt if conn is None else rt.bound(conn)
@@ -111,7 +110,7 @@ def query_users(
     ] = None,
 ) -> dict[str, Any]:
     """The vendor's queryUsers: filters, `limit`, and `lastEvaluatedUserId` to page on."""
-    rt, tenant = runtime(request), secret_tenant(request)
+    rt, tenant = runtime(request), tenancy.by_secret_key(request)
     owner = None
     if token is not None:
         owner = actions.token_owner(rt, tenant, token)
@@ -146,7 +145,7 @@ def query_user_actions(
     action names) and `state`."""
     found = actions.of_user(
         runtime(request),
-        secret_tenant(request),
+        tenancy.by_secret_key(request),
         external_user_id=user_id,
         since=_instant(from_date) if from_date else None,
         names=[c for c in (codes or "").split(",") if c],
@@ -167,7 +166,9 @@ def _instant(value: str) -> datetime:
 
 @get("/users/{user_id:str}", sync_to_thread=True)
 def get_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
-    found = users.profile(runtime(request), secret_tenant(request), external_user_id=user_id)
+    found = users.profile(
+        runtime(request), tenancy.by_secret_key(request), external_user_id=user_id
+    )
     if found is None:
         return render.unknown_user(user_id)
     return render.user(found.user, enrolled=found.enrolled, verified=found.verified)
@@ -189,7 +190,7 @@ def update_user(
 ) -> dict[str, Any]:
     changed = users.update(
         runtime(request),
-        secret_tenant(request),
+        tenancy.by_secret_key(request),
         external_user_id=user_id,
         attributes=_given(data),
     )
@@ -198,13 +199,13 @@ def update_user(
 
 @delete("/users/{user_id:str}", status_code=200, sync_to_thread=True)
 def delete_user(user_id: FromPath[str], request: AnyRequest) -> dict[str, Any]:
-    users.delete(runtime(request), secret_tenant(request), external_user_id=user_id)
+    users.delete(runtime(request), tenancy.by_secret_key(request), external_user_id=user_id)
     return {"success": True}
 
 
 @get("/users/{user_id:str}/authenticators", sync_to_thread=True)
 def get_authenticators(user_id: FromPath[str], request: AnyRequest) -> list[dict[str, Any]]:
-    tenant = secret_tenant(request)
+    tenant = tenancy.by_secret_key(request)
     found = users.credentials_of(runtime(request), tenant, external_user_id=user_id)
     return [render.authenticator(c, user_id) for c in found or []]
 
@@ -219,7 +220,7 @@ def delete_authenticator(
 ) -> dict[str, Any]:
     users.delete_credential(
         runtime(request),
-        secret_tenant(request),
+        tenancy.by_secret_key(request),
         external_user_id=user_id,
         credential_row_id=authenticator_id,
     )
@@ -235,7 +236,7 @@ def get_action(
 ) -> dict[str, Any]:
     found, user = actions.find(
         runtime(request),
-        secret_tenant(request),
+        tenancy.by_secret_key(request),
         external_user_id=user_id,
         name=action,
         idempotency_key=idempotency_key,
@@ -257,7 +258,7 @@ def update_action(
 ) -> dict[str, Any]:
     changed, user = actions.set_state(
         runtime(request),
-        secret_tenant(request),
+        tenancy.by_secret_key(request),
         external_user_id=user_id,
         name=action,
         idempotency_key=idempotency_key,
