@@ -172,8 +172,7 @@ def _check(
         challenge = challenges.open_for(
             rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
         )
-        with rt.read() as conn:
-            found = _lookup(conn, tenant, challenge, credential)
+        found = _lookup(rt, tenant, challenge, credential)
         verified = _verify(rt, tenant, challenge, credential, found, origins)
         return _Checked(challenge, found, verified)
     except ServiceUnavailable:
@@ -183,11 +182,13 @@ def _check(
 
 
 def _lookup(
-    conn: Connection, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
+    rt: Runtime, tenant: Tenant, challenge: Challenge, credential: Mapping[str, Any]
 ) -> tuple[Credential, User]:
     identity = read_assertion_identity(credential)
     # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
-    found = credential_store.with_owner(conn, tenant.id, identity.credential_id)
+    # One indexed statement, without a transaction around it (Runtime.first).
+    query = credential_store.with_owner_query(tenant.id, identity.credential_id)
+    found = credential_store.with_owner_row(rt.first(*query))
     if found is None:
         raise CredentialNotFound("this passkey is not registered here")
     # §7.2 step 6: when the user was identified first, the passkey must be theirs.

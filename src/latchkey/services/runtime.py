@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql import ClauseElement
 
 from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings
@@ -28,6 +29,7 @@ from latchkey.services.ratelimit import (
     RedisCounter,
     Rule,
 )
+from latchkey.store import driver
 from latchkey.store.engine import make_engine
 
 
@@ -62,6 +64,9 @@ class Runtime:
         )
         # The hot path's writes, committed in groups (services/group_commit.py).
         self._kept: Connection | None = None
+        self._kept_reads = (
+            driver.KeptReads(self.engine) if self.engine.dialect.name == "sqlite" else None
+        )
         self.writer = GroupWriter(self._group_transaction, release=self._release_kept)
 
     def submit(self, job: Job, expected: Expected | None = None) -> Future[Any]:
@@ -123,6 +128,18 @@ class Runtime:
             kept, self._kept = self._kept, None
             if kept is not None:
                 kept.close()
+
+    def first(self, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+        """One statement's first row (store/driver.py's `first`), for the hot path's lookups.
+        On SQLite it runs outside a transaction, on a connection kept for the calling thread:
+        one statement is its own consistent snapshot. A lost database is a 503."""
+        if self._bound is not None:
+            return driver.first(self._bound, statement, params)
+        if self._kept_reads is None:
+            with self.read() as conn:
+                return driver.first(conn, statement, params)
+        with _unavailable_as_503():
+            return self._kept_reads.first(statement, params)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

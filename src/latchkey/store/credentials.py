@@ -96,7 +96,16 @@ def with_owner(
     conn: Connection, tenant_id: str, credential_id: bytes
 ) -> tuple[Credential, User] | None:
     """The credential and its owner, found by credential id inside this tenant only."""
-    row = driver.first(conn, _WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id})
+    return with_owner_row(driver.first(conn, *with_owner_query(tenant_id, credential_id)))
+
+
+def with_owner_query(tenant_id: str, credential_id: bytes) -> tuple[Any, dict[str, Any]]:
+    """`with_owner`'s statement and parameters, for a caller that runs it elsewhere (the hot
+    path's Runtime.first); `with_owner_row` reads its row."""
+    return _WITH_OWNER, {"b_tenant": tenant_id, "b_cid": credential_id}
+
+
+def with_owner_row(row: Any) -> tuple[Credential, User] | None:
     if row is None:
         return None
     owner = user_store.from_mapping(dict(zip(_USER_NAMES, row[_USER_AT:], strict=True)))

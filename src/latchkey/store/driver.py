@@ -11,13 +11,16 @@ lost connection is invalidated as SQLAlchemy would.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
@@ -53,8 +56,7 @@ class _Form:
 _FORMS: dict[tuple[int, str, tuple[str, ...]], tuple[ClauseElement, _Form]] = {}
 
 
-def _form(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) -> _Form:
-    dialect = conn.dialect
+def _form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> _Form:
     cache_key = (id(statement), dialect.name, keys)
     cached = _FORMS.get(cache_key)
     if cached is not None and cached[0] is statement:
@@ -85,29 +87,99 @@ def _form(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) -> 
     return found
 
 
-def execute(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
-    """Run the statement; the driver's cursor (rowcount, fetchone)."""
-    form = _form(conn, statement, tuple(params))
+def _arguments(form: _Form, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
     values = {**form.defaults, **params}
     for name, process in form.binds:
         if name in values:
             values[name] = process(values[name])
-    arguments: Sequence[Any] | Mapping[str, Any] = (
-        values if form.names is None else [values[n] for n in form.names]
-    )
-    return _run(conn, form.sql, arguments)
+    return values if form.names is None else [values[n] for n in form.names]
 
 
-def first(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
-    """The first row, each value through its column type's result processor; None if none."""
-    form = _form(conn, statement, tuple(params))
-    row = execute(conn, statement, params).fetchone()
+def _processed(form: _Form, row: Any) -> Any:
     if row is None or not form.results:
         return row
     return form.row(
         value if process is None else process(value)
         for value, process in zip(row, form.results, strict=True)
     )
+
+
+def execute(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+    """Run the statement; the driver's cursor (rowcount, fetchone)."""
+    form = _form(conn.dialect, statement, tuple(params))
+    return _run(conn, form.sql, _arguments(form, params))
+
+
+def first(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+    """The first row, each value through its column type's result processor; None if none."""
+    form = _form(conn.dialect, statement, tuple(params))
+    return _processed(form, _run(conn, form.sql, _arguments(form, params)).fetchone())
+
+
+class KeptReads:
+    """One-statement reads on SQLite connections kept per thread, outside any transaction.
+
+    For the hot path's lookups on the event loop: a single SELECT in autocommit is its own
+    read transaction (one consistent snapshot), so it needs no BEGIN and COMMIT, and a kept
+    connection no pool checkout and return, which together cost twice the read itself. The
+    connections stay checked out of the engine's pool (so an in-memory database is still the
+    pool's one connection) until `close`; one of a thread that has ended is closed when
+    another thread next takes one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._kept: dict[int, tuple[threading.Thread, PoolProxiedConnection]] = {}
+        self._lock = threading.Lock()
+
+    def first(self, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+        """As `first`: the first row, processed; None if none."""
+        dialect = self._engine.dialect
+        form = _form(dialect, statement, tuple(params))
+        arguments = _arguments(form, params)
+        kept = self._connection()
+        cursor = cast(Any, kept.driver_connection).cursor()
+        try:
+            cursor.execute(form.sql, arguments)
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            lost = dialect.is_disconnect(error, kept.dbapi_connection, cursor)
+            if lost:
+                self._drop(kept)
+            raise DBAPIError.instance(
+                form.sql,
+                arguments,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
+        finally:
+            cursor.close()
+        return _processed(form, row)
+
+    def _connection(self) -> PoolProxiedConnection:
+        found = self._kept.get(threading.get_ident())
+        if found is not None:
+            return found[1]
+        with self._lock:
+            for ident, (thread, kept) in list(self._kept.items()):
+                if not thread.is_alive():
+                    del self._kept[ident]
+                    kept.close()
+            kept = self._engine.raw_connection()
+            self._kept[threading.get_ident()] = (threading.current_thread(), kept)
+        return kept
+
+    def _drop(self, kept: PoolProxiedConnection) -> None:
+        with self._lock:
+            self._kept.pop(threading.get_ident(), None)
+        kept.invalidate()
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = list(self._kept.values()), {}
+        for _thread, connection in kept:
+            connection.close()
 
 
 @contextmanager
