@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
@@ -20,47 +18,12 @@ from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
+from tests.support.clock import FakeClock
+from tests.support.database import BACKENDS, postgres_schema
 from tests.web_parties import ORIGIN, Backend, Browser
 
 # One master key for the test run, inherited by servers the tests start (no key file on disk).
 os.environ.setdefault("LATCHKEY_MASTER_KEY", secrets.token_urlsafe(32))
-POSTGRES_URL = os.environ.get("LATCHKEY_TEST_POSTGRES_URL")
-NO_POSTGRES = (
-    "PostgreSQL tests skipped: set LATCHKEY_TEST_POSTGRES_URL"
-    " (e.g. postgresql://postgres@127.0.0.1:5432/test) to run them"
-)
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-class FakeClock:
-    """A clock tests can move forward."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A database URL whose connections work in a fresh schema, dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    schema = f"lk_test_{secrets.token_hex(6)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _postgres_engine() -> Iterator[Engine]:

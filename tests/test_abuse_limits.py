@@ -22,7 +22,7 @@ from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.mail import code_and_link, mails
 from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.support.pools import PoolBrowser, count, make_pool, pool_error

@@ -15,7 +15,7 @@ from latchkey.services import adoption, directories, events, metadata, tenants
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.web_parties import ORIGIN
 
 ICLOUD = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"

@@ -18,7 +18,7 @@ from latchkey.services import pool_passwords, pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.test_pools_api import PoolBrowser, make_pool, pool_error
 from tests.web_parties import ORIGIN
 

@@ -9,7 +9,7 @@ from latchkey.models import Tenant
 from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.ceremony_client import CeremonyClient, event_reasons, row_counts
-from tests.conftest import ORIGIN
+from tests.web_parties import ORIGIN
 
 ICLOUD = bytes.fromhex("fbfc3007154e4ecc8c0b6e020557d7bd")
 

@@ -15,7 +15,8 @@ from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator, b64url, b64url_decode
 from tests.ceremony_client import CeremonyClient, event_reasons, row_counts
-from tests.conftest import ORIGIN, FakeClock
+from tests.support.clock import FakeClock
+from tests.web_parties import ORIGIN
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.store import botcheck as spent_store
 from latchkey.store.tables import botcheck_spent
 from latchkey.testing.botcheck import solve
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 # Small, so brute force takes milliseconds; the real difficulty is botcheck.MAX_NUMBER.
 EASY = 2_000

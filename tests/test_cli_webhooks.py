@@ -19,7 +19,7 @@ from latchkey.services import runtime
 from latchkey.services.runtime import Runtime
 from latchkey.webhooks import signing
 from latchkey.webhooks.worker import Drained, WebhookWorker
-from tests.conftest import BACKENDS, postgres_schema
+from tests.support.database import BACKENDS, postgres_schema
 from tests.webhook_parties import Receiver, free_port
 
 

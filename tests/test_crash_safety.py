@@ -20,8 +20,8 @@ from sqlalchemy import select, text
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import credentials
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving, wait_healthy
+from tests.support.database import postgres_schema
 
 ORIGIN = "http://localhost:5002"
 WORKERS = 6

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
+from tests.support.database import postgres_schema
 
 ORIGIN = "http://localhost:5002"
 CONTROL = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main"]

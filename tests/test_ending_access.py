@@ -20,7 +20,7 @@ from latchkey.services import apps, operators, pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, sso_sessions, users
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.native import ANDROID_ORIGIN, FINGERPRINT, NativeApp
 from tests.support.pools import PoolBrowser, make_pool
 from tests.test_oidc_provider import CALLBACK, Relying, make_app, redirected

@@ -50,8 +50,7 @@ from latchkey.webauthn.errors import InvalidAttestation, MalformedResponse, Unsu
 from latchkey.webauthn.public_keys import load_public_key
 from latchkey.webauthn.registration_verification import verify_registration_response
 from tests.ceremony_client import CeremonyClient
-from tests.conftest import ORIGIN
-from tests.web_parties import Backend, Browser
+from tests.web_parties import ORIGIN, Backend, Browser
 
 # --- budget -------------------------------------------------------------------------------------
 

@@ -43,7 +43,8 @@ from latchkey.services.runtime import Runtime
 from latchkey.store import mail_outbox, migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import mail_outbox as outbox_table
-from tests.conftest import BACKENDS, FakeClock, postgres_schema
+from tests.support.clock import FakeClock
+from tests.support.database import BACKENDS, postgres_schema
 
 PASSWORD = "s3cret-Pa55-do-not-log"
 MAIL = OutgoingMail(

@@ -15,7 +15,7 @@ from latchkey.oauth2.errors import InvalidGrant, InvalidScope
 from latchkey.services import apps, signing_keys, users
 from latchkey.services.runtime import Runtime
 from latchkey.store import refresh_tokens as refresh_store
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 ISSUER = "http://localhost:8000/t/x/"
 

@@ -28,7 +28,7 @@ from latchkey.store.tables import (
     sso_sessions,
 )
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.mail import code_and_link, mails
 from tests.support.pools import PoolBrowser, count, make_pool
 from tests.web_parties import ORIGIN

@@ -15,7 +15,7 @@ from latchkey.services import pools, recovery
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events, recovery_codes, sso_sessions
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.mail import code_and_link, mails
 from tests.support.pools import PoolBrowser, count, make_pool, pool_error
 from tests.support.pools import begin_recovery as begin

@@ -38,7 +38,7 @@ from latchkey.store.tables import (
     users,
 )
 from latchkey.testing.botcheck import solve
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.pools import PoolBrowser, make_pool
 from tests.web_parties import ORIGIN, Backend
 

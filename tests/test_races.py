@@ -34,8 +34,8 @@ from latchkey.store.tables import (
     tokens,
 )
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
+from tests.support.database import postgres_schema
 
 ORIGIN = "http://localhost:5002"
 MASTER_KEY = urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")

@@ -26,7 +26,7 @@ from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store.tables import challenges as challenge_table
 from latchkey.store.tables import credentials, events, used_challenges
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.web_parties import ORIGIN, Backend, Browser
 
 OPTIONS = "user-authenticators/passkey/authentication-options"

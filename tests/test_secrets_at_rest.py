@@ -23,9 +23,9 @@ from sqlalchemy import MetaData, select
 
 from latchkey.store.engine import make_engine
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
 from tests.smtp_mailbox import Mailbox, running_mailbox
+from tests.support.database import postgres_schema
 
 ORIGIN = "http://localhost:5002"
 MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")

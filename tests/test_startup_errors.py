@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import POSTGRES_URL
 from tests.live_server import free_port
+from tests.support.database import POSTGRES_URL
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
 # What production needs besides the master key (conftest sets it), so the start gets that far.

@@ -15,7 +15,7 @@ from latchkey.services import directories, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import challenges, credentials, migrate, users
 from latchkey.store.tables import metadata
-from tests.conftest import ORIGIN
+from tests.web_parties import ORIGIN
 
 
 def test_migrations_produce_the_declared_schema(rt: Runtime) -> None:

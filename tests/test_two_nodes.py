@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from latchkey.testing.authenticator import SoftAuthenticator
-from tests.conftest import postgres_schema
 from tests.live_server import create_tenant, free_port, serving
+from tests.support.database import postgres_schema
 
 ORIGIN = "http://localhost:5002"
 pytestmark = pytest.mark.postgres

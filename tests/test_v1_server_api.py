@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from latchkey.services.runtime import Runtime
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.web_parties import Backend, Browser
 
 

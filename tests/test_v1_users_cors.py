@@ -14,8 +14,7 @@ from latchkey.models import Tenant
 from latchkey.services import tenants
 from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
-from tests.conftest import ORIGIN
-from tests.web_parties import Backend, Browser
+from tests.web_parties import ORIGIN, Backend, Browser
 
 OTHER_ORIGIN = "http://localhost:7777"
 

@@ -9,8 +9,8 @@ from litestar.testing import TestClient
 
 from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
-from tests.conftest import ORIGIN, FakeClock
-from tests.web_parties import Backend, Browser
+from tests.support.clock import FakeClock
+from tests.web_parties import ORIGIN, Backend, Browser
 
 
 def test_sign_up_then_sign_in_and_validate_once(backend: Backend, browser: Browser) -> None:

@@ -48,9 +48,10 @@ from latchkey.testing.authenticator import SoftAuthenticator
 from latchkey.webhooks import signing, validation
 from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
 from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
-from tests.conftest import BACKENDS, ORIGIN, FakeClock, postgres_schema
 from tests.live_server import create_tenant, serving, wait_healthy
-from tests.web_parties import Backend, Browser
+from tests.support.clock import FakeClock
+from tests.support.database import BACKENDS, postgres_schema
+from tests.web_parties import ORIGIN, Backend, Browser
 from tests.webhook_parties import Receiver, free_port, make_event, record
 
 # --- the vendor SDK's verifier under node -------------------------------------------------------
