@@ -255,3 +255,24 @@ def test_an_expired_challenge_is_told_apart_from_an_unknown_one(
         sealed_challenges.open_sealed(
             rt, tenant=tenant, challenge_id=issued.id, kind=challenges.AUTHENTICATION
         )
+
+
+def test_the_cipher_is_kept_on_the_runtime_not_the_process(
+    rt: Runtime, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    issued = sealed_challenges.issue(
+        rt, tenant=tenant, kind="authentication", user_id=None, context={}
+    )
+    kept = rt.cache("challenge-ciphers")
+    assert kept.max_entries == 4
+    opened = sealed_challenges.open_sealed(
+        rt, tenant=tenant, challenge_id=issued.id, kind="authentication"
+    )
+    assert opened.challenge == issued.challenge
+    # A runtime with another master key derives its own cipher: the id does not open there.
+    stranger = Runtime(engine=rt.engine, clock=rt.clock, master_key=b"\x01" * 32)
+    with pytest.raises(ChallengeNotFound, match="unknown authentication challenge"):
+        sealed_challenges.open_sealed(
+            stranger, tenant=tenant, challenge_id=issued.id, kind="authentication"
+        )

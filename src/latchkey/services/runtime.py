@@ -47,11 +47,12 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock()
 
-    def cache(self, name: str, ttl: float = 3.0) -> TTLCache[Any, Any]:
-        """This runtime's cache of that name (tenants, API keys, ...)."""
+    def cache(self, name: str, ttl: float = 3.0, max_entries: int = 10_000) -> TTLCache[Any, Any]:
+        """This runtime's cache of that name (tenants, API keys, decrypted signing keys, ...);
+        `ttl` and `max_entries` apply when the first call makes it."""
         found = self._caches.get(name)
         if found is None:
-            found = self._caches.setdefault(name, TTLCache(ttl))
+            found = self._caches.setdefault(name, TTLCache(ttl, max_entries))
         return found
 
     def __post_init__(self) -> None:

@@ -15,7 +15,6 @@ import base64
 import binascii
 import os
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -47,9 +46,14 @@ _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(_Sealed).decode
 
 
-@lru_cache(maxsize=4)
-def _cipher(master_key: bytes, key_id: int) -> AESGCM:
-    return AESGCM(derive(master_key, f"latchkey challenge ids {key_id}"))
+def _cipher(rt: Runtime, key_id: int) -> AESGCM:
+    # Derived once per runtime and kept on it, like every key made from the master key.
+    def derived() -> AESGCM:
+        assert rt.master_key is not None  # checked by the callers
+        return AESGCM(derive(rt.master_key, f"latchkey challenge ids {key_id}"))
+
+    cipher: AESGCM = rt.cache("challenge-ciphers", float("inf"), max_entries=4).get(key_id, derived)
+    return cipher
 
 
 def _associated(kind: str, tenant_id: str) -> bytes:
@@ -70,9 +74,7 @@ def issue(
     expires = now + timedelta(milliseconds=tenant.policy.timeout_ms)
     sealed = _Sealed(_millis(expires), new_challenge(), user_id, context)
     nonce = os.urandom(_NONCE)
-    box = _cipher(rt.master_key, _KEY_ID).encrypt(
-        nonce, _encode(sealed), _associated(kind, tenant.id)
-    )
+    box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, tenant.id))
     token = base64.urlsafe_b64encode(bytes([_KEY_ID]) + nonce + box).rstrip(b"=").decode()
     return _challenge(PREFIX + token, tenant.id, kind, sealed, now)
 
@@ -99,7 +101,7 @@ def _unseal(rt: Runtime, tenant_id: str, challenge_id: str, kind: str) -> _Seale
     if len(raw) < 1 + _NONCE + 16 or raw[0] != _KEY_ID:
         raise unknown
     try:
-        plain = _cipher(rt.master_key, raw[0]).decrypt(
+        plain = _cipher(rt, raw[0]).decrypt(
             raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _associated(kind, tenant_id)
         )
         return _decode(plain)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
@@ -66,10 +65,20 @@ def _active(conn: Connection, rt: Runtime, tenant_id: str) -> Any:
     return row
 
 
-@lru_cache(maxsize=4096)
-def _private(kid: str, alg: str, pem: bytes) -> SigningKey:
-    parameters = _parameters(kid, alg)
-    if alg == "ES256":
+# Unsealed private keys are kept on the runtime that unsealed them (never process-wide): a
+# bounded number, each for a while, so signing a token neither unseals and parses its key every
+# time nor keeps decrypted keys in memory for the life of the process. A key id never names
+# other key material, so an entry cannot go stale, only old.
+KEYS_KEPT = 256
+KEY_KEPT_SECONDS = 600.0
+
+
+def _private(rt: Runtime, tenant_id: str, row: Any) -> SigningKey:
+    pem = sealing.unseal(
+        rt.master_key, row.sealed_private_key, context=_context(tenant_id, row.kid)
+    )
+    parameters = _parameters(row.kid, row.alg)
+    if row.alg == "ES256":
         return ECKey.import_key(pem, parameters)
     return RSAKey.import_key(pem, parameters)
 
@@ -77,10 +86,9 @@ def _private(kid: str, alg: str, pem: bytes) -> SigningKey:
 def signer(conn: Connection, rt: Runtime, tenant_id: str) -> SigningKey:
     """The tenant's active private key (one is made on first use)."""
     row = _active(conn, rt, tenant_id)
-    pem = sealing.unseal(
-        rt.master_key, row.sealed_private_key, context=_context(tenant_id, row.kid)
-    )
-    return _private(row.kid, row.alg, pem)
+    kept = rt.cache("signing-keys", KEY_KEPT_SECONDS, max_entries=KEYS_KEPT)
+    key: SigningKey = kept.get((tenant_id, row.kid), lambda: _private(rt, tenant_id, row))
+    return key
 
 
 def rotate(rt: Runtime, tenant_id: str, alg: str = "ES256") -> str:
