@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, exists, func, or_, select
+from sqlalchemy import Connection, case, exists, func, select
 
 from latchkey import event_kinds as kinds
 from latchkey.errors import InvalidRequest
@@ -114,60 +114,31 @@ def funnel(
     scope = _scope(tenant_id, pool_id, since, until)
     signed_in = (*scope, events.c.kind.in_(SIGN_IN_KINDS), events.c.outcome == "success")
     with rt.read() as conn:
-        method = events.c.detail["method"].as_string()
-        by_kind = conn.execute(
-            select(events.c.kind, method, func.count())
-            .where(*scope, events.c.outcome == "success")
-            .where(events.c.kind.in_((*SIGN_IN_KINDS, *journey.KINDS)))
-            .group_by(events.c.kind, method)
-        ).all()
-        has_passkey = exists().where(
-            credentials.c.tenant_id == tenant_id, credentials.c.user_id == events.c.user_id
-        )
-        users, with_passkey = conn.execute(
-            select(
-                func.count(func.distinct(events.c.user_id)),
-                func.count(func.distinct(case((has_passkey, events.c.user_id)))),
-            ).where(*signed_in)
-        ).one()
+        sign_ins = _sign_ins(conn, signed_in)
+        failed = _failures(conn, scope)
+        milestones = _milestones(conn, scope)
+        users, with_passkey = _users(conn, tenant_id, signed_in)
         timing = _percentiles(conn, signed_in)
-        failed = conn.execute(
-            select(events.c.kind, events.c.reason, func.count())
-            .where(*scope, events.c.outcome == "failure", events.c.kind.in_(tuple(STEPS)))
-            .group_by(events.c.kind, events.c.reason)
-        ).all()
-        agents = conn.execute(
-            select(events.c.user_agent, func.count())
-            .where(*signed_in)
-            .group_by(events.c.user_agent)
-        ).all()
-        keys = conn.execute(
-            select(credentials.c.aaguid, credentials.c.backup_eligible, func.count())
-            .select_from(events.join(credentials, credentials.c.id == events.c.credential_id))
-            .where(*scope, events.c.kind == kinds.POOL_SIGNED_IN)
-            .where(events.c.outcome == "success")
-            .group_by(credentials.c.aaguid, credentials.c.backup_eligible)
-        ).all()
+        keys = _passkeys(conn, scope)
     counts: Counter[str] = Counter()
     methods: Counter[str] = Counter({m: 0 for m in METHODS})
-    for kind, detail_method, n in by_kind:
-        counts[kind] += n
-        if kind in SIGN_IN_KINDS:
-            methods[_method(kind, detail_method)] += n
     operating_systems: Counter[str] = Counter()
     browsers: Counter[str] = Counter()
-    for agent, n in agents:
+    reasons: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    for kind, detail_method, agent, n in sign_ins:
+        counts[kind] += n
+        methods[_method(kind, detail_method)] += n
         found = platform(agent)
         operating_systems[found.os] += n
         browsers[found.browser] += n
-    providers: Counter[str] = Counter()
-    for aaguid, _, n in keys:
-        providers[metadata.name_of(rt, aaguid) or "Unknown provider"] += n
-    reasons: Counter[str] = Counter()
-    steps: Counter[str] = Counter()
     for kind, reason, n in failed:
         reasons[reason or "unknown"] += n
         steps[STEPS[kind]] += n
+    counts.update(dict(milestones))
+    providers: Counter[str] = Counter()
+    for aaguid, _, n in keys:
+        providers[metadata.name_of(rt, aaguid) or "Unknown provider"] += n
     return Adoption(
         since=since,
         until=until,
@@ -183,7 +154,7 @@ def funnel(
         median_ms=timing.get(50),
         p90_ms=timing.get(90),
         timed=timing.get(0, 0),
-        failures=sum(n for _, _, n in failed),
+        failures=sum(steps.values()),
         failure_reasons=_ranked(reasons),
         failure_steps=_ranked(steps),
         operating_systems=_ranked(operating_systems),
@@ -194,28 +165,84 @@ def funnel(
     )
 
 
-def _percentiles(conn: Connection, signed_in: Sequence[Any]) -> dict[int, int]:
-    """{percentile: milliseconds} by nearest rank, and {0: how many were timed}: the database
-    ranks the timed sign-ins and returns only the rows at those ranks."""
-    elapsed = events.c.detail["elapsed_ms"].as_integer()
-    ranked = (
-        select(
-            elapsed.label("ms"),
-            func.row_number().over(order_by=elapsed).label("rank"),
-            func.count().over().label("n"),
+def _sign_ins(conn: Connection, signed_in: Sequence[Any]) -> list[Any]:
+    """(kind, method, User-Agent, count) of the period's sign-ins."""
+    method = events.c.detail["method"].as_string()
+    columns = (events.c.kind, method, events.c.user_agent)
+    return list(conn.execute(select(*columns, func.count()).where(*signed_in).group_by(*columns)))
+
+
+def _failures(conn: Connection, scope: Sequence[Any]) -> list[Any]:
+    """(kind, reason, count) of the sign-in steps' failures."""
+    return list(
+        conn.execute(
+            select(events.c.kind, events.c.reason, func.count())
+            .where(*scope, events.c.kind.in_(tuple(STEPS)), events.c.outcome == "failure")
+            .group_by(events.c.kind, events.c.reason)
         )
-        .where(*signed_in, elapsed.is_not(None))
+    )
+
+
+def _milestones(conn: Connection, scope: Sequence[Any]) -> list[Any]:
+    """(kind, count) of the page's milestones: read from the index alone (for a tenant)."""
+    return list(
+        conn.execute(
+            select(events.c.kind, func.count())
+            .where(*scope, events.c.kind.in_(journey.KINDS), events.c.outcome == "success")
+            .group_by(events.c.kind)
+        )
+    )
+
+
+def _users(conn: Connection, tenant_id: str, signed_in: Sequence[Any]) -> tuple[int, int]:
+    """Who signed in, and how many of them have a passkey (asked once per user)."""
+    who = select(events.c.user_id).where(*signed_in).distinct().subquery()
+    has_passkey = exists().where(
+        credentials.c.tenant_id == tenant_id, credentials.c.user_id == who.c.user_id
+    )
+    users, with_passkey = conn.execute(
+        select(func.count(who.c.user_id), func.count(case((has_passkey, 1))))
+    ).one()
+    return int(users), int(with_passkey)
+
+
+def _passkeys(conn: Connection, scope: Sequence[Any]) -> list[tuple[str, bool, int]]:
+    """(AAGUID, backup eligible, passkey sign-ins): the sign-ins counted per passkey first,
+    so each passkey's row is read once."""
+    used = (
+        select(events.c.credential_id, func.count().label("n"))
+        .where(*scope, events.c.kind == kinds.POOL_SIGNED_IN, events.c.outcome == "success")
+        .group_by(events.c.credential_id)
         .subquery()
     )
-    # Nearest rank: the smallest rank r with r >= n * p / 100, i.e. ceil(n * p / 100).
-    wanted = [ranked.c.rank == (ranked.c.n * p + 99) // 100 for p in PERCENTILES]
-    rows = conn.execute(select(ranked.c.ms, ranked.c.rank, ranked.c.n).where(or_(*wanted))).all()
-    found: dict[int, int] = {}
-    for ms, rank, n in rows:
-        found[0] = n
-        for p in PERCENTILES:
-            if rank == (n * p + 99) // 100:
-                found[p] = int(ms)
+    rows = conn.execute(
+        select(credentials.c.aaguid, credentials.c.backup_eligible, func.sum(used.c.n))
+        .select_from(used.join(credentials, credentials.c.id == used.c.credential_id))
+        .group_by(credentials.c.aaguid, credentials.c.backup_eligible)
+    ).all()
+    return [(aaguid, bool(eligible), int(n)) for aaguid, eligible, n in rows]
+
+
+def _percentiles(conn: Connection, signed_in: Sequence[Any]) -> dict[int, int]:
+    """{percentile: milliseconds} by nearest rank, and {0: how many were timed}. The database
+    counts each distinct time (a sort it does anyway to group); the ranks are read off here."""
+    elapsed = events.c.detail["elapsed_ms"].as_integer()
+    rows = conn.execute(
+        select(elapsed, func.count()).where(*signed_in).group_by(elapsed).order_by(elapsed)
+    ).all()
+    timed = [(int(ms), int(n)) for ms, n in rows if ms is not None]
+    total = sum(n for _, n in timed)
+    if not total:
+        return {}
+    # Nearest rank: the smallest time whose running count reaches ceil(total * p / 100).
+    wanted = {p: (total * p + 99) // 100 for p in PERCENTILES}
+    found: dict[int, int] = {0: total}
+    seen = 0
+    for ms, n in timed:
+        seen += n
+        for p, rank in wanted.items():
+            if p not in found and seen >= rank:
+                found[p] = ms
     return found
 
 

@@ -218,6 +218,8 @@ events = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "tenant_id", "created_at"),
+    # The adoption figures: each count reads only its kind's successes or failures.
+    Index(None, "tenant_id", "kind", "outcome", "created_at"),
     # The event log's filters, and the SET NULL when a user or passkey is deleted.
     Index(None, "user_id"),
     Index(None, "credential_id"),
