@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+import latchkey as latchkey_package
 from tests.live_server import free_port, running
 
 LATCHKEY = str(Path(sys.executable).with_name("latchkey"))
@@ -63,6 +64,11 @@ def test_demo_prints_one_banner_and_no_library_noise(tmp_path: Path) -> None:
     with running(command, latchkey, env, log, cwd=tmp_path):
         _wait_for(log, "first operator:")
         root = httpx.get(f"http://127.0.0.1:{latchkey}/", headers={"accept": "text/html"})
+        icons = {
+            (port, name): httpx.get(f"http://127.0.0.1:{port}/{name}", timeout=10)
+            for port in (latchkey, login, app, portal)
+            for name in ("favicon.ico", "favicon.svg")
+        }
     output = log.read_text()
     lines = output.splitlines()
     start = lines.index("Latchkey demo is running (Ctrl-C stops it):")
@@ -86,6 +92,16 @@ def test_demo_prints_one_banner_and_no_library_noise(tmp_path: Path) -> None:
     assert "DeprecationWarning" not in output
     assert "Warning" not in output
     assert output.count("Latchkey demo stopped.") == 1
+    # A tab icon on every port: the service (and its portal) and each of the demo's apps.
+    static = Path(latchkey_package.__file__).parent / "static"
+    for (port, name), answer in icons.items():
+        assert answer.status_code == 200, (port, name)
+        if name == "favicon.ico":
+            assert answer.headers["content-type"] == "image/png"
+            assert answer.content == (static / "favicon.png").read_bytes()
+        else:
+            assert answer.headers["content-type"] == "image/svg+xml"
+            assert answer.content == (static / "favicon.svg").read_bytes()
     # The root page links the demo's apps.
     assert root.status_code == 200
     assert f'href="http://localhost:{app}"' in root.text

@@ -43,7 +43,9 @@ def test_the_root_is_a_page_linking_the_portal_and_the_docs(sqlite_client: TestC
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["cache-control"] == "no-store"
     links = re.findall(r'href="([^"]+)"', answer.text)
-    assert links == ["/static/portal/portal.css", "/portal/login", "/openapi.json", "/health"]
+    assert links == [
+        "/favicon.svg", "/static/portal/portal.css", "/portal/login", "/openapi.json", "/health"
+    ]  # fmt: skip
     assert 'id="demo-links"' not in answer.text  # not under `latchkey demo`
     assert "admin create --name" in answer.text
     # Nothing the CSP would refuse: no inline script, style or handler.
@@ -76,6 +78,6 @@ def test_under_the_demo_the_page_lists_its_apps_first(sqlite_client: TestClient)
     show_demo(app, [Link("Demo web app", "http://localhost:5002", "add a passkey")])
     answer = sqlite_client.get("/", headers=HTML)
     links = re.findall(r'href="([^"]+)"', answer.text)
-    assert links[1:3] == ["http://localhost:5002", "/portal/login"]
+    assert links[2:4] == ["http://localhost:5002", "/portal/login"]
     as_json = sqlite_client.get("/", headers={"accept": "application/json"}).json()
     assert as_json["links"]["Demo web app"] == "http://localhost:5002"

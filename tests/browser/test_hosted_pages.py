@@ -77,6 +77,9 @@ def shoot(tab: Tab, name: str) -> None:
 def sign_up(tab: Tab, server: LiveServer, email: str, *, shot: bool = False) -> None:
     tab.page.goto(pool_url(server, "customers", "signup"))
     if shot:
+        # Nothing said yet: the status line leaves no gap under the heading.
+        status = "document.querySelector('#status').getBoundingClientRect().height"
+        assert tab.page.evaluate(status) == 0
         shoot(tab, "signup")
     tab.page.fill("#email", email)
     tab.page.fill("#name", "Ada Lovelace")

@@ -50,6 +50,7 @@ from latchkey.modes import Mode, master_key, require_public_url
 from latchkey.services import events, runtime, tenants
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import Runtime
+from latchkey.web import favicon
 from latchkey.webhooks import worker as webhooks_worker
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -147,6 +148,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         route_handlers=[
             health.health,
             home.home,
+            *favicon.handlers,
             model_icons.model_icon,
             openapi_document,
             ceremonies.router,

@@ -21,6 +21,7 @@ from litestar.params import URLEncodedBody
 from latchkey.demo import pages
 from latchkey.demo.setup import DemoConfig
 from latchkey.sdk import AsyncLatchkeyClient, LatchkeyError
+from latchkey.web import favicon
 
 _USERNAME = re.compile(rf"^[{pages.USERNAME_CLASS}]{{1,64}}$")
 
@@ -123,7 +124,7 @@ def _app(config: DemoConfig, handlers: list[Any]) -> Litestar:
         await client.aclose()
 
     return Litestar(
-        route_handlers=handlers,
+        route_handlers=[*handlers, *favicon.handlers],
         state=State({"config": config, "client": client}),
         on_shutdown=[close_client],
         openapi_config=None,

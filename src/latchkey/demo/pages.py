@@ -27,7 +27,8 @@ def layout(title: str, body: str, *, script: str = "", data: dict[str, Any] | No
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{_STYLE}</style></head>
+<title>{escape(title)}</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>{_STYLE}</style></head>
 <body><main><h1>{escape(title)}</h1>{body}</main>
 <script type="application/json" id="page-data">{page_data}</script>{module}</body></html>"""
 

@@ -23,6 +23,7 @@ from litestar.datastructures import Cookie, State
 from litestar.response import Redirect, Response
 
 from latchkey.demo.pages import layout
+from latchkey.web import favicon
 
 SESSION_COOKIE = "demo_portal_session"
 
@@ -183,7 +184,7 @@ async def logout(request: Request[Any, Any, Any], state: State) -> Redirect:
 
 def portal_app(config: PortalConfig) -> Litestar:
     return Litestar(
-        route_handlers=[home, login, callback, logout],
+        route_handlers=[home, login, callback, logout, *favicon.handlers],
         state=State({"config": config, "sessions": Sessions()}),
         logging_config=None,
     )

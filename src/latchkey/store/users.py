@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,14 @@ def by_external_id(conn: Connection, tenant_id: str, external_id: str) -> User |
         select(users).where(users.c.tenant_id == tenant_id, users.c.external_id == external_id)
     ).first()
     return record(row) if row else None
+
+
+def by_ids(conn: Connection, tenant_id: str, user_ids: Collection[str]) -> dict[str, User]:
+    """The tenant's users among these ids (one query), by id; removed users are left out."""
+    if not user_ids:
+        return {}
+    query = select(users).where(users.c.tenant_id == tenant_id, users.c.id.in_(set(user_ids)))
+    return {user.id: user for user in map(record, conn.execute(query))}
 
 
 def lock(conn: Connection, tenant_id: str, user_id: str) -> bool:

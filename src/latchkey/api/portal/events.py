@@ -17,6 +17,7 @@ from latchkey.errors import NotFound
 from latchkey.portal import store
 from latchkey.services import event_log as log
 from latchkey.services.event_export import EventRecord
+from latchkey.store import users as user_store
 
 FILTERS = ("kind", "outcome", "user_id", "since", "until")
 KINDS = ("passkey.authentication", "passkey.registration", "admin.*")
@@ -38,6 +39,15 @@ def _when(value: str, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _user_id(request: AnyRequest, tenant_id: str, given: str) -> str | None:
+    """The user filter takes the app's user id (as the log shows it) or Latchkey's own id."""
+    if not given:
+        return None
+    with runtime(request).read() as conn:
+        found = user_store.by_external_id(conn, tenant_id, given)
+    return found.id if found else given
+
+
 def _given(request: AnyRequest) -> dict[str, str]:
     return {name: (request.query_params.get(name) or "").strip()[:64] for name in FILTERS}
 
@@ -48,12 +58,13 @@ def event_log(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     shown = tenant(request, tenant_id)
     given = _given(request)
     cursor = (request.query_params.get("cursor") or "")[:200] or None
+    user_id = _user_id(request, shown.id, given["user_id"])
 
     def read() -> Any:
         wanted = log.EventFilter(
             given["kind"] or None,
             given["outcome"] or None,
-            given["user_id"] or None,
+            user_id,
             None,
             _when(given["since"], "since"),
             _when(given["until"], "until"),
@@ -61,12 +72,16 @@ def event_log(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
         return log.page(runtime(request), shown.id, wanted, cursor=cursor, limit=PAGE_SIZE)
 
     found, error, status = attempt(read)
+    shown_events = [EventRecord.of(e) for e in found.events] if found else []
+    with runtime(request).read() as conn:
+        people = user_store.by_ids(conn, shown.id, {e.user_id for e in shown_events if e.user_id})
     query = {k: v for k, v in given.items() if v}
     export = f"/admin/v1/tenants/{shown.id}/events/export?"
-    api_filters = {"userId" if k == "user_id" else k: v for k, v in query.items()}
+    api_filters = {k: v for k, v in query.items() if k != "user_id"}
+    api_filters |= {"userId": user_id} if user_id else {}
     return page(
         request, "events.html", title="Event log", tenant=shown, given=given, kinds=KINDS,
-        events=[EventRecord.of(e) for e in found.events] if found else [], error=error,
+        events=shown_events, users=people, error=error,
         status=status,
         next_url=f"?{urlencode(query | {'cursor': found.next_cursor})}"
         if found and found.next_cursor else None,
