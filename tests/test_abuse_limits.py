@@ -23,10 +23,10 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve
 from tests.support.clock import FakeClock
+from tests.support.limits import with_limits
 from tests.support.mail import code_and_link, mails
 from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.support.pools import PoolBrowser, count, make_pool, pool_error
-from tests.test_ratelimit import with_limits
 from tests.web_parties import ORIGIN
 
 PASSWORD = "correct horse battery"

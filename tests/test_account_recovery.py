@@ -18,11 +18,11 @@ from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events, flows, users
 from tests.support.mail import code_and_link, mails
-from tests.support.pools import PoolBrowser, make_pool, pool_error
+from tests.support.oidc import Device, make_app
+from tests.support.oidc import app_tokens as _tokens
+from tests.support.oidc import new_device as _device
+from tests.support.pools import PoolBrowser, make_pool, pool_error, recover
 from tests.support.pools import begin_recovery as begin
-from tests.test_ending_access import Device, _device, _tokens
-from tests.test_oidc_provider import make_app
-from tests.web_parties import ORIGIN
 
 
 @pytest.fixture
@@ -43,21 +43,6 @@ def app(rt: Runtime, tenant: Tenant) -> App:
 def new_browser(client: TestClient, tenant: Tenant, app: App, pool: pools.Pool) -> Device:
     """Another person's browser (own cookies) with their own authenticator."""
     return _device(TestClient(client.app, raise_server_exceptions=False), tenant, app, pool)
-
-
-def recover(rt: Runtime, browser: PoolBrowser, identifier: str) -> Any:
-    """Reset the passkey with the mailed code, making a new passkey with the browser's
-    authenticator; the answer of register/webauthn/finish."""
-    begun = begin(browser, identifier)
-    assert begun.status_code == 200, begun.text
-    code, _ = code_and_link(mails(rt)[-1])
-    proved = browser.post("recovery/verify", {"code": code, "flow_id": begun.json()["flow_id"]})
-    assert proved.status_code == 200, proved.text
-    flow = proved.json()["flow_id"]
-    options = browser.post("register/webauthn/begin", {"flow_id": flow})
-    assert options.status_code == 200, options.text
-    made = browser.authenticator.create(options.json()["publicKey"], origin=ORIGIN)
-    return browser.post("register/webauthn/finish", made, flow_id=flow)
 
 
 def _kinds(rt: Runtime) -> list[str]:

@@ -19,7 +19,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock
-from tests.test_pools_api import PoolBrowser, make_pool, pool_error
+from tests.support.pools import PoolBrowser, make_pool, pool_error
 from tests.web_parties import ORIGIN
 
 MILESTONE = "signin/milestone"

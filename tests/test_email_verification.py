@@ -18,8 +18,7 @@ from latchkey.services import pools
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, users
 from tests.support.mail import Mail, code_and_link, mails
-from tests.support.pools import PoolBrowser, make_pool, pool_error
-from tests.test_account_recovery import recover
+from tests.support.pools import PoolBrowser, make_pool, pool_error, recover
 
 CONFIRM = "Confirm the e-mail address"
 

@@ -7,7 +7,6 @@ family cannot outlive its absolute lifetime by rotating."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,8 +21,10 @@ from latchkey.store.tables import credentials, sso_sessions, users
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock
 from tests.support.native import ANDROID_ORIGIN, FINGERPRINT, NativeApp
-from tests.support.pools import PoolBrowser, make_pool
-from tests.test_oidc_provider import CALLBACK, Relying, make_app, redirected
+from tests.support.oidc import CALLBACK, Device, make_app, redirected
+from tests.support.oidc import app_tokens as _tokens
+from tests.support.oidc import new_device as _device
+from tests.support.pools import make_pool
 from tests.web_parties import ORIGIN
 
 UA = {"user-agent": "lifecycle-test/1.0"}
@@ -42,55 +43,6 @@ def pool(rt: Runtime, tenant: Tenant) -> pools.Pool:
 @pytest.fixture
 def app(rt: Runtime, tenant: Tenant) -> App:
     return make_app(rt, tenant)[0]
-
-
-@dataclass
-class Device:
-    """One browser with its own passkey, its SSO session and the app's tokens from it."""
-
-    browser: PoolBrowser
-    rp: Relying
-    tokens: dict[str, Any]
-
-    def refresh(self) -> Any:
-        answer = self.rp.http.post(
-            f"/t/{self.rp.tenant.id}/oauth/token",
-            data={
-                "grant_type": "refresh_token",
-                "client_id": self.rp.app.client_id,
-                "refresh_token": self.tokens["refresh_token"],
-            },
-        )
-        if answer.status_code == 200:
-            self.tokens = answer.json()
-        return answer
-
-    def silent_sign_in(self) -> dict[str, str]:
-        """prompt=none: a code if the browser's session still stands, else an error."""
-        back, params = redirected(self.rp.authorize(prompt="none"))
-        assert back == CALLBACK
-        return params
-
-    def userinfo(self) -> Any:
-        return self.rp.http.get(
-            f"/t/{self.rp.tenant.id}/userinfo",
-            headers={"authorization": f"Bearer {self.tokens['access_token']}"},
-        )
-
-
-def _tokens(rp: Relying) -> dict[str, Any]:
-    """The app's tokens for the browser's current SSO session (no sign-in page)."""
-    back, params = redirected(rp.authorize())
-    assert back == CALLBACK, params
-    answer = rp.token(params["code"])
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["refresh_token"]
-    return dict(answer.json())
-
-
-def _device(http: TestClient, tenant: Tenant, app: App, pool: pools.Pool) -> Device:
-    rp = Relying(http, tenant, app, pool)
-    return Device(PoolBrowser(http, tenant.id, pool.id), rp, {})
 
 
 def two_devices(

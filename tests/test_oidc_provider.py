@@ -5,15 +5,10 @@ documented error and nothing written by a refused step."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -30,11 +25,9 @@ from latchkey.store.tables import (
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock
 from tests.support.mail import code_and_link, mails
+from tests.support.oidc import CALLBACK, HOME, Relying, make_app, redirected
 from tests.support.pools import PoolBrowser, count, make_pool
 from tests.web_parties import ORIGIN
-
-CALLBACK = "https://app.example/callback"
-HOME = "https://app.example/"
 
 
 @pytest.fixture
@@ -47,101 +40,9 @@ def pool(rt: Runtime, tenant: Tenant) -> pools.Pool:
     return make_pool(rt, tenant, display_name="Example Customers")
 
 
-def make_app(rt: Runtime, tenant: Tenant, *, confidential: bool = False) -> tuple[App, str | None]:
-    return apps.create(
-        rt,
-        tenant.id,
-        name="Portal",
-        app_type="regular_web",
-        confidential=confidential,
-        redirect_uris=[CALLBACK, HOME],
-        grant_types=["authorization_code", "refresh_token"],
-    )
-
-
 @pytest.fixture
 def app(rt: Runtime, tenant: Tenant) -> App:
     return make_app(rt, tenant)[0]
-
-
-@dataclass
-class Relying:
-    """An OIDC client on a browser: its PKCE verifier, state and nonce for one sign-in."""
-
-    http: TestClient
-    tenant: Tenant
-    app: App
-    pool: pools.Pool
-    verifier: str = ""
-    state: str = ""
-    nonce: str = ""
-
-    @property
-    def issuer(self) -> str:
-        return f"http://localhost:8000/t/{self.tenant.id}/"
-
-    def authorize(self, **overrides: Any) -> Any:
-        self.verifier = secrets.token_urlsafe(48)
-        self.state = secrets.token_urlsafe(12)
-        self.nonce = secrets.token_urlsafe(12)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest())
-        params = {
-            "response_type": "code",
-            "client_id": self.app.client_id,
-            "redirect_uri": CALLBACK,
-            "scope": "openid email offline_access",
-            "state": self.state,
-            "nonce": self.nonce,
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-            "pool": self.pool.id,
-            **overrides,
-        }
-        params = {k: v for k, v in params.items() if v is not None}
-        return self.http.get(
-            f"/t/{self.tenant.id}/authorize", params=params, follow_redirects=False
-        )
-
-    def token(self, code: str, **overrides: Any) -> Any:
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "client_id": self.app.client_id,
-            "code_verifier": self.verifier,
-            **overrides,
-        }
-        form = {k: v for k, v in form.items() if v is not None}
-        return self.http.post(f"/t/{self.tenant.id}/oauth/token", data=form)
-
-    def keys(self) -> KeySet:
-        return KeySet.import_key_set(
-            self.http.get(f"/t/{self.tenant.id}/.well-known/jwks.json").json()
-        )
-
-    def access_claims(self, access_token: str) -> dict[str, Any]:
-        token = jwt.decode(access_token, self.keys())
-        assert token.header["typ"] == "at+jwt"
-        return dict(token.claims)
-
-    def claims(self, id_token: str) -> dict[str, Any]:
-        token = jwt.decode(id_token, self.keys())
-        # Leeway: the tests move Latchkey's clock ahead of the real one.
-        jwt.JWTClaimsRegistry(
-            leeway=600,
-            iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.app.client_id},
-            nonce={"essential": True, "value": self.nonce},
-        ).validate(token.claims)
-        return dict(token.claims)
-
-
-def redirected(answer: Any) -> tuple[str, dict[str, str]]:
-    assert answer.status_code == 302, answer.text
-    location = answer.headers["location"]
-    parts = urlsplit(location)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    return location.split("?")[0], query
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,9 @@ from latchkey.services.ratelimit import (
 )
 from latchkey.services.runtime import Runtime, build
 from latchkey.store.engine import make_engine
+from tests.support.limits import with_limits
 
 REDIS_URL = os.environ.get("LATCHKEY_TEST_REDIS_URL")
-
-
-def with_limits(rt: Runtime, *, per_ip: Rule, per_tenant: Rule | None = None) -> Runtime:
-    """The test's runtime with its own counter and rules."""
-    return replace(
-        rt,
-        limiter=Limiter(MemoryCounter(), per_ip=per_ip, per_tenant=per_tenant or Rule(100_000, 60)),
-    )
 
 
 def test_rule_parsing() -> None:

@@ -12,6 +12,7 @@ from latchkey.models import Tenant
 from latchkey.services import directories, pools
 from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
+from tests.support.mail import code_and_link, mails
 from tests.web_parties import ORIGIN
 
 
@@ -67,3 +68,18 @@ def pool_error(answer: Any, status: int, code: str) -> None:
 def begin_recovery(browser: PoolBrowser, identifier: str) -> Any:
     """Ask the pool to mail a recovery code ("reset your passkey")."""
     return browser.post("recovery/begin", {"identifier": identifier})
+
+
+def recover(rt: Runtime, browser: PoolBrowser, identifier: str) -> Any:
+    """Reset the passkey with the mailed code, making a new passkey with the browser's
+    authenticator; the answer of register/webauthn/finish."""
+    begun = begin_recovery(browser, identifier)
+    assert begun.status_code == 200, begun.text
+    code, _ = code_and_link(mails(rt)[-1])
+    proved = browser.post("recovery/verify", {"code": code, "flow_id": begun.json()["flow_id"]})
+    assert proved.status_code == 200, proved.text
+    flow = proved.json()["flow_id"]
+    options = browser.post("register/webauthn/begin", {"flow_id": flow})
+    assert options.status_code == 200, options.text
+    made = browser.authenticator.create(options.json()["publicKey"], origin=ORIGIN)
+    return browser.post("register/webauthn/finish", made, flow_id=flow)
