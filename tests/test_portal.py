@@ -272,7 +272,7 @@ def test_revoked_passkey_no_longer_signs_in(
 
 PAGES = (
     "", "/settings", "/apps", "/pools", "/users", "/events", "/api-keys", "/signing-keys",
-    "/webhooks",
+    "/webhooks", "/adoption",
 )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, case, exists, func, select
 
 from latchkey import event_kinds as kinds
 from latchkey.errors import InvalidRequest
-from latchkey.services import metadata
+from latchkey.services import metadata, pools
 from latchkey.services import sign_in_journey as journey
 from latchkey.services.runtime import Runtime
 from latchkey.services.user_agents import platform
@@ -90,6 +90,21 @@ def period(
     if end - start > MAX_PERIOD:
         raise InvalidRequest(f"a period is at most {MAX_PERIOD.days} days")
     return start, end
+
+
+def for_tenant(
+    rt: Runtime,
+    tenant_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    pool: str | None = None,
+) -> Adoption:
+    """The figures asked for by an operator: the period checked (see `period`) and the pool
+    named by its id or name, within the tenant only (another's is PoolNotFound)."""
+    start, end = period(rt.now(), since, until)
+    pool_id = pools.get(rt, tenant_id, pool).id if pool else None
+    return funnel(rt, tenant_id, since=start, until=end, pool_id=pool_id)
 
 
 def _scope(tenant_id: str, pool_id: str | None, since: datetime, until: datetime) -> list[Any]:

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from latchkey.api.admin.auth import tenant_of
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.schemas import Out
-from latchkey.services import adoption, pools
+from latchkey.services import adoption
 from latchkey.services.event_export import csv_cell
 
 When = FromQuery[datetime | None]
@@ -138,10 +138,7 @@ def figures(
     pool_id: str | None,
 ) -> adoption.Adoption:
     tenant = tenant_of(request, tenant_id)
-    rt = runtime(request)
-    start, end = adoption.period(rt.now(), since, until)
-    pool = pools.get(rt, tenant.id, pool_id).id if pool_id else None
-    return adoption.funnel(rt, tenant.id, since=start, until=end, pool_id=pool)
+    return adoption.for_tenant(runtime(request), tenant.id, since=since, until=until, pool=pool_id)
 
 
 @get("/tenants/{tenant_id:str}/adoption", sync_to_thread=True)

@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from latchkey.api.context import AnyRequest
 from latchkey.api.errors import PLAIN
 from latchkey.api.portal import (
+    adoption,
     apps,
     events,
     keys,
@@ -55,6 +56,7 @@ router = Router(
         *signin.handlers,
         *tenants.handlers,
         *overview.handlers,
+        *adoption.handlers,
         *users.handlers,
         *events.handlers,
         *keys.handlers,
