@@ -499,3 +499,26 @@ def test_a_refused_tenant_lists_every_bad_origin_where_they_are_checked_as_typed
     assert "Not saved: fix the 3 problems shown below." in refused.text
     assert f"{html.escape(typed)}</textarea>" in refused.text
     assert count(rt, tenant_table) == before
+
+
+def test_the_event_log_names_users_as_the_app_knows_them(
+    client: TestClient, root: Operator, tenant_and_secret: tuple[Tenant, str]
+) -> None:
+    tenant = tenant_and_secret[0]
+    _user_with_passkey(client, tenant_and_secret)
+    user_id, _ = _alice(root, tenant.id)
+    base = f"/portal/t/{tenant.id}/events"
+    cells = re.findall(r'<td class="event-user">(.*?)</td>', root.page(base).text, re.S)
+    shown = f'<a href="/portal/t/{tenant.id}/users/{user_id}">alice@example.com</a>'
+    alice = [cell for cell in cells if cell.strip()]
+    assert len(alice) == 1  # the passkey's registration
+    for cell in alice:
+        assert shown in cell
+        assert """<code title="The app's user id">alice</code>""" in cell
+        assert user_id[:8] + "…" not in cell  # no truncated internal id
+    # Found by the app's user id, as shown, or by Latchkey's; the export follows the filter.
+    for given in ("alice", user_id):
+        page = root.page(f"{base}?user_id={given}").text
+        assert page.count('class="event"') == 1, given
+        assert f"userId={user_id}" in page
+    assert root.page(f"{base}?user_id=bob").text.count('class="event"') == 0
