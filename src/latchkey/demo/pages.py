@@ -17,6 +17,7 @@ button { font: inherit; margin-top: 1rem; padding: .6rem 1rem; border: 0; border
 button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #f0a500; }
 .note { color: #555; font-size: .9rem; }
 .ok { color: #0a6b2f; } .error { color: #a4161a; }
+#status:empty { margin: 0; }
 """
 
 

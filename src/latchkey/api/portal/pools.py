@@ -108,8 +108,13 @@ def configure_pool(
         return operator_changes.configure_pool(runtime(request), who, tenant_id, pool, changes)
 
     def again(request: AnyRequest, tenant_id: str, status: int, **values: Any) -> Response[str]:
-        # What was typed, and each reason, go back to this pool's form only.
-        return pools_page(request, tenant_id, status, refused_pool=pool, **values)
+        # What was typed, and each reason, go back to this pool's form only; a reason about no
+        # field of the form is said above the form rather than lost.
+        found = values.get("problems", {})
+        unplaced = [m for name, said in found.items() if name not in FIELDS for m in said]
+        return pools_page(
+            request, tenant_id, status, refused_pool=pool, unplaced=unplaced, **values
+        )
 
     to = f"/portal/t/{tenant_id}/pools"
     return submit(request, data, call, again=again, tenant_id=tenant_id, done="pool_saved", to=to)
