@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from latchkey.webauthn.policy import PasskeyPolicy
+from latchkey.webauthn.relying_party import RelyingParty
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class Tenant:
             "updated_at": self.updated_at,
             "event_retention_days": self.event_retention_days,
         }
+
+    @cached_property
+    def relying_party(self) -> RelyingParty:
+        """The tenant as its ceremonies' relying party (its apps' platform origins are added
+        at verification: services/app_origins.py). Cached: tenants are cached and immutable."""
+        return RelyingParty(self.rp_id, self.rp_name, self.ceremony_origins, self.policy)
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,16 @@ from latchkey.errors import ChallengeError, LatchkeyError, Unauthorized
 from latchkey.ids import new_challenge, new_id, new_token
 from latchkey.portal import accounts, sessions, store
 from latchkey.portal.accounts import OperatorAccount
+from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.webauthn.aaguids import default_credential_name
-from latchkey.webauthn.authentication_options import generate_authentication_options
 from latchkey.webauthn.authentication_verification import (
     read_assertion_identity,
     verify_authentication_response,
 )
-from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.policy import PasskeyPolicy
-from latchkey.webauthn.registration_options import generate_registration_options
 from latchkey.webauthn.registration_verification import verify_registration_response
+from latchkey.webauthn.relying_party import RelyingParty
 
 log = logging.getLogger("latchkey.portal")
 POLICY = PasskeyPolicy(user_verification="required", resident_key="required")
@@ -52,6 +51,13 @@ class Started:
 class SignedIn:
     operator: OperatorAccount
     session_secret: str
+
+
+def relying_party(rt: Runtime) -> RelyingParty:
+    """The portal's own relying party: this host, its origin, the strict policy."""
+    return RelyingParty(
+        accounts.portal_rp_id(rt), "Latchkey portal", (accounts.portal_origin(rt),), POLICY
+    )
 
 
 def _issue(rt: Runtime, kind: str, enrolment_id: str | None = None) -> tuple[str, bytes]:
@@ -97,16 +103,8 @@ def enrol_options(rt: Runtime, token: str) -> Started:
         who = store.operator(conn, link.operator_id)
         have = store.passkeys_of(conn, who.id)
     challenge_id, challenge = _issue(rt, ENROL, link.id)
-    options = generate_registration_options(
-        rp_id=accounts.portal_rp_id(rt),
-        rp_name="Latchkey portal",
-        user_handle=who.user_handle,
-        user_name=who.name,
-        user_display_name=who.name,
-        challenge=challenge,
-        policy=POLICY,
-        exclude=[CredentialRef(p.credential_id, tuple(p.transports)) for p in have],
-    )
+    user = PasskeyUser(who.user_handle, who.name, who.name)
+    options = creation_options(relying_party(rt), user, challenge, exclude=have)
     return Started(challenge_id, options)
 
 
@@ -162,9 +160,7 @@ def login_options(rt: Runtime) -> Started:
     """Request options for a discoverable credential: the browser offers the operator's
     passkeys for this host."""
     challenge_id, challenge = _issue(rt, LOGIN)
-    options = generate_authentication_options(
-        rp_id=accounts.portal_rp_id(rt), challenge=challenge, policy=POLICY
-    )
+    options = request_options(relying_party(rt), challenge)
     return Started(challenge_id, options)
 
 

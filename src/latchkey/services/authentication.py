@@ -29,17 +29,16 @@ from latchkey.services import (
     sealed_challenges,
 )
 from latchkey.services.group_commit import Expected
+from latchkey.services.passkey_options import request_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import driver
 from latchkey.store import users as user_store
-from latchkey.webauthn.authentication_options import generate_authentication_options
 from latchkey.webauthn.authentication_verification import (
     VerifiedAuthentication,
     read_assertion_identity,
     verify_authentication_response,
 )
-from latchkey.webauthn.descriptors import CredentialRef
 from latchkey.webauthn.errors import CredentialMismatch, SignCountRegression
 
 
@@ -82,12 +81,7 @@ def begin(
     challenge = sealed_challenges.issue(
         rt, tenant=tenant, kind=challenges.AUTHENTICATION, user_id=user_id, context=context or {}
     )
-    options = generate_authentication_options(
-        rp_id=tenant.rp_id,
-        challenge=challenge.challenge,
-        policy=tenant.policy,
-        allow=[CredentialRef(c.credential_id, c.transports) for c in allow],
-    )
+    options = request_options(tenant.relying_party, challenge.challenge, allow=allow)
     return AuthenticationOptions(challenge.id, options)
 
 

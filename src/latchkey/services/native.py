@@ -27,9 +27,9 @@ from latchkey.services import (
     registration,
     signup,
 )
+from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import challenges as challenge_store
-from latchkey.webauthn.authentication_options import generate_authentication_options
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,9 @@ def signup_challenge(
             {**profile, "user_metadata": dict(user_metadata or {})},
             binding,
         )
-    options = signup.creation_options(tenant, tenant.rp_name, challenge)
+    options = creation_options(
+        tenant.relying_party, PasskeyUser.of_context(challenge.context), challenge.challenge
+    )
     required = (native_verification.EMAIL,) if verifying is not None else ()
     return NativeChallenge(challenge.id, options, required)
 
@@ -104,9 +106,7 @@ def login_challenge(
         directory = directories.resolve(conn, tenant.id, realm)
         binding = {"native": True, "client_id": app.client_id, "directory_id": directory.id}
         challenge = signup.sign_in_challenge(conn, rt, tenant, binding)
-    options = generate_authentication_options(
-        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=[]
-    )
+    options = request_options(tenant.relying_party, challenge.challenge)
     return NativeChallenge(challenge.id, options)
 
 

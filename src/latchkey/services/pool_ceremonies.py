@@ -35,14 +35,12 @@ from latchkey.services import (
     signup,
     sso,
 )
+from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.pools import Pool
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
-from latchkey.webauthn.authentication_options import generate_authentication_options
-from latchkey.webauthn.descriptors import CredentialRef
-from latchkey.webauthn.encoding import b64url
-from latchkey.webauthn.registration_options import generate_registration_options
+from latchkey.webauthn.relying_party import RelyingParty
 
 
 class SelfRegistrationDisabled(Forbidden):
@@ -79,6 +77,11 @@ class SignedIn:
     signup: bool
     # A sign-up's e-mail verification flow (its cookie replaces the spent flow's).
     verification: flows.Started | None = None
+
+
+def _rp(tenant: Tenant, pool: Pool) -> RelyingParty:
+    """The tenant's relying party under the pool's name (what the browser shows)."""
+    return tenant.relying_party.named(pool.name)
 
 
 def _identifier_kind(pool: Pool, identifier: str) -> str:
@@ -196,7 +199,9 @@ def signup_begin(
             conn, rt, tenant, pool.directory, claimed, fields, {"pool_flow": flow.id}
         )
         flow = _await(conn, rt, flow, challenge)
-    options = signup.creation_options(tenant, pool.name, challenge)
+    options = creation_options(
+        _rp(tenant, pool), PasskeyUser.of_context(challenge.context), challenge.challenge
+    )
     return Options(flow, cookie, options)
 
 
@@ -233,6 +238,12 @@ def add_passkey_begin(
             raise PasskeyLimitReached(
                 f"this account already has {len(existing)} passkeys, the most this pool allows"
             )
+        entity = PasskeyUser.named(
+            user.user_handle,
+            fallback=user.external_id,
+            name=user.username,
+            display_name=user.display_name,
+        )
         challenge = challenges.issue(
             conn,
             rt,
@@ -243,22 +254,11 @@ def add_passkey_begin(
                 "pool_flow": flow.id,
                 "directory_id": pool.id,
                 "external_user_id": user.external_id,
-                "user_handle": b64url(user.user_handle),
-                "username": user.username or user.external_id,
-                "display_name": user.display_name or user.username or user.external_id,
+                **entity.context(),
             },
         )
         flow = _await(conn, rt, flow, challenge)
-    options = generate_registration_options(
-        rp_id=tenant.rp_id,
-        rp_name=pool.name,
-        user_handle=user.user_handle,
-        user_name=user.username or user.external_id,
-        user_display_name=user.display_name or user.username or user.external_id,
-        challenge=challenge.challenge,
-        policy=tenant.policy,
-        exclude=[CredentialRef(c.credential_id, c.transports) for c in existing],
-    )
+    options = creation_options(_rp(tenant, pool), entity, challenge.challenge, exclude=existing)
     return Options(flow, None, options)
 
 
@@ -463,9 +463,7 @@ def login_options(
             conn, rt, tenant, {"pool_flow": flow.id, "directory_id": pool.id}
         )
         flow = _await(conn, rt, flow, challenge, journey)
-    options = generate_authentication_options(
-        rp_id=tenant.rp_id, challenge=challenge.challenge, policy=tenant.policy, allow=[]
-    )
+    options = request_options(_rp(tenant, pool), challenge.challenge)
     return Options(flow, cookie, options)
 
 

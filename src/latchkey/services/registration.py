@@ -21,15 +21,14 @@ from latchkey.event_kinds import PASSKEY_REGISTRATION
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.services import app_origins, challenges, directories, events, metadata
+from latchkey.services.passkey_options import PasskeyUser, creation_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.attestation_policy import AttestationRules
-from latchkey.webauthn.descriptors import CredentialRef
-from latchkey.webauthn.encoding import b64url, b64url_decode
-from latchkey.webauthn.registration_options import generate_registration_options
+from latchkey.webauthn.encoding import b64url_decode
 from latchkey.webauthn.registration_verification import (
     VerifiedRegistration,
     verify_registration_response,
@@ -76,32 +75,26 @@ def begin(
         raise InvalidRequest("authenticatorAttachment must be platform or cross-platform")
     with rt.transaction() as conn:
         user = user_store.by_external_id(conn, tenant.id, external_user_id)
-        handle = user.user_handle if user else new_user_handle()
         existing = credential_store.for_user(conn, tenant.id, user.id) if user else []
-        name = username or (user.username if user else None) or external_user_id
-        shown = display_name or (user.display_name if user else None) or name
+        entity = PasskeyUser.named(
+            user.user_handle if user else new_user_handle(),
+            fallback=external_user_id,
+            name=username or (user.username if user else None),
+            display_name=display_name or (user.display_name if user else None),
+        )
         challenge = challenges.issue(
             conn,
             rt,
             tenant=tenant,
             kind=challenges.REGISTRATION,
             user_id=user.id if user else None,
-            context={
-                "external_user_id": external_user_id,
-                "user_handle": b64url(handle),
-                "username": name,
-                "display_name": shown,
-            },
+            context={"external_user_id": external_user_id, **entity.context()},
         )
-    options = generate_registration_options(
-        rp_id=tenant.rp_id,
-        rp_name=tenant.rp_name,
-        user_handle=handle,
-        user_name=name,
-        user_display_name=shown,
-        challenge=challenge.challenge,
-        policy=tenant.policy,
-        exclude=[CredentialRef(c.credential_id, c.transports) for c in existing],
+    options = creation_options(
+        tenant.relying_party,
+        entity,
+        challenge.challenge,
+        exclude=existing,
         attachment=attachment,
         hints=hints,
     )

@@ -13,10 +13,9 @@ from latchkey.errors import IdentifierTaken, InvalidRequest
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Directory, Tenant
 from latchkey.services import challenges, identifiers
+from latchkey.services.passkey_options import PasskeyUser
 from latchkey.services.runtime import Runtime
 from latchkey.store import identifiers as identifier_store
-from latchkey.webauthn.encoding import b64url, b64url_decode
-from latchkey.webauthn.registration_options import generate_registration_options
 
 PROFILE_FIELDS = ("name", "given_name", "family_name", "nickname", "picture")
 _LIMITS = {"picture": 2048}
@@ -84,7 +83,11 @@ def new_user_challenge(
 ) -> Challenge:
     """The registration challenge of a sign-up: the new user (created only at finish) lives in
     its context, with the surface's own `binding` (app, flow)."""
-    name = claimed.get("email") or claimed.get("username") or next(iter(claimed.values()))
+    # An e-mail or username names the passkey best; else the first identifier (a phone number).
+    fallback = claimed.get("email") or claimed.get("username") or next(iter(claimed.values()))
+    user = PasskeyUser.named(
+        new_user_handle(), fallback=fallback, name=None, display_name=profile.get("name")
+    )
     return challenges.issue(
         conn,
         rt,
@@ -95,26 +98,10 @@ def new_user_challenge(
             **binding,
             "directory_id": directory.id,
             "external_user_id": new_id(),
-            "user_handle": b64url(new_user_handle()),
-            "username": name,
-            "display_name": profile.get("name") or name,
+            **user.context(),
             "identifiers": dict(claimed),
             "profile": dict(profile),
         },
-    )
-
-
-def creation_options(tenant: Tenant, rp_name: str, challenge: Challenge) -> dict[str, Any]:
-    """Options for the new user's first passkey, from the challenge's context."""
-    context = challenge.context
-    return generate_registration_options(
-        rp_id=tenant.rp_id,
-        rp_name=rp_name,
-        user_handle=b64url_decode(context["user_handle"]),
-        user_name=context["username"],
-        user_display_name=context["display_name"],
-        challenge=challenge.challenge,
-        policy=tenant.policy,
     )
 
 

@@ -21,6 +21,7 @@ from latchkey.services import (
     sealed_challenges,
 )
 from latchkey.services.group_commit import Expected
+from latchkey.services.passkey_options import request_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import credentials as credential_store
@@ -153,8 +154,6 @@ def _pending_options(
     rt: Runtime, tenant: Tenant, challenge_id: str
 ) -> authentication.AuthenticationOptions:
     """Options for a discoverable challenge issued before (by /challenge), unused."""
-    from latchkey.webauthn.authentication_options import generate_authentication_options
-
     unusable = ChallengeNotFound("unknown or used challenge; start the sign-in again")
     try:
         found = challenges.open_for(
@@ -168,9 +167,7 @@ def _pending_options(
         with rt.read() as conn:
             if sealed_challenges.was_used(conn, found):
                 raise unusable
-    options = generate_authentication_options(
-        rp_id=tenant.rp_id, challenge=found.challenge, policy=tenant.policy
-    )
+    options = request_options(tenant.relying_party, found.challenge)
     return authentication.AuthenticationOptions(found.id, options)
 
 

@@ -1,0 +1,25 @@
+"""The relying party a ceremony is for: its RP ID, its name, the origins its clients may report
+and its passkey policy. A tenant builds its own (models.Tenant.relying_party; an identity pool
+renames it), the operator portal its own (portal/ceremonies.py); the ceremonies take it as a
+parameter, so every relying party's options and verification go through the same steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from latchkey.webauthn.policy import PasskeyPolicy
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    id: str
+    name: str
+    origins: tuple[str, ...]
+    policy: PasskeyPolicy
+
+    def named(self, name: str) -> RelyingParty:
+        """The same relying party under another name (an identity pool's, shown by browsers)."""
+        return replace(self, name=name)
+
+    def with_origins(self, origins: tuple[str, ...]) -> RelyingParty:
+        return replace(self, origins=origins)
