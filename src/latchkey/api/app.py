@@ -120,7 +120,8 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
 
 
 class LatchkeyApp(Litestar):
-    """Litestar, with the sign-in hot path's routes dispatched before it (api/hot_routes.py)."""
+    """Litestar, with the sign-in hot path's routes dispatched before it (api/hot_routes.py);
+    with `hot` None, Litestar's own routes answer them (tests compare the two)."""
 
     hot: HotRoutes | None = None
 
