@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import re
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,9 +32,9 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
-def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+def still_clock(rt: Runtime) -> None:
     """Rate-limit windows follow the wall clock: hold it, so no window ends mid-test."""
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+    rt.limiter = ratelimit.Limiter(ratelimit.MemoryCounter(clock=lambda: 1_800_000_000.0))
 
 
 @pytest.fixture

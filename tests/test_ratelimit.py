@@ -247,3 +247,18 @@ def test_the_runtime_takes_its_rules_from_the_settings(tmp_path: Path) -> None:
     )
     limiter = build(settings).limiter
     assert (limiter.per_ip, limiter.per_tenant) == (Rule(7, 30), Rule(900, 60))
+
+
+def test_windows_and_retry_after_follow_the_counters_clock() -> None:
+    now = [1_800_000_030.0]  # 30 s into a 60-second window
+    limiter = Limiter(MemoryCounter(clock=lambda: now[0]), per_ip=Rule(1, 60))
+    limiter.limit("pool", ip="192.0.2.1")
+    with pytest.raises(RateLimited) as refused:
+        limiter.limit("pool", ip="192.0.2.1")
+    assert refused.value.retry_after == 30
+    now[0] += 29.5  # still the same window
+    with pytest.raises(RateLimited) as again:
+        limiter.limit("pool", ip="192.0.2.1")
+    assert (again.value.retry_after, again.value.first) == (1, False)
+    now[0] += 0.5  # the next window: counted from one again
+    limiter.limit("pool", ip="192.0.2.1")

@@ -11,7 +11,6 @@ code issued; only then are they deleted.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -42,15 +41,15 @@ _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
 )
 
 
-def _targets(now: datetime) -> Iterator[tuple[Table, ColumnElement[bool]]]:
+def _targets(now: datetime, unix_now: float) -> Iterator[tuple[Table, ColumnElement[bool]]]:
     before = now - GRACE
     for table, ends in _TABLES:
         yield table, or_(table.c.expires_at < before, *(table.c[name] < before for name in ends))
     # A spend's expiry already carries its own grace (services/botcheck.py).
     yield t.botcheck_spent, t.botcheck_spent.c.expires_at < now
     # Rate-limit counts whose window has ended (the window's end in Unix seconds, by the wall
-    # clock the counters read): one row per client address otherwise, for ever.
-    yield t.rate_limits, t.rate_limits.c.window < int(time.time())
+    # clock the runtime's counter reads): one row per client address otherwise, for ever.
+    yield t.rate_limits, t.rate_limits.c.window < int(unix_now)
     # Used sealed challenge ids: their key begins with their expiry, so a range of keys.
     yield t.used_challenges, t.used_challenges.c.id < sealed_challenges.key_before(before)
 
@@ -60,7 +59,7 @@ def prune_expired(rt: Runtime, *, batch: int = BATCH) -> dict[str, int]:
     short transaction, so sign-ins are never held up behind a large delete."""
     now = rt.now()
     pruned: dict[str, int] = {}
-    for table, condition in _targets(now):
+    for table, condition in _targets(now, rt.limiter.counter.clock()):
         key = next(iter(table.primary_key.columns))
         total = 0
         while True:

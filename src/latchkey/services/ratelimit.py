@@ -49,7 +49,14 @@ class Rule:
         return rule
 
 
+# Windows follow the wall clock (Unix seconds), shared by every process that counts; a counter
+# takes it as a parameter so that a test can hold or move it.
+Clock = Callable[[], float]
+
+
 class Counter(Protocol):
+    clock: Clock
+
     def incr(self, key: str, window: int) -> int:
         """Count a hit in the current window of `key`; the count so far, this hit included."""
         ...
@@ -58,13 +65,14 @@ class Counter(Protocol):
 class MemoryCounter:
     """For one process. Old windows are dropped as new ones start."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.time) -> None:
+        self.clock = clock
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._window_of: dict[str, int] = {}
 
     def incr(self, key: str, window: int) -> int:
-        current = int(time.time() // window)
+        current = int(self.clock() // window)
         with self._lock:
             if self._window_of.get(key) != current:
                 self._window_of[key] = current
@@ -75,7 +83,7 @@ class MemoryCounter:
             return self._counts[key]
 
     def _drop_stale(self, window: int) -> None:
-        current = int(time.time() // window)
+        current = int(self.clock() // window)
         for key in [k for k, w in self._window_of.items() if w != current]:
             self._counts.pop(key, None)
             self._window_of.pop(key, None)
@@ -84,15 +92,16 @@ class MemoryCounter:
 class RedisCounter:
     """Shared by every worker and machine that uses the same Redis."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock = time.time) -> None:
         import redis
 
+        self.clock = clock
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     def incr(self, key: str, window: int) -> int:
         import redis
 
-        bucket = f"latchkey:rl:{key}:{int(time.time() // window)}"
+        bucket = f"latchkey:rl:{key}:{int(self.clock() // window)}"
         try:
             pipe = self._redis.pipeline()
             pipe.incr(bucket)
@@ -109,13 +118,14 @@ class DatabaseCounter:
     """Shared through the database (PostgreSQL: every node; SQLite: every worker on the
     machine): one short transaction per hit."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock = time.time) -> None:
         self._engine = engine
+        self.clock = clock
 
     def incr(self, key: str, window: int) -> int:
         # The window is stored as its end (Unix seconds), so rows of every rule compare with
         # the clock alike and finished windows are pruned (services/pruning.py).
-        current = (int(time.time() // window) + 1) * window
+        current = (int(self.clock() // window) + 1) * window
         try:
             with self._engine.begin() as conn:
                 return rate_limit_store.incr(conn, key[:255], current)
@@ -178,7 +188,7 @@ class Limiter:
         """Count a hit; over the limit, RateLimited with the seconds until the window ends."""
         count = self.counter.incr(key, rule.window)
         if count > rule.limit:
-            retry = math.ceil(rule.window - time.time() % rule.window)
+            retry = math.ceil(rule.window - self.counter.clock() % rule.window)
             first = count == rule.limit + 1
             if first and tenant_id and self.on_refused is not None:
                 self._report(tenant_id, ip, key.split(":", 2)[0])
