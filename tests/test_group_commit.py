@@ -14,8 +14,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Connection, func, select
 
-from latchkey.errors import ServiceUnavailable
-from latchkey.services.group_commit import GroupWriter, WriterBusy
+from latchkey.errors import ChallengeUsed, ServiceUnavailable
+from latchkey.services.group_commit import GroupWriter, WriterBusy, alone, undoable
 from latchkey.services.runtime import Runtime
 from latchkey.store import used_challenges as used_store
 from latchkey.store.tables import used_challenges
@@ -122,6 +122,51 @@ def test_a_raising_job_fails_alone(rt: Runtime) -> None:
     with rt.read() as conn:
         keys = conn.execute(select(used_challenges.c.id).order_by(used_challenges.c.id)).scalars()
         assert list(keys) == ["a", "c"]
+
+
+def _partly_undone(key: str, *, fail: bool = False) -> Any:
+    """Keeps `key`, and `key` + "-use" unless the undoable block fails; says if it ran alone."""
+
+    def run(conn: Connection) -> tuple[str, bool]:
+        used_store.add(conn, key)
+        try:
+            with undoable(conn):
+                used_store.add(conn, key + "-use")
+                if fail:
+                    raise ChallengeUsed("this use loses")
+        except ChallengeUsed:
+            return "failed", alone()
+        return key, alone()
+
+    return run
+
+
+def test_an_undoable_block_failing_in_a_group_undoes_only_its_own_writes(rt: Runtime) -> None:
+    gate = threading.Event()
+    writer = rt.writer
+    held = writer.submit(lambda _c: gate.wait(5))
+    futures = [
+        writer.submit(_partly_undone("a")),
+        writer.submit(_partly_undone("b", fail=True)),
+        writer.submit(_partly_undone("c")),
+    ]
+    gate.set()
+    held.result(timeout=5)
+    # The group ran without savepoints; b's failure sent every job to run alone, b with its own.
+    assert [f.result(timeout=5) for f in futures] == [("a", True), ("failed", True), ("c", True)]
+    with rt.read() as conn:
+        keys = conn.execute(select(used_challenges.c.id).order_by(used_challenges.c.id)).scalars()
+        assert list(keys) == ["a", "a-use", "b", "c", "c-use"]
+
+
+def test_a_group_whose_undoable_blocks_succeed_runs_together(rt: Runtime) -> None:
+    gate = threading.Event()
+    writer = rt.writer
+    held = writer.submit(lambda _c: gate.wait(5))
+    futures = [writer.submit(_partly_undone(key)) for key in ("x", "y")]
+    gate.set()
+    held.result(timeout=5)
+    assert [f.result(timeout=5) for f in futures] == [("x", False), ("y", False)]
 
 
 def test_an_outage_fails_the_group_with_503() -> None:

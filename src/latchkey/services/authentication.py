@@ -26,13 +26,13 @@ from latchkey.services import (
     authenticator_status,
     challenges,
     events,
+    group_commit,
     sealed_challenges,
 )
 from latchkey.services.group_commit import Expected
 from latchkey.services.passkey_options import request_options
 from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
-from latchkey.store import driver
 from latchkey.store import users as user_store
 from latchkey.webauthn.authentication_verification import (
     VerifiedAuthentication,
@@ -240,8 +240,8 @@ def _record(
         assert checked.challenge is not None
         assert checked.found is not None
         assert checked.verified is not None
-        # A savepoint: a failure below undoes the use but not the consumed challenge.
-        with driver.savepoint(conn):
+        # A failure below undoes the use but not the consumed challenge.
+        with group_commit.undoable(conn):
             return _record_use(
                 conn, rt, tenant, checked.challenge, checked.found, checked.verified, meta, after
             )

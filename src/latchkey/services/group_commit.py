@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from latchkey.errors import ServiceUnavailable
+from latchkey.errors import LatchkeyError, ServiceUnavailable
 from latchkey.services.ratelimit import RateLimited
+from latchkey.store import driver
 
 Job = Callable[[Connection], Any]
 Transaction = Callable[[], AbstractContextManager[Connection]]
@@ -37,6 +38,38 @@ MAX_GROUP = 256
 LINGER_SECONDS = 0.001
 IDLE_SECONDS = 5.0  # the thread ends after this long without work; the next job starts it
 STATS_FILE = "LATCHKEY_BENCH_WRITER_STATS"
+
+
+class RunAlone(Exception):
+    """A job's undoable block failed inside a shared group (`undoable`): the writer undoes the
+    group and runs each of its jobs again in a transaction of its own."""
+
+
+_running = threading.local()
+
+
+def alone() -> bool:
+    """Whether the running job has its transaction to itself (always, outside the writer)."""
+    return bool(getattr(_running, "alone", True))
+
+
+@contextmanager
+def undoable(conn: Connection) -> Iterator[None]:
+    """A block of a job whose writes are undone if it raises a LatchkeyError, the job's other
+    writes kept. Alone in its transaction that is a savepoint. In a shared group the block runs
+    without one (SQLite copies every page a savepoint changes into its journal, a third of a
+    sign-in's write cost), and a failure undoes the whole group instead (RunAlone): its jobs run
+    again one per transaction, this one with its savepoint."""
+    if alone():
+        with driver.savepoint(conn):
+            yield
+        return
+    try:
+        yield
+    except ServiceUnavailable:
+        raise
+    except LatchkeyError as error:
+        raise RunAlone from error
 
 
 class WriterBusy(RateLimited):
@@ -173,6 +206,7 @@ class GroupWriter:
 
     def _commit(self, group: list[tuple[Job, Future[Any]]]) -> None:
         try:
+            _running.alone = len(group) == 1
             with self._transaction() as conn:
                 results = [job(conn) for job, _future in group]
         except Exception as error:
