@@ -190,23 +190,23 @@ class HotRoutes:
             raise _Declined([])
         received: list[ReceiveMessage] = []
         size = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.body_seconds
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.001))
-            except TimeoutError as exc:
-                raise RequestTimeout(
-                    f"the request body did not arrive within {self.body_seconds:g} seconds"
-                ) from exc
-            received.append(message)
-            if message["type"] != "http.request":
-                raise _Declined(received)
-            size += len(cast("bytes", message.get("body", b"")))
-            if size > self.max_body_bytes:
-                raise _Declined(received)
-            if not message.get("more_body", False):
-                return received
+        # One deadline for the whole body (not a wait_for, a task, per message).
+        try:
+            async with asyncio.timeout(self.body_seconds):
+                while True:
+                    message = await receive()
+                    received.append(message)
+                    if message["type"] != "http.request":
+                        raise _Declined(received)
+                    size += len(cast("bytes", message.get("body", b"")))
+                    if size > self.max_body_bytes:
+                        raise _Declined(received)
+                    if not message.get("more_body", False):
+                        return received
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"the request body did not arrive within {self.body_seconds:g} seconds"
+            ) from exc
 
     def _cors(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         if not scope["path"].startswith(CORS_PREFIX):
