@@ -49,9 +49,15 @@ LABELS = {
     "median_ms": "Median",
     "p90_ms": "90th percentile",
     "timed": "Sign-ins timed",
+    "synced": "Synced",
+    "device_bound": "Device-bound",
+}
+# A failed step's name where it differs from the method of the same name.
+STEP_LABELS = {
+    "passkey": "Passkey sign-in",
+    "password": "Password",
     "recovery_request": "Recovery request",
     "recovery_code": "Recovery code",
-    "device_bound": "Device-bound",
 }
 FIELDS = ("since", "until", "pool")
 # Rows that are not of the chart's quantity (the count behind the times).
@@ -71,8 +77,11 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _label(name: str) -> str:
-    return LABELS.get(name) or name.replace("_", " ")
+def _label(table: str, name: str) -> str:
+    if table == "failure_reasons":
+        return name  # an error code, as the event log and the API name it
+    found = STEP_LABELS.get(name) if table == "failure_steps" else LABELS.get(name)
+    return found or name
 
 
 @get("/t/{tenant_id:str}/adoption", sync_to_thread=True)
@@ -102,7 +111,7 @@ def adoption_page(tenant_id: FromPath[str], request: AnyRequest) -> Response[str
         export["poolId"] = found.pool_id
     cards: list[dict[str, Any]] = []
     for name, title, heading, kind, series in CARDS:
-        rows = [(_label(key), n) for key, n in tables[name]]
+        rows = [(_label(name, key), n) for key, n in tables[name]]
         drawn = [(label, n or 0) for (key, _), (label, n) in zip(tables[name], rows, strict=True)
                  if key not in _UNCHARTED]  # fmt: skip
         spec = chart(kind, [label for label, _ in drawn], **{series: [n for _, n in drawn]})
