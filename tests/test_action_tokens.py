@@ -14,7 +14,7 @@ from latchkey.models import Tenant
 from latchkey.services import action_names
 from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
-from tests.test_admin_api import admin_events, make_world
+from tests.support.admin import admin_events, make_world
 from tests.web_parties import Backend, Browser
 
 OPTIONS = "user-authenticators/passkey/authentication-options"

@@ -4,7 +4,6 @@ tenants and global tokens), an audit event for each change, and hostile input re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,56 +11,18 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from latchkey.models import Tenant
-from latchkey.services import apps, operators, tenants
+from latchkey.services import apps, operators
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from latchkey.store.tables import tenants as tenant_table
+from tests.support.admin import World, admin_events, make_world
+from tests.support.admin import bearer as _bearer
 from tests.web_parties import ORIGIN, Backend, Browser
-
-UA = {"user-agent": "admin-test/1.0"}
-
-
-@dataclass
-class World:
-    client: TestClient
-    rt: Runtime
-    a: Tenant
-    a_secret: str
-    b: Tenant
-    root: dict[str, str]  # a global operator's headers
-    a_op: dict[str, str]  # tenant A's operator
-
-    def call(self, method: str, path: str, who: dict[str, str], **kw: Any) -> Any:
-        self.rt.clock.advance(milliseconds=1)  # type: ignore[attr-defined]  # events in order
-        return self.client.request(method, "/admin/v1" + path, headers={**who, **UA}, **kw)
-
-
-def _bearer(secret: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {secret}"}
-
-
-def make_world(rt: Runtime, client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> World:
-    """Tenants A and B, a global operator token and one scoped to A."""
-    a, a_secret = tenant_and_secret
-    b, _ = tenants.create(rt, rp_id="localhost", rp_name="Other", origins=[ORIGIN])
-    _, root = operators.create_token(rt, name="root")
-    _, scoped = operators.create_token(rt, name="a-ops", tenant_id=a.id)
-    return World(client, rt, a, a_secret, b, _bearer(root), _bearer(scoped))
 
 
 @pytest.fixture
 def world(rt: Runtime, client: TestClient, tenant_and_secret: tuple[Tenant, str]) -> World:
     return make_world(rt, client, tenant_and_secret)
-
-
-def admin_events(rt: Runtime, tenant_id: str) -> list[Any]:
-    with rt.read() as conn:
-        query = (
-            select(events)
-            .where(events.c.tenant_id == tenant_id, events.c.kind.startswith("admin."))
-            .order_by(events.c.created_at, events.c.id)
-        )
-        return list(conn.execute(query))
 
 
 def _tenant_count(rt: Runtime) -> int:

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from latchkey.models import Tenant
 from latchkey.services import event_log, events, retention
 from latchkey.services.runtime import RequestMeta, Runtime
-from tests.test_admin_api import World, admin_events, make_world
+from tests.support.admin import World, admin_events, make_world
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from latchkey.models import Tenant
 from latchkey.services.runtime import Runtime
-from tests.test_admin_api import World, admin_events, make_world
+from tests.support.admin import World, admin_events, make_world
 
 
 @pytest.fixture

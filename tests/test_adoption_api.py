@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from latchkey.models import Tenant
 from latchkey.services import directories, pools
 from latchkey.services.runtime import Runtime
-from tests.test_admin_api import World, make_world
+from tests.support.admin import World, make_world
 from tests.test_adoption import CHROME_WINDOWS, ICLOUD, SAFARI_MAC, Script
 
 

@@ -19,7 +19,7 @@ from latchkey.services.ratelimit import Rule
 from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from tests.support.pools import PoolBrowser, make_pool, pool_error
-from tests.test_portal import new_operator
+from tests.support.portal import new_operator
 
 
 @pytest.fixture

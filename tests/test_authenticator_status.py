@@ -291,7 +291,7 @@ def test_health_and_the_cli_show_the_metadata(
 
 
 def test_the_portal_shows_models_and_alerts(rt: Runtime, http: TestClient, mds: Mds) -> None:
-    from tests.test_portal import new_operator
+    from tests.support.portal import new_operator
 
     tenant, ceremonies = _tenant(rt, http, "Portal", status_rule="block")
     key = mds.authenticator()
@@ -386,7 +386,7 @@ def test_tenant_policy_from_the_cli_by_preset_and_model_name(
 
 
 def test_authenticator_rules_in_the_portal_by_model_name(rt: Runtime, http: TestClient) -> None:
-    from tests.test_portal import new_operator
+    from tests.support.portal import new_operator
 
     tenant, _ = _tenant(rt, http, "Rules")
     operator = new_operator(rt, http)

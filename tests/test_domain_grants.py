@@ -24,8 +24,8 @@ from latchkey.services.operators import GlobalOperatorRequired, Operator
 from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from tests.domain_proof import prove
-from tests.test_admin_api import World, make_world
-from tests.test_portal import new_operator
+from tests.support.admin import World, make_world
+from tests.support.portal import new_operator
 
 DOMAIN = "login.example.com"
 HOST = {"host": DOMAIN}

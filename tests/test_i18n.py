@@ -28,7 +28,7 @@ from latchkey.services.runtime import Runtime
 from tests.support.mail import code_and_link, mails
 from tests.support.oidc import Relying, make_app, redirected
 from tests.support.pools import PoolBrowser, make_pool
-from tests.test_portal import Operator, new_operator
+from tests.support.portal import Operator, new_operator
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "latchkey"
