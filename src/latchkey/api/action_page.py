@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from latchkey import i18n
 from latchkey.api import page_language, tenancy
 from latchkey.api.context import AnyRequest, runtime
-from latchkey.api.pool_http import pool_prefix
+from latchkey.api.pools.http import pool_prefix
 from latchkey.services import directories, pools
 from latchkey.services.runtime import Runtime
 from latchkey.web.pages import PAGE_HEADERS, render

@@ -31,7 +31,6 @@ from latchkey.api import (
     home,
     model_icons,
     native,
-    pools,
     portal,
     wellknown,
 )
@@ -41,7 +40,8 @@ from latchkey.api.cors import ClientCors, OriginIndex
 from latchkey.api.error_routing import APP_HANDLERS
 from latchkey.api.hosts import HostCheck
 from latchkey.api.hot_routes import HotRoutes
-from latchkey.api.pool_cors import PoolCors
+from latchkey.api.pools import endpoints as pool_endpoints
+from latchkey.api.pools.cors import PoolCors
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
@@ -160,7 +160,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
             native.domain_router,
             wellknown.router,
             wellknown.domain_router,
-            pools.router,
+            pool_endpoints.router,
             admin.router,
             portal.router,
             _sdk_router(),

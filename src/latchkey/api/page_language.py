@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 
 from latchkey import i18n
 from latchkey.api.context import AnyRequest
-from latchkey.api.pool_http import secure
+from latchkey.api.pools.http import secure
 from latchkey.services import pools
 
 _YEAR = 365 * 24 * 3600

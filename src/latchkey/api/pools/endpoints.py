@@ -19,9 +19,10 @@ from litestar import Response, Router, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
-from latchkey.api import errors, page_language, pool_account, pool_milestones, pool_pages
+from latchkey.api import errors, page_language
 from latchkey.api.context import AnyRequest, request_meta, runtime
-from latchkey.api.pool_http import (
+from latchkey.api.pools import account, milestones, pages
+from latchkey.api.pools.http import (
     FLOW_COOKIE,
     FlowId,
     FlowQuery,
@@ -405,8 +406,8 @@ router = Router(
         recovery_link,
         verification_verify,
         verification_link,
-        *pool_account.HANDLERS,
-        *pool_milestones.HANDLERS,
-        *pool_pages.HANDLERS,
+        *account.HANDLERS,
+        *milestones.HANDLERS,
+        *pages.HANDLERS,
     ],
 )

@@ -1,6 +1,6 @@
 """The identity pools' hosted pages (HTML) under /{tenantId}/identity/{poolId}/: sign-in,
 sign-up, recovery, account; and what they load from the pool: its theme and bot-check
-challenges. The pages drive the JSON endpoints in api/pools.py."""
+challenges. The pages drive the JSON endpoints in api/pools/endpoints.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from latchkey import i18n
 from latchkey.api import page_language
 from latchkey.api.context import AnyRequest
-from latchkey.api.pool_http import FLOW_COOKIE, context, flow_cookie, pool_prefix, url_pool
+from latchkey.api.pools.http import FLOW_COOKIE, context, flow_cookie, pool_prefix, url_pool
 from latchkey.errors import LatchkeyError
 from latchkey.metadata.names import model_icon
 from latchkey.models import Flow, Tenant

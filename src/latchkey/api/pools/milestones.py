@@ -9,7 +9,7 @@ from litestar import Response, post
 from litestar.params import JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
-from latchkey.api.pool_http import FlowId, context, flow_ref
+from latchkey.api.pools.http import FlowId, context, flow_ref
 from latchkey.services import flows, pool_accounts, pool_ceremonies, sign_in_journey, sso
 
 

@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
-from latchkey.api.pool_http import context, flow_cookie, url_pool
+from latchkey.api.pools.http import context, flow_cookie, url_pool
 from latchkey.services import pool_accounts, sso
 from latchkey.services.pool_accounts import Passkey
 from latchkey.webauthn.encoding import b64url
