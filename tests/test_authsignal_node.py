@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveServer, live_server
-from tests.test_webhooks import VENDOR_JS, vendor_verifier  # noqa: F401 - the npm ci fixture
+from tests.support.authsignal_node import VENDOR_JS, vendor_verifier  # noqa: F401 - the npm ci fixture
 from tests.web_browser_client import LiveBrowser
 
 # Each step is one SDK method with its request; the answers (or the SDK's error) come back.

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -49,75 +48,15 @@ from latchkey.webhooks import signing, validation
 from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
 from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
 from tests.live_server import create_tenant, serving, wait_healthy
+from tests.support import authsignal_node
+from tests.support.authsignal_node import sdk_verify
 from tests.support.clock import FakeClock
 from tests.support.database import BACKENDS, postgres_schema
 from tests.web_parties import ORIGIN, Backend, Browser
 from tests.webhook_parties import Receiver, free_port, make_event, record
 
-# --- the vendor SDK's verifier under node -------------------------------------------------------
-
-VERIFY_JS = """
-const { Authsignal } = require("@authsignal/node");
-let input = "";
-process.stdin.on("data", (chunk) => (input += chunk));
-process.stdin.on("end", () => {
-  const results = JSON.parse(input).map(({ secret, body, header, tolerance }) => {
-    // As Authsignal's docs have it: the raw body and the X-Signature-V2 header.
-    const authsignal = new Authsignal({ apiSecretKey: secret });
-    try {
-      return { ok: true, event: authsignal.webhook.constructEvent(body, header, tolerance) };
-    } catch (error) {
-      return { ok: false, error: error.message };
-    }
-  });
-  process.stdout.write(JSON.stringify(results));
-});
-"""
-
-
-VENDOR_JS = Path(__file__).parent / "browser" / "js"  # package.json pins @authsignal/node
-VENDOR_PACKAGE = VENDOR_JS / "node_modules" / "@authsignal" / "node"
-
-
-@pytest.fixture(scope="session")
-def vendor_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A script running the vendor's verifier, from the pinned @authsignal/node (installed by
-    `npm ci` in tests/browser/js, here when CI has not already)."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        message = (
-            "npm/node not found: webhook signatures are checked with the vendor's own verifier"
-            " (npm @authsignal/node); install Node.js to run these tests"
-        )
-        if os.environ.get("LATCHKEY_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    if not (VENDOR_PACKAGE / "package.json").exists():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
-            cwd=VENDOR_JS,
-            check=True,
-            timeout=300,
-        )
-    folder = tmp_path_factory.mktemp("authsignal-node")
-    (folder / "verify.js").write_text(VERIFY_JS)
-    return folder
-
-
-def sdk_verify(folder: Path, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run constructEvent on each {secret, body, header, tolerance?}."""
-    done = subprocess.run(
-        ["node", "verify.js"],
-        cwd=folder,
-        env={**os.environ, "NODE_PATH": str(VENDOR_JS / "node_modules")},
-        input=json.dumps(checks),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    results: list[dict[str, Any]] = json.loads(done.stdout)
-    return results
+# The fixture running the vendor's verifier (tests/support/authsignal_node.py).
+vendor_verifier = authsignal_node.vendor_verifier
 
 
 @pytest.fixture

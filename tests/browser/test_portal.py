@@ -7,12 +7,8 @@ page is saved as a screenshot, light and dark, and no page reports a CSP violati
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,45 +17,14 @@ import pytest
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.browser.flows import Tab
 from tests.live_server import LiveServer, live_server
+from tests.support.portal_tab import admin_create, at, shoot, watch_csp
 from tests.web_parties import Backend, Browser
-
-ARTIFACTS = Path(os.environ.get("LATCHKEY_ARTIFACTS", "artifacts")) / "portal"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("portal")) as running:
         yield running
-
-
-def admin_create(server: LiveServer, name: str) -> str:
-    """`latchkey admin create` as an operator types it; the enrolment link it prints."""
-    done = subprocess.run(
-        [sys.executable, "-m", "latchkey.cli", "admin", "create", "--name", name],
-        env={
-            **os.environ,
-            "LATCHKEY_DATABASE_URL": server.database_url,
-            "LATCHKEY_PUBLIC_URL": server.url,
-        },
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return next(line for line in done.stdout.splitlines() if "#token=" in line)
-
-
-def at(tab: Tab, path: str) -> None:
-    """Wait until the tab shows this path (the ceremonies navigate from script)."""
-    tab.page.wait_for_function("path => location.pathname === path", arg=path)
-
-
-def shoot(tab: Tab, name: str, folder: Path = ARTIFACTS) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for scheme in ("light", "dark"):
-        tab.page.emulate_media(color_scheme=scheme)
-        tab.page.screenshot(path=str(folder / f"{name}-{scheme}.png"), full_page=True)
-    tab.page.emulate_media(color_scheme="light")
 
 
 def apart(page: Any, above: str, below: str) -> float:
@@ -87,18 +52,6 @@ FITS = """box => {
     e.style.width = "";
     return now >= wanted;
 }"""
-
-
-def watch_csp(tab: Tab) -> list[str]:
-    """Every CSP violation or page error the tab reports."""
-    seen: list[str] = []
-    tab.page.on(
-        "console",
-        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    tab.page.on("pageerror", lambda e: seen.append(str(e)))
-    tab.page.on("dialog", lambda d: d.accept())  # the confirmations of destructive buttons
-    return seen
 
 
 def user_with_passkey(server: LiveServer) -> tuple[Browser, httpx.Client]:

@@ -15,8 +15,8 @@ from latchkey.services import directories, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store.engine import make_engine
 from tests.browser.flows import Tab
-from tests.browser.test_portal import admin_create, at, shoot, watch_csp
 from tests.live_server import LiveServer, live_server
+from tests.support.portal_tab import admin_create, at, shoot, watch_csp
 from tests.test_adoption import (
     CHROME_ANDROID,
     CHROME_WINDOWS,

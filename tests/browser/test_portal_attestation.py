@@ -20,8 +20,8 @@ from latchkey.testing.attestation_ca import AttestationCA
 from latchkey.testing.authenticator import SoftAuthenticator
 from latchkey.testing.mds_blob import MdsSigner, entry, payload
 from tests.browser.flows import Tab
-from tests.browser.test_portal import admin_create, at, shoot, watch_csp
 from tests.live_server import LiveServer, live_server
+from tests.support.portal_tab import admin_create, at, shoot, watch_csp
 from tests.web_parties import Backend, Browser
 
 ARTIFACTS = Path(os.environ.get("LATCHKEY_ARTIFACTS", "artifacts")) / "portal-attestation"
