@@ -3,7 +3,7 @@ one) on the surfaces that authenticate with an Authorization header: /v1 (Basic 
 key or the tenant id, Bearer with an action token), the ceremony API and the management API
 (Bearer operator tokens or Basic). A caller that sent a Bearer token is told why it failed
 (RFC 6750 §3: `error="invalid_token"` and a description). The OAuth surface has its own
-(oauth2/bearer.py, native.py)."""
+(oauth2/bearer.py, api/issuer/)."""
 
 from __future__ import annotations
 
