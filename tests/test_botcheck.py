@@ -20,7 +20,7 @@ from altcha import ChallengeOptionsV1, create_challenge_v1
 from sqlalchemy import func, select
 
 from latchkey.errors import ConfigError, InvalidRequest
-from latchkey.services import botcheck
+from latchkey.services import botcheck, pruning
 from latchkey.services.runtime import Runtime
 from latchkey.store import botcheck as spent_store
 from latchkey.store.tables import botcheck_spent
@@ -272,13 +272,12 @@ def test_store_spend_is_single_use(rt: Runtime) -> None:
         assert spent_store.spend(conn, secrets.token_bytes(32), later) is True
 
 
-def test_store_prune_forgets_expired_spends(rt: Runtime, clock: FakeClock) -> None:
+def test_pruning_forgets_expired_spends(rt: Runtime, clock: FakeClock) -> None:
     with rt.transaction() as conn:
         spent_store.spend(conn, b"\x01" * 32, clock.now - timedelta(seconds=1))
         spent_store.spend(conn, b"\x02" * 32, clock.now + timedelta(seconds=1))
-    with rt.transaction() as conn:
-        assert spent_store.prune(conn, clock.now) == 1
-        assert spent_store.prune(conn, clock.now) == 0
+    assert pruning.prune_expired(rt)["botcheck_spent"] == 1
+    assert pruning.prune_expired(rt)["botcheck_spent"] == 0
     assert _spent_rows(rt) == 1
 
 
@@ -286,8 +285,11 @@ def test_a_spend_outlives_its_solutions_expiry(rt: Runtime, clock: FakeClock) ->
     """Pruning at expiry must not reopen a replay on a node whose clock runs a little behind."""
     payload = _solved(rt)
     _verify(rt, TENANT_A, payload)
-    with rt.transaction() as conn:
-        spent_store.prune(conn, clock.now + botcheck.LIFETIME + timedelta(seconds=1))
+    # A node whose clock runs past the solution's expiry prunes the shared table.
+    ahead = clock.now + botcheck.LIFETIME + timedelta(seconds=1)
+    assert (
+        pruning.prune_expired(Runtime(engine=rt.engine, clock=lambda: ahead))["botcheck_spent"] == 0
+    )
     _fails(rt, TENANT_A, payload, "bot_check_replayed")
 
 

@@ -11,10 +11,11 @@ from sqlalchemy import Engine, text
 
 from latchkey.ids import new_id
 from latchkey.models import Challenge, Credential, User
-from latchkey.services import directories, tenants
+from latchkey.services import directories, pruning, tenants
 from latchkey.services.runtime import Runtime
 from latchkey.store import challenges, credentials, migrate, users
 from latchkey.store.tables import metadata
+from tests.support.clock import FakeClock
 from tests.web_parties import ORIGIN
 
 
@@ -63,7 +64,7 @@ def test_challenge_is_consumed_once_within_its_tenant(rt: Runtime) -> None:
         )
 
 
-def test_expired_challenge_is_not_consumed(rt: Runtime) -> None:
+def test_expired_challenge_is_not_consumed(rt: Runtime, clock: FakeClock) -> None:
     tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
     issued = _challenge(rt, tenant.id, seconds=1)
     with rt.transaction() as conn:
@@ -72,7 +73,11 @@ def test_expired_challenge_is_not_consumed(rt: Runtime) -> None:
         assert (
             challenges.consume(conn, challenge_id=issued.id, tenant_id=tenant.id, now=later) is None
         )
-        assert challenges.prune(conn, before=later) == 1
+    # The background pruning deletes it once its grace has passed, not before.
+    clock.advance(seconds=2)
+    assert pruning.prune_expired(rt)["challenges"] == 0
+    clock.advance(seconds=pruning.GRACE.total_seconds())
+    assert pruning.prune_expired(rt)["challenges"] == 1
 
 
 def test_concurrent_consumers_get_the_challenge_exactly_once(rt: Runtime) -> None:

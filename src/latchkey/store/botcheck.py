@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
 from latchkey.store.tables import botcheck_spent
@@ -25,9 +25,3 @@ def spend(conn: Connection, digest: bytes, expires_at: datetime) -> bool:
     except IntegrityError:
         return False
     return True
-
-
-def prune(conn: Connection, now: datetime) -> int:
-    """Forget spends whose solutions have expired: those no longer verify anyway."""
-    query = delete(botcheck_spent).where(botcheck_spent.c.expires_at < now)
-    return conn.execute(query).rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from latchkey.models import Challenge
 from latchkey.store.tables import challenges
@@ -60,7 +60,3 @@ def peek(conn: Connection, *, challenge_id: str, tenant_id: str) -> Challenge | 
     """Read without consuming: to say why a consume failed, or to show pending options."""
     row = conn.execute(_PEEK, {"b_id": challenge_id, "b_tenant": tenant_id}).first()
     return _record(row) if row else None
-
-
-def prune(conn: Connection, *, before: datetime) -> int:
-    return conn.execute(delete(challenges).where(challenges.c.expires_at < before)).rowcount

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from latchkey.models import Flow
 from latchkey.store.tables import flows
@@ -49,7 +49,3 @@ def transition(
         .values(state=to_state, context=context, user_id=user_id, updated_at=now)
     )
     return result.rowcount == 1
-
-
-def prune(conn: Connection, *, before: datetime) -> int:
-    return conn.execute(delete(flows).where(flows.c.expires_at < before)).rowcount
