@@ -16,7 +16,7 @@ from latchkey.models import Tenant
 from latchkey.services import directories, pools
 from latchkey.services.runtime import Runtime
 from tests.support.admin import World, make_world
-from tests.test_adoption import CHROME_WINDOWS, ICLOUD, SAFARI_MAC, Script
+from tests.support.adoption import CHROME_WINDOWS, ICLOUD, SAFARI_MAC, Script
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from latchkey.services.runtime import Runtime
 from latchkey.store.engine import make_engine
 from tests.browser.flows import Tab
 from tests.live_server import LiveServer, live_server
-from tests.support.portal_tab import admin_create, at, shoot, watch_csp
-from tests.test_adoption import (
+from tests.support.adoption import (
     CHROME_ANDROID,
     CHROME_WINDOWS,
     FIREFOX_LINUX,
@@ -27,6 +26,7 @@ from tests.test_adoption import (
     YUBIKEY,
     Script,
 )
+from tests.support.portal_tab import admin_create, at, shoot, watch_csp
 
 CHARTS = 10
 
