@@ -6,19 +6,24 @@ and the owner signs in as before."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from latchkey.ids import new_id
+from latchkey.mail.message import OutgoingMail
 from latchkey.models import Tenant
 from latchkey.portal import accounts, ceremonies, sessions
 from latchkey.services import apps, authentication, pools, pruning, ratelimit, sealed_challenges
+from latchkey.services import users as user_service
 from latchkey.services.retention import RetentionWorker
 from latchkey.services.runtime import RequestMeta, Runtime
-from latchkey.store import authorization_codes
+from latchkey.store import authorization_codes, mail_outbox
+from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store.tables import (
     authorization_codes as code_table,
 )
@@ -31,11 +36,13 @@ from latchkey.store.tables import (
     portal_sessions,
     rate_limits,
     recovery_codes,
+    refresh_tokens,
     sso_sessions,
     tokens,
     used_challenges,
     users,
 )
+from latchkey.store.tables import mail_outbox as mail_outbox_table
 from latchkey.testing.botcheck import solve
 from tests.support.clock import FakeClock
 from tests.support.pools import PoolBrowser, make_pool
@@ -54,6 +61,9 @@ TABLES = {
     "portal_sessions": portal_sessions,
     "used_challenges": used_challenges,
 }
+
+# Tables the visits above leave nothing prunable in (their mail is never sent here).
+UNTOUCHED = {"rate_limits": 0, "refresh_tokens": 0, "mail_outbox": 0}
 
 
 def counts(rt: Runtime) -> dict[str, int]:
@@ -134,7 +144,7 @@ def test_expired_rows_are_pruned_and_live_ones_stay(
     clock.advance(hours=13)
     spent = before.pop("botcheck_spent")
     first = pruning.prune_expired(rt)
-    assert first == {**dict.fromkeys(before, 0), "botcheck_spent": spent, "rate_limits": 0}
+    assert first == {**dict.fromkeys(before, 0), "botcheck_spent": spent, **UNTOUCHED}
     assert counts(rt) == {**before, "botcheck_spent": 0}
 
     clock.advance(days=2)  # a day past the longest lifetime (the operator's 24-hour link)
@@ -144,7 +154,7 @@ def test_expired_rows_are_pruned_and_live_ones_stay(
     after = counts(rt)
     # The old rows went, each table back to what the new visit wrote; the new rows stayed.
     assert after == {name: grown[name] - before.get(name, 0) for name in TABLES}, after
-    assert pruned == {**before, "botcheck_spent": 0, "rate_limits": 0}
+    assert pruned == {**before, "botcheck_spent": 0, **UNTOUCHED}
     # The owner's journey is untouched.
     assert owner.sign_in().status_code == 200
 
@@ -185,3 +195,80 @@ def test_finished_rate_limit_windows_are_pruned(rt: Runtime) -> None:
     assert left == {"pool:ip:203.0.113.9", "pool-password:account"}
     # A pruned key counts from one again, as a new window would anyway.
     assert counter.incr("pool:ip:203.0.113.0", 60) == 1
+
+
+def _refresh_token(
+    rt: Runtime, tenant: Tenant, app_id: str, user_id: str, **times: datetime | None
+) -> bytes:
+    key = secrets.token_bytes(32)
+    now = rt.now()
+    with rt.transaction() as conn:
+        refresh_store.add(
+            conn,
+            token_hash=key,
+            tenant_id=tenant.id,
+            app_id=app_id,
+            user_id=user_id,
+            family_id=new_id(),
+            scope="openid offline_access",
+            amr=["webauthn"],
+            auth_time=now,
+            created_at=now,
+            **{"expires_at": now + timedelta(days=30), **times},
+        )
+    return key
+
+
+def _mail(rt: Runtime, tenant: Tenant, *, sent: bool = False, given_up: bool = False) -> str:
+    note = OutgoingMail("login@example.com", "someone@example.com", "Hello", "Body")
+    with rt.transaction() as conn:
+        mail_id = mail_outbox.enqueue(conn, rt, note, tenant_id=tenant.id)
+        if sent:
+            assert mail_outbox.mark_sent(conn, mail_id, rt.now())
+        if given_up:
+            assert mail_outbox.mark_failed(conn, mail_id, "refused", rt.now(), give_up=True)
+    return mail_id
+
+
+def _left(rt: Runtime) -> tuple[set[bytes], set[str]]:
+    with rt.engine.connect() as conn:
+        return (
+            set(conn.execute(select(refresh_tokens.c.token_hash)).scalars()),
+            set(conn.execute(select(mail_outbox_table.c.id)).scalars()),
+        )
+
+
+def test_spent_refresh_tokens_and_finished_mail_are_pruned(
+    rt: Runtime, tenant: Tenant, clock: FakeClock
+) -> None:
+    """Refresh tokens go a day after they expire or are revoked; a used one still live stays
+    (presenting it again revokes its family). Mail goes a day after delivery, or a week after
+    it was given up on; mail still being tried stays."""
+    app, _ = apps.create(rt, tenant.id, name="app")
+    with rt.transaction() as conn:
+        user = user_service.ensure(conn, rt, tenant, "user-1", {})
+    now = clock.now
+    expired = _refresh_token(rt, tenant, app.id, user.id, expires_at=now + timedelta(hours=1))
+    revoked = _refresh_token(rt, tenant, app.id, user.id, revoked_at=now)
+    used = _refresh_token(rt, tenant, app.id, user.id, used_at=now)
+    live = _refresh_token(rt, tenant, app.id, user.id)
+    delivered = _mail(rt, tenant, sent=True)
+    abandoned = _mail(rt, tenant, given_up=True)
+    waiting = _mail(rt, tenant)
+    everything = ({expired, revoked, used, live}, {delivered, abandoned, waiting})
+    assert _left(rt) == everything
+
+    clock.advance(hours=23)  # within the grace of each: a late answer still meets its row
+    found = pruning.prune_expired(rt)
+    assert (found["refresh_tokens"], found["mail_outbox"]) == (0, 0)
+    assert _left(rt) == everything
+
+    clock.advance(hours=3)  # a day past the expiry, the revocation and the delivery
+    found = pruning.prune_expired(rt, batch=1)
+    assert (found["refresh_tokens"], found["mail_outbox"]) == (2, 1)
+    assert _left(rt) == ({used, live}, {abandoned, waiting})
+
+    clock.advance(days=6)  # a week after the last attempt of the mail given up on
+    found = pruning.prune_expired(rt)
+    assert (found["refresh_tokens"], found["mail_outbox"]) == (0, 1)
+    assert _left(rt) == ({used, live}, {waiting})

@@ -1,12 +1,15 @@
 """Pruning what unauthenticated callers leave behind: expired challenges (stored, and the
 used keys of sealed ones), flows, bot-check spends, authorization codes, portal challenges,
-sessions, one-time links, tokens and finished rate-limit windows. Every row here is written by
-a request anyone may make, so without this the tables grow for ever (issue 21 item 8). Run by
-the background worker of `latchkey serve` (services/retention.py).
+sessions, one-time links, tokens, refresh tokens, finished rate-limit windows and delivered or
+abandoned mail. Every row here is written by a request anyone may make (or by a sign-in, each
+refresh rotating in a new row), so without this the tables grow for ever (issue 21 item 8). Run
+by the background worker of `latchkey serve` (services/retention.py).
 
 Rows are kept for GRACE after they expire (or end), so a late or replayed answer still meets
 its row and is told "expired" or "already used", and a code replay can still revoke what the
-code issued; only then are they deleted.
+code issued; only then are they deleted. A refresh token is refused once expired or revoked
+(oauth2/refresh_grant.py checks that before reuse detection), so deleting it then changes no
+answer; a used one that is still live stays, since presenting it again revokes its family.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, or_
+from sqlalchemy import ColumnElement, Table, and_, or_
 
 from latchkey.services import sealed_challenges
 from latchkey.services.runtime import Runtime
-from latchkey.store import expired
+from latchkey.store import expired, mail_outbox
 from latchkey.store import tables as t
 
 GRACE = timedelta(days=1)
+# Abandoned mail stays longer, with its last error, for an operator to look at.
+ABANDONED_MAIL_KEPT = timedelta(days=7)
 BATCH = 1000
 
 
@@ -38,6 +43,7 @@ _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (t.operator_challenges, ()),
     (t.operator_enrolments, ("used_at",)),
     (t.portal_sessions, ("revoked_at",)),
+    (t.refresh_tokens, ("revoked_at",)),
 )
 
 
@@ -52,6 +58,15 @@ def _targets(now: datetime, unix_now: float) -> Iterator[tuple[Table, ColumnElem
     yield t.rate_limits, t.rate_limits.c.window < int(unix_now)
     # Used sealed challenge ids: their key begins with their expiry, so a range of keys.
     yield t.used_challenges, t.used_challenges.c.id < sealed_challenges.key_before(before)
+    # Mail delivered (its bodies already blanked), or given up on: its last attempt is long past.
+    # A day outlasts the recovery mail limit's window, which counts the rows (recovery_limits).
+    mail = t.mail_outbox.c
+    given_up = and_(
+        mail.sent_at.is_(None),
+        mail.attempts >= mail_outbox.MAX_ATTEMPTS,
+        mail.next_attempt_at < now - ABANDONED_MAIL_KEPT,
+    )
+    yield t.mail_outbox, or_(mail.sent_at < before, given_up)
 
 
 def prune_expired(rt: Runtime, *, batch: int = BATCH) -> dict[str, int]:

@@ -179,6 +179,7 @@ def pending_count(conn: Connection) -> int:
 
 
 def abandoned_count(conn: Connection) -> int:
-    """Messages given up on: they stay, with their last_error, for an operator to look at."""
+    """Messages given up on: they stay, with their last_error, for an operator to look at
+    (a week after their last attempt: services/pruning.py)."""
     query = select(func.count()).where(_t.sent_at.is_(None), _t.attempts >= MAX_ATTEMPTS)
     return conn.execute(query).scalar_one()
