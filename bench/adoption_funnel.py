@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 from latchkey import event_kinds as kinds
+from latchkey.runtime import Runtime
 from latchkey.services import adoption, directories, tenants, user_agents
-from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import credentials, events, users
@@ -209,9 +209,7 @@ def measure(engine: Engine, count: int, label: str) -> None:
         user_agents.platform.cache_clear()
         found: list[adoption.Adoption] = []
 
-        def run(
-            since: datetime = since, pool: str | None = pool, found: list[Any] = found
-        ) -> None:
+        def run(since: datetime = since, pool: str | None = pool, found: list[Any] = found) -> None:
             found.append(adoption.funnel(rt, tenant_id, since=since, until=end, pool_id=pool))
 
         first, again = timed(run)

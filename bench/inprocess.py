@@ -32,9 +32,9 @@ from bench.credentials import BenchCredential, synced_authenticator
 from bench.servers import BENCH_ORIGIN
 from latchkey import config
 from latchkey.api.app import create_app
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import actions, tenants, web
 from latchkey.services.ratelimit import Limiter, MemoryCounter, Rule
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 

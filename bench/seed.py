@@ -30,8 +30,8 @@ from sqlalchemy import Connection, Engine, Table, event, insert, select
 from bench import servers
 from bench.keyfile import Plan, derive, external_id, private_key, write_key_file
 from latchkey.models import Credential, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import tenants, users
-from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import migrate
 from latchkey.store import users as user_store

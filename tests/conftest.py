@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.support.clock import FakeClock

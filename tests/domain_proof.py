@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from latchkey.runtime import Runtime
 from latchkey.services import domains
-from latchkey.services.runtime import Runtime
 
 
 def prove(rt: Runtime, tenant_id: str, domain: str) -> None:

@@ -16,9 +16,9 @@ from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.errors import InvalidRequest
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pool_passwords, pools, ratelimit, recovery_limits
 from latchkey.services.ratelimit import Rule
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve
 from tests.support.clock import FakeClock

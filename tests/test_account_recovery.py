@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from latchkey import event_kinds
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events, flows, users
 from tests.support.mail import code_and_link, mails
 from tests.support.oidc import Device, make_app

@@ -11,8 +11,8 @@ import httpx
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import action_names
-from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
 from tests.support.admin import admin_events, make_world
 from tests.web_parties import Backend, Browser

@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, operators
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from latchkey.store.tables import tenants as tenant_table
 from tests.support.admin import World, admin_events, make_world

@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from latchkey.api.app import create_app
 from latchkey.cli import main
 from latchkey.config import Settings
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events, tenants
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 

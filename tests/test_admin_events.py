@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import event_log, events, retention
-from latchkey.services.runtime import RequestMeta, Runtime
 from tests.support.admin import World, admin_events, make_world
 
 

@@ -7,7 +7,7 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from tests.support.admin import World, admin_events, make_world
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import adoption, directories, metadata, tenants
-from latchkey.services.runtime import Runtime
 from tests.support.adoption import (
     CHROME_ANDROID,
     CHROME_WINDOWS,

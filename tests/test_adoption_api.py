@@ -13,8 +13,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pools
-from latchkey.services.runtime import Runtime
 from tests.support.admin import World, make_world
 from tests.support.adoption import CHROME_WINDOWS, ICLOUD, SAFARI_MAC, Script
 

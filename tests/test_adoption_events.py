@@ -14,8 +14,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pool_passwords, pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock

@@ -13,8 +13,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import directories, tenants
-from latchkey.services.runtime import Runtime
 from tests.support.adoption import CHROME_ANDROID, GOOGLE, SAFARI_MAC, Script
 from tests.support.clock import FakeClock
 from tests.support.portal import Operator, new_operator

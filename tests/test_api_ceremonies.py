@@ -6,7 +6,7 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.ceremony_client import CeremonyClient, event_reasons, row_counts
 from tests.web_parties import ORIGIN

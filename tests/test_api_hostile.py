@@ -11,8 +11,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator, b64url, b64url_decode
 from tests.ceremony_client import CeremonyClient, event_reasons, row_counts
 from tests.support.clock import FakeClock

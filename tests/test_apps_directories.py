@@ -12,8 +12,8 @@ import pytest
 from latchkey.cli import main
 from latchkey.errors import ConfigError, InvalidRequest
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, directories, identifiers
-from latchkey.services.runtime import Runtime
 
 FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"signing cert").digest())
 

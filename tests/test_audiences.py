@@ -14,8 +14,8 @@ from litestar.testing import TestClient
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant
 from latchkey.oauth2 import audiences
+from latchkey.runtime import Runtime
 from latchkey.services import apps
-from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
 from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.support.native import verified_claims as _verified

@@ -23,10 +23,10 @@ from latchkey.cli import main
 from latchkey.config import Settings
 from latchkey.metadata.bundled import bundled
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import metadata, tenants, webhooks
 from latchkey.services.authenticator_status import StatusChange
 from latchkey.services.metadata import MetadataRefused
-from latchkey.services.runtime import Runtime
 from latchkey.store import authenticator_metadata as metadata_store
 from latchkey.store.tables import events, mail_outbox, users, webhook_deliveries
 from latchkey.testing.attestation_ca import AttestationCA

@@ -20,8 +20,8 @@ from altcha import ChallengeOptionsV1, create_challenge_v1
 from sqlalchemy import func, select
 
 from latchkey.errors import ConfigError, InvalidRequest
+from latchkey.runtime import Runtime
 from latchkey.services import botcheck, pruning
-from latchkey.services.runtime import Runtime
 from latchkey.store import botcheck as spent_store
 from latchkey.store.tables import botcheck_spent
 from latchkey.testing.botcheck import solve

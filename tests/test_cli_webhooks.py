@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from latchkey import config
+from latchkey import config, runtime
 from latchkey.cli import main
-from latchkey.services import runtime
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.webhooks import signing
 from latchkey.webhooks.worker import Drained, WebhookWorker
 from tests.support.database import BACKENDS, postgres_schema

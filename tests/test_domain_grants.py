@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, text
 from latchkey.cli import main
 from latchkey.errors import ConfigError
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import domains, tenants
 from latchkey.services.operators import GlobalOperatorRequired, Operator
-from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from tests.domain_proof import prove
 from tests.support.admin import World, make_world

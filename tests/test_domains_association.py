@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 
 from latchkey.errors import ConfigError
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, association, tenants
-from latchkey.services.runtime import Runtime
 from tests.domain_proof import prove
 
 FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"upload key").digest())

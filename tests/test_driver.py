@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from latchkey.ids import new_id
 from latchkey.models import Event, Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import driver
 from latchkey.store import events as event_store
 from latchkey.store.tables import events, used_challenges

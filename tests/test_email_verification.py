@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from latchkey import event_kinds
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, users
 from tests.support.mail import Mail, code_and_link, mails
 from tests.support.pools import PoolBrowser, make_pool, pool_error, recover

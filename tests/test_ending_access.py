@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, operators, pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, sso_sessions, users
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock

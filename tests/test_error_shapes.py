@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 

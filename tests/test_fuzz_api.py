@@ -23,8 +23,8 @@ from litestar import Litestar
 
 from latchkey.api.app import create_app
 from latchkey.config import Settings
+from latchkey.runtime import Runtime
 from latchkey.services import directories, operators, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 

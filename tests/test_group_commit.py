@@ -15,8 +15,8 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, func, select
 
 from latchkey.errors import ChallengeUsed, ServiceUnavailable
+from latchkey.runtime import Runtime
 from latchkey.services.group_commit import GroupWriter, WriterBusy, alone, undoable
-from latchkey.services.runtime import Runtime
 from latchkey.store import used_challenges as used_store
 from latchkey.store.tables import used_challenges
 from tests.web_parties import ORIGIN, Backend, Browser

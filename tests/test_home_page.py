@@ -14,7 +14,7 @@ from latchkey.api.app import create_app
 from latchkey.api.home import Link, show_demo
 from latchkey.api.portal.http import CSP
 from latchkey.config import Settings
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

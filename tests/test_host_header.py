@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 
 from latchkey.api import hosts
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 from tests.domain_proof import prove
 from tests.live_server import LiveServer, live_server
 

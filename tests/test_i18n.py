@@ -23,8 +23,8 @@ from latchkey.cli import main
 from latchkey.errors import InvalidRequest
 from latchkey.i18n import script_messages
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pools
-from latchkey.services.runtime import Runtime
 from tests.support.mail import code_and_link, mails
 from tests.support.oidc import Relying, make_app, redirected
 from tests.support.pools import PoolBrowser, make_pool

@@ -14,8 +14,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, directories, pools, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.pools import PoolBrowser
 from tests.web_parties import ORIGIN, Backend, Browser

@@ -39,7 +39,7 @@ from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail, message_id
 from latchkey.mail.transports import ConsoleTransport, DeliveryError, SMTPTransport
 from latchkey.mail.worker import Drained, MailWorker, build_worker
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import mail_outbox, migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import mail_outbox as outbox_table
@@ -681,7 +681,7 @@ def test_console_mode_shows_the_message_when_nothing_configured_logging(tmp_path
     script = f"""
 from latchkey.config import Settings
 from latchkey.mail.worker import build_worker
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.mail import outbox
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine

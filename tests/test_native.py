@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, directories
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import user_identifiers
 from tests.ceremony_client import row_counts
 from tests.support.native import ANDROID_ORIGIN, GRANT, NativeApp, mobile_app

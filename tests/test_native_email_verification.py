@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, recovery_codes, users
 from tests.support.mail import Mail, mails
 from tests.support.native import ANDROID_ORIGIN, GRANT, NativeApp, mobile_app, verified_claims

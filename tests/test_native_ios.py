@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 
 from latchkey.cli import main
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, tenants
-from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
 from tests.support.native import GRANT, NativeApp
 

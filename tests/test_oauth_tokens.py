@@ -12,8 +12,8 @@ from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant, User
 from latchkey.oauth2 import audiences, refresh_grant, tokens
 from latchkey.oauth2.errors import InvalidGrant, InvalidScope
+from latchkey.runtime import Runtime
 from latchkey.services import apps, signing_keys, users
-from latchkey.services.runtime import Runtime
 from latchkey.store import refresh_tokens as refresh_store
 from tests.support.clock import FakeClock
 

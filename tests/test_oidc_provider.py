@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, pools, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import (
     authorization_codes,
     events,

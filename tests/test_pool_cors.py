@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pools, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import flows, mail_outbox
 from tests.support.pools import PoolBrowser, count, make_pool, pool_error
 from tests.web_parties import ORIGIN

@@ -8,8 +8,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pools, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import (
     botcheck_spent,
     credentials,

@@ -19,7 +19,7 @@ from latchkey.mail.message import OutgoingMail, message_id
 from latchkey.mail.transports import ConsoleTransport
 from latchkey.mail.worker import build_worker
 from latchkey.modes import Mode, mail
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.live_server import free_port, running

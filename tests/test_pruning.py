@@ -18,10 +18,10 @@ from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Tenant
 from latchkey.portal import accounts, ceremonies, sessions
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import apps, authentication, pools, pruning, ratelimit, sealed_challenges
 from latchkey.services import users as user_service
 from latchkey.services.retention import RetentionWorker
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import authorization_codes, mail_outbox
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store.tables import (

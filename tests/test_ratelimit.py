@@ -17,6 +17,7 @@ from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.errors import ConfigError
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime, build
 from latchkey.services import apps, tenants
 from latchkey.services.ratelimit import (
     DatabaseCounter,
@@ -26,7 +27,6 @@ from latchkey.services.ratelimit import (
     RedisCounter,
     Rule,
 )
-from latchkey.services.runtime import Runtime, build
 from latchkey.store.engine import make_engine
 from tests.support.limits import with_limits
 

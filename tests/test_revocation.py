@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events, refresh_tokens, revoked_access_tokens
 from tests.ceremony_client import row_counts
 from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import api_keys, tenants
 from latchkey.services.cache import TTLCache
-from latchkey.services.runtime import Runtime
 
 
 def test_ttl_cache_expires_and_forgets() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, LatchkeyError
 from latchkey.models import Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     authentication,
     challenges,
@@ -22,7 +23,6 @@ from latchkey.services import (
     tenants,
     web,
 )
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store.tables import challenges as challenge_table
 from latchkey.store.tables import credentials, events, used_challenges
 from latchkey.testing.authenticator import SoftAuthenticator

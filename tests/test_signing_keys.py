@@ -7,8 +7,8 @@ import pytest
 
 from latchkey.errors import ConfigError
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import signing_keys
-from latchkey.services.runtime import Runtime
 
 
 def _signer(rt: Runtime, tenant: Tenant) -> signing_keys.SigningKey:

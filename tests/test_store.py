@@ -11,8 +11,8 @@ from sqlalchemy import Engine, text
 
 from latchkey.ids import new_id
 from latchkey.models import Challenge, Credential, User
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pruning, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store import challenges, credentials, migrate, users
 from latchkey.store.tables import metadata
 from tests.support.clock import FakeClock

@@ -12,8 +12,8 @@ from latchkey.api import tenancy
 from latchkey.api.context import AnyRequest
 from latchkey.errors import InvalidApiKey, InvalidRequest, InvalidToken, TenantNotFound
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import actions, tenants
-from latchkey.services.runtime import Runtime
 from tests.domain_proof import prove
 
 

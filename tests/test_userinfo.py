@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from latchkey.models import App, Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from tests.support.native import ANDROID_ORIGIN, NativeApp, mobile_app
 from tests.support.native import verified_claims as _verified
 

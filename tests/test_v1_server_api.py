@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from tests.support.clock import FakeClock
 from tests.web_parties import Backend, Browser
 

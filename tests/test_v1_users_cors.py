@@ -11,8 +11,8 @@ from httpx import Response
 from litestar.testing import TestClient
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 from tests.ceremony_client import row_counts
 from tests.web_parties import ORIGIN, Backend, Browser
 

@@ -7,7 +7,7 @@ import base64
 
 from litestar.testing import TestClient
 
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from tests.ceremony_client import row_counts
 from tests.support.clock import FakeClock
 from tests.web_parties import ORIGIN, Backend, Browser

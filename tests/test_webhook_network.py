@@ -19,8 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from latchkey import event_kinds
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import webhooks
-from latchkey.services.runtime import Runtime
 from latchkey.webhooks import network
 from latchkey.webhooks.models import PENDING
 from latchkey.webhooks.worker import USER_AGENT, Drained, WebhookWorker

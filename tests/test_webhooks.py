@@ -34,8 +34,8 @@ from latchkey.config import Settings
 from latchkey.errors import ConfigError, Conflict, InvalidRequest, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Event, Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events, tenants, webhooks
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
 from latchkey.store import migrate
 from latchkey.store import webhook_log as delivery_log

@@ -16,8 +16,8 @@ from typing import Any
 from latchkey import event_kinds
 from latchkey.ids import new_id
 from latchkey.models import Event
+from latchkey.runtime import Runtime
 from latchkey.services import webhooks
-from latchkey.services.runtime import Runtime
 from latchkey.store import events as event_store
 
 

@@ -11,8 +11,8 @@ import uvicorn
 from latchkey import config, modes, preflight, startup
 from latchkey.api.access_log import AccessLog
 from latchkey.api.app import create_app
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 
 
 def ensure_dev_tenant(rt: Runtime, port: int) -> None:

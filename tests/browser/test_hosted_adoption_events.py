@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from latchkey.runtime import Runtime
 from latchkey.services import adoption, pools
-from latchkey.services.runtime import Runtime
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import events
 from tests.browser.flows import Tab

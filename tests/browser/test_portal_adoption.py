@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from latchkey.runtime import Runtime
 from latchkey.services import directories, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store.engine import make_engine
 from tests.browser.flows import Tab
 from tests.live_server import LiveServer, live_server

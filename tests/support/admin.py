@@ -10,8 +10,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import operators, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import events
 from tests.web_parties import ORIGIN
 

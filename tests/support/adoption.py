@@ -9,8 +9,8 @@ from typing import Any
 
 from latchkey.ids import new_id
 from latchkey.models import Credential, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from latchkey.mail.outbox import text_of
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store.tables import mail_outbox
 
 

@@ -10,8 +10,8 @@ import jwt as pyjwt
 from litestar.testing import TestClient
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps
-from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 
 FINGERPRINT = ":".join(f"{b:02X}" for b in hashlib.sha256(b"release key").digest())

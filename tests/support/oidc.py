@@ -16,8 +16,8 @@ from joserfc.jwk import KeySet
 from litestar.testing import TestClient
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import apps, pools
-from latchkey.services.runtime import Runtime
 from tests.support.pools import PoolBrowser
 
 CALLBACK = "https://app.example/callback"

@@ -9,8 +9,8 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pools
-from latchkey.services.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.mail import code_and_link, mails
 from tests.web_parties import ORIGIN

@@ -10,7 +10,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from latchkey.portal import accounts
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.testing.authenticator import SoftAuthenticator
 
 PORTAL = "http://localhost:8000"  # the Runtime's default public URL: the portal's origin

@@ -14,8 +14,8 @@ from latchkey import i18n
 from latchkey.api import page_language, tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.pools.http import pool_prefix
+from latchkey.runtime import Runtime
 from latchkey.services import directories, pools
-from latchkey.services.runtime import Runtime
 from latchkey.web.pages import PAGE_HEADERS, render
 
 # The page's own fetches must carry its Origin (the client API checks it): same-origin, not the

@@ -22,7 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from latchkey import __version__, config, logs, modes
+from latchkey import __version__, config, logs, modes, runtime
 from latchkey.api import (
     action_page,
     admin,
@@ -47,9 +47,9 @@ from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
 from latchkey.mail.worker import build_worker
 from latchkey.modes import Mode, master_key, require_public_url
-from latchkey.services import events, runtime, tenants
+from latchkey.runtime import Runtime
+from latchkey.services import events, tenants
 from latchkey.services.retention import RetentionWorker
-from latchkey.services.runtime import Runtime
 from latchkey.web import favicon
 from latchkey.webhooks import worker as webhooks_worker
 

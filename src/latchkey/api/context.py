@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.runtime import RequestMeta, Runtime
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from latchkey import config
 from latchkey.cli.context import database_option
 from latchkey.portal import accounts
+from latchkey.runtime import Runtime
 from latchkey.services import operators
 from latchkey.services.operators import OperatorToken
-from latchkey.services.runtime import Runtime
 
 
 def add_parser(commands: Any) -> None:

@@ -12,8 +12,8 @@ from latchkey.cli.output import print_fields
 from latchkey.errors import ConfigError
 from latchkey.models import App
 from latchkey.oauth2 import tokens
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, tenants
-from latchkey.services.runtime import Runtime
 
 
 def _app_settings(parser: argparse.ArgumentParser) -> None:

@@ -11,9 +11,9 @@ from dataclasses import replace
 from sqlalchemy.exc import OperationalError
 
 from latchkey import config, modes, preflight
+from latchkey import runtime as runtimes
 from latchkey.modes import Mode
-from latchkey.services import runtime as runtimes
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import migrate
 
 AddDatabaseOption = Callable[[argparse.ArgumentParser], None]

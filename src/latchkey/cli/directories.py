@@ -11,8 +11,8 @@ from latchkey.cli.context import database_option
 from latchkey.cli.output import print_fields
 from latchkey.errors import ConfigError
 from latchkey.models import Directory
+from latchkey.runtime import Runtime
 from latchkey.services import directories
-from latchkey.services.runtime import Runtime
 
 
 def add_parser(commands: Any) -> None:

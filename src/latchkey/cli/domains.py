@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from latchkey.cli.context import database_option
+from latchkey.runtime import Runtime
 from latchkey.services import domains, tenants
-from latchkey.services.runtime import Runtime
 
 
 def add_parser(tenant: Any) -> None:

@@ -7,8 +7,8 @@ import argparse
 from typing import Any
 
 from latchkey.cli.context import database_option
+from latchkey.runtime import Runtime
 from latchkey.services import retention
-from latchkey.services.runtime import Runtime
 
 
 def add_parser(commands: Any) -> None:

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from latchkey.cli.context import database_option
 from latchkey.errors import ConfigError
+from latchkey.runtime import Runtime
 from latchkey.services import metadata
-from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import (
     ANCHOR_FORMATS,
     CERTIFICATION,

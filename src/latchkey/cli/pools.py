@@ -12,8 +12,8 @@ from typing import Any
 from latchkey import i18n
 from latchkey.cli.context import database_option, on_off
 from latchkey.errors import InvalidRequest
+from latchkey.runtime import Runtime
 from latchkey.services import pool_ceremonies, pool_passwords, pools, tenants
-from latchkey.services.runtime import Runtime
 
 _SWITCHES = (
     "self_registration",

@@ -10,8 +10,8 @@ from typing import Any
 from latchkey.cli import domains, mds
 from latchkey.cli.context import database_option
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import action_names, tenants
-from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import (
     ALGORITHMS,
     ATTACHMENT,

@@ -11,8 +11,8 @@ from typing import Any
 
 from latchkey.cli.context import database_option, on_off
 from latchkey.event_kinds import AUDIT_WILDCARD, KINDS
+from latchkey.runtime import Runtime
 from latchkey.services import tenants, webhooks
-from latchkey.services.runtime import Runtime
 from latchkey.webhooks.models import STATES, Endpoint
 
 

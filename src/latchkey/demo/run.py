@@ -14,7 +14,7 @@ from latchkey.api.app import create_app
 from latchkey.demo import apps
 from latchkey.demo.portal import PortalConfig, portal_app
 from latchkey.demo.setup import DemoConfig, ensure_demo_tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 
 
 def _server(app: object, host: str, port: int, log_level: str) -> uvicorn.Server:

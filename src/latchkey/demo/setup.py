@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import api_keys, apps, pools, tenants
-from latchkey.services.runtime import Runtime
 
 DEMO_TENANT_NAME = "Latchkey demo"
 PORTAL_APP_NAME = "Demo portal"

@@ -11,8 +11,8 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
+from latchkey.runtime import Runtime
 from latchkey.services import sealing
-from latchkey.services.runtime import Runtime
 from latchkey.store import mail_outbox
 from latchkey.store.mail_outbox import Claimed
 

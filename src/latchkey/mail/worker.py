@@ -25,7 +25,7 @@ from latchkey.mail.transports import (
     Transport,
     ensure_console_output,
 )
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.services.worker_loop import WorkerLoop
 from latchkey.store import mail_outbox
 from latchkey.store.mail_outbox import Claimed

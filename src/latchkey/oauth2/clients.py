@@ -6,8 +6,8 @@ from typing import Any
 
 from latchkey.models import App, Tenant
 from latchkey.oauth2.errors import InvalidClient, UnauthorizedClient
+from latchkey.runtime import Runtime
 from latchkey.services import apps
-from latchkey.services.runtime import Runtime
 
 
 def authenticate(rt: Runtime, tenant: Tenant, client_id: Any, client_secret: Any) -> App:

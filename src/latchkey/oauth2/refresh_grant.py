@@ -14,7 +14,7 @@ from latchkey.models import App, Tenant
 from latchkey.oauth2 import audiences
 from latchkey.oauth2.errors import InvalidGrant, InvalidScope, InvalidTarget
 from latchkey.oauth2.tokens import Grant, issue, token_hash
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store import users as user_store

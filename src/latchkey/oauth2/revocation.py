@@ -18,8 +18,8 @@ from latchkey import event_kinds
 from latchkey.models import App, Tenant
 from latchkey.oauth2.errors import InvalidGrant, InvalidRequest
 from latchkey.oauth2.tokens import REFRESH_PREFIX, token_hash
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events, signing_keys
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import refresh_tokens as refresh_store
 from latchkey.store import revoked_access_tokens as access_store
 from latchkey.store import users as user_store

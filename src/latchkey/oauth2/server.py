@@ -22,8 +22,8 @@ from latchkey.models import Tenant
 from latchkey.oauth2.client_model import SCOPES, OAuthClient
 from latchkey.oauth2.errors import InvalidRequest
 from latchkey.oauth2.tokens import Grant, issue
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import apps as app_store
 
 

@@ -19,8 +19,8 @@ from latchkey.ids import new_id, new_token
 from latchkey.models import App, Tenant, User
 from latchkey.oauth2 import audiences
 from latchkey.oidc.claims import scoped
+from latchkey.runtime import Runtime
 from latchkey.services import signing_keys
-from latchkey.services.runtime import Runtime
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import refresh_tokens as refresh_store
 

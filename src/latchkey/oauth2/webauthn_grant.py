@@ -14,9 +14,9 @@ from latchkey.models import App, Tenant
 from latchkey.oauth2 import audiences, clients
 from latchkey.oauth2.errors import AccessDenied, InvalidGrant, InvalidRequest, RetryWithCodes
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import amr, email_verification, native, native_verification
 from latchkey.services.apps import PASSKEY_GRANT
-from latchkey.services.runtime import RequestMeta, Runtime
 
 GRANT_TYPE = PASSKEY_GRANT
 

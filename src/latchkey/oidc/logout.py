@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 
 from latchkey.models import Tenant
 from latchkey.oauth2.server import OAuthCall, Provider, readable_errors
-from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.runtime import RequestMeta, Runtime
 
 
 @dataclass(frozen=True)

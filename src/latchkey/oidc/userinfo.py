@@ -12,8 +12,8 @@ from latchkey.models import Tenant
 from latchkey.oauth2.errors import InvalidToken
 from latchkey.oauth2.tokens import identity_claims
 from latchkey.oidc.claims import scoped
+from latchkey.runtime import Runtime
 from latchkey.services import signing_keys
-from latchkey.services.runtime import Runtime
 from latchkey.store import revoked_access_tokens as access_store
 from latchkey.store import users as user_store
 

@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 from latchkey.errors import InvalidRequest, NotFound, TenantNotFound
 from latchkey.ids import new_id, new_token, new_user_handle
 from latchkey.portal import store
+from latchkey.runtime import Runtime
 from latchkey.services.operators import CLI, Operator
-from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
 
 ENROLMENT_PATH = "/portal/enrol"

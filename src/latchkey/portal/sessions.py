@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from latchkey.ids import new_id, new_token
 from latchkey.portal import store
 from latchkey.portal.accounts import OperatorAccount, secret_hash
-from latchkey.services.runtime import RequestMeta, Runtime
+from latchkey.runtime import RequestMeta, Runtime
 
 COOKIE = "latchkey_portal"
 CSRF_HEADER = "x-csrf-token"

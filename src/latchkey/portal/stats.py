@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from latchkey.event_kinds import PASSKEY_AUTHENTICATION, PASSKEY_REGISTRATION
+from latchkey.runtime import Runtime
 from latchkey.services import metadata
-from latchkey.services.runtime import Runtime
 from latchkey.store.tables import credentials, events
 
 TOP_REASONS = 6

@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from latchkey.event_kinds import POOL_ACCOUNT_TAKEN_OVER, POOL_PASSKEYS_REPLACED
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import access, events
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import passwords as password_store

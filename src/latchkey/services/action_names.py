@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 
 from latchkey.errors import ActionReserved, InvalidRequest, TenantNotFound
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import actions
-from latchkey.services.runtime import Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import tenants as tenant_store
 

@@ -27,8 +27,8 @@ from latchkey.errors import (
 )
 from latchkey.ids import new_id, new_token
 from latchkey.models import Action, Credential, Tenant, User
+from latchkey.runtime import Runtime
 from latchkey.services import sealing, users
-from latchkey.services.runtime import Runtime
 from latchkey.store import actions as action_store
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store

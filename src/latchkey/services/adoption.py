@@ -21,9 +21,9 @@ from sqlalchemy import Connection, case, exists, func, select
 
 from latchkey import event_kinds as kinds
 from latchkey.errors import InvalidRequest
+from latchkey.runtime import Runtime
 from latchkey.services import metadata, pools
 from latchkey.services import sign_in_journey as journey
-from latchkey.services.runtime import Runtime
 from latchkey.services.user_agents import platform
 from latchkey.store.tables import credentials, events
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import InvalidApiKey, NotFound, TenantNotFound
 from latchkey.ids import new_id, new_token
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import api_keys as key_store
 from latchkey.store import tenants as tenant_store
 

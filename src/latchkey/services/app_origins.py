@@ -13,8 +13,8 @@ import re
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services.origins import android_origin as origin_of_digest
-from latchkey.services.runtime import Runtime
 from latchkey.store import apps as app_store
 
 TTL_SECONDS = 5.0

@@ -11,8 +11,8 @@ from typing import Any
 from latchkey.errors import ConfigError, NotFound, TenantNotFound, Unauthorized
 from latchkey.ids import new_client_id, new_id, new_token
 from latchkey.models import App
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins
-from latchkey.services.runtime import Runtime
 from latchkey.store import apps as app_store
 from latchkey.store import tenants as tenant_store
 

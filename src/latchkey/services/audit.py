@@ -14,9 +14,9 @@ import msgspec
 from sqlalchemy import Connection
 
 from latchkey.event_kinds import AUDIT_PREFIX
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
 from latchkey.services.operators import Operator
-from latchkey.services.runtime import RequestMeta, Runtime
 
 log = logging.getLogger("latchkey.admin")
 

@@ -21,6 +21,7 @@ from latchkey.errors import (
 )
 from latchkey.event_kinds import PASSKEY_AUTHENTICATION
 from latchkey.models import Challenge, Credential, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     app_origins,
     authenticator_status,
@@ -31,7 +32,6 @@ from latchkey.services import (
 )
 from latchkey.services.group_commit import Expected
 from latchkey.services.passkey_options import request_options
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.authentication_verification import (

@@ -17,8 +17,8 @@ from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.metadata.entries import Metadata
 from latchkey.models import Credential, Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import authenticator_metadata as store
 from latchkey.store import tenants as tenant_store
 

@@ -21,8 +21,8 @@ from altcha import ChallengeOptionsV1, create_challenge_v1, hash_hex, hmac_hex
 from sqlalchemy import Connection
 
 from latchkey.errors import InvalidRequest
+from latchkey.runtime import Runtime
 from latchkey.services import sealing
-from latchkey.services.runtime import Runtime
 from latchkey.store import botcheck as spent_store
 
 ALGORITHM: Literal["SHA-256"] = "SHA-256"

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed
 from latchkey.ids import new_challenge, new_token
 from latchkey.models import Challenge, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import sealed_challenges
-from latchkey.services.runtime import Runtime
 from latchkey.store import challenges as challenge_store
 
 REGISTRATION = "registration"

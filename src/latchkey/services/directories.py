@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from latchkey.errors import Conflict, InvalidRequest, NotFound
 from latchkey.ids import new_id
 from latchkey.models import Directory
+from latchkey.runtime import Runtime
 from latchkey.services import identifiers
-from latchkey.services.runtime import Runtime
 from latchkey.store import directories as directory_store
 
 DEFAULT_NAME = "default"

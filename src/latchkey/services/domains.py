@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import ConfigError, NotFound
 from latchkey.models import Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import tenants as tenant_store
 
 RECORD_PREFIX = "_latchkey-challenge."

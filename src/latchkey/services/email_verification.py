@@ -24,11 +24,11 @@ from latchkey.errors import Forbidden
 from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events, flows, pool_ceremonies, recovery, sso
 from latchkey.services.amr import PASSKEY
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import recovery_codes as code_store
 

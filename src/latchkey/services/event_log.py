@@ -13,7 +13,7 @@ from typing import Any
 
 from latchkey.errors import InvalidRequest
 from latchkey.models import Event
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import events as event_store
 from latchkey.store.tables import events
 

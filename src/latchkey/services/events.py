@@ -12,8 +12,8 @@ from latchkey import event_kinds
 from latchkey.errors import LatchkeyError
 from latchkey.ids import new_id
 from latchkey.models import Event
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import webhooks
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
 
 

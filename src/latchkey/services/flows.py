@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from latchkey.errors import Forbidden, InvalidRequest
 from latchkey.ids import new_token
 from latchkey.models import Flow
+from latchkey.runtime import Runtime
 from latchkey.services import sealing
-from latchkey.services.runtime import Runtime
 from latchkey.store import flows as flow_store
 
 LOGIN = "login"

@@ -16,8 +16,8 @@ from latchkey.metadata.blob import MAX_BLOB_BYTES, BlobRefused, fido_root, verif
 from latchkey.metadata.bundled import bundled
 from latchkey.metadata.entries import AuthenticatorModel, Metadata, UnreadablePayload, read_payload
 from latchkey.metadata.names import icon_bytes
+from latchkey.runtime import Runtime
 from latchkey.services import authenticator_status
-from latchkey.services.runtime import Runtime
 from latchkey.store import authenticator_metadata as store
 from latchkey.webauthn.aaguids import provider_name
 

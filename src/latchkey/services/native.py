@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import InvalidRequest
 from latchkey.models import App, Challenge, Credential, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     authentication,
     challenges,
@@ -28,7 +29,6 @@ from latchkey.services import (
     signup,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import challenges as challenge_store
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Credential, Directory, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     action_names,
     api_keys,
@@ -33,7 +34,6 @@ from latchkey.services import (
 )
 from latchkey.services.api_keys import ApiKey
 from latchkey.services.operators import Operator, OperatorToken
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.services.views import (
     ApiKeyOut,
     AppOut,

@@ -15,7 +15,7 @@ from typing import Any
 
 from latchkey.errors import Forbidden, InvalidRequest, NotFound, TenantNotFound, Unauthorized
 from latchkey.ids import new_id, new_token
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import operator_tokens as token_store
 from latchkey.store import tenants as tenant_store
 

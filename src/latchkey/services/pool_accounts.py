@@ -10,10 +10,10 @@ from datetime import datetime
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, Unauthorized
 from latchkey.event_kinds import POOL_PASSKEY_REMOVED, POOL_PASSKEY_RENAMED
 from latchkey.models import SsoSession, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import access, events, flows, pool_ceremonies, sign_in_journey, sso
 from latchkey.services.pool_ceremonies import FlowRef, Options
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import provider_name

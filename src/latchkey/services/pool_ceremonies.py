@@ -21,6 +21,7 @@ from latchkey import i18n
 from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, UserNotFound
 from latchkey.event_kinds import POOL_PASSKEY_ADDED, POOL_SIGNED_IN, POOL_SIGNED_UP
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     account_recovery,
     amr,
@@ -37,7 +38,6 @@ from latchkey.services import (
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.relying_party import RelyingParty

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFound
 from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     amr,
     email_verification,
@@ -22,7 +23,6 @@ from latchkey.services import (
 from latchkey.services.pool_ceremonies import FlowRef, SignedIn
 from latchkey.services.pools import Pool
 from latchkey.services.ratelimit import Rule
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import passwords as password_store
 from latchkey.store import users as user_store
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 from latchkey import i18n
 from latchkey.errors import InvalidRequest, NotFound, Problem
 from latchkey.models import Directory
+from latchkey.runtime import Runtime
 from latchkey.services import identifiers
-from latchkey.services.runtime import Runtime
 from latchkey.store import directories as directory_store
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

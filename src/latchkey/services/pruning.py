@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, and_, or_
 
+from latchkey.runtime import Runtime
 from latchkey.services import sealed_challenges
-from latchkey.services.runtime import Runtime
 from latchkey.store import expired, mail_outbox
 from latchkey.store import tables as t
 

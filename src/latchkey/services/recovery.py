@@ -28,6 +28,7 @@ from latchkey.ids import new_id, new_token
 from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     account_recovery,
     botcheck,
@@ -39,7 +40,6 @@ from latchkey.services import (
 )
 from latchkey.services.pool_ceremonies import FlowRef
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import flows as flow_store
 from latchkey.store import recovery_codes as code_store
 from latchkey.store import users as user_store

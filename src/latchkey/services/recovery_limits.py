@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import mail_outbox
 from latchkey.store import recovery_codes as code_store
 from latchkey.store import users as user_store

@@ -20,9 +20,9 @@ from latchkey.errors import (
 from latchkey.event_kinds import PASSKEY_REGISTRATION
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import app_origins, challenges, directories, events, metadata
 from latchkey.services.passkey_options import PasskeyUser, creation_options
-from latchkey.services.runtime import RequestMeta, Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store

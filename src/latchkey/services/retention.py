@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from latchkey.errors import InvalidRequest, TenantNotFound
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pruning, webhooks
-from latchkey.services.runtime import Runtime
 from latchkey.services.worker_loop import WorkerLoop, loggable
 from latchkey.store import events as event_store
 from latchkey.store import tenants as tenant_store

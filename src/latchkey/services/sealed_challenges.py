@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed, ConfigError
 from latchkey.ids import new_challenge
 from latchkey.models import Challenge, Tenant
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.services.sealing import derive
 from latchkey.store import used_challenges
 

@@ -17,8 +17,8 @@ from sqlalchemy import Connection
 
 from latchkey import event_kinds as kinds
 from latchkey.models import Flow
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
-from latchkey.services.runtime import RequestMeta, Runtime
 
 # The kinds this module writes (the catalogue, latchkey/event_kinds.py, describes them).
 PAGE_LOADED = kinds.POOL_PAGE_LOADED

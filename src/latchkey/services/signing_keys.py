@@ -12,8 +12,8 @@ from sqlalchemy import Connection
 
 from latchkey.errors import ConfigError
 from latchkey.ids import new_token
+from latchkey.runtime import Runtime
 from latchkey.services import sealing
-from latchkey.services.runtime import Runtime
 from latchkey.store import signing_keys as key_store
 
 ALGORITHMS = ("ES256", "RS256")

@@ -12,9 +12,9 @@ from sqlalchemy import Connection
 from latchkey.errors import IdentifierTaken, InvalidRequest
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Directory, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import challenges, identifiers
 from latchkey.services.passkey_options import PasskeyUser
-from latchkey.services.runtime import Runtime
 from latchkey.store import identifiers as identifier_store
 
 PROFILE_FIELDS = ("name", "given_name", "family_name", "nickname", "picture")

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id, new_token
 from latchkey.models import SsoSession
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.store import sso_sessions as session_store
 
 LIFETIME = timedelta(hours=12)

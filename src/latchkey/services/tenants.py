@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from latchkey.errors import ConfigError, TenantNotFound
 from latchkey.ids import new_id
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import api_keys, directories
 from latchkey.services import domains as tenant_domains
 from latchkey.services.operators import CLI, Operator
@@ -18,7 +19,6 @@ from latchkey.services.origins import (
     validate_related_origins,
     validate_rp_id,
 )
-from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
 from latchkey.webauthn.policy import PasskeyPolicy
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from latchkey.errors import CredentialNotFound, InvalidRequest, UserNotFound
 from latchkey.models import Credential, User
+from latchkey.runtime import Runtime
 from latchkey.services import access
-from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store

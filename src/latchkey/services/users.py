@@ -12,8 +12,8 @@ from sqlalchemy import Connection
 from latchkey.errors import CredentialNotFound, InvalidRequest, UserNotFound
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Credential, Tenant, User
+from latchkey.runtime import Runtime
 from latchkey.services import access, directories
-from latchkey.services.runtime import Runtime
 from latchkey.store import credentials as credential_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import users as user_store

@@ -12,10 +12,10 @@ import msgspec
 
 from latchkey.models import App, Credential, Directory, Tenant, User
 from latchkey.oauth2 import tokens
+from latchkey.runtime import Runtime
 from latchkey.services import app_origins, domains
 from latchkey.services.domains import DomainStatus
 from latchkey.services.pools import Pool
-from latchkey.services.runtime import Runtime
 from latchkey.webauthn.aaguids import provider_name
 from latchkey.webauthn.encoding import b64url
 

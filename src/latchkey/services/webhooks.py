@@ -20,8 +20,8 @@ from latchkey.errors import Conflict, InvalidRequest, NotFound, TenantNotFound
 from latchkey.event_kinds import WEBHOOK_TEST
 from latchkey.ids import new_id, new_token
 from latchkey.models import Event
+from latchkey.runtime import Runtime
 from latchkey.services import sealing
-from latchkey.services.runtime import Runtime
 from latchkey.store import tenants as tenant_store
 from latchkey.store import users as user_store
 from latchkey.store import webhook_log as delivery_log

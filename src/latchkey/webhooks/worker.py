@@ -20,8 +20,8 @@ import httpx
 from latchkey import __version__
 from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
+from latchkey.runtime import Runtime
 from latchkey.services import webhooks
-from latchkey.services.runtime import Runtime
 from latchkey.services.worker_loop import Chore, WorkerLoop
 from latchkey.store import webhook_outbox as outbox
 from latchkey.webhooks import network, signing

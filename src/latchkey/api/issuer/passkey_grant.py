@@ -18,8 +18,8 @@ from latchkey.oauth2 import (
     clients,
     webauthn_grant,
 )
+from latchkey.runtime import Runtime
 from latchkey.services import native
-from latchkey.services.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(max_length=255)]
 

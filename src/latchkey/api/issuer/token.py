@@ -33,7 +33,7 @@ from latchkey.oauth2.errors import (
     oauth_error,
 )
 from latchkey.oauth2.server import OAuthCall
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 
 
 async def _token_params(request: AnyRequest) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from litestar.types import (
 
 from latchkey.api.cors import _answer
 from latchkey.errors import LatchkeyError
+from latchkey.runtime import Runtime
 from latchkey.services import tenants
-from latchkey.services.runtime import Runtime
 
 _POOL_PATH = re.compile(r"^/([^/]+)/identity/[^/]+/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

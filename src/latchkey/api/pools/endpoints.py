@@ -42,6 +42,7 @@ from latchkey.event_kinds import (
     POOL_SIGNED_UP,
 )
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import (
     email_verification,
     events,
@@ -54,7 +55,6 @@ from latchkey.services import (
 )
 from latchkey.services.botcheck import BotCheckFailed
 from latchkey.services.pool_ceremonies import Options, SignedIn
-from latchkey.services.runtime import Runtime
 
 
 def _options_response(

@@ -12,10 +12,10 @@ from litestar.params import QueryParameter
 from latchkey.api import tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import pools, sso
 from latchkey.services.flows import LIFETIME as FLOW_LIFETIME
 from latchkey.services.pool_ceremonies import FlowRef
-from latchkey.services.runtime import Runtime
 
 FLOW_COOKIE = "latchkey_flow"
 Text = Annotated[str, msgspec.Meta(max_length=320)]

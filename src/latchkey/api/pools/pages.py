@@ -18,9 +18,9 @@ from latchkey.api.pools.http import FLOW_COOKIE, context, flow_cookie, pool_pref
 from latchkey.errors import LatchkeyError
 from latchkey.metadata.names import model_icon
 from latchkey.models import Flow, Tenant
+from latchkey.runtime import Runtime
 from latchkey.services import botcheck, flows, pool_accounts, pool_ceremonies, pools, sso
 from latchkey.services.pool_ceremonies import FlowRef
-from latchkey.services.runtime import Runtime
 from latchkey.web.icons import provider_icon
 from latchkey.web.pages import PAGE_HEADERS, render
 

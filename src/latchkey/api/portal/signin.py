@@ -16,7 +16,7 @@ from latchkey.api.schemas import Body as JsonBody
 from latchkey.portal import ceremonies, sessions
 from latchkey.portal.ceremonies import SignedIn
 from latchkey.portal.request_auth import check_origin
-from latchkey.services.runtime import Runtime
+from latchkey.runtime import Runtime
 from latchkey.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]

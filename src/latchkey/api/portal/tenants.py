@@ -31,10 +31,10 @@ from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.errors import ConfigError, LatchkeyError
 from latchkey.portal.request_auth import portal_session
+from latchkey.runtime import Runtime
 from latchkey.services import domains, metadata, operator_changes, views
 from latchkey.services import origins as origin_rules
 from latchkey.services.operator_changes import Who
-from latchkey.services.runtime import Runtime
 from latchkey.webauthn.policy import (
     ATTESTATION,
     CERTIFICATION,

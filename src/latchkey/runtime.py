@@ -1,4 +1,6 @@
-"""What every service call needs: the database engine, the clock and attestation settings."""
+"""What every service call needs: the database engine, the clock and attestation settings.
+The composition root the layers share (the HTTP surfaces, the CLI, the workers and the services
+are all handed one Runtime), so it lives beside them rather than inside services/."""
 
 from __future__ import annotations
 
