@@ -20,8 +20,9 @@ from latchkey.services import adoption, pools
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import events
 from tests.browser.flows import Tab
-from tests.browser.test_hosted_pages import _set_password, autofill_waiting, pool_url, sign_out
 from tests.live_server import LiveServer, live_server
+from tests.support.hosted_tab import autofill_waiting, pool_url, sign_out
+from tests.support.hosted_tab import set_password as _set_password
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,8 @@ import pytest
 from tests.browser.flows import Tab
 from tests.live_server import LiveServer, live_server
 from tests.smtp_mailbox import Mailbox, running_mailbox
+from tests.support.hosted_tab import autofill_waiting, pool_url, sign_out
+from tests.support.hosted_tab import set_password as _set_password
 
 ARTIFACTS = Path(os.environ.get("LATCHKEY_ARTIFACTS", "artifacts")) / "hosted-pages"
 
@@ -61,10 +60,6 @@ def hosted(mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield server
 
 
-def pool_url(server: LiveServer, pool: str, page: str) -> str:
-    return f"{server.url}/{server.tenant_id}/identity/{pool}/{page}"
-
-
 def shoot(tab: Tab, name: str) -> None:
     """A screenshot of the page as it is, in light and in dark."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -85,23 +80,6 @@ def sign_up(tab: Tab, server: LiveServer, email: str, *, shot: bool = False) -> 
     tab.page.fill("#name", "Ada Lovelace")
     tab.page.click("#signup-submit")
     tab.page.wait_for_url(re.compile(r".*/account$"), timeout=20_000)
-
-
-@contextmanager
-def autofill_waiting(tab: Tab) -> Iterator[None]:
-    """Pages opened in the block keep their autofill request pending, as until a user picks a
-    passkey from the list (the virtual authenticator would otherwise answer it at once)."""
-    presence = {"authenticatorId": tab.authenticator_id}
-    tab.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": False})
-    try:
-        yield
-    finally:
-        tab.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": True})
-
-
-def sign_out(tab: Tab) -> None:
-    tab.page.click("#sign-out")
-    tab.page.wait_for_url(re.compile(r".*/signin$"))
 
 
 def account_names(tab: Tab) -> list[str]:
@@ -172,19 +150,6 @@ def test_identifier_first_and_password_then_the_passkey_offer(
     tab.page.click("#continue")
     tab.page.wait_for_url(re.compile(r".*/account$"))
     assert len(account_names(tab)) == 2
-
-
-def _set_password(server: LiveServer, pool: str, identifier: str, password: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "latchkey.cli", "pool", "set-password", server.tenant_id, pool,
-         identifier],
-        input=password + "\n",
-        env={**os.environ, "LATCHKEY_DATABASE_URL": server.database_url},
-        text=True,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
 
 
 def test_reset_passkey_with_the_mailed_code_then_manage_the_account(
