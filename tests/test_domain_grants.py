@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from latchkey.cli import main
 from latchkey.errors import ConfigError
@@ -23,6 +24,7 @@ from latchkey.runtime import Runtime
 from latchkey.services import domains, tenants
 from latchkey.services.operators import GlobalOperatorRequired, Operator
 from latchkey.store import migrate
+from latchkey.store import tenants as tenant_store
 from tests.domain_proof import prove
 from tests.support.admin import World, make_world
 from tests.support.portal import new_operator
@@ -304,3 +306,61 @@ def test_dns_lookup_with_dnspython(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(domains.DomainNotProved, match="timed out"):
         txt("_latchkey-challenge.d.example.com")
     assert {kind for _, kind in asked} == {"TXT"}
+
+
+def _blocked_on(engine: Engine, xid: str) -> bool:
+    """A PostgreSQL session waits for transaction `xid` to end (a unique key it must check)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_locks"
+        " WHERE locktype = 'transactionid' AND transactionid::text = :xid AND NOT granted"
+    )
+    with engine.connect() as conn:
+        return bool(conn.execute(waiting, {"xid": xid}).scalar_one())
+
+
+def test_a_domain_assigned_to_two_tenants_at_once_goes_to_one(world: World) -> None:
+    """Two global operators give the same domain to two tenants at once. The tenant whose
+    transaction commits first has it; the other is answered as if it had come second (on
+    PostgreSQL its check passed before the first committed, and its insert failed on the key),
+    and nothing of its change is written."""
+    path = f"/tenants/{world.a.id}"
+    kept = world.call("PATCH", path, world.root, json={"domains": ["keep.localhost"]})
+    assert kept.status_code == 200, kept.text
+    engine = world.rt.engine
+    answers: list[Any] = []
+    # A rename, and "a." written before the clash: neither may stay.
+    change = {"rpName": "Renamed", "domains": ["a.localhost", "id.localhost"]}
+    with engine.connect() as first:
+        # Tenant B's assignment, in flight: written, not committed.
+        with first.begin():
+            assert tenant_store.set_domains(first, world.b.id, ["id.localhost"]) is None
+            racing = threading.Thread(
+                target=lambda: answers.append(world.call("PATCH", path, world.root, json=change))
+            )
+            racing.start()
+            if engine.dialect.name == "postgresql":
+                xid_query = text(
+                    "SELECT transactionid::text FROM pg_locks WHERE pid = pg_backend_pid()"
+                    " AND locktype = 'transactionid' AND granted"
+                )
+                xid = first.execute(xid_query).scalar_one()
+                deadline = time.monotonic() + 30
+                while not _blocked_on(engine, xid):
+                    assert time.monotonic() < deadline, "A's insert never waited for B's"
+                    time.sleep(0.02)
+            # On SQLite the second transaction cannot begin before the first ends (BEGIN
+            # IMMEDIATE), so it always sees B's row in its check: the same answer is expected.
+        racing.join(timeout=60)
+    assert not racing.is_alive()
+    [lost] = answers
+    assert (lost.status_code, lost.json()["error"]) == (400, "invalid_configuration"), lost.text
+    assert lost.json()["message"] == "domain 'id.localhost' already belongs to another tenant"
+    assert tenants.domains(world.rt, world.a.id) == ["keep.localhost"]  # no partial write
+    with engine.connect() as conn:
+        stored = tenant_store.get(conn, world.a.id)
+    assert stored is not None
+    assert stored.rp_name == world.a.rp_name
+    assert tenants.domains(world.rt, world.b.id) == ["id.localhost"]
+    # The same answer as an assignment that comes second in turn.
+    again = world.call("PATCH", path, world.root, json=change)
+    assert (again.status_code, again.json()) == (400, lost.json())

@@ -101,9 +101,16 @@ def claim(conn: Connection, rt: Runtime, tenant: Tenant, domains: list[str]) -> 
             )
         owner = tenant_store.domain_owner(conn, domain)
         if owner is not None and owner != tenant.id:
-            raise ConfigError(f"domain {domain!r} already belongs to another tenant")
-    tenant_store.set_domains(conn, tenant.id, wanted)
+            raise _taken(domain)
+    # Another tenant's claim may commit between the check and the write: the same answer.
+    taken = tenant_store.set_domains(conn, tenant.id, wanted)
+    if taken is not None:
+        raise _taken(taken)  # leaving the transaction rolls back what this call wrote
     return wanted
+
+
+def _taken(domain: str) -> ConfigError:
+    return ConfigError(f"domain {domain!r} already belongs to another tenant")
 
 
 def statuses(rt: Runtime, tenant_id: str) -> list[DomainStatus]:

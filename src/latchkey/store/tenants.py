@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from latchkey.models import Tenant
 from latchkey.store.tables import tenant_domains, tenants
@@ -86,18 +87,29 @@ def domain_rows(conn: Connection, tenant_id: str) -> list[DomainRow]:
     return [DomainRow(r.domain, r.verification_token or "", r.verified_at) for r in rows]
 
 
-def set_domains(conn: Connection, tenant_id: str, domains: list[str]) -> None:
+def set_domains(conn: Connection, tenant_id: str, domains: list[str]) -> str | None:
     """Keep the listed domains that are already assigned (with their proof), drop the others,
-    add the new ones unproved with a fresh token."""
+    add the new ones unproved with a fresh token. Returns a domain another tenant holds (its
+    transaction committed after the caller checked), else None; the caller must then roll back.
+
+    The primary key decides a race: the second insert waits for the first transaction and
+    fails on the key. The SAVEPOINT keeps that failure from aborting the caller's transaction,
+    so the owner can be read (PostgreSQL would refuse every later statement in it)."""
     kept = {row.domain for row in domain_rows(conn, tenant_id)}
     gone = delete(tenant_domains).where(tenant_domains.c.tenant_id == tenant_id)
     conn.execute(gone.where(tenant_domains.c.domain.not_in(domains)))
     for domain in sorted(set(domains) - kept):
-        conn.execute(
-            insert(tenant_domains).values(
-                domain=domain, tenant_id=tenant_id, verification_token=secrets.token_urlsafe(24)
-            )
+        added = insert(tenant_domains).values(
+            domain=domain, tenant_id=tenant_id, verification_token=secrets.token_urlsafe(24)
         )
+        try:
+            with conn.begin_nested():
+                conn.execute(added)
+        except IntegrityError:
+            if domain_owner(conn, domain) in (None, tenant_id):
+                raise  # not the race on the domain: some other constraint
+            return domain
+    return None
 
 
 def mark_proved(conn: Connection, tenant_id: str, domain: str, at: datetime) -> None:
