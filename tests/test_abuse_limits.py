@@ -17,7 +17,9 @@ from latchkey.config import Settings
 from latchkey.errors import InvalidRequest
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import directories, pool_passwords, pools, ratelimit, recovery_limits
+from latchkey.services import directories, pools, ratelimit
+from latchkey.services.pools import passwords as pool_passwords
+from latchkey.services.pools import recovery_limits
 from latchkey.services.ratelimit import Rule
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve

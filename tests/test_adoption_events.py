@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import pool_passwords, pools
+from latchkey.services import pools
+from latchkey.services.pools import passwords as pool_passwords
 from latchkey.store.tables import events
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock

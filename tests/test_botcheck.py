@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 
 from latchkey.errors import ConfigError, InvalidRequest
 from latchkey.runtime import Runtime
-from latchkey.services import botcheck, pruning
+from latchkey.services import pruning
+from latchkey.services.pools import botcheck
 from latchkey.store import botcheck as spent_store
 from latchkey.store.tables import botcheck_spent
 from latchkey.testing.botcheck import solve

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from latchkey import event_kinds
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import pools, recovery
+from latchkey.services import pools
+from latchkey.services.pools import recovery
 from latchkey.store.tables import credentials, events, recovery_codes, sso_sessions
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.clock import FakeClock

@@ -13,7 +13,9 @@ from latchkey import i18n
 from latchkey.cli.context import database_option, on_off
 from latchkey.errors import InvalidRequest
 from latchkey.runtime import Runtime
-from latchkey.services import pool_ceremonies, pool_passwords, pools, tenants
+from latchkey.services import pools, tenants
+from latchkey.services.pools import ceremonies as pool_ceremonies
+from latchkey.services.pools import passwords as pool_passwords
 
 _SWITCHES = (
     "self_registration",

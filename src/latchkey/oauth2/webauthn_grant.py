@@ -15,8 +15,9 @@ from latchkey.oauth2 import audiences, clients
 from latchkey.oauth2.errors import AccessDenied, InvalidGrant, InvalidRequest, RetryWithCodes
 from latchkey.oauth2.tokens import Grant, issue, parse_scope
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import amr, email_verification, native, native_verification
+from latchkey.services import amr, native, native_verification
 from latchkey.services.apps import PASSKEY_GRANT
+from latchkey.services.pools import email_verification
 
 GRANT_TYPE = PASSKEY_GRANT
 

@@ -25,8 +25,9 @@ from latchkey.oauth2 import audiences
 from latchkey.oauth2.errors import InvalidTarget
 from latchkey.oauth2.server import Answer, OAuthCall, Provider, readable_errors
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import flows, pools, sso
+from latchkey.services import pools
 from latchkey.services.directories import DEFAULT_NAME
+from latchkey.services.pools import flows, sso
 from latchkey.store import users as user_store
 
 AUTHORIZATION = "authorization"

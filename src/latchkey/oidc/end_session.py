@@ -8,7 +8,8 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from joserfc.jwk import KeySet
 
 from latchkey import event_kinds
-from latchkey.services import signing_keys, sso
+from latchkey.services import signing_keys
+from latchkey.services.pools import sso
 from latchkey.store import sso_sessions as session_store
 
 

@@ -22,13 +22,13 @@ from latchkey.services import (
     authentication,
     challenges,
     directories,
-    email_verification,
     native_verification,
     pools,
     registration,
     signup,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
+from latchkey.services.pools import email_verification
 from latchkey.store import challenges as challenge_store
 
 

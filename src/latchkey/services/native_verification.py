@@ -24,8 +24,8 @@ from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import email_verification, events, flows, recovery, recovery_limits
-from latchkey.services.pools import Pool
+from latchkey.services import events
+from latchkey.services.pools import Pool, email_verification, flows, recovery, recovery_limits
 from latchkey.store import flows as flow_store
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import recovery_codes as code_store

@@ -24,7 +24,6 @@ from latchkey.services import (
     audit,
     directories,
     operators,
-    pool_passwords,
     pools,
     retention,
     signing_keys,
@@ -34,6 +33,7 @@ from latchkey.services import (
 )
 from latchkey.services.api_keys import ApiKey
 from latchkey.services.operators import Operator, OperatorToken
+from latchkey.services.pools import passwords as pool_passwords
 from latchkey.services.views import (
     ApiKeyOut,
     AppOut,

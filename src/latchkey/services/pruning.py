@@ -51,7 +51,7 @@ def _targets(now: datetime, unix_now: float) -> Iterator[tuple[Table, ColumnElem
     before = now - GRACE
     for table, ends in _TABLES:
         yield table, or_(table.c.expires_at < before, *(table.c[name] < before for name in ends))
-    # A spend's expiry already carries its own grace (services/botcheck.py).
+    # A spend's expiry already carries its own grace (services/pools/botcheck.py).
     yield t.botcheck_spent, t.botcheck_spent.c.expires_at < now
     # Rate-limit counts whose window has ended (the window's end in Unix seconds, by the wall
     # clock the runtime's counter reads): one row per client address otherwise, for ever.

@@ -386,7 +386,7 @@ recovery_codes = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
     Index(None, "flow_id"),
-    # The recovery mails an account was sent lately (services/recovery_limits.py).
+    # The recovery mails an account was sent lately (services/pools/recovery_limits.py).
     Index(None, "user_id", "created_at"),
 )
 
@@ -410,7 +410,7 @@ mail_outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Index(None, "sent_at", "next_attempt_at"),
-    # The mails an address was sent lately (services/recovery_limits.py).
+    # The mails an address was sent lately (services/pools/recovery_limits.py).
     Index(None, "recipient", "created_at"),
 )
 

@@ -20,8 +20,9 @@ from latchkey.oauth2.errors import OAuthError
 from latchkey.oauth2.server import OAuthCall
 from latchkey.oidc import authorize as authorization
 from latchkey.oidc.logout import LogoutOutcome, logout
-from latchkey.services import pools, sso
+from latchkey.services import pools
 from latchkey.services.directories import DEFAULT_NAME
+from latchkey.services.pools import sso
 from latchkey.web.pages import PAGE_HEADERS, render
 
 SIGNED_OUT = N_("You are signed out.")

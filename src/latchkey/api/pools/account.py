@@ -12,8 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
 from latchkey.api.pools.http import context, flow_cookie, url_pool
-from latchkey.services import pool_accounts, sso
-from latchkey.services.pool_accounts import Passkey
+from latchkey.services.pools import accounts as pool_accounts
+from latchkey.services.pools import sso
+from latchkey.services.pools.accounts import Passkey
 from latchkey.webauthn.encoding import b64url
 
 

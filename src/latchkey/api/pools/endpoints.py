@@ -43,18 +43,12 @@ from latchkey.event_kinds import (
 )
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import (
-    email_verification,
-    events,
-    flows,
-    pool_ceremonies,
-    pool_passwords,
-    pools,
-    recovery,
-    sign_in_journey,
-)
-from latchkey.services.botcheck import BotCheckFailed
-from latchkey.services.pool_ceremonies import Options, SignedIn
+from latchkey.services import events, pools, sign_in_journey
+from latchkey.services.pools import ceremonies as pool_ceremonies
+from latchkey.services.pools import email_verification, flows, recovery
+from latchkey.services.pools import passwords as pool_passwords
+from latchkey.services.pools.botcheck import BotCheckFailed
+from latchkey.services.pools.ceremonies import Options, SignedIn
 
 
 def _options_response(

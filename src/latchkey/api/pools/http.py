@@ -13,9 +13,10 @@ from latchkey.api import tenancy
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import pools, sso
-from latchkey.services.flows import LIFETIME as FLOW_LIFETIME
-from latchkey.services.pool_ceremonies import FlowRef
+from latchkey.services import pools
+from latchkey.services.pools import sso
+from latchkey.services.pools.ceremonies import FlowRef
+from latchkey.services.pools.flows import LIFETIME as FLOW_LIFETIME
 
 FLOW_COOKIE = "latchkey_flow"
 Text = Annotated[str, msgspec.Meta(max_length=320)]

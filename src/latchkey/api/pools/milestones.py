@@ -10,7 +10,10 @@ from litestar.params import JSONBody
 
 from latchkey.api.context import AnyRequest, request_meta
 from latchkey.api.pools.http import FlowId, context, flow_ref
-from latchkey.services import flows, pool_accounts, pool_ceremonies, sign_in_journey, sso
+from latchkey.services import sign_in_journey
+from latchkey.services.pools import accounts as pool_accounts
+from latchkey.services.pools import ceremonies as pool_ceremonies
+from latchkey.services.pools import flows, sso
 
 
 class MilestoneReport(msgspec.Struct, kw_only=True):

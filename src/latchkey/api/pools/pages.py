@@ -19,8 +19,11 @@ from latchkey.errors import LatchkeyError
 from latchkey.metadata.names import model_icon
 from latchkey.models import Flow, Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import botcheck, flows, pool_accounts, pool_ceremonies, pools, sso
-from latchkey.services.pool_ceremonies import FlowRef
+from latchkey.services import pools
+from latchkey.services.pools import accounts as pool_accounts
+from latchkey.services.pools import botcheck, flows, sso
+from latchkey.services.pools import ceremonies as pool_ceremonies
+from latchkey.services.pools.ceremonies import FlowRef
 from latchkey.web.icons import provider_icon
 from latchkey.web.pages import PAGE_HEADERS, render
 
@@ -213,7 +216,7 @@ def account_page(request: AnyRequest) -> Response[Any]:
 
 @get("/theme.css", sync_to_thread=True, include_in_schema=False)
 def theme(request: AnyRequest) -> Response[str]:
-    # The colour was checked as #rrggbb when it was set (services/pools.py).
+    # The colour was checked as #rrggbb when it was set (services/pools/__init__.py).
     _, _, pool = context(request)
     colour = pool.settings.branding.primary_color
     return Response(

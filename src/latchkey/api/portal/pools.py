@@ -1,5 +1,5 @@
 """Portal pages for pools (user directories and their hosted pages' settings): the settings as
-a form, each field refused with the reason services/pools.py gives the management API, and
+a form, each field refused with the reason services/pools/__init__.py gives the management API, and
 the pool's own wording of catalog messages."""
 
 from __future__ import annotations

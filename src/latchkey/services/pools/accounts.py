@@ -11,9 +11,9 @@ from latchkey.errors import CredentialNotFound, Forbidden, InvalidRequest, Unaut
 from latchkey.event_kinds import POOL_PASSKEY_REMOVED, POOL_PASSKEY_RENAMED
 from latchkey.models import SsoSession, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import access, events, flows, pool_ceremonies, sign_in_journey, sso
-from latchkey.services.pool_ceremonies import FlowRef, Options
-from latchkey.services.pools import Pool
+from latchkey.services import access, events, sign_in_journey
+from latchkey.services.pools import Pool, ceremonies, flows, sso
+from latchkey.services.pools.ceremonies import FlowRef, Options
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import provider_name
@@ -159,7 +159,7 @@ def add_passkey(
             context=sign_in_journey.context(rt, method=None, since_load_ms=None, offer=offer),
         )
     ref = FlowRef(started.cookie, started.flow.id)
-    return pool_ceremonies.add_passkey_begin(rt, tenant, pool, user=user, ref=ref), started.cookie
+    return ceremonies.add_passkey_begin(rt, tenant, pool, user=user, ref=ref), started.cookie
 
 
 def sign_out(rt: Runtime, tenant: Tenant, token: str | None) -> None:

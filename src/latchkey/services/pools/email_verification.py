@@ -25,10 +25,10 @@ from latchkey.event_kinds import POOL_EMAIL_VERIFIED
 from latchkey.i18n import N_
 from latchkey.models import Flow, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import events, flows, pool_ceremonies, recovery, sso
+from latchkey.services import events
 from latchkey.services.amr import PASSKEY
-from latchkey.services.pool_ceremonies import FlowRef
-from latchkey.services.pools import Pool
+from latchkey.services.pools import Pool, ceremonies, flows, recovery, sso
+from latchkey.services.pools.ceremonies import FlowRef
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import recovery_codes as code_store
 
@@ -175,7 +175,7 @@ def follow_link(
     if row is None:
         raise recovery.RecoveryCodeInvalid("this link is not valid")
     with rt.read() as conn:
-        flow = pool_ceremonies.load_flow(
+        flow = ceremonies.load_flow(
             conn, rt, tenant, pool, flows.VERIFICATION, FlowRef(cookie, row.flow_id)
         )
     if row.used_at is not None or flow.state != recovery.CODE_SENT:

@@ -1,4 +1,4 @@
-"""Identity-pool passkey ceremonies, each step of a stored flow (see services/flows.py).
+"""Identity-pool passkey ceremonies, each step of a stored flow (see services/pools/flows.py).
 
 Sign-up: begin checks the pool's rules (self-registration, bot check, free identifiers) and
 parks the registration challenge in the flow; finish stores user, identifiers and passkey and
@@ -23,21 +23,17 @@ from latchkey.event_kinds import POOL_PASSKEY_ADDED, POOL_SIGNED_IN, POOL_SIGNED
 from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
-    account_recovery,
     amr,
     authentication,
-    botcheck,
     challenges,
     events,
-    flows,
     identifiers,
     registration,
     sign_in_journey,
     signup,
-    sso,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
-from latchkey.services.pools import Pool
+from latchkey.services.pools import Pool, account_recovery, botcheck, flows, sso
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.relying_party import RelyingParty
@@ -355,7 +351,7 @@ def register_finish(
     the pool wants the sign-up's e-mail proved first. `sender`: the default From address of
     the e-mail verification mail; `translator`: its language."""
     # Imported here: e-mail verification builds on recovery's codes, which build on this module.
-    from latchkey.services import email_verification
+    from latchkey.services.pools import email_verification
 
     flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []
@@ -497,7 +493,7 @@ def login_finish(
     ref: FlowRef,
     meta: RequestMeta,
 ) -> SignedIn:
-    from latchkey.services import email_verification  # see register_finish
+    from latchkey.services.pools import email_verification  # see register_finish
 
     flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []

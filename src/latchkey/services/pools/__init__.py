@@ -1,4 +1,12 @@
-"""Identity pools: a tenant's directories with the settings of their hosted pages.
+"""The identity-pool domain, without HTTP: this module is the pool itself (a tenant's directory
+with the settings of its hosted pages, read and changed here), and beside it the steps users take
+in it: the passkey ceremonies of sign-up and sign-in (ceremonies.py) over stored browser flows
+(flows.py), passwords (passwords.py), the account page's changes (accounts.py), recovery
+(recovery.py, recovery_limits.py, account_recovery.py), proving an e-mail address
+(email_verification.py), the bot check (botcheck.py) and the SSO session a sign-in opens
+(sso.py). It may import the other services, latchkey.runtime, the store, the records (models,
+errors, event_kinds, ids), i18n, mail and webauthn; never latchkey.api, oauth2 or oidc (they call
+it).
 
 A pool is a directory (one concept): its identifier schema decides what users sign up with, and
 `settings` (stored as JSON on the directory) decide how the hosted pages behave and look.
@@ -54,7 +62,7 @@ class PoolSettings:
     # and links to the account page, where the user removes them).
     recovery_keeps_passkeys: bool = False
     # Sign-up mails a code and link that prove the e-mail address: "optional" (the account
-    # works at once), "required" (not until proved) or "off" (services/email_verification.py).
+    # works at once), "required" (not until proved) or "off" (services/pools/email_verification.py).
     email_verification: str = "optional"
     # The hosted pages' language when neither the user nor the browser names a shipped one.
     default_locale: str = "en"

@@ -4,8 +4,8 @@ The user gives an identifier; when it belongs to an account with an e-mail addre
 mails a one-time code and a link (single use, 15 minutes, only their HMACs stored, guesses
 limited). The answer is the same whether or not the account exists, and so are the refusals
 of wrong codes. A correct code or link proves the account's e-mail (taking over an account
-whose e-mail nobody had proved, services/account_recovery.py) and starts a registration flow
-for that user: their new passkey replaces the lost ones (services/pool_ceremonies.py).
+whose e-mail nobody had proved, services/pools/account_recovery.py) and starts a registration flow
+for that user: their new passkey replaces the lost ones (services/pools/ceremonies.py).
 """
 
 from __future__ import annotations
@@ -29,17 +29,16 @@ from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import (
+from latchkey.services import events, sealing
+from latchkey.services.pools import (
+    Pool,
     account_recovery,
     botcheck,
-    events,
+    ceremonies,
     flows,
-    pool_ceremonies,
     recovery_limits,
-    sealing,
 )
-from latchkey.services.pool_ceremonies import FlowRef
-from latchkey.services.pools import Pool
+from latchkey.services.pools.ceremonies import FlowRef
 from latchkey.store import flows as flow_store
 from latchkey.store import recovery_codes as code_store
 from latchkey.store import users as user_store
@@ -105,11 +104,11 @@ def request(
     if not isinstance(identifier, str) or not identifier.strip():
         raise InvalidRequest("identifier is required")
     with rt.transaction() as conn:
-        flow, cookie = pool_ceremonies.flow_for(conn, rt, tenant, pool, flows.RECOVERY, ref)
+        flow, cookie = ceremonies.flow_for(conn, rt, tenant, pool, flows.RECOVERY, ref)
         if pool.settings.bot_check:
             # Only a solution this flow asked for (issue 21 item 5).
             botcheck.verify(conn, rt, tenant.id, bot_solution, flow_id=flow.id)
-        user_id = pool_ceremonies.find_user(conn, pool, identifier)
+        user_id = ceremonies.find_user(conn, pool, identifier)
         user = user_store.get(conn, tenant.id, user_id) if user_id else None
         # Past the account's or the address's mail limit: the same answer, and no mail.
         mailed = False
@@ -261,7 +260,7 @@ def checked_code(
     """This browser's flow of this kind and its code row, when the typed code is right; every
     guess is counted (and committed) first."""
     with rt.read() as conn:
-        flow = pool_ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
+        flow = ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
     return flow, checked_flow_code(rt, flow, code)
 
 
