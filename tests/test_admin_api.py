@@ -278,9 +278,22 @@ def test_apps_and_their_device_settings(world: World) -> None:
     client_id, secret = made.json()["app"]["clientId"], made.json()["clientSecret"]
     assert secret.startswith("lk_cs_")
     assert secret not in world.call("GET", base, world.a_op).text
-    settings = {"androidPackage": "com.example.app", "androidFingerprints": [":".join(["AB"] * 32)]}
+    assert made.json()["app"]["iosOrigins"] == []  # no iOS app yet
+    settings = {
+        "androidPackage": "com.example.app",
+        "androidFingerprints": [":".join(["AB"] * 32)],
+        "iosTeamId": "ABCDE12345",
+        "iosBundleId": "com.example.app",
+    }
     updated = world.call("PATCH", f"{base}/{client_id}", world.a_op, json=settings)
     assert updated.json()["androidOrigins"][0].startswith("android:apk-key-hash:")
+    # What iOS reports as the origin: the tenant's RP ID, derived, so not to be written.
+    assert updated.json()["iosOrigins"] == [f"https://{world.a.rp_id}"]
+    assert world.call("GET", base, world.a_op).json()[0]["iosOrigins"] == ["https://localhost"]
+    written = world.call(
+        "PATCH", f"{base}/{client_id}", world.a_op, json={"iosOrigins": ["https://evil.example"]}
+    )
+    assert (written.status_code, written.json()["error"]) == (400, "invalid_request")
     bad = world.call("PATCH", f"{base}/{client_id}", world.a_op, json={"iosTeamId": "short"})
     assert bad.status_code == 400
     assert "team id" in bad.json()["message"]
@@ -434,3 +447,12 @@ def test_users_found_viewed_disabled_and_deleted(world: World) -> None:
     assert renamed_event.detail["after"] == {"name": "Work laptop"}
     assert renamed_event.ip
     assert renamed_event.detail["actor"]["tenantId"] == world.a.id
+
+
+def test_the_openapi_document_describes_an_apps_ios_origins(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    schema = document["components"]["schemas"]["AppOut"]
+    assert "iosOrigins" in schema["required"]
+    ios = schema["properties"]["iosOrigins"]
+    assert (ios["type"], ios["items"]) == ("array", {"type": "string"})
+    assert "iOS" in ios["description"]

@@ -188,7 +188,7 @@ def create_app(
         made, secret = apps.create(
             done.rt, found.id, name=name, app_type=app_type, confidential=confidential, **settings
         )
-        done.target, done.after = {"clientId": made.client_id}, AppOut.of(made)
+        done.target, done.after = {"clientId": made.client_id}, AppOut.of(made, found.rp_id)
     return made, secret
 
 
@@ -208,9 +208,9 @@ def app_of(rt: Runtime, who: Who, client_id: str) -> App:
 def update_app(rt: Runtime, who: Who, tenant_id: str, client_id: str, **settings: Any) -> App:
     found = tenant(rt, who, tenant_id)
     with _change(rt, who, "app.updated", found.id, clientId=client_id) as done:
-        done.before = AppOut.of(_app(done.rt, found.id, client_id))
+        done.before = AppOut.of(_app(done.rt, found.id, client_id), found.rp_id)
         changed = apps.update(done.rt, client_id, **settings)
-        done.after = AppOut.of(changed)
+        done.after = AppOut.of(changed, found.rp_id)
     return changed
 
 
@@ -218,7 +218,7 @@ def delete_app(rt: Runtime, who: Who, tenant_id: str, client_id: str) -> App:
     found = tenant(rt, who, tenant_id)
     with _change(rt, who, "app.deleted", found.id, clientId=client_id) as done:
         gone = _app(done.rt, found.id, client_id)
-        done.before = AppOut.of(gone)
+        done.before = AppOut.of(gone, found.rp_id)
         apps.delete(done.rt, client_id)
     return gone
 

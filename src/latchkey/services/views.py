@@ -6,14 +6,14 @@ the answer that creates them. Imports records and services only, never an HTTP s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import msgspec
 
 from latchkey.models import App, Credential, Directory, Tenant, User
 from latchkey.oauth2 import tokens
 from latchkey.runtime import Runtime
-from latchkey.services import app_origins, domains
+from latchkey.services import app_origins, domains, tenants
 from latchkey.services.domains import DomainStatus
 from latchkey.services.pools import Pool
 from latchkey.webauthn.aaguids import provider_name
@@ -108,13 +108,23 @@ class AppOut(Out):
     android_package: str | None
     android_fingerprints: list[str]
     android_origins: list[str]
+    ios_origins: Annotated[
+        list[str],
+        msgspec.Meta(
+            description="The origin iOS reports for this app's passkey ceremonies (https://"
+            " and the tenant's RP ID), accepted for the tenant's native ceremonies once the"
+            " iOS team and bundle ids are set; derived, so not written"
+        ),
+    ]
     created_at: datetime
     updated_at: datetime
     refresh_token_lifetime: int
     audiences: list[str]
 
     @classmethod
-    def of(cls, a: App) -> AppOut:
+    def of(cls, a: App, rp_id: str) -> AppOut:
+        """The app as its tenant (with this RP ID) serves it."""
+        ios = app_origins.ios_origin(a, rp_id)
         return cls(
             client_id=a.client_id,
             name=a.name,
@@ -127,11 +137,17 @@ class AppOut(Out):
             android_package=a.android_package,
             android_fingerprints=list(a.android_fingerprints),
             android_origins=list(app_origins.android_origins(a)),
+            ios_origins=[ios] if ios else [],
             created_at=a.created_at,
             updated_at=a.updated_at,
             refresh_token_lifetime=int(tokens.family_lifetime(a).total_seconds()),
             audiences=list(a.audiences),
         )
+
+
+def app_view(rt: Runtime, app: App) -> AppOut:
+    """The app as its tenant serves it (its iOS origin is on the tenant's RP ID)."""
+    return AppOut.of(app, tenants.get(rt, app.tenant_id).rp_id)
 
 
 class DirectoryOut(Out):

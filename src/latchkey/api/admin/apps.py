@@ -15,7 +15,7 @@ from latchkey.services import apps, operator_changes, views
 @get("/tenants/{tenant_id:str}/apps", sync_to_thread=True)
 def list_apps(tenant_id: FromPath[str], request: AnyRequest) -> list[views.AppOut]:
     tenant = tenant_of(request, tenant_id)
-    return [views.AppOut.of(a) for a in apps.list_for(runtime(request), tenant.id)]
+    return [views.AppOut.of(a, tenant.rp_id) for a in apps.list_for(runtime(request), tenant.id)]
 
 
 @post("/tenants/{tenant_id:str}/apps", sync_to_thread=True)
@@ -33,15 +33,15 @@ def create_app(
         confidential=confidential,
         **settings,
     )
-    return schemas.AppCreated(app=views.AppOut.of(made), client_secret=secret)
+    return schemas.AppCreated(app=views.app_view(runtime(request), made), client_secret=secret)
 
 
 @get("/tenants/{tenant_id:str}/apps/{client_id:str}", sync_to_thread=True)
 def get_app(
     tenant_id: FromPath[str], client_id: FromPath[str], request: AnyRequest
 ) -> views.AppOut:
-    return views.AppOut.of(
-        operator_changes.app(runtime(request), who(request), tenant_id, client_id)
+    return views.app_view(
+        runtime(request), operator_changes.app(runtime(request), who(request), tenant_id, client_id)
     )
 
 
@@ -55,7 +55,7 @@ def update_app(
     changed = operator_changes.update_app(
         runtime(request), who(request), tenant_id, client_id, **data.settings()
     )
-    return views.AppOut.of(changed)
+    return views.app_view(runtime(request), changed)
 
 
 @delete("/tenants/{tenant_id:str}/apps/{client_id:str}", sync_to_thread=True, status_code=200)
@@ -63,7 +63,7 @@ def delete_app(
     tenant_id: FromPath[str], client_id: FromPath[str], request: AnyRequest
 ) -> views.AppOut:
     gone = operator_changes.delete_app(runtime(request), who(request), tenant_id, client_id)
-    return views.AppOut.of(gone)
+    return views.app_view(runtime(request), gone)
 
 
 handlers = [list_apps, create_app, get_app, update_app, delete_app]

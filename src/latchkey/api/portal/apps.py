@@ -38,7 +38,7 @@ def apps_page(
 ) -> Response[str]:
     shown = tenant(request, tenant_id)
     models = apps.list_for(runtime(request), shown.id)
-    listed = [views.AppOut.of(a) for a in models]
+    listed = [views.AppOut.of(a, shown.rp_id) for a in models]
     preview = {
         "apple-app-site-association": association.apple_app_site_association(models),
         "assetlinks.json": association.asset_links(models),
@@ -81,7 +81,7 @@ def create_app(tenant_id: FromPath[str], data: Form, request: AnyRequest) -> Res
             name=settings.pop("name", None), app_type=settings.pop("type"),
             confidential=settings.pop("confidential"), **settings,
         )  # fmt: skip
-        return schemas.AppCreated(app=views.AppOut.of(made), client_secret=secret)
+        return schemas.AppCreated(app=views.app_view(runtime(request), made), client_secret=secret)
 
     made, error, status = attempt(create)
     if error:
