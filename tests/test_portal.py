@@ -265,11 +265,17 @@ def test_a_tenant_operator_sees_only_their_tenant(
     refused = me.form(f"/portal/t/{other.id}/settings", rp_id="localhost", origins=ORIGIN,
                       name="taken")  # fmt: skip
     assert refused.status_code == 404
+    assert f"no tenant &#39;{other.id}&#39;" in refused.text
     assert tenants.get(rt, other.id).name != "taken"
-    # Nor may they make tenants.
+    # Nor may they make tenants, or change what only a global operator may.
     made = me.form("/portal/tenants", rp_id="example.com", origins="https://example.com")
     assert made.status_code == 403
+    assert "only a global operator token may create tenants" in made.text
     assert count(rt, tenant_table) == 2
+    domains = me.form(f"/portal/t/{mine.id}/domains", domains="localhost")
+    assert domains.status_code == 403
+    assert "only a global operator token may assign domains to a tenant" in domains.text
+    assert count(rt, events, events.c.kind.startswith("admin.")) == 0
 
 
 def test_hostile_input_is_refused_with_its_reason_and_nothing_written(

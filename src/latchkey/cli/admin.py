@@ -15,7 +15,8 @@ from latchkey import config
 from latchkey.cli.context import database_option
 from latchkey.portal import accounts
 from latchkey.runtime import Runtime
-from latchkey.services import operators
+from latchkey.services import operator_changes, operators
+from latchkey.services.operator_changes import Who
 from latchkey.services.operators import OperatorToken
 
 
@@ -93,16 +94,17 @@ def _on_public_url(rt: Runtime, args: argparse.Namespace) -> Runtime:
     return rt
 
 
-def run_operators(rt: Runtime, args: argparse.Namespace) -> None:
+def run_operators(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.area in ("create", "link"):
         rt = _on_public_url(rt, args)
     if args.area == "create":
-        made = accounts.create(rt, name=args.name, tenant_id=args.tenant_id, hours=args.hours)
+        made = operator_changes.create_operator(
+            rt, who, name=args.name, tenant_id=args.tenant_id, hours=args.hours
+        )
         _show_link(made, as_json=args.json)
     elif args.area == "link":
-        _show_link(
-            accounts.enrolment_link(rt, args.operator_id, hours=args.hours), as_json=args.json
-        )
+        link = operator_changes.enrolment_link(rt, who, args.operator_id, hours=args.hours)
+        _show_link(link, as_json=args.json)
     else:
         found = accounts.listed(rt)
         rows = [
@@ -138,11 +140,13 @@ def _show(token: OperatorToken, *, as_json: bool, secret: str | None = None) -> 
         print("Keep the token now: Latchkey stores only its hash and cannot show it again.")
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.area != "token":
-        run_operators(rt, args)
+        run_operators(rt, who, args)
     elif args.action == "create":
-        token, secret = operators.create_token(rt, name=args.name, tenant_id=args.tenant_id)
+        token, secret = operator_changes.create_token(
+            rt, who, name=args.name, tenant_id=args.tenant_id
+        )
         _show(token, as_json=args.json, secret=secret)
     elif args.action == "list":
         found = operators.list_tokens(rt, tenant_id=args.tenant_id)
@@ -152,4 +156,4 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
             state = "revoked" if t.revoked_at else "active"
             print(f"{t.id}  {t.prefix}...  {state:<7}  {t.tenant_id or 'global':<36}  {t.name}")
     else:
-        _show(operators.revoke_token(rt, args.token_id), as_json=args.json)
+        _show(operator_changes.revoke_token(rt, who, args.token_id), as_json=args.json)

@@ -13,7 +13,8 @@ from latchkey.errors import ConfigError
 from latchkey.models import App
 from latchkey.oauth2 import tokens
 from latchkey.runtime import Runtime
-from latchkey.services import app_origins, apps, tenants
+from latchkey.services import app_origins, apps, operator_changes, tenants
+from latchkey.services.operator_changes import Who
 
 
 def _app_settings(parser: argparse.ArgumentParser) -> None:
@@ -113,14 +114,15 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names}
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.action == "create":
         settings = {k: v for k, v in _settings(args).items() if v is not None}
         name = settings.pop("name", None)
         if not name:
             raise ConfigError("--name is required")
-        app, secret = apps.create(
+        app, secret = operator_changes.create_app(
             rt,
+            who,
             args.tenant_id,
             name=name,
             app_type=args.app_type,
@@ -144,8 +146,12 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         if args.action == "show":
             app = apps.get(rt, args.client_id)
         else:
-            app = apps.update(rt, args.client_id, **_settings(args))
+            mine = operator_changes.app_of(rt, who, args.client_id)
+            app = operator_changes.update_app(
+                rt, who, mine.tenant_id, args.client_id, **_settings(args)
+            )
         print_fields(app_dict(app, tenants.get(rt, app.tenant_id).rp_id), as_json=args.json)
     else:
-        apps.delete(rt, args.client_id)
+        mine = operator_changes.app_of(rt, who, args.client_id)
+        operator_changes.delete_app(rt, who, mine.tenant_id, args.client_id)
         print(f"deleted app {args.client_id}")

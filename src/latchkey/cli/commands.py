@@ -19,7 +19,7 @@ from latchkey.cli import (
     tenants,
     webhooks,
 )
-from latchkey.cli.context import runtime
+from latchkey.cli.context import runtime, who
 from latchkey.errors import LatchkeyError
 
 # The groups that run on the database, by command name (each module: add_parser and run).
@@ -59,9 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rt, settings = runtime(args)
             mds.run(rt, args, sender=settings.mail_from)
         elif args.command in GROUPS:
-            GROUPS[args.command].run(runtime(args)[0], args)
+            GROUPS[args.command].run(runtime(args)[0], who(), args)
         else:
-            tenants.run(runtime(args)[0], args)
+            tenants.run(runtime(args)[0], who(), args)
     except LatchkeyError as error:
         print(f"latchkey: error: {error.message}", file=sys.stderr)
         return 2

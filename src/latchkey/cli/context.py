@@ -1,19 +1,24 @@
-"""What every `latchkey` command shares: the --database-url option, on|off switches, and the
-runtime a command runs on (settings from the environment, the database migrated first)."""
+"""What every `latchkey` command shares: the --database-url option, on|off switches, the
+runtime a command runs on (settings from the environment, the database migrated first), and
+who makes its changes (the local account, so the event log names them)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import OperationalError
 
-from latchkey import config, modes, preflight
+from latchkey import __version__, config, modes, preflight
 from latchkey import runtime as runtimes
 from latchkey.modes import Mode
-from latchkey.runtime import Runtime
+from latchkey.runtime import RequestMeta, Runtime
+from latchkey.services import operators
+from latchkey.services.operator_changes import Who
 from latchkey.store import migrate
 
 AddDatabaseOption = Callable[[argparse.ArgumentParser], None]
@@ -53,3 +58,12 @@ def runtime(args: argparse.Namespace, mode: Mode = Mode.COMMAND) -> tuple[Runtim
     except OperationalError as exc:
         raise preflight.database_problem(settings.database_url, exc) from exc
     return rt, settings
+
+
+def who() -> Who:
+    """The operator behind this command: the account that typed it."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        user = f"uid {os.getuid()}"
+    return Who(operators.local(user), RequestMeta(user_agent=f"latchkey-cli/{__version__}"))

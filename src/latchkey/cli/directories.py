@@ -12,7 +12,8 @@ from latchkey.cli.output import print_fields
 from latchkey.errors import ConfigError
 from latchkey.models import Directory
 from latchkey.runtime import Runtime
-from latchkey.services import directories
+from latchkey.services import directories, operator_changes
+from latchkey.services.operator_changes import Who
 
 
 def add_parser(commands: Any) -> None:
@@ -57,7 +58,7 @@ def _schema(pairs: list[str]) -> dict[str, str]:
     return schema
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.action == "list":
         found = [directory_dict(d) for d in directories.list_for(rt, args.tenant_id)]
         if args.json:
@@ -65,6 +66,9 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         for d in [] if args.json else found:
             print(f"{d['name']:<20} {'default' if d['default'] else '':<8} {d['identifiers']}")
         return
-    change = directories.create if args.action == "create" else directories.set_identifiers
-    directory = change(rt, args.tenant_id, args.name, _schema(args.identifiers))
+    if args.action == "create":
+        change = operator_changes.create_directory
+    else:
+        change = operator_changes.update_directory
+    directory = change(rt, who, args.tenant_id, args.name, _schema(args.identifiers))
     print_fields(directory_dict(directory), as_json=args.json)

@@ -8,7 +8,8 @@ from typing import Any
 
 from latchkey.cli.context import database_option
 from latchkey.runtime import Runtime
-from latchkey.services import retention
+from latchkey.services import operator_changes, retention
+from latchkey.services.operator_changes import Who
 
 
 def add_parser(commands: Any) -> None:
@@ -25,9 +26,10 @@ def add_parser(commands: Any) -> None:
         database_option(sub)
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.action == "retention":
-        tenant = retention.set_retention(rt, args.tenant_id, None if args.forever else args.days)
+        days = None if args.forever else args.days
+        tenant = operator_changes.set_event_retention(rt, who, args.tenant_id, days)
         kept = tenant.event_retention_days
         print(f"tenant {tenant.id} keeps events {f'{kept} days' if kept else 'for ever'}")
         return

@@ -8,7 +8,8 @@ from typing import Any
 
 from latchkey.cli.context import database_option
 from latchkey.runtime import Runtime
-from latchkey.services import signing_keys, tenants
+from latchkey.services import operator_changes, signing_keys, tenants
+from latchkey.services.operator_changes import Who
 
 
 def add_parser(commands: Any) -> None:
@@ -25,10 +26,10 @@ def add_parser(commands: Any) -> None:
     database_option(jwks)
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     tenants.get(rt, args.tenant_id)
     if args.action == "rotate":
-        kid = signing_keys.rotate(rt, args.tenant_id, args.alg)
+        kid = operator_changes.rotate_signing_key(rt, who, args.tenant_id, args.alg)
         print(
             f"new signing key {kid} ({args.alg}); the previous one stays published for"
             f" {signing_keys.SIGNED_TOKEN_LIFETIME} so its tokens keep verifying"

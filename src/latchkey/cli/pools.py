@@ -13,9 +13,9 @@ from latchkey import i18n
 from latchkey.cli.context import database_option, on_off
 from latchkey.errors import InvalidRequest
 from latchkey.runtime import Runtime
-from latchkey.services import pools, tenants
+from latchkey.services import operator_changes, pools, tenants
+from latchkey.services.operator_changes import Who
 from latchkey.services.pools import ceremonies as pool_ceremonies
-from latchkey.services.pools import passwords as pool_passwords
 
 _SWITCHES = (
     "self_registration",
@@ -98,16 +98,18 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
     return changes
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     tenant = tenants.get(rt, args.tenant_id)
     if args.action == "configure":
-        found = pools.configure(rt, tenant.id, args.pool, _changes(args))
+        found = operator_changes.configure_pool(rt, who, tenant.id, args.pool, _changes(args))
     elif args.action == "set-message":
-        found = pools.set_message(rt, tenant.id, args.pool, args.locale, args.message, args.text)
+        found = operator_changes.set_pool_message(
+            rt, who, tenant.id, args.pool, args.locale, args.message, args.text
+        )
     else:
         found = pools.get(rt, tenant.id, args.pool)
     if args.action == "set-password":
-        _set_password(rt, tenant, found, args.identifier)
+        _set_password(rt, who, tenant, found, args.identifier)
         return
     print(
         json.dumps(
@@ -116,7 +118,7 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
     )
 
 
-def _set_password(rt: Runtime, tenant: Any, pool: pools.Pool, identifier: str) -> None:
+def _set_password(rt: Runtime, who: Who, tenant: Any, pool: pools.Pool, identifier: str) -> None:
     password = (
         getpass.getpass("New password: ") if sys.stdin.isatty() else sys.stdin.readline()
     ).rstrip("\n")
@@ -124,5 +126,5 @@ def _set_password(rt: Runtime, tenant: Any, pool: pools.Pool, identifier: str) -
         user_id = pool_ceremonies.find_user(conn, pool, identifier)
     if user_id is None:
         raise InvalidRequest(f"no user {identifier!r} in pool {pool.directory.name!r}")
-    pool_passwords.set_password(rt, tenant, pool, user_id, password)
+    operator_changes.set_password(rt, who, tenant.id, pool, user_id, password)
     print(f"password set for {identifier}")

@@ -11,14 +11,14 @@ from latchkey.cli import domains, mds
 from latchkey.cli.context import database_option
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import action_names, tenants
+from latchkey.services import operator_changes, tenants
+from latchkey.services.operator_changes import Who
 from latchkey.webauthn.policy import (
     ALGORITHMS,
     ATTACHMENT,
     ATTESTATION,
     RESIDENT_KEY,
     USER_VERIFICATION,
-    PasskeyPolicy,
 )
 
 
@@ -163,16 +163,16 @@ def _print_tenant(
         print("Keep the secret key now: Latchkey stores only its hash and cannot show it again.")
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.action == "create":
-        policy = PasskeyPolicy.from_dict(PasskeyPolicy().to_dict() | _policy_changes(rt, args))
-        tenant, secret = tenants.create(
+        tenant, secret = operator_changes.create_tenant(
             rt,
+            who,
             rp_id=args.rp_id,
             rp_name=args.rp_name,
             name=args.name,
             origins=args.origins,
-            policy=policy,
+            policy_changes=_policy_changes(rt, args),
             domains=args.domains,
             related_origins=args.related_origins,
         )
@@ -198,13 +198,14 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
     elif args.action == "anonymous-actions":
         if args.any and args.names:
             raise SystemExit("give names or --any, not both")
-        tenant = action_names.set_anonymous_actions(
-            rt, args.tenant_id, None if args.any else args.names
+        tenant = operator_changes.set_anonymous_actions(
+            rt, who, args.tenant_id, None if args.any else args.names
         )
         _print_tenant(tenant, as_json=args.json, proved=tenants.domains(rt, tenant.id))
     else:
-        tenant = tenants.update(
+        tenant = operator_changes.update_tenant(
             rt,
+            who,
             args.tenant_id,
             rp_id=args.rp_id,
             rp_name=args.rp_name,
@@ -212,8 +213,7 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
             origins=args.origins,
             policy_changes=_policy_changes(rt, args),
             related_origins=args.related_origins,
+            domains=args.domains,
         )
-        if args.domains is not None:
-            tenants.set_domains(rt, tenant.id, args.domains)
         owed = domains.pending(rt, tenant.id)
         _print_tenant(tenant, as_json=args.json, proved=tenants.domains(rt, tenant.id), owed=owed)

@@ -12,7 +12,8 @@ from typing import Any
 from latchkey.cli.context import database_option, on_off
 from latchkey.event_kinds import AUDIT_WILDCARD, KINDS
 from latchkey.runtime import Runtime
-from latchkey.services import tenants, webhooks
+from latchkey.services import operator_changes, tenants, webhooks
+from latchkey.services.operator_changes import Who
 from latchkey.webhooks.models import STATES, Endpoint
 
 
@@ -105,14 +106,15 @@ def _with_secret(endpoint: Endpoint, secret: str, as_json: bool) -> None:
         print("Keep the secret now: it signs every webhook and is not shown again.")
 
 
-def run(rt: Runtime, args: argparse.Namespace) -> None:
+def run(rt: Runtime, who: Who, args: argparse.Namespace) -> None:
     if args.action == "types":
         print("\n".join([*KINDS, AUDIT_WILDCARD]))
         return
     tenant_id = tenants.get(rt, args.tenant_id).id
     if args.action == "create":
-        endpoint, secret = webhooks.create_endpoint(
+        endpoint, secret = operator_changes.create_endpoint(
             rt,
+            who,
             tenant_id,
             url=args.url,
             event_types=args.events or (),
@@ -122,8 +124,9 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         )
         _with_secret(endpoint, secret, args.json)
     elif args.action == "rotate-secret":
-        endpoint, secret = webhooks.rotate_secret(
+        endpoint, secret = operator_changes.rotate_endpoint_secret(
             rt,
+            who,
             tenant_id,
             args.endpoint_id,
             keep_previous_for=timedelta(hours=args.keep_previous_hours),
@@ -131,17 +134,18 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         )
         _with_secret(endpoint, secret, args.json)
     elif args.action == "update":
-        _update(rt, tenant_id, args)
+        _update(rt, who, tenant_id, args)
     elif args.action == "delete":
-        webhooks.delete_endpoint(rt, tenant_id, args.endpoint_id)
+        operator_changes.delete_endpoint(rt, who, tenant_id, args.endpoint_id)
         print(f"deleted webhook endpoint {args.endpoint_id}")
     else:
-        _print(_read_or_queue(rt, tenant_id, args), args.json)
+        _print(_read_or_queue(rt, who, tenant_id, args), args.json)
 
 
-def _update(rt: Runtime, tenant_id: str, args: argparse.Namespace) -> None:
-    endpoint = webhooks.update_endpoint(
+def _update(rt: Runtime, who: Who, tenant_id: str, args: argparse.Namespace) -> None:
+    endpoint = operator_changes.update_endpoint(
         rt,
+        who,
         tenant_id,
         args.endpoint_id,
         url=args.url,
@@ -152,13 +156,13 @@ def _update(rt: Runtime, tenant_id: str, args: argparse.Namespace) -> None:
     _print(endpoint.to_json(), args.json)
 
 
-def _read_or_queue(rt: Runtime, tenant_id: str, args: argparse.Namespace) -> Any:
+def _read_or_queue(rt: Runtime, who: Who, tenant_id: str, args: argparse.Namespace) -> Any:
     if args.action == "list":
         return [e.to_json() for e in webhooks.list_endpoints(rt, tenant_id)]
     if args.action == "test":
         return webhooks.send_test(rt, tenant_id, args.endpoint_id).to_json()
     if args.action == "redeliver":
-        return webhooks.redeliver(rt, tenant_id, args.delivery_id).to_json()
+        return operator_changes.redeliver(rt, who, tenant_id, args.delivery_id).to_json()
     if args.action == "attempts":
         return [a.to_json() for a in webhooks.list_attempts(rt, tenant_id, args.delivery_id)]
     found = webhooks.list_deliveries(

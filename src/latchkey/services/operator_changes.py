@@ -16,6 +16,7 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Credential, Directory, Tenant, User
+from latchkey.portal import accounts
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     action_names,
@@ -490,3 +491,33 @@ def revoke_token(rt: Runtime, who: Who, token_id: str) -> OperatorToken:
         revoked = operators.revoke_token(done.rt, token_id, by=who.operator)
         done.before, done.after = TokenOut.of(found), TokenOut.of(revoked)
     return revoked
+
+
+# Portal operators
+
+
+def create_operator(
+    rt: Runtime, who: Who, *, name: str, tenant_id: str | None, hours: int
+) -> accounts.EnrolmentLink:
+    """A portal operator (global only by a global operator) and their first one-time enrolment
+    link; the link's secret is in the answer only, never in the event."""
+    with _change(rt, who, "operator.created", tenant_id) as done:
+        link = accounts.create(
+            done.rt, name=name, tenant_id=tenant_id, hours=hours, by=who.operator
+        )
+        done.target = {"operatorId": link.operator.id}
+        done.after = {"name": link.operator.name, "tenantId": link.operator.tenant_id}
+    return link
+
+
+def enrolment_link(
+    rt: Runtime, who: Who, operator_id: str, *, hours: int
+) -> accounts.EnrolmentLink:
+    """Another one-time link for an operator the caller may see (to add a passkey)."""
+    with _change(rt, who, "operator.link_created", None, operatorId=operator_id) as done:
+        link = accounts.enrolment_link(done.rt, operator_id, hours=hours)
+        if not who.operator.can_see(link.operator.tenant_id):
+            raise accounts.OperatorNotFound(f"no operator {operator_id!r}")
+        done.tenant_id = link.operator.tenant_id
+        done.after = {"expiresAt": link.expires_at}
+    return link

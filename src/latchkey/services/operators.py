@@ -72,6 +72,13 @@ class Operator:
 CLI = Operator(id="cli", name="latchkey CLI", tenant_id=None, method="cli")
 
 
+def local(user: str) -> Operator:
+    """The operator behind a `latchkey` command, named for the account that typed it (its
+    changes' events say `{"type": "cli", "id": user}`): global, as it can read the database
+    anyway."""
+    return Operator(id=user, name=user, tenant_id=None, method="cli")
+
+
 @dataclass(frozen=True)
 class OperatorToken:
     id: str
