@@ -9,7 +9,7 @@ import re
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,54 +26,99 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(db: Path, port: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "LATCHKEY_DATABASE_URL": f"sqlite:///{db}"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "latchkey.cli", "serve", "--dev", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+class Server:
+    """`latchkey serve --dev` in a child process, its output read as it comes (a full pipe
+    would stall the server). It is ready once it says it listens on its port: its own
+    statement, where an answer on the port could come from another test's server that took the
+    port first (a free port is free only until someone binds it)."""
+
+    # How long a start may take on a loaded machine; readiness usually comes in seconds.
+    START_LIMIT = 120.0
+
+    def __init__(self, db: Path, port: int) -> None:
+        self.port = port
+        env = {
+            **os.environ,
+            "LATCHKEY_DATABASE_URL": f"sqlite:///{db}",
+            "LATCHKEY_LOG_LEVEL": "info",  # uvicorn's "running on" line is the readiness signal
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "latchkey.cli", "serve", "--dev", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.listening = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if f"running on http://127.0.0.1:{self.port}" in line:
+                self.listening.set()
+        self.listening.set()  # the output ended: the process is gone
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def ready(self) -> bool:
+        """Wait until it listens (True) or has exited (False: a taken port, say)."""
+        if not self.listening.wait(self.START_LIMIT):
+            raise AssertionError(f"the server did not start listening:\n{self.output}")
+        return self.process.poll() is None and any(
+            f"running on http://127.0.0.1:{self.port}" in line for line in self.lines
+        )
+
+    def stop(self) -> str:
+        """Stop it (killed if it does not stop in time); everything it printed."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=10)
+        return self.output
 
 
-def _wait_healthy(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not become healthy")
-
-
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    output, _ = process.communicate(timeout=15)
-    return output
+def _serve(db: Path, *, fresh: bool) -> Server:
+    """A listening server on a free port. A port taken between choosing it and binding it
+    makes the server exit at once: then another port (and, for a first start, whose tenant's
+    origin names the port, a fresh database)."""
+    for _ in range(5):
+        if fresh:
+            db.unlink(missing_ok=True)
+        server = Server(db, _free_port())
+        if server.ready():
+            assert (
+                httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=30).status_code == 200
+            )
+            return server
+        output = server.stop()
+        assert "already in use" in output, output
+    raise AssertionError("no free port was kept long enough to bind it")
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[int, Path, subprocess.Popen[str]]]:
-    port, db = _free_port(), tmp_path / "latchkey.db"
-    process = _start(db, port)
+def served(tmp_path: Path) -> Iterator[Server]:
+    server = _serve(tmp_path / "latchkey.db", fresh=True)
     try:
-        _wait_healthy(port, process)
-        yield port, db, process
+        yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 def test_first_start_makes_a_local_tenant_and_a_round_trip_works(
-    served: tuple[int, Path, subprocess.Popen[str]],
+    served: Server, tmp_path: Path
 ) -> None:
-    port, db, process = served
-    base = f"http://127.0.0.1:{port}/api/v1/tenants"
-    origin = f"http://localhost:{port}"
+    db = tmp_path / "latchkey.db"
+    origin = f"http://localhost:{served.port}"
     authenticator = SoftAuthenticator()
     # The tenant the first start made, as the CLI lists it; its secret is in the server's output.
     listed = subprocess.run(
@@ -86,16 +131,17 @@ def test_first_start_makes_a_local_tenant_and_a_round_trip_works(
     [tenant] = json.loads(listed.stdout)
     assert tenant["rp_id"] == "localhost"
     assert tenant["origins"] == [origin]
-    output = _stop(process)
+    output = served.stop()
     secret = re.search(r"secret key: (\S+)", output)
     assert secret, output
     assert tenant["id"] in output
     [notice] = [line for line in output.splitlines() if "development mode" in line]
     assert "not for production" in notice
-    # Restart: the same database, no new tenant, no secret printed again.
-    again = _start(db, port)
+    # Restart: the same database, no new tenant, no secret printed again. (It may listen on
+    # another port: the tenant's origin is what the browser reports, not where it connects.)
+    again = _serve(db, fresh=False)
+    base = f"http://127.0.0.1:{again.port}/api/v1/tenants"
     try:
-        _wait_healthy(port, again)
         auth = (secret.group(1), "")
         with httpx.Client(base_url=f"{base}/{tenant['id']}", auth=auth) as http:
             begun = http.post("/registration/options", json={"userId": "newcomer"}).json()
@@ -114,7 +160,7 @@ def test_first_start_makes_a_local_tenant_and_a_round_trip_works(
             assert signed_in.status_code == 200, signed_in.text
             assert signed_in.json()["user"]["userId"] == "newcomer"
     finally:
-        second_output = _stop(again)
+        second_output = again.stop()
     assert "secret key" not in second_output
 
 
