@@ -34,6 +34,7 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not serial" -q --durations=15 \
 		--cov=latchkey --cov-report=
 	$(BIN)/pytest -m serial -q --durations=5 \

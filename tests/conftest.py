@@ -15,7 +15,7 @@ from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import tenants
+from latchkey.services import tenants, webhooks
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.support.clock import FakeClock
@@ -63,7 +63,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def rt(engine: Engine, clock: FakeClock) -> Runtime:
     migrate.upgrade(engine)
-    return Runtime(engine=engine, clock=clock, master_key=secrets.token_bytes(32))
+    key = secrets.token_bytes(32)
+    # Wired as the app and the CLI wire it: a recorded event queues its webhooks.
+    return Runtime(engine=engine, clock=clock, master_key=key, on_event=webhooks.enqueue_for_event)
 
 
 @pytest.fixture

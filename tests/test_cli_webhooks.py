@@ -15,8 +15,8 @@ import pytest
 from latchkey import config, runtime
 from latchkey.cli import main
 from latchkey.runtime import Runtime
+from latchkey.services.webhook_worker import Drained, WebhookWorker
 from latchkey.webhooks import signing
-from latchkey.webhooks.worker import Drained, WebhookWorker
 from tests.webhook_parties import Receiver, free_port
 
 

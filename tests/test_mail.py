@@ -35,11 +35,11 @@ from sqlalchemy import select
 
 from latchkey.config import Settings, from_env
 from latchkey.errors import ConfigError
-from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail, message_id
 from latchkey.mail.transports import ConsoleTransport, DeliveryError, SMTPTransport
-from latchkey.mail.worker import Drained, MailWorker, build_worker
 from latchkey.runtime import Runtime
+from latchkey.services import mail_queue
+from latchkey.services.mail_worker import Drained, MailWorker, build_worker
 from latchkey.store import mail_outbox, migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import mail_outbox as outbox_table
@@ -191,7 +191,7 @@ def sqlite_rt(tmp_path: Path, clock: FakeClock) -> Iterator[Runtime]:
 
 def enqueue(rt: Runtime, mail: OutgoingMail = MAIL) -> str:
     with rt.transaction() as conn:
-        return outbox.queue(conn, rt, mail, tenant_id=None)
+        return mail_queue.queue(conn, rt, mail, tenant_id=None)
 
 
 def row(rt: Runtime, mail_id: str) -> Any:
@@ -274,7 +274,7 @@ def test_mail_queued_in_a_rolled_back_transaction_is_never_sent(
 ) -> None:
     def queue_then_fail() -> None:
         with rt.transaction() as conn:
-            outbox.queue(conn, rt, MAIL, tenant_id=None)
+            mail_queue.queue(conn, rt, MAIL, tenant_id=None)
             raise RuntimeError("the recovery code could not be stored")
 
     with pytest.raises(RuntimeError):
@@ -380,7 +380,7 @@ def test_a_worker_that_crashed_after_claiming_is_taken_over_after_the_lease(
         (claimed,) = mail_outbox.claim_due(conn, rt.now(), lease_seconds=120, limit=10)
     assert claimed.id == mail_id
     assert claimed.mail != MAIL  # sealed at rest
-    assert outbox.opened(rt, claimed).mail == MAIL
+    assert mail_queue.opened(rt, claimed).mail == MAIL
 
     worker = MailWorker(rt, smtp, lease_seconds=120)
     assert worker.drain_once() == Drained()  # still leased
@@ -428,7 +428,7 @@ def test_two_workers_draining_concurrently_never_send_a_message_twice(
 ) -> None:
     first, second = two_runtimes
     with first.transaction() as conn:
-        queued = [outbox.queue(conn, first, MAIL, tenant_id=None) for _ in range(30)]
+        queued = [mail_queue.queue(conn, first, MAIL, tenant_id=None) for _ in range(30)]
     workers = [MailWorker(first, smtp), MailWorker(second, smtp)]
     barrier = threading.Barrier(2)
 
@@ -680,9 +680,9 @@ def test_console_mode_shows_the_message_when_nothing_configured_logging(tmp_path
     """As under `latchkey serve`: uvicorn sets up its own loggers only."""
     script = f"""
 from latchkey.config import Settings
-from latchkey.mail.worker import build_worker
+from latchkey.services.mail_worker import build_worker
 from latchkey.runtime import Runtime
-from latchkey.mail import outbox
+from latchkey.services import mail_queue
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from latchkey.mail.message import OutgoingMail
@@ -692,7 +692,7 @@ engine = make_engine("sqlite:///{tmp_path / "console.db"}")
 migrate.upgrade(engine)
 rt = Runtime(engine=engine, master_key=bytes(32))
 with rt.transaction() as conn:
-    outbox.queue(conn, rt, MAIL, tenant_id=None)
+    mail_queue.queue(conn, rt, MAIL, tenant_id=None)
 worker = build_worker(rt, Settings(mail_mode="console"))
 assert worker is not None and worker.drain_once().sent == 1
 """

@@ -14,12 +14,12 @@ import pytest
 
 from latchkey.config import Settings, from_env
 from latchkey.errors import ConfigError
-from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail, message_id
 from latchkey.mail.transports import ConsoleTransport
-from latchkey.mail.worker import build_worker
 from latchkey.modes import Mode, mail
 from latchkey.runtime import Runtime
+from latchkey.services import mail_queue
+from latchkey.services.mail_worker import build_worker
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.live_server import free_port, running
@@ -101,7 +101,7 @@ def _logged_mail(tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFi
     rt = Runtime(engine=engine, master_key=bytes(32))
     try:
         with rt.transaction() as conn:
-            mail_id = outbox.queue(conn, rt, CODE_MAIL, tenant_id=None)
+            mail_id = mail_queue.queue(conn, rt, CODE_MAIL, tenant_id=None)
         worker = build_worker(rt, settings)
         assert worker is not None
         assert isinstance(worker.transport, ConsoleTransport)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from latchkey.mail.outbox import text_of
+from latchkey.services.mail_queue import text_of
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import (
     apps,

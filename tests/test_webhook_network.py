@@ -21,9 +21,9 @@ from latchkey import event_kinds
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import webhooks
+from latchkey.services.webhook_worker import USER_AGENT, Drained, WebhookWorker
 from latchkey.webhooks import network
 from latchkey.webhooks.models import PENDING
-from latchkey.webhooks.worker import USER_AGENT, Drained, WebhookWorker
 from tests.webhook_parties import Receiver, free_port, record
 
 

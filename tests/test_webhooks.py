@@ -36,6 +36,7 @@ from latchkey.ids import new_id
 from latchkey.models import Event, Tenant
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events, tenants, webhooks
+from latchkey.services.webhook_worker import Drained, WebhookWorker, build_worker
 from latchkey.store import events as event_store
 from latchkey.store import migrate
 from latchkey.store import webhook_log as delivery_log
@@ -46,7 +47,6 @@ from latchkey.store.tables import webhook_attempts, webhook_deliveries, webhook_
 from latchkey.testing.authenticator import SoftAuthenticator
 from latchkey.webhooks import signing, validation
 from latchkey.webhooks.models import DELIVERED, FAILED, PENDING
-from latchkey.webhooks.worker import Drained, WebhookWorker, build_worker
 from tests.live_server import create_tenant, serving, wait_healthy
 from tests.support import authsignal_node
 from tests.support.authsignal_node import sdk_verify

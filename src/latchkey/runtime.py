@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from sqlalchemy.sql import ClauseElement
 from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings
 from latchkey.errors import ConfigError, ServiceUnavailable
+from latchkey.models import Event
 from latchkey.services.cache import TTLCache
 from latchkey.services.group_commit import Expected, GroupWriter, Job
 from latchkey.services.ratelimit import (
@@ -34,6 +35,10 @@ from latchkey.services.ratelimit import (
 from latchkey.store import driver
 from latchkey.store.engine import make_engine
 
+# Called with each recorded event inside the event's own transaction (webhooks queue their
+# deliveries there); set by whoever starts the process, so recording imports no consumer.
+EventHook = Callable[[Connection, "Runtime", Event], object]
+
 
 @dataclass
 class Runtime:
@@ -45,6 +50,7 @@ class Runtime:
     # Where issuer URLs are built from when a request reaches a tenant by path (/t/{id}/).
     public_url: str = "http://localhost:8000"
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
+    on_event: EventHook | None = None
 
     def now(self) -> datetime:
         return self.clock()

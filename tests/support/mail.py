@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from latchkey.mail.outbox import text_of
 from latchkey.runtime import Runtime
+from latchkey.services.mail_queue import text_of
 from latchkey.store.tables import mail_outbox
 
 

@@ -45,13 +45,12 @@ from latchkey.api.pools.cors import PoolCors
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client as v1_client
 from latchkey.api.v1 import server as v1_server
-from latchkey.mail.worker import build_worker
 from latchkey.modes import Mode, master_key, require_public_url
 from latchkey.runtime import Runtime
-from latchkey.services import events, tenants
+from latchkey.services import events, tenants, webhook_worker, webhooks
+from latchkey.services.mail_worker import build_worker
 from latchkey.services.retention import RetentionWorker
 from latchkey.web import favicon
-from latchkey.webhooks import worker as webhooks_worker
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SDK_DIR = STATIC_DIR / "sdk"
@@ -102,7 +101,7 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
         worker = build_worker(rt, settings)
         if worker is not None:
             worker.start()
-        hooks = webhooks_worker.build_worker(rt, settings)
+        hooks = webhook_worker.build_worker(rt, settings)
         if hooks is not None:
             hooks.start()
         pruner = RetentionWorker(rt)
@@ -144,6 +143,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
     settings = settings or config.Settings()
     origins = OriginIndex(partial(tenants.all_web_origins, rt))
     rt.limiter.on_refused = partial(events.record_refusal, rt)
+    rt.on_event = webhooks.enqueue_for_event
     app = LatchkeyApp(
         lifespan=[_background(rt, settings)],
         route_handlers=[

@@ -16,6 +16,11 @@ def runtime(request: AnyRequest) -> Runtime:
     return rt
 
 
+def secure(request: AnyRequest) -> bool:
+    """Whether the request came over https, so the cookies set on its answer are Secure."""
+    return request.scope["scheme"] == "https"
+
+
 def request_meta(request: AnyRequest) -> RequestMeta:
     return RequestMeta(
         ip=request.client.host if request.client else None,

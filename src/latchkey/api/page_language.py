@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 from litestar.datastructures import Cookie
 
 from latchkey import i18n
-from latchkey.api.context import AnyRequest
-from latchkey.api.pools.http import secure
+from latchkey.api.context import AnyRequest, secure
 from latchkey.services import pools
 
 _YEAR = 365 * 24 * 3600

@@ -11,7 +11,6 @@ from latchkey.cli.context import database_option
 from latchkey.cli.output import print_fields
 from latchkey.errors import ConfigError
 from latchkey.models import App
-from latchkey.oauth2 import tokens
 from latchkey.runtime import Runtime
 from latchkey.services import app_origins, apps, operator_changes, tenants
 from latchkey.services.operator_changes import Who
@@ -92,7 +91,7 @@ def app_dict(app: App, rp_id: str) -> dict[str, Any]:
         "android_origins": list(app_origins.android_origins(app)),
         # Accepted for the tenant's native ceremonies (what iOS reports as the origin).
         "ios_origins": [ios] if ios else [],
-        "refresh_token_lifetime": int(tokens.family_lifetime(app).total_seconds()),
+        "refresh_token_lifetime": int(apps.family_lifetime(app).total_seconds()),
         "audiences": list(app.audiences),
         "created_at": app.created_at.isoformat(),
         "updated_at": app.updated_at.isoformat(),

@@ -17,7 +17,7 @@ from latchkey import __version__, config, modes, preflight
 from latchkey import runtime as runtimes
 from latchkey.modes import Mode
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import operators
+from latchkey.services import operators, webhooks
 from latchkey.services.operator_changes import Who
 from latchkey.store import migrate
 
@@ -53,6 +53,7 @@ def runtime(args: argparse.Namespace, mode: Mode = Mode.COMMAND) -> tuple[Runtim
     if warning:
         print(warning, file=sys.stderr, flush=True)
     rt = runtimes.build(settings)
+    rt.on_event = webhooks.enqueue_for_event  # the CLI's events (an MDS refresh's) too
     try:
         migrate.upgrade(rt.engine)
     except OperationalError as exc:

@@ -15,7 +15,7 @@ from latchkey.errors import InvalidRequest
 from latchkey.runtime import Runtime
 from latchkey.services import operator_changes, pools, tenants
 from latchkey.services.operator_changes import Who
-from latchkey.services.pools import ceremonies as pool_ceremonies
+from latchkey.services.pools import identifier_lookup
 
 _SWITCHES = (
     "self_registration",
@@ -123,7 +123,7 @@ def _set_password(rt: Runtime, who: Who, tenant: Any, pool: pools.Pool, identifi
         getpass.getpass("New password: ") if sys.stdin.isatty() else sys.stdin.readline()
     ).rstrip("\n")
     with rt.read() as conn:
-        user_id = pool_ceremonies.find_user(conn, pool, identifier)
+        user_id = identifier_lookup.find_user(conn, pool, identifier)
     if user_id is None:
         raise InvalidRequest(f"no user {identifier!r} in pool {pool.directory.name!r}")
     operator_changes.set_password(rt, who, tenant.id, pool, user_id, password)

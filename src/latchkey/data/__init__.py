@@ -1,0 +1,2 @@
+"""Data files the package ships: the AAGUID names and the attestation roots Latchkey trusts.
+No code; any layer may read them."""

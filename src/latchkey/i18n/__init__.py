@@ -1,6 +1,7 @@
 """What end users read, in their language: the hosted pages, their scripts' messages and the
 mails, through gettext catalogs (Babel) in locales/. `make messages` extracts, updates and
-compiles them; the compiled .mo files ship in the package.
+compiles them; the compiled .mo files ship in the package. It imports nothing else of
+Latchkey's, so every layer that speaks to users may use it.
 
 The locale of a page: the language the user chose on the pages (a cookie), else the
 authorization request's OIDC `ui_locales` (OIDC Core §3.1.2.1), else the browser's

@@ -21,7 +21,7 @@ from latchkey.ids import new_id
 from latchkey.models import SsoSession
 from latchkey.oauth2 import audiences
 from latchkey.oauth2.errors import InvalidTarget
-from latchkey.oauth2.server import CodeOwner, Provider, readable_errors
+from latchkey.oauth2.server import CodeOwner, Provider
 from latchkey.oauth2.tokens import Grant
 from latchkey.store import authorization_codes as code_store
 from latchkey.store import refresh_tokens as refresh_store
@@ -186,11 +186,3 @@ class S256Challenge(CodeChallenge):
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256")
         super().validate_code_challenge(grant, redirect_uri)
-
-
-def exchange(rt: Any, *, tenant: Any, issuer: str, call: Any, meta: Any = None) -> Any:
-    """The token endpoint for `grant_type=authorization_code`: Authlib authenticates the client
-    (secret, or none with PKCE), checks the code, its redirect URI and verifier, and issues.
-    One transaction: a refused exchange writes nothing but a replay's revocation."""
-    with readable_errors(), rt.transaction() as conn:
-        return Provider(rt, conn, tenant, issuer, meta=meta).create_token_response(call)

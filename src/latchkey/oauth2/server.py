@@ -1,6 +1,6 @@
 """One tenant's authorization server (RFC 6749) on Authlib's server framework, for one request
-on one database connection: the authorization code grant with PKCE (RFC 7636) and OpenID
-Connect's ID token, RP-Initiated Logout, and our own token issuance (oauth2/tokens.py)."""
+on one database connection, with our own token issuance (oauth2/tokens.py); the OpenID
+provider registers its grant and endpoints on it (oidc/provider.py)."""
 
 from __future__ import annotations
 
@@ -121,13 +121,7 @@ class Provider(AuthorizationServer):
         # The browser's SSO cookie, for the end-session endpoint to end.
         self.sso_token = sso_token
         self.meta = meta or RequestMeta()
-        # Imported here: the grant and its extensions use this module's types.
-        from latchkey.oauth2.code_grant import CodeGrant, S256Challenge
-        from latchkey.oidc.end_session import EndSession
-        from latchkey.oidc.id_token import IdToken
-
-        self.register_grant(CodeGrant, [S256Challenge(), IdToken()])
-        self.register_endpoint(EndSession)
+        # The grants and endpoints are registered by whoever serves them (oidc/provider.py).
         self.register_token_generator("default", self._tokens)
 
     def record(

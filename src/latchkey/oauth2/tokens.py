@@ -18,16 +18,14 @@ from sqlalchemy import Connection
 from latchkey.ids import new_id, new_token
 from latchkey.models import App, Tenant, User
 from latchkey.oauth2 import audiences
-from latchkey.oidc.claims import scoped
+from latchkey.oauth2.claims import scoped
 from latchkey.runtime import Runtime
-from latchkey.services import signing_keys
+from latchkey.services import apps, signing_keys
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import refresh_tokens as refresh_store
 
 ACCESS_TOKEN_TTL = signing_keys.SIGNED_TOKEN_LIFETIME
 REFRESH_TOKEN_TTL = timedelta(days=30)
-# How long a refresh-token family lives from its sign-in when the app does not say.
-REFRESH_FAMILY_LIFETIME = timedelta(days=30)
 REFRESH_PREFIX = "lk_rt_"
 OFFLINE = "offline_access"
 
@@ -135,15 +133,9 @@ def issue(
     return answer
 
 
-def family_lifetime(app: App) -> timedelta:
-    if app.refresh_token_lifetime is None:
-        return REFRESH_FAMILY_LIFETIME
-    return timedelta(seconds=app.refresh_token_lifetime)
-
-
 def family_deadline(grant: Grant) -> datetime:
     """When the grant's refresh-token family ends: its sign-in plus the app's lifetime."""
-    return grant.auth_time + family_lifetime(grant.app)
+    return grant.auth_time + apps.family_lifetime(grant.app)
 
 
 def _refresh_token(conn: Connection, rt: Runtime, grant: Grant) -> str:

@@ -24,6 +24,7 @@ from latchkey.models import App, SsoSession, Tenant
 from latchkey.oauth2 import audiences
 from latchkey.oauth2.errors import InvalidTarget
 from latchkey.oauth2.server import Answer, OAuthCall, Provider, readable_errors
+from latchkey.oidc.provider import provider
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import pools
 from latchkey.services.directories import DEFAULT_NAME
@@ -139,7 +140,7 @@ def authorize(
 ) -> Outcome:
     pool = _pool(rt, tenant, dict(call.params).get("pool"))
     with readable_errors(), rt.transaction() as conn:
-        server = Provider(rt, conn, tenant, issuer, meta=meta)
+        server = provider(rt, conn, tenant, issuer, meta=meta)
         request = server.create_oauth2_request(call)
         data = request.payload.data
         session = sso.find(conn, rt, tenant.id, sso_token)
@@ -229,7 +230,7 @@ def resume(
             flow_id=request_id,
         )
         params = [(str(k), str(v)) for k, v in parked.context["params"]]
-        server = Provider(rt, conn, tenant, issuer, meta=meta)
+        server = provider(rt, conn, tenant, issuer, meta=meta)
         request = server.create_oauth2_request(OAuthCall("GET", f"{issuer}authorize", params))
         session = sso.find(conn, rt, tenant.id, sso_token)
         signed_in = session is not None and session.auth_time > parked.created_at

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from latchkey.models import Tenant
-from latchkey.oauth2.server import OAuthCall, Provider, readable_errors
+from latchkey.oauth2.server import OAuthCall, readable_errors
+from latchkey.oidc.provider import provider
 from latchkey.runtime import RequestMeta, Runtime
 
 
@@ -32,7 +33,7 @@ def logout(
     meta: RequestMeta | None = None,
 ) -> LogoutOutcome:
     with readable_errors(), rt.transaction() as conn:
-        server = Provider(rt, conn, tenant, issuer, sso_token=sso_token, meta=meta)
+        server = provider(rt, conn, tenant, issuer, sso_token=sso_token, meta=meta)
         try:
             checked = server.validate_endpoint_request("end_session", call)
         except OAuth2Error as error:

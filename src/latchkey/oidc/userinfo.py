@@ -9,9 +9,9 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from latchkey.models import Tenant
+from latchkey.oauth2.claims import scoped
 from latchkey.oauth2.errors import InvalidToken
 from latchkey.oauth2.tokens import identity_claims
-from latchkey.oidc.claims import scoped
 from latchkey.runtime import Runtime
 from latchkey.services import signing_keys
 from latchkey.store import revoked_access_tokens as access_store

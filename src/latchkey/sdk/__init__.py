@@ -1,5 +1,6 @@
 """Latchkey's Python SDK for app backends: track actions, validate tokens, manage users and
-their passkeys. `LatchkeyClient` (sync) and `AsyncLatchkeyClient` have the same calls."""
+their passkeys. `LatchkeyClient` (sync) and `AsyncLatchkeyClient` have the same calls. It runs
+in an app's backend, so it imports nothing of the server's."""
 
 from latchkey.sdk.client import AsyncLatchkeyClient, LatchkeyClient
 from latchkey.sdk.errors import (

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from latchkey.errors import ConfigError, NotFound, TenantNotFound, Unauthorized
@@ -26,6 +27,8 @@ _TEAM_ID = re.compile(r"^[A-Z0-9]{10}$")
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # An app's refresh-token family lifetime, in seconds: a minute to a year.
 REFRESH_LIFETIME_RANGE = (60, 366 * 86400)
+# How long a refresh-token family lives from its sign-in when the app does not say.
+REFRESH_FAMILY_LIFETIME = timedelta(days=30)
 _PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
 
 
@@ -35,6 +38,13 @@ class AppNotFound(NotFound):
 
 class InvalidClient(Unauthorized):
     code = "invalid_client"
+
+
+def family_lifetime(app: App) -> timedelta:
+    """How long the app's refresh-token families live from their sign-in."""
+    if app.refresh_token_lifetime is None:
+        return REFRESH_FAMILY_LIFETIME
+    return timedelta(seconds=app.refresh_token_lifetime)
 
 
 def _hash(secret: str) -> bytes:

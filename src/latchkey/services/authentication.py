@@ -24,10 +24,10 @@ from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     app_origins,
-    authenticator_status,
     challenges,
     events,
     group_commit,
+    metadata,
     sealed_challenges,
 )
 from latchkey.services.group_commit import Expected
@@ -216,7 +216,7 @@ def _verify(
         stored_backup_eligible=stored.backup_eligible,
     )
     # Only the passkey's holder learns it is blocked: after the assertion verified.
-    authenticator_status.check_sign_in(rt, tenant, stored)
+    metadata.check_sign_in(rt, tenant, stored)
     return verified
 
 

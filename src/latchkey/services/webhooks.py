@@ -1,6 +1,6 @@
 """Webhook endpoints and deliveries: which endpoints an event goes to, secrets, redelivery, the
 delivery log; latchkey/webhooks/validation.py says what a URL and a filter may be, the store
-keeps them and latchkey/webhooks/worker.py sends them.
+keeps them and services/webhook_worker.py sends them.
 
 An endpoint's secret (`whsec_...`) is shown once, when the endpoint is made or its secret
 rotated; it is kept sealed with the master key, since signing needs it back. An operator may give

@@ -55,7 +55,7 @@ def enqueue(
     mail_id: str | None = None,
 ) -> str:
     """Queue a mail in the caller's transaction (it is sent only if that commits); its id.
-    Callers queue through latchkey.mail.outbox, which seals the bodies first."""
+    Callers queue through services/mail_queue.py, which seals the bodies first."""
     mail_id = mail_id or new_id()
     now = clock.now()
     conn.execute(

@@ -1,13 +1,13 @@
 """Who is calling the management API: an operator API token (`Authorization: Bearer`) or,
-failing that, a portal session cookie (portal/request_auth.py, with its CSRF rule), so the
+failing that, a portal session cookie (api/admin/portal_session.py, with its CSRF rule), so the
 portal's export links and scripts in a signed-in browser work too. A token wins over a cookie
 the same request may carry."""
 
 from __future__ import annotations
 
+from latchkey.api.admin.portal_session import portal_session
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.models import Tenant
-from latchkey.portal.request_auth import portal_session
 from latchkey.services import operator_changes, operators
 from latchkey.services.operator_changes import Who
 from latchkey.services.operators import InvalidOperatorToken, Operator

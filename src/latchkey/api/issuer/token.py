@@ -20,7 +20,6 @@ from latchkey.models import App
 from latchkey.oauth2 import (
     audiences,
     clients,
-    code_grant,
     refresh_grant,
     revocation,
     webauthn_grant,
@@ -33,6 +32,7 @@ from latchkey.oauth2.errors import (
     oauth_error,
 )
 from latchkey.oauth2.server import OAuthCall
+from latchkey.oidc import provider
 from latchkey.runtime import Runtime
 
 
@@ -81,7 +81,7 @@ def _code_exchange(request: AnyRequest, site: Site, params: dict[str, Any]) -> d
     pairs = [(str(k), str(v)) for k, v in params.items() if isinstance(v, str | int)]
     call = OAuthCall("POST", f"{site.issuer}oauth/token", pairs, headers)
     rt, meta = runtime(request), request_meta(request)
-    answer = code_grant.exchange(rt, tenant=site.tenant, issuer=site.issuer, call=call, meta=meta)
+    answer = provider.exchange(rt, tenant=site.tenant, issuer=site.issuer, call=call, meta=meta)
     if answer.status != 200:
         body = answer.body if isinstance(answer.body, dict) else {}
         raise oauth_error(body.get("error", "invalid_request"), body.get("error_description"))

@@ -45,7 +45,7 @@ from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import events, pools, sign_in_journey
 from latchkey.services.pools import ceremonies as pool_ceremonies
-from latchkey.services.pools import email_verification, flows, recovery
+from latchkey.services.pools import email_verification, flow_refs, flows, recovery
 from latchkey.services.pools import passwords as pool_passwords
 from latchkey.services.pools.botcheck import BotCheckFailed
 from latchkey.services.pools.ceremonies import Options, SignedIn
@@ -240,7 +240,7 @@ def _return_to(
         return None
     try:
         with rt.read() as conn:
-            login = pool_ceremonies.load_flow(
+            login = flow_refs.load_flow(
                 conn, rt, tenant, pool, flows.LOGIN, flow_ref(request, flow_id)
             )
     except LatchkeyError:

@@ -10,12 +10,12 @@ from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 
 from latchkey.api import tenancy
-from latchkey.api.context import AnyRequest, runtime
+from latchkey.api.context import AnyRequest, runtime, secure
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import pools
 from latchkey.services.pools import sso
-from latchkey.services.pools.ceremonies import FlowRef
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.services.pools.flows import LIFETIME as FLOW_LIFETIME
 
 FLOW_COOKIE = "latchkey_flow"
@@ -38,10 +38,6 @@ def url_pool(request: AnyRequest) -> str:
 def context(request: AnyRequest) -> tuple[Runtime, Tenant, pools.Pool]:
     rt, tenant = runtime(request), tenancy.by_path(request)
     return rt, tenant, pools.get(rt, tenant.id, request.path_params["pool_id"])
-
-
-def secure(request: AnyRequest) -> bool:
-    return request.scope["scheme"] == "https"
 
 
 def flow_cookie(request: AnyRequest, tenant_id: str, pool_id: str, value: str) -> Cookie:

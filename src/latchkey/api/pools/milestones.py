@@ -12,8 +12,7 @@ from latchkey.api.context import AnyRequest, request_meta
 from latchkey.api.pools.http import FlowId, context, flow_ref
 from latchkey.services import sign_in_journey
 from latchkey.services.pools import accounts as pool_accounts
-from latchkey.services.pools import ceremonies as pool_ceremonies
-from latchkey.services.pools import flows, sso
+from latchkey.services.pools import flow_refs, flows, sso
 
 
 class MilestoneReport(msgspec.Struct, kw_only=True):
@@ -30,7 +29,7 @@ def report_milestone(data: JSONBody[MilestoneReport], request: AnyRequest) -> Re
     if data.milestone == "page_loaded":
         # Only a page the server handed out, still open, in the browser that holds it.
         with rt.read() as conn:
-            flow = pool_ceremonies.load_flow(
+            flow = flow_refs.load_flow(
                 conn, rt, tenant, pool, flows.LOGIN, flow_ref(request, data.flow_id or "")
             )
         flow_id = flow.id

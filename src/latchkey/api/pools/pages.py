@@ -21,9 +21,8 @@ from latchkey.models import Flow, Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import pools
 from latchkey.services.pools import accounts as pool_accounts
-from latchkey.services.pools import botcheck, flows, sso
-from latchkey.services.pools import ceremonies as pool_ceremonies
-from latchkey.services.pools.ceremonies import FlowRef
+from latchkey.services.pools import botcheck, flow_refs, flows, sso
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.web.icons import provider_icon
 from latchkey.web.pages import PAGE_HEADERS, render
 
@@ -93,7 +92,7 @@ def _browser_flow(
     try:
         with rt.read() as conn:
             ref = FlowRef(request.cookies.get(FLOW_COOKIE), flow_id)
-            return pool_ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
+            return flow_refs.load_flow(conn, rt, tenant, pool, kind, ref)
     except LatchkeyError:
         return None
 

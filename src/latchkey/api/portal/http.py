@@ -13,11 +13,11 @@ import msgspec
 from litestar import Response
 from litestar.response import Redirect
 
+from latchkey.api.admin.portal_session import CsrfFailed, check_origin
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import LatchkeyError, Unauthorized
 from latchkey.portal import sessions
 from latchkey.portal.accounts import OperatorAccount
-from latchkey.portal.request_auth import CsrfFailed, check_origin
 from latchkey.services import operator_changes, tenants, views
 from latchkey.services.operator_changes import Who
 from latchkey.web.pages import render

@@ -10,12 +10,12 @@ from litestar import Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, URLEncodedBody
 
+from latchkey.api.admin.portal_session import check_origin
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.portal.http import checked_form, html, redirect
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.portal import ceremonies, sessions
 from latchkey.portal.ceremonies import SignedIn
-from latchkey.portal.request_auth import check_origin
 from latchkey.runtime import Runtime
 from latchkey.web.pages import render
 

@@ -11,6 +11,7 @@ from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from latchkey.api.admin import schemas
+from latchkey.api.admin.portal_session import portal_session
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import (
     FormError,
@@ -30,7 +31,6 @@ from latchkey.api.portal.http import (
 from latchkey.api.portal.signin import Form
 from latchkey.api.schemas import Body as JsonBody
 from latchkey.errors import ConfigError, LatchkeyError
-from latchkey.portal.request_auth import portal_session
 from latchkey.runtime import Runtime
 from latchkey.services import domains, metadata, operator_changes, views
 from latchkey.services import origins as origin_rules

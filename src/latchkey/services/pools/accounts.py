@@ -13,7 +13,8 @@ from latchkey.models import SsoSession, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import access, events, sign_in_journey
 from latchkey.services.pools import Pool, ceremonies, flows, sso
-from latchkey.services.pools.ceremonies import FlowRef, Options
+from latchkey.services.pools.ceremonies import Options
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import provider_name

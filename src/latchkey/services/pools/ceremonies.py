@@ -10,7 +10,6 @@ recovery) is a registration flow that carries the user.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +26,22 @@ from latchkey.services import (
     authentication,
     challenges,
     events,
-    identifiers,
     registration,
     sign_in_journey,
     signup,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
-from latchkey.services.pools import Pool, account_recovery, botcheck, flows, sso
+from latchkey.services.pools import (
+    Pool,
+    account_recovery,
+    botcheck,
+    email_verification,
+    flow_refs,
+    flows,
+    identifier_lookup,
+    sso,
+)
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store
 from latchkey.webauthn.relying_party import RelyingParty
@@ -45,14 +53,6 @@ class SelfRegistrationDisabled(Forbidden):
 
 class PasskeyLimitReached(Forbidden):
     code = "passkey_limit_reached"
-
-
-@dataclass(frozen=True)
-class FlowRef:
-    """What the browser presents: the flow cookie and, from the page, the flow it continues."""
-
-    cookie: str | None
-    flow_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,63 +80,6 @@ def _rp(tenant: Tenant, pool: Pool) -> RelyingParty:
     return tenant.relying_party.named(pool.name)
 
 
-def _identifier_kind(pool: Pool, identifier: str) -> str:
-    """Which of the pool's identifiers a single typed value is."""
-    kinds = list(pool.directory.identifiers)
-    if len(kinds) == 1:
-        return kinds[0]
-    if "@" in identifier and "email" in kinds:
-        return "email"
-    if identifier.startswith("+") and "phone_number" in kinds:
-        return "phone_number"
-    if "username" in kinds:
-        return "username"
-    return kinds[0]
-
-
-def given_profile(
-    pool: Pool, identifier: str | None, profile: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    given = dict(profile or {})
-    if identifier:
-        given.setdefault(_identifier_kind(pool, identifier), identifier)
-    return given
-
-
-def load_flow(
-    conn: Connection,
-    rt: Runtime,
-    tenant: Tenant,
-    pool: Pool,
-    kind: str,
-    ref: FlowRef,
-    *,
-    create: bool = False,
-) -> Flow:
-    """The browser's flow of this kind in this pool, checked against the page's flow id (a
-    page's pending flow stored now when `create`)."""
-    return flows.load(
-        conn,
-        rt,
-        tenant_id=tenant.id,
-        directory_id=pool.id,
-        kind=kind,
-        cookie=ref.cookie,
-        flow_id=ref.flow_id,
-        create=create,
-    )
-
-
-def flow_for(
-    conn: Connection, rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef | None
-) -> tuple[Flow, str | None]:
-    """The flow a page continues (flow id + cookie), or a new one for an API caller."""
-    if ref is not None and ref.flow_id is not None:
-        return load_flow(conn, rt, tenant, pool, kind, ref, create=True), None
-    started = flows.start(conn, rt, tenant_id=tenant.id, directory_id=pool.id, kind=kind)
-    return started.flow, started.cookie
-
-
 def register_begin(
     rt: Runtime,
     tenant: Tenant,
@@ -151,7 +94,7 @@ def register_begin(
     for that user."""
     if ref is not None and ref.flow_id is not None:
         with rt.read() as conn:
-            flow = load_flow(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+            flow = flow_refs.load_flow(conn, rt, tenant, pool, flows.REGISTRATION, ref)
             user = user_store.get(conn, tenant.id, flow.user_id) if flow.user_id else None
         if flow.user_id is not None:
             if user is None:
@@ -180,11 +123,13 @@ def signup_begin(
 ) -> Options:
     if not pool.settings.self_registration:
         raise SelfRegistrationDisabled("this pool does not accept sign-ups")
-    claimed, fields = signup.split_profile(pool.directory, given_profile(pool, identifier, profile))
+    claimed, fields = signup.split_profile(
+        pool.directory, identifier_lookup.given_profile(pool, identifier, profile)
+    )
     if not claimed:
         raise InvalidRequest("identifier is required")
     with rt.transaction() as conn:
-        flow, cookie = flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+        flow, cookie = flow_refs.flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
         if flow.user_id is not None:
             raise InvalidRequest("this flow adds a passkey to a signed-in user, not a sign-up")
         if pool.settings.bot_check:
@@ -225,7 +170,7 @@ def add_passkey_begin(
     """Options for another passkey of a known user, in a registration flow that carries them
     (started by the account page, or by a recovery that proved the user's e-mail)."""
     with rt.transaction() as conn:
-        flow, _ = flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
+        flow, _ = flow_refs.flow_for(conn, rt, tenant, pool, flows.REGISTRATION, ref)
         if flow.user_id != user.id:
             raise flows.FlowMismatch("this flow belongs to another user")
         existing = credential_store.for_user(conn, tenant.id, user.id)
@@ -260,7 +205,7 @@ def add_passkey_begin(
 
 def _waiting_flow(rt: Runtime, tenant: Tenant, pool: Pool, kind: str, ref: FlowRef) -> Flow:
     with rt.read() as conn:
-        flow = load_flow(conn, rt, tenant, pool, kind, ref)
+        flow = flow_refs.load_flow(conn, rt, tenant, pool, kind, ref)
     if flow.state != flows.AWAITING_CREDENTIAL or "challenge_id" not in flow.context:
         raise flows.FlowUsed("this flow is not waiting for a passkey; request options first")
     return flow
@@ -350,9 +295,6 @@ def register_finish(
     """Store the new passkey (and, on sign-up, the user); the user is then signed in, unless
     the pool wants the sign-up's e-mail proved first. `sender`: the default From address of
     the e-mail verification mail; `translator`: its language."""
-    # Imported here: e-mail verification builds on recovery's codes, which build on this module.
-    from latchkey.services.pools import email_verification
-
     flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []
     verification: list[flows.Started | None] = [None]
@@ -454,34 +396,13 @@ def login_options(
     method = sign_in_journey.IDENTIFIER if identifier else prompt
     journey = sign_in_journey.context(rt, method=method, since_load_ms=since_load_ms)
     with rt.transaction() as conn:
-        flow, cookie = flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
+        flow, cookie = flow_refs.flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
         challenge = signup.sign_in_challenge(
             conn, rt, tenant, {"pool_flow": flow.id, "directory_id": pool.id}
         )
         flow = _await(conn, rt, flow, challenge, journey)
     options = request_options(_rp(tenant, pool), challenge.challenge)
     return Options(flow, cookie, options)
-
-
-def find_user(conn: Connection, pool: Pool, identifier: str) -> str | None:
-    """The pool's user with this identifier, or None. A malformed identifier is unknown too:
-    answers built on this must not differ either way."""
-    try:
-        kind = _identifier_kind(pool, identifier)
-        return signup.identified_user(conn, pool.directory, {kind: identifier})
-    except InvalidRequest:
-        return None
-
-
-def identifier_key(pool: Pool, identifier: str) -> str:
-    """An identifier as the lookup reads it (services/identifiers.py: NFKC / IDNA e-mail
-    domains, E.164 numbers), for keys that count per account: every spelling of one account
-    shares a count. A malformed one, which names no account, in its NFKC case-folded form."""
-    kind = _identifier_kind(pool, identifier)
-    try:
-        return f"{kind}:{identifiers.normalize(kind, identifier)}"
-    except InvalidRequest:
-        return f"raw:{unicodedata.normalize('NFKC', identifier.strip()).casefold()}"
 
 
 def login_finish(
@@ -493,8 +414,6 @@ def login_finish(
     ref: FlowRef,
     meta: RequestMeta,
 ) -> SignedIn:
-    from latchkey.services.pools import email_verification  # see register_finish
-
     flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
     done: list[tuple[Flow, sso.Opened | None]] = []
 

@@ -27,8 +27,8 @@ from latchkey.models import Flow, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import events
 from latchkey.services.amr import PASSKEY
-from latchkey.services.pools import Pool, ceremonies, flows, recovery, sso
-from latchkey.services.pools.ceremonies import FlowRef
+from latchkey.services.pools import Pool, flow_refs, flows, recovery, sso
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.store import identifiers as identifier_store
 from latchkey.store import recovery_codes as code_store
 
@@ -175,7 +175,7 @@ def follow_link(
     if row is None:
         raise recovery.RecoveryCodeInvalid("this link is not valid")
     with rt.read() as conn:
-        flow = ceremonies.load_flow(
+        flow = flow_refs.load_flow(
             conn, rt, tenant, pool, flows.VERIFICATION, FlowRef(cookie, row.flow_id)
         )
     if row.used_at is not None or flow.state != recovery.CODE_SENT:

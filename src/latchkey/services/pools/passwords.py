@@ -12,8 +12,16 @@ from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import amr, events, sign_in_journey
-from latchkey.services.pools import Pool, ceremonies, email_verification, flows, sso
-from latchkey.services.pools.ceremonies import FlowRef, SignedIn
+from latchkey.services.pools import (
+    Pool,
+    email_verification,
+    flow_refs,
+    flows,
+    identifier_lookup,
+    sso,
+)
+from latchkey.services.pools.ceremonies import SignedIn
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.services.ratelimit import Rule
 from latchkey.store import passwords as password_store
 from latchkey.store import users as user_store
@@ -70,7 +78,7 @@ def sign_in(
 ) -> SignedIn:
     if not pool.settings.password:
         raise PasswordsDisabled("this pool does not use passwords")
-    account = ceremonies.identifier_key(pool, identifier)
+    account = identifier_lookup.identifier_key(pool, identifier)
     rt.limiter.limit(
         "pool-password",
         ip=meta.ip,
@@ -79,7 +87,7 @@ def sign_in(
         per_account=ACCOUNT_RULE,
     )
     with rt.read() as conn:
-        user_id = ceremonies.find_user(conn, pool, identifier)
+        user_id = identifier_lookup.find_user(conn, pool, identifier)
         hashed = password_store.hash_of(conn, user_id) if user_id else None
         user = user_store.get(conn, tenant.id, user_id) if user_id else None
     if user is None or not _matches(hashed, password or ""):
@@ -95,7 +103,7 @@ def sign_in(
         raise InvalidCredentials("the identifier or the password is not right")
     with rt.transaction() as conn:
         email_verification.require_proved(conn, pool, user.id)
-        flow, _ = ceremonies.flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
+        flow, _ = flow_refs.flow_for(conn, rt, tenant, pool, flows.LOGIN, ref)
         completed = flows.advance(
             conn,
             rt,

@@ -25,20 +25,20 @@ from latchkey.errors import InvalidRequest, LatchkeyError
 from latchkey.event_kinds import POOL_RECOVERED, POOL_RECOVERY_REQUESTED
 from latchkey.i18n import N_
 from latchkey.ids import new_id, new_token
-from latchkey.mail import outbox
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Flow, Tenant
 from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import events, sealing
+from latchkey.services import events, mail_queue, sealing
 from latchkey.services.pools import (
     Pool,
     account_recovery,
     botcheck,
-    ceremonies,
+    flow_refs,
     flows,
+    identifier_lookup,
     recovery_limits,
 )
-from latchkey.services.pools.ceremonies import FlowRef
+from latchkey.services.pools.flow_refs import FlowRef
 from latchkey.store import flows as flow_store
 from latchkey.store import recovery_codes as code_store
 from latchkey.store import users as user_store
@@ -104,11 +104,11 @@ def request(
     if not isinstance(identifier, str) or not identifier.strip():
         raise InvalidRequest("identifier is required")
     with rt.transaction() as conn:
-        flow, cookie = ceremonies.flow_for(conn, rt, tenant, pool, flows.RECOVERY, ref)
+        flow, cookie = flow_refs.flow_for(conn, rt, tenant, pool, flows.RECOVERY, ref)
         if pool.settings.bot_check:
             # Only a solution this flow asked for (issue 21 item 5).
             botcheck.verify(conn, rt, tenant.id, bot_solution, flow_id=flow.id)
-        user_id = ceremonies.find_user(conn, pool, identifier)
+        user_id = identifier_lookup.find_user(conn, pool, identifier)
         user = user_store.get(conn, tenant.id, user_id) if user_id else None
         # Past the account's or the address's mail limit: the same answer, and no mail.
         mailed = False
@@ -185,7 +185,7 @@ def mail_code(
     minutes)` writes. No code in the subject: subjects show on lock screens and in mail logs."""
     code, link_token = new_code(conn, rt, tenant.id, flow, user_id)
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    outbox.queue(
+    mail_queue.queue(
         conn,
         rt,
         OutgoingMail(
@@ -260,7 +260,7 @@ def checked_code(
     """This browser's flow of this kind and its code row, when the typed code is right; every
     guess is counted (and committed) first."""
     with rt.read() as conn:
-        flow = ceremonies.load_flow(conn, rt, tenant, pool, kind, ref)
+        flow = flow_refs.load_flow(conn, rt, tenant, pool, kind, ref)
     return flow, checked_flow_code(rt, flow, code)
 
 

@@ -15,7 +15,6 @@ from typing import cast
 
 from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
-from latchkey.mail import outbox
 from latchkey.mail.message import compose
 from latchkey.mail.transports import (
     ConsoleTransport,
@@ -26,6 +25,7 @@ from latchkey.mail.transports import (
     ensure_console_output,
 )
 from latchkey.runtime import Runtime
+from latchkey.services import mail_queue
 from latchkey.services.worker_loop import WorkerLoop
 from latchkey.store import mail_outbox
 from latchkey.store.mail_outbox import Claimed
@@ -85,7 +85,7 @@ class MailWorker:
 
     def _deliver(self, item: Claimed) -> bool:
         try:
-            readable = outbox.opened(self.rt, item)
+            readable = mail_queue.opened(self.rt, item)
         except (ValueError, LatchkeyError):
             # Not sealed, or sealed under another master key: no retry will open it.
             self._failed(item, "the body cannot be opened with this master key", give_up=True)
