@@ -122,6 +122,11 @@ def test_the_adoption_page(blank_tab: Any, server: LiveServer) -> None:
         ".datasets[0].data"
     )
     assert drawn == [14, 6, 4, 0, 5, 1]
+    # The charts follow the colour scheme when it changes (a canvas does not follow the CSS).
+    for scheme, text in (("dark", "#e8ebf2"), ("light", "#1b2231")):
+        page.emulate_media(color_scheme=scheme)
+        page.wait_for_function("text => window.Chart.defaults.color === text", arg=text)
+    charts_drawn(tab)
     shoot(tab, "adoption")
 
     page.select_option("#pool", web)

@@ -130,8 +130,20 @@ function palette() {
   };
 }
 
+// Charts are drawn in the colours of the scheme in use, and again when it changes (a
+// canvas does not follow the page's CSS).
 function charts() {
   if (!window.Chart) return;
+  drawCharts();
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
+      window.Chart.getChart(canvas)?.destroy();
+    }
+    drawCharts();
+  });
+}
+
+function drawCharts() {
   const colours = palette();
   window.Chart.defaults.color = colours.text;
   window.Chart.defaults.borderColor = colours.grid;
