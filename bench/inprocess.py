@@ -33,8 +33,8 @@ from bench.servers import BENCH_ORIGIN
 from latchkey import config
 from latchkey.api.app import create_app
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.runtime.ratelimit import Limiter, MemoryCounter, Rule
 from latchkey.services import actions, tenants, web
-from latchkey.services.ratelimit import Limiter, MemoryCounter, Rule
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 

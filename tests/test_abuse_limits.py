@@ -16,11 +16,11 @@ from latchkey.api.app import create_app
 from latchkey.config import Settings
 from latchkey.errors import InvalidRequest
 from latchkey.models import Tenant
-from latchkey.runtime import Runtime
-from latchkey.services import directories, pools, ratelimit
+from latchkey.runtime import Runtime, ratelimit
+from latchkey.runtime.ratelimit import Rule
+from latchkey.services import directories, pools
 from latchkey.services.pools import passwords as pool_passwords
 from latchkey.services.pools import recovery_limits
-from latchkey.services.ratelimit import Rule
 from latchkey.store.tables import challenges, flows, users
 from latchkey.testing.botcheck import solve
 from tests.support.clock import FakeClock

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from latchkey import event_kinds
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
+from latchkey.runtime.ratelimit import Rule
 from latchkey.services import pools
 from latchkey.services.pools import recovery
-from latchkey.services.ratelimit import Rule
 from latchkey.store.tables import events
 from tests.support.pools import PoolBrowser, make_pool, pool_error
 from tests.support.portal import new_operator

@@ -1,4 +1,4 @@
-"""The group writer (services/group_commit.py): concurrent jobs share one transaction, answers
+"""The group writer (runtime/group_commit.py): concurrent jobs share one transaction, answers
 come only after the commit, a raising job fails alone, an outage fails the group with 503, and
 a full queue refuses at once with 503 and Retry-After."""
 
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from latchkey.errors import ChallengeUsed, ServiceUnavailable
 from latchkey.runtime import Runtime
-from latchkey.services.group_commit import GroupWriter, WriterBusy, alone, undoable
+from latchkey.runtime.group_commit import GroupWriter, WriterBusy, alone, undoable
 from latchkey.store import used_challenges as used_store
 from latchkey.store.tables import used_challenges
 from tests.web_parties import ORIGIN, Backend, Browser

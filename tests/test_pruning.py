@@ -18,8 +18,8 @@ from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Tenant
 from latchkey.portal import accounts, ceremonies, sessions
-from latchkey.runtime import RequestMeta, Runtime
-from latchkey.services import apps, authentication, pools, pruning, ratelimit, sealed_challenges
+from latchkey.runtime import RequestMeta, Runtime, ratelimit
+from latchkey.services import apps, authentication, pools, pruning, sealed_challenges
 from latchkey.services import users as user_service
 from latchkey.services.retention import RetentionWorker
 from latchkey.store import authorization_codes, mail_outbox

@@ -18,8 +18,7 @@ from latchkey.config import Settings
 from latchkey.errors import ConfigError
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime, build
-from latchkey.services import apps, tenants
-from latchkey.services.ratelimit import (
+from latchkey.runtime.ratelimit import (
     DatabaseCounter,
     Limiter,
     MemoryCounter,
@@ -27,6 +26,7 @@ from latchkey.services.ratelimit import (
     RedisCounter,
     Rule,
 )
+from latchkey.services import apps, tenants
 from latchkey.store.engine import make_engine
 from tests.support.limits import with_limits
 

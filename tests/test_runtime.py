@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
+from latchkey.runtime.cache import TTLCache
 from latchkey.services import api_keys, tenants
-from latchkey.services.cache import TTLCache
 
 
 def test_ttl_cache_expires_and_forgets() -> None:

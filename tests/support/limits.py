@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from latchkey.runtime import Runtime
-from latchkey.services.ratelimit import Limiter, MemoryCounter, Rule
+from latchkey.runtime.ratelimit import Limiter, MemoryCounter, Rule
 
 
 def with_limits(rt: Runtime, *, per_ip: Rule, per_tenant: Rule | None = None) -> Runtime:

@@ -25,7 +25,7 @@ from litestar.types import ExceptionHandlersMap
 
 from latchkey.api.challenges import www_authenticate
 from latchkey.errors import LatchkeyError
-from latchkey.services.ratelimit import RateLimited
+from latchkey.runtime.ratelimit import RateLimited
 
 log = logging.getLogger("latchkey.api")
 

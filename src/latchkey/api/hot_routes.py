@@ -36,8 +36,8 @@ from latchkey.api.cors import OriginIndex, allow_headers
 from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
-from latchkey.services.group_commit import Expected
-from latchkey.services.ratelimit import MemoryCounter, RateLimited
+from latchkey.runtime.group_commit import Expected
+from latchkey.runtime.ratelimit import MemoryCounter, RateLimited
 
 log = logging.getLogger("latchkey.api")
 

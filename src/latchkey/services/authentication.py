@@ -21,16 +21,15 @@ from latchkey.errors import (
 )
 from latchkey.event_kinds import PASSKEY_AUTHENTICATION
 from latchkey.models import Challenge, Credential, Tenant, User
-from latchkey.runtime import RequestMeta, Runtime
+from latchkey.runtime import RequestMeta, Runtime, group_commit
+from latchkey.runtime.group_commit import Expected
 from latchkey.services import (
     app_origins,
     challenges,
     events,
-    group_commit,
     metadata,
     sealed_challenges,
 )
-from latchkey.services.group_commit import Expected
 from latchkey.services.passkey_options import request_options
 from latchkey.store import credentials as credential_store
 from latchkey.store import users as user_store

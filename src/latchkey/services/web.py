@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from latchkey.errors import BindingRequired, ChallengeError, ChallengeNotFound, InvalidToken
 from latchkey.models import Action, Challenge, Credential, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.runtime.group_commit import Expected
 from latchkey.services import (
     action_names,
     actions,
@@ -21,7 +22,6 @@ from latchkey.services import (
     registration,
     sealed_challenges,
 )
-from latchkey.services.group_commit import Expected
 from latchkey.services.passkey_options import request_options
 from latchkey.store import actions as action_store
 from latchkey.store import credentials as credential_store

@@ -20,8 +20,8 @@ from latchkey.errors import (
     OriginNotAllowed,
 )
 from latchkey.models import Action, Tenant, User
+from latchkey.runtime.group_commit import Expected
 from latchkey.services import actions, users, web
-from latchkey.services.group_commit import Expected
 from latchkey.webauthn.encoding import decode_b64url
 
 Short = Annotated[str, msgspec.Meta(max_length=255)]

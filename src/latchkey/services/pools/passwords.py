@@ -11,6 +11,7 @@ from latchkey.errors import Forbidden, InvalidRequest, Unauthorized, UserNotFoun
 from latchkey.event_kinds import POOL_PASSWORD_SIGN_IN
 from latchkey.models import Tenant
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.runtime.ratelimit import Rule
 from latchkey.services import amr, events, sign_in_journey
 from latchkey.services.pools import (
     Pool,
@@ -22,7 +23,6 @@ from latchkey.services.pools import (
 )
 from latchkey.services.pools.ceremonies import SignedIn
 from latchkey.services.pools.flow_refs import FlowRef
-from latchkey.services.ratelimit import Rule
 from latchkey.store import passwords as password_store
 from latchkey.store import users as user_store
 

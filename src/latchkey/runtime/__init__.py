@@ -1,6 +1,9 @@
 """What every service call needs: the database engine, the clock and attestation settings.
 The composition root the layers share (the HTTP surfaces, the CLI, the workers and the services
-are all handed one Runtime), so it lives beside them rather than inside services/."""
+are all handed one Runtime), so it lives beside them rather than inside services/. The package
+also holds the process-wide machinery a Runtime owns: its TTL cache (`cache`), the group-commit
+writer (`group_commit`) and the rate limiter (`ratelimit`). It may import config, the store and
+the records below it, never a service or a surface."""
 
 from __future__ import annotations
 
@@ -22,9 +25,9 @@ from latchkey.clock import Clock, utcnow
 from latchkey.config import Settings
 from latchkey.errors import ConfigError, ServiceUnavailable
 from latchkey.models import Event
-from latchkey.services.cache import TTLCache
-from latchkey.services.group_commit import Expected, GroupWriter, Job
-from latchkey.services.ratelimit import (
+from latchkey.runtime.cache import TTLCache
+from latchkey.runtime.group_commit import Expected, GroupWriter, Job
+from latchkey.runtime.ratelimit import (
     Counter,
     DatabaseCounter,
     Limiter,
@@ -71,7 +74,7 @@ class Runtime:
         self._write_lock = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
-        # The hot path's writes, committed in groups (services/group_commit.py).
+        # The hot path's writes, committed in groups (runtime/group_commit.py).
         self._kept: Connection | None = None
         self._kept_reads = (
             driver.KeptReads(self.engine) if self.engine.dialect.name == "sqlite" else None

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from latchkey.errors import LatchkeyError, ServiceUnavailable
-from latchkey.services.ratelimit import RateLimited
+from latchkey.runtime.ratelimit import RateLimited
 from latchkey.store import driver
 
 Job = Callable[[Connection], Any]
