@@ -16,11 +16,10 @@ from latchkey import __version__
 from latchkey.cli import main
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.portal import accounts
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import apps, operator_changes, operators, tenants
 from latchkey.services.operator_changes import Who
-from latchkey.services.operators import Operator
+from latchkey.services.operators import Operator, accounts
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import operator_enrolments, operator_tokens
 from latchkey.store.tables import tenants as tenant_table

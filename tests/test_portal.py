@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from latchkey.models import Tenant
-from latchkey.portal import accounts, sessions
 from latchkey.runtime import Runtime
 from latchkey.services import pools, tenants
+from latchkey.services.operators import accounts, sessions
 from latchkey.store.tables import events, operator_passkeys, webhook_endpoints
 from latchkey.store.tables import tenants as tenant_table
 from latchkey.testing.authenticator import SoftAuthenticator

@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Tenant
-from latchkey.portal import accounts, ceremonies, sessions
+from latchkey.portal import ceremonies
 from latchkey.runtime import RequestMeta, Runtime, ratelimit
 from latchkey.services import apps, authentication, pools, pruning, sealed_challenges
 from latchkey.services import users as user_service
+from latchkey.services.operators import accounts, sessions
 from latchkey.services.retention import RetentionWorker
 from latchkey.store import authorization_codes, mail_outbox
 from latchkey.store import refresh_tokens as refresh_store

@@ -9,8 +9,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from latchkey.portal import accounts
 from latchkey.runtime import Runtime
+from latchkey.services.operators import accounts
 from latchkey.testing.authenticator import SoftAuthenticator
 
 PORTAL = "http://localhost:8000"  # the Runtime's default public URL: the portal's origin

@@ -13,11 +13,10 @@ from urllib.parse import urlsplit
 
 from latchkey import config
 from latchkey.cli.context import database_option
-from latchkey.portal import accounts
 from latchkey.runtime import Runtime
 from latchkey.services import operator_changes, operators
 from latchkey.services.operator_changes import Who
-from latchkey.services.operators import OperatorToken
+from latchkey.services.operators import OperatorToken, accounts
 
 
 def add_parser(commands: Any) -> None:

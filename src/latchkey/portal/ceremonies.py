@@ -14,9 +14,10 @@ from typing import Any
 
 from latchkey.errors import ChallengeError, LatchkeyError, Unauthorized
 from latchkey.ids import new_challenge, new_id, new_token
-from latchkey.portal import accounts, sessions, store
-from latchkey.portal.accounts import OperatorAccount
+from latchkey.portal import store
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.services.operators import accounts, sessions
+from latchkey.services.operators.accounts import OperatorAccount
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.authentication_verification import (

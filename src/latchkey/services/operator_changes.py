@@ -16,7 +16,6 @@ from typing import Any
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Credential, Directory, Tenant, User
-from latchkey.portal import accounts
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     action_names,
@@ -33,7 +32,7 @@ from latchkey.services import (
     webhooks,
 )
 from latchkey.services.api_keys import ApiKey
-from latchkey.services.operators import Operator, OperatorToken
+from latchkey.services.operators import Operator, OperatorToken, accounts
 from latchkey.services.pools import passwords as pool_passwords
 from latchkey.services.views import (
     ApiKeyOut,

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.errors import Forbidden, Unauthorized
-from latchkey.portal import accounts, sessions
-from latchkey.services.operators import Operator
+from latchkey.services.operators import Operator, accounts, sessions
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -14,8 +14,8 @@ from litestar.params import FromPath
 
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import FormError, attempt, page, session, tenant
-from latchkey.portal.stats import chart
 from latchkey.services import adoption, directories
+from latchkey.services.tenant_stats import chart
 
 # (table, title, column heading, chart type, series name): the page's cards, in order.
 CARDS = (

@@ -16,10 +16,10 @@ from litestar.response import Redirect
 from latchkey.api.admin.portal_session import CsrfFailed, check_origin
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import LatchkeyError, Unauthorized
-from latchkey.portal import sessions
-from latchkey.portal.accounts import OperatorAccount
 from latchkey.services import operator_changes, tenants, views
 from latchkey.services.operator_changes import Who
+from latchkey.services.operators import sessions
+from latchkey.services.operators.accounts import OperatorAccount
 from latchkey.web.pages import render
 
 CSP = (

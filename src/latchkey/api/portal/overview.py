@@ -10,31 +10,30 @@ from litestar.params import FromPath
 
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import page, session, tenant
-from latchkey.portal import stats
-from latchkey.services import metadata
+from latchkey.services import metadata, tenant_stats
 
 
 @get("/t/{tenant_id:str}", sync_to_thread=True)
 def overview(tenant_id: FromPath[str], request: AnyRequest) -> Response[str]:
     session(request)
     shown = tenant(request, tenant_id)
-    figures = stats.overview(runtime(request), shown.id)
+    figures = tenant_stats.overview(runtime(request), shown.id)
     charts = {
-        "activity": stats.chart(
+        "activity": tenant_stats.chart(
             "line", figures.days, **{"Sign-ins": figures.sign_ins, "Sign-ups": figures.sign_ups}
         ),
-        "outcomes": stats.chart(
+        "outcomes": tenant_stats.chart(
             "doughnut", ["Success", "Failure"], Ceremonies=[figures.successes, figures.failures]
         ),
-        "reasons": stats.chart(
+        "reasons": tenant_stats.chart(
             "bar", [r for r, _ in figures.reasons], Failures=[n for _, n in figures.reasons]
         ),
-        "providers": stats.chart(
+        "providers": tenant_stats.chart(
             "doughnut",
             [p for p, _ in figures.providers],
             Passkeys=[n for _, n in figures.providers],
         ),
-        "synced": stats.chart(
+        "synced": tenant_stats.chart(
             "doughnut", ["Synced", "Device-bound"], Passkeys=[figures.synced, figures.device_bound]
         ),
     }

@@ -16,9 +16,9 @@ from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import FormError, convert, field, page, session, submit, tenant
 from latchkey.api.portal.signin import Form
 from latchkey.errors import Problem
-from latchkey.portal.sessions import CSRF_FIELD
 from latchkey.services import directories, operator_changes, pools, views
 from latchkey.services.operator_changes import Who
+from latchkey.services.operators.sessions import CSRF_FIELD
 from latchkey.services.pools import BOT_CHECK_COMPLEXITY, EMAIL_VERIFICATION, MAX_PASSKEYS_LIMIT
 
 # The settings form's fields: each is the pool setting of the same name (branding's under

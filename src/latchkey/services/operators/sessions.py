@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 
 from latchkey.ids import new_id, new_token
 from latchkey.portal import store
-from latchkey.portal.accounts import OperatorAccount, secret_hash
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.services.operators.accounts import OperatorAccount, secret_hash
 
 COOKIE = "latchkey_portal"
 CSRF_HEADER = "x-csrf-token"

@@ -1,4 +1,10 @@
-"""Operators: who may use the management API, and their API tokens.
+"""Operator accounts, without HTTP: this module is the principal every management call runs as
+(an Operator) and its API tokens; beside it the operators of the portal and their enrolment links
+(accounts.py) and portal sessions with their CSRF token (sessions.py). It may import the other
+services, latchkey.runtime, the store and the records (models, errors, ids, event_kinds); never
+latchkey.api or the CLI (they call it).
+
+Operators: who may use the management API, and their API tokens.
 
 An `Operator` is the principal every management call runs as, whatever proved it: an API token
 today (`Authorization: Bearer lk_op_...`), a portal session later. Its scope is one tenant or,
