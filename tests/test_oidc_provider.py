@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from latchkey.models import App, Tenant
+from latchkey.oidc import authorize
 from latchkey.runtime import Runtime
 from latchkey.services import apps, pools, tenants
 from latchkey.store.tables import (
     authorization_codes,
     events,
     flows,
+    metadata,
     refresh_tokens,
     sso_sessions,
 )
@@ -564,3 +566,42 @@ def test_the_authorization_request_may_name_the_api(
     answer = rp.token(params["code"])  # the refusal left the code unused
     assert answer.status_code == 200, answer.text
     assert rp.access_claims(answer.json()["access_token"])["aud"] == "https://b.example"
+
+
+def _rows(rt: Runtime) -> dict[str, int]:
+    with rt.engine.connect() as conn:
+        return {
+            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for table in metadata.sorted_tables
+        }
+
+
+def test_an_anonymous_authorization_request_writes_one_bounded_row(
+    rt: Runtime, rp: Relying
+) -> None:
+    """The parked request is the only row: the sign-in page's flow is pending, stored by the
+    browser's first POST there; a request too long to park is refused, writing nothing."""
+    before = _rows(rt)
+    where, query = redirected(rp.authorize(login_hint="ada@example.com", ui_locales="de"))
+    assert where == f"/{rp.tenant.id}/identity/{rp.pool.id}/signin"
+    after = _rows(rt)
+    assert {name: n - before[name] for name, n in after.items() if n != before[name]} == {
+        "flows": 1
+    }
+    with rt.engine.connect() as conn:
+        [parked] = conn.execute(select(flows)).all()
+    assert parked.kind == "authorization"
+    assert parked.id != query["flow"]  # the page's flow is not stored yet
+    assert parked.context["login_hint"] == "ada@example.com"
+    # The sign-in page shows the hint and the language the request asked for, from the
+    # pending flow, and writes nothing either.
+    page = rp.http.get(f"{where}?flow={query['flow']}")
+    assert page.status_code == 200
+    assert 'value="ada@example.com"' in page.text
+    assert '<html lang="de"' in page.text
+    assert _rows(rt) == after
+
+    long = rp.authorize(state="s" * authorize.MAX_PARKED_CHARS)
+    back, params = redirected(long)
+    assert (back, params["error"]) == (CALLBACK, "invalid_request")
+    assert _rows(rt) == after

@@ -31,10 +31,12 @@ from latchkey.services.directories import DEFAULT_NAME
 from latchkey.services.pools import flows, sso
 from latchkey.store import users as user_store
 
-AUTHORIZATION = "authorization"
+AUTHORIZATION = flows.AUTHORIZATION
 AUTHZ_COOKIE = "latchkey_authz"
 POOL_FLOW_COOKIE = "latchkey_flow"
 LIFETIME = timedelta(minutes=15)
+# What an anonymous request may park (its parameters' characters): ample for any client's.
+MAX_PARKED_CHARS = 8192
 
 
 @dataclass(frozen=True)
@@ -161,46 +163,54 @@ def authorize(
             return _failed(server, request, unknown)
         if fitting is not None:
             return _answer(server.create_authorization_response(request, fitting, grant))
+        if sum(len(k) + len(v) for k, v in call.params) > MAX_PARKED_CHARS:
+            too_long = InvalidRequestError(
+                "the authorization request is too long",
+                redirect_uri=grant.redirect_uri,
+                state=request.payload.state,
+            )
+            return _failed(server, request, too_long)
         return _park(conn, rt, tenant, issuer, pool, call)
 
 
 def _park(
     conn: Connection, rt: Runtime, tenant: Tenant, issuer: str, pool: pools.Pool, call: OAuthCall
 ) -> Outcome:
-    """Keep the request for after the sign-in, and send the browser to the sign-in page."""
+    """Keep the request for after the sign-in, and send the browser to the sign-in page. One
+    bounded row: the parked request, which also holds what the sign-in page needs (where to
+    return, the hints); the page's sign-in flow is a pending one carrying from it, stored only
+    by the browser's first POST there (services/pools/flows.py)."""
     data = dict(call.params)
+    request_id = flows.new_flow_id()
+    resume = f"{_path(issuer)}authorize/resume?" + urlencode(
+        {"request": request_id, "pool": pool.id}
+    )
     parked = flows.start(
         conn,
         rt,
         tenant_id=tenant.id,
         directory_id=pool.id,
         kind=AUTHORIZATION,
-        context={"params": [list(p) for p in call.params]},
-        lifetime=LIFETIME,
-    )
-    resume = f"{_path(issuer)}authorize/resume?" + urlencode(
-        {"request": parked.flow.id, "pool": pool.id}
-    )
-    login = flows.start(
-        conn,
-        rt,
-        tenant_id=tenant.id,
-        directory_id=pool.id,
-        kind=flows.LOGIN,
         context={
+            "params": [list(p) for p in call.params],
             "return_to": resume,
             "login_hint": str(data.get("login_hint") or "")[:320],
             # OIDC Core §3.1.2.1: the end user's preferred languages for the pages.
             "ui_locales": str(data.get("ui_locales") or "")[:200],
         },
+        lifetime=LIFETIME,
+        flow_id=request_id,
+    )
+    login_id, login_cookie = flows.pending(
+        rt, tenant_id=tenant.id, directory_id=pool.id, carry_from=parked.flow.id, lifetime=LIFETIME
     )
     pages = f"/{tenant.id}/identity/{pool.id}/"
     seconds = int(LIFETIME.total_seconds())
     return Outcome(
-        location=f"{pages}signin?flow={login.flow.id}",
+        location=f"{pages}signin?flow={login_id}",
         cookies=[
             CookieSpec(AUTHZ_COOKIE, parked.cookie, f"{_path(issuer)}authorize", seconds),
-            CookieSpec(POOL_FLOW_COOKIE, login.cookie, pages, seconds),
+            CookieSpec(POOL_FLOW_COOKIE, login_cookie, pages, seconds),
         ],
     )
 

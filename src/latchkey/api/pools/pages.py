@@ -142,7 +142,9 @@ def signup_page(request: AnyRequest, flow: FlowParam = None) -> Response[str]:
     if pool.settings.self_registration:
         # Coming from a sign-in flow (e.g. an app's authorization request): return there after.
         login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
-        flow_id, cookie = _pending_flow(request, rt, tenant, pool, login.id if login else None)
+        flow_id, cookie = _pending_flow(
+            request, rt, tenant, pool, flows.carry_source(login) if login else None
+        )
         cookies.append(cookie)
         values["data"] = {"flow": flow_id}
         values["flow_query"] = f"?flow={login.id}" if login else ""
@@ -177,7 +179,9 @@ def recovery_page(
     # The page's recovery flow (stored by its first POST), carrying the sign-in flow it came
     # from: after recovery, back to where that was going.
     login = _browser_flow(rt, request, tenant, pool, flows.LOGIN, flow)
-    flow_id, cookie = _pending_flow(request, rt, tenant, pool, login.id if login else None)
+    flow_id, cookie = _pending_flow(
+        request, rt, tenant, pool, flows.carry_source(login) if login else None
+    )
     values["data"]["flow"] = flow_id
     if flow:
         values["data"]["login-flow"] = flow

@@ -29,6 +29,8 @@ from latchkey.services import sealing
 from latchkey.store import flows as flow_store
 
 LOGIN = "login"
+# An app's authorization request, parked for after the sign-in (oidc/authorize.py).
+AUTHORIZATION = "authorization"
 REGISTRATION = "registration"
 RECOVERY = "recovery"
 SETTINGS = "settings"
@@ -40,6 +42,10 @@ AWAITING_CREDENTIAL = "awaiting_credential"
 COMPLETED = "completed"
 
 LIFETIME = timedelta(minutes=15)
+
+# What a page's pending flow takes over from the stored flow it carries from: where to return
+# after, and the authorization request's sign-in hints (OIDC Core §3.1.2.1).
+_CARRIED_KEYS = ("return_to", "login_hint", "ui_locales")
 
 
 class FlowCookieMissing(Forbidden):
@@ -79,11 +85,13 @@ def start(
     context: dict[str, Any] | None = None,
     user_id: str | None = None,
     lifetime: timedelta = LIFETIME,
+    flow_id: str | None = None,
 ) -> Started:
+    """A stored flow (`flow_id`: one the caller chose, from `new_flow_id()`)."""
     now = rt.now()
     secret = new_token(32)
     flow = Flow(
-        id=new_token(18),
+        id=flow_id or new_flow_id(),
         tenant_id=tenant_id,
         directory_id=directory_id,
         kind=kind,
@@ -97,6 +105,16 @@ def start(
     )
     flow_store.add(conn, flow)
     return Started(flow, f"{flow.id}.{secret}")
+
+
+def new_flow_id() -> str:
+    return new_token(18)
+
+
+def carry_source(flow: Flow) -> str:
+    """The flow a page's pending flow should carry from to continue `flow`: the flow `flow`
+    itself carries from, when it was pending (a pending flow is nowhere to be found)."""
+    return str(flow.context.get("carried_from") or flow.id)
 
 
 def _pending_id(rt: Runtime, tenant_id: str, directory_id: str, secret: str) -> str:
@@ -140,18 +158,17 @@ def _from_pending(
         return None
     now = rt.now()
     carried = flow_store.get(conn, flow_id=parts[1], tenant_id=tenant_id) if parts[1] else None
-    open_login = (
+    open_carrier = (
         carried is not None
         and carried.directory_id == directory_id
-        and carried.kind == LOGIN
+        and carried.kind in (LOGIN, AUTHORIZATION)
         and carried.state != COMPLETED
         and carried.expires_at > now
     )
-    context = (
-        {"return_to": carried.context["return_to"]}
-        if carried is not None and open_login and "return_to" in carried.context
-        else {}
-    )
+    context: dict[str, Any] = {}
+    if carried is not None and open_carrier:
+        context = {k: carried.context[k] for k in _CARRIED_KEYS if k in carried.context}
+        context["carried_from"] = carried.id
     return Flow(
         id=flow_id,
         tenant_id=tenant_id,
