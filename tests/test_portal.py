@@ -8,17 +8,21 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
+import threading
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.runtime import Runtime
+from latchkey.portal import ceremonies
+from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import pools, tenants
 from latchkey.services.operators import accounts, sessions
-from latchkey.store.tables import events, operator_passkeys, webhook_endpoints
+from latchkey.store.tables import events, operator_passkeys, portal_sessions, webhook_endpoints
 from latchkey.store.tables import tenants as tenant_table
 from latchkey.testing.authenticator import SoftAuthenticator
 from tests.support.portal import HTML, PORTAL, Operator, csrf_of, enrol, new_operator, sign_in
@@ -118,6 +122,80 @@ def test_sign_in_with_the_passkey_then_sign_out(rt: Runtime, client: TestClient)
     gone = client.get("/admin/v1/tenants")
     assert gone.status_code == 401
     assert gone.json()["error"] == "invalid_portal_session"
+
+
+def test_a_count_that_does_not_rise_is_refused_and_flagged_as_for_tenants(
+    rt: Runtime, client: TestClient
+) -> None:
+    """The portal signs in through the tenants' ceremony: a lower count, or the same non-zero
+    one, is refused with the tenants' error and flags the passkey as possibly cloned (as
+    test_api_hostile's tenant passkey), with no session; a passkey that keeps no count signs in
+    again and again."""
+    me = new_operator(rt, client)
+    client.cookies.clear()
+    assert sign_in(client, me.authenticator, sign_count=5).status_code == 200
+    sessions_before = count(rt, portal_sessions)
+    for regressed in (3, 5):
+        refused = sign_in(client, me.authenticator, sign_count=regressed)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"] == "sign_count_regression"
+        assert sessions.COOKIE not in refused.cookies
+    assert count(rt, portal_sessions) == sessions_before
+    with rt.read() as conn:
+        row = conn.execute(
+            select(operator_passkeys.c.sign_count, operator_passkeys.c.possible_clone)
+        )
+        assert tuple(row.one()) == (5, True)
+
+    synced = SoftAuthenticator(counter_step=0, backup_eligible=True, backup_state=True)
+    assert (
+        enrol(client, _token(accounts.create(rt, name="synced@example.com")), synced).status_code
+        == 200
+    )
+    client.cookies.clear()
+    for _ in range(2):
+        assert sign_in(client, synced).status_code == 200
+    with rt.read() as conn:
+        flags = conn.execute(
+            select(operator_passkeys.c.possible_clone).where(operator_passkeys.c.sign_count == 0)
+        ).scalars()
+        assert list(flags) == [False]
+
+
+def test_a_count_race_between_two_operator_assertions_has_one_winner(
+    rt: Runtime, client: TestClient
+) -> None:
+    """Two assertions with the same new count at once: the database's sign-count rule lets one
+    record, the other is refused and flags the passkey, as a tenant's (test_sealed_challenges)."""
+    me = new_operator(rt, client)
+    bodies = []
+    for _ in range(2):
+        begun = ceremonies.login_options(rt)
+        bodies.append(
+            (begun.challenge_id, me.authenticator.get(begun.options, origin=PORTAL, sign_count=7))
+        )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def finish(challenge_id: str, made: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            ceremonies.login_finish(rt, challenge_id, made, RequestMeta())
+            outcomes.append("ok")
+        except LatchkeyError as error:
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=finish, args=body) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", "sign_count_regression"]
+    with rt.read() as conn:
+        row = conn.execute(
+            select(operator_passkeys.c.sign_count, operator_passkeys.c.possible_clone)
+        )
+        assert tuple(row.one()) == (7, True)
 
 
 def test_session_expires(rt: Runtime, client: TestClient, clock: Any, root: Operator) -> None:
@@ -352,7 +430,10 @@ def test_admin_create_prints_a_working_link(
 
     engine = make_engine(db)
     migrate.upgrade(engine)
-    with TestClient(create_app(Runtime(engine=engine), Settings(mail_mode="off"))) as client:
+    # A served runtime always has a master key (modes.master_key): the portal's ceremony
+    # challenges are sealed with it, as tenants' are.
+    served = Runtime(engine=engine, master_key=secrets.token_bytes(32))
+    with TestClient(create_app(served, Settings(mail_mode="off"))) as client:
         token = url.split("#token=")[1]
         assert enrol(client, token, SoftAuthenticator()).status_code == 200
         assert client.get("/admin/v1/me").json()["name"] == "ada@example.com"

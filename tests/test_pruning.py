@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 from latchkey.ids import new_id
 from latchkey.mail.message import OutgoingMail
 from latchkey.models import Tenant
-from latchkey.portal import ceremonies
 from latchkey.runtime import RequestMeta, Runtime, ratelimit
-from latchkey.services import apps, authentication, pools, pruning, sealed_challenges
+from latchkey.services import apps, pools, pruning, sealed_challenges, tenant_passkeys
 from latchkey.services import users as user_service
 from latchkey.services.operators import accounts, sessions
 from latchkey.services.retention import RetentionWorker
@@ -32,7 +31,6 @@ from latchkey.store.tables import (
     botcheck_spent,
     challenges,
     flows,
-    operator_challenges,
     operator_enrolments,
     portal_sessions,
     rate_limits,
@@ -57,7 +55,6 @@ TABLES = {
     "tokens": tokens,
     "authorization_codes": code_table,
     "sso_sessions": sso_sessions,
-    "operator_challenges": operator_challenges,
     "operator_enrolments": operator_enrolments,
     "portal_sessions": portal_sessions,
     "used_challenges": used_challenges,
@@ -84,7 +81,7 @@ def _leave_rows_behind(
     rt: Runtime, client: TestClient, tenant: Tenant, backend: Backend, email: str
 ) -> PoolBrowser:
     """What visitors leave: a sign-up behind a bot check, a sign-in, a recovery mail, a tracked
-    action's token, an OIDC code, a portal sign-in attempt, an operator's link and session."""
+    action's token, an OIDC code, an operator's link and session."""
     pool = pools.get(rt, tenant.id, "customers")
     browser = PoolBrowser(client, tenant.id, pool.id)
     challenge = client.get(f"{browser.base}/botcheck/challenge").json()
@@ -118,11 +115,10 @@ def _leave_rows_behind(
             created_at=now,
             expires_at=now + timedelta(seconds=60),
         )
-    ceremonies.login_options(rt)
     # A web sign-in's sealed challenge id, used: its key stays in used_challenges.
-    begun = authentication.begin(rt, tenant, context={})
+    begun = tenant_passkeys.sign_in_options(rt, tenant, context={})
     opened = sealed_challenges.open_sealed(
-        rt, tenant=tenant, challenge_id=begun.challenge_id, kind="authentication"
+        rt, scope=tenant.id, challenge_id=begun.challenge_id, kind="authentication"
     )
     with rt.transaction() as conn:
         sealed_challenges.consume(conn, opened)

@@ -16,10 +16,10 @@ from latchkey.errors import ChallengeExpired, ChallengeNotFound, LatchkeyError
 from latchkey.models import Tenant
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
-    authentication,
     challenges,
     pruning,
     sealed_challenges,
+    tenant_passkeys,
     tenants,
     web,
 )
@@ -122,7 +122,7 @@ def test_another_tenants_id_does_not_open(
     _error(_verify(other_browser, challenge_id, assertion), 404, "challenge_not_found")
     with pytest.raises(ChallengeNotFound):
         sealed_challenges.open_sealed(
-            rt, tenant=other, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
+            rt, scope=other.id, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
         )
 
 
@@ -133,7 +133,7 @@ def test_an_id_of_another_kind_does_not_open(
     challenge_id, _options = _begun(browser)
     with pytest.raises(ChallengeNotFound):
         sealed_challenges.open_sealed(
-            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.REGISTRATION
+            rt, scope=tenant.id, challenge_id=challenge_id, kind=challenges.REGISTRATION
         )
     # Nor as a registration's challenge over the wire.
     signup = backend.track("kind", "signup")
@@ -188,7 +188,7 @@ def test_a_sign_count_race_between_two_assertions_has_one_winner(
     _enrolled(backend, browser, "counted")
     bodies = []
     for _ in range(2):
-        begun = authentication.begin(rt, tenant, context={"action": "race"})
+        begun = tenant_passkeys.sign_in_options(rt, tenant, context={"action": "race"})
         made = browser.authenticator.get(begun.options, origin=ORIGIN, sign_count=7)
         bodies.append((begun.challenge_id, made))
     barrier = threading.Barrier(2)
@@ -243,17 +243,22 @@ def test_an_expired_challenge_is_told_apart_from_an_unknown_one(
 ) -> None:
     tenant = tenant_and_secret[0]
     issued = sealed_challenges.issue(
-        rt, tenant=tenant, kind=challenges.AUTHENTICATION, user_id=None, context={}
+        rt,
+        scope=tenant.id,
+        timeout_ms=tenant.policy.timeout_ms,
+        kind=challenges.AUTHENTICATION,
+        user_id=None,
+        context={},
     )
     opened = sealed_challenges.open_sealed(
-        rt, tenant=tenant, challenge_id=issued.id, kind=challenges.AUTHENTICATION
+        rt, scope=tenant.id, challenge_id=issued.id, kind=challenges.AUTHENTICATION
     )
     assert opened.challenge == issued.challenge
     assert opened.context == {}
     clock.advance(milliseconds=tenant.policy.timeout_ms)
     with pytest.raises(ChallengeExpired):
         sealed_challenges.open_sealed(
-            rt, tenant=tenant, challenge_id=issued.id, kind=challenges.AUTHENTICATION
+            rt, scope=tenant.id, challenge_id=issued.id, kind=challenges.AUTHENTICATION
         )
 
 
@@ -262,17 +267,22 @@ def test_the_cipher_is_kept_on_the_runtime_not_the_process(
 ) -> None:
     tenant = tenant_and_secret[0]
     issued = sealed_challenges.issue(
-        rt, tenant=tenant, kind="authentication", user_id=None, context={}
+        rt,
+        scope=tenant.id,
+        timeout_ms=tenant.policy.timeout_ms,
+        kind="authentication",
+        user_id=None,
+        context={},
     )
     kept = rt.cache("challenge-ciphers")
     assert kept.max_entries == 4
     opened = sealed_challenges.open_sealed(
-        rt, tenant=tenant, challenge_id=issued.id, kind="authentication"
+        rt, scope=tenant.id, challenge_id=issued.id, kind="authentication"
     )
     assert opened.challenge == issued.challenge
     # A runtime with another master key derives its own cipher: the id does not open there.
     stranger = Runtime(engine=rt.engine, clock=rt.clock, master_key=b"\x01" * 32)
     with pytest.raises(ChallengeNotFound, match="unknown authentication challenge"):
         sealed_challenges.open_sealed(
-            stranger, tenant=tenant, challenge_id=issued.id, kind="authentication"
+            stranger, scope=tenant.id, challenge_id=issued.id, kind="authentication"
         )

@@ -49,7 +49,9 @@ def enrol(client: TestClient, token: str, authenticator: SoftAuthenticator) -> A
 
 def sign_in(client: TestClient, authenticator: SoftAuthenticator, **overrides: Any) -> Any:
     begun = client.post("/portal/login/options", json={}).json()
-    assertion = authenticator.get(begun["options"], origin=overrides.pop("origin", PORTAL))
+    assertion = authenticator.get(
+        begun["options"], origin=overrides.pop("origin", PORTAL), **overrides
+    )
     body = {"challengeId": begun["challengeId"], "credential": assertion}
     return client.post("/portal/login/finish", json=body)
 

@@ -1,7 +1,10 @@
-"""The ceremony API for app backends (secret key): register and sign in with passkeys.
+"""The ceremony API for app backends (secret key): register and sign in with passkeys, under
+`/api/v1/tenants/{id}/`, beside the `/v1` client API the browser SDK drives.
 
-Routes parse, call one service function, render. The browser-facing client API of the web
-issue is another adapter over the same services.
+A thin adapter, kept for the backends that call it: each route parses, calls the one ceremony
+(services/ceremony.py, with the tenant's relying party and keyring, services/tenant_passkeys.py)
+that /v1, native apps, identity pools and the portal also use, and renders. It holds no
+ceremony logic of its own: same options, challenges, verification, sign-count rule and events.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from latchkey.api import errors, schemas, tenancy
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.errors import UserNotFound
-from latchkey.services import authentication, events, registration, users
+from latchkey.services import app_origins, ceremony, events, tenant_passkeys, users
 
 
 @post("/registration/options", sync_to_thread=True, status_code=200)
@@ -23,7 +26,7 @@ def registration_options(
     data: JSONBody[schemas.RegistrationOptionsRequest],
     request: AnyRequest,
 ) -> schemas.OptionsResponse:
-    begun = registration.begin(
+    begun = tenant_passkeys.registration_options(
         runtime(request),
         tenancy.by_secret_key(request, tenant_id),
         external_user_id=data.user_id,
@@ -38,9 +41,11 @@ def registration_options(
 def registration_verify(
     tenant_id: FromPath[str], data: JSONBody[schemas.RegistrationVerifyRequest], request: AnyRequest
 ) -> schemas.RegistrationVerifyResponse:
-    done = registration.finish(
-        runtime(request),
-        tenancy.by_secret_key(request, tenant_id),
+    rt, tenant = runtime(request), tenancy.by_secret_key(request, tenant_id)
+    done: tenant_passkeys.Registration = ceremony.finish_registration(
+        rt,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=data.challenge_id,
         credential=data.credential,
         meta=request_meta(request),
@@ -60,7 +65,7 @@ def authentication_options(
     request: AnyRequest,
 ) -> schemas.OptionsResponse:
     tenant = tenancy.by_secret_key(request, tenant_id)
-    begun = authentication.begin(runtime(request), tenant, external_user_id=data.user_id)
+    begun = tenant_passkeys.sign_in_options(runtime(request), tenant, external_user_id=data.user_id)
     return schemas.OptionsResponse(challenge_id=begun.challenge_id, options=begun.options)
 
 
@@ -70,9 +75,11 @@ def authentication_verify(
     data: JSONBody[schemas.AuthenticationVerifyRequest],
     request: AnyRequest,
 ) -> schemas.AuthenticationVerifyResponse:
-    done = authentication.finish(
-        runtime(request),
-        tenancy.by_secret_key(request, tenant_id),
+    rt, tenant = runtime(request), tenancy.by_secret_key(request, tenant_id)
+    done: tenant_passkeys.SignIn = ceremony.finish_sign_in(
+        rt,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=data.challenge_id,
         credential=data.credential,
         meta=request_meta(request),

@@ -1,37 +1,41 @@
-"""The portal's own WebAuthn ceremonies: an operator registers a passkey through a one-time
-enrolment link, then signs in with it. The relying party is the Latchkey host itself (RP ID:
-the public URL's host; origin: the public URL's origin). Options and verification are
-Latchkey's webauthn/ layer, unchanged; the policy is strict: a discoverable credential and
-user verification, always.
+"""The portal's own passkeys: an operator registers one through a one-time enrolment link,
+then signs in with it, through the same ceremonies as every tenant (services/ceremony.py): the
+same options, verification, sealed single-use challenges, sign-count rule and clone flag.
+
+The relying party is the Latchkey host itself (RP ID: the public URL's host; origin: the public
+URL's origin) with a strict policy: a discoverable credential and user verification, always.
+The keyring is the operators' passkeys (portal/store.py); an operator has no tenant and so no
+event log, so each outcome is logged as a tenant's passkey.* event would say it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from latchkey.errors import ChallengeError, LatchkeyError, Unauthorized
-from latchkey.ids import new_challenge, new_id, new_token
+from latchkey.ids import new_id
+from latchkey.models import Challenge
 from latchkey.portal import store
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.services import ceremony, challenges, sealed_challenges
 from latchkey.services.operators import accounts, sessions
 from latchkey.services.operators.accounts import OperatorAccount
-from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
+from latchkey.services.passkey_options import PasskeyUser
 from latchkey.webauthn.aaguids import default_credential_name
-from latchkey.webauthn.authentication_verification import (
-    read_assertion_identity,
-    verify_authentication_response,
-)
+from latchkey.webauthn.authentication_verification import VerifiedAuthentication
 from latchkey.webauthn.policy import PasskeyPolicy
-from latchkey.webauthn.registration_verification import verify_registration_response
+from latchkey.webauthn.registration_verification import VerifiedRegistration
 from latchkey.webauthn.relying_party import RelyingParty
 
 log = logging.getLogger("latchkey.portal")
 POLICY = PasskeyPolicy(user_verification="required", resident_key="required")
-CHALLENGE_TTL = timedelta(milliseconds=POLICY.timeout_ms)
-ENROL, LOGIN = "enrol", "login"
+# What the portal's sealed challenges are bound to: never a tenant's id (those are UUIDs).
+SCOPE = "latchkey:portal"
 
 
 class InvalidEnrolmentLink(Unauthorized):
@@ -61,32 +65,6 @@ def relying_party(rt: Runtime) -> RelyingParty:
     )
 
 
-def _issue(rt: Runtime, kind: str, enrolment_id: str | None = None) -> tuple[str, bytes]:
-    challenge_id, challenge = new_token(32), new_challenge()
-    now = rt.now()
-    with rt.transaction() as conn:
-        store.add_challenge(
-            conn,
-            id=challenge_id,
-            kind=kind,
-            enrolment_id=enrolment_id,
-            challenge=challenge,
-            created_at=now,
-            expires_at=now + CHALLENGE_TTL,
-        )
-    return challenge_id, challenge
-
-
-def _consume(rt: Runtime, challenge_id: str, kind: str) -> Any:
-    if not isinstance(challenge_id, str) or not 1 <= len(challenge_id) <= 64:
-        raise ChallengeError("challengeId is missing or malformed")
-    with rt.transaction() as conn:
-        row = store.consume_challenge(conn, challenge_id, kind, rt.now())
-    if row is None:
-        raise ChallengeError("the challenge is unknown, used or expired: start again")
-    return row
-
-
 def _open_link(rt: Runtime, token: str) -> Any:
     if not isinstance(token, str) or not 10 <= len(token) <= 100:
         raise InvalidEnrolmentLink("the enrolment link is malformed")
@@ -97,16 +75,29 @@ def _open_link(rt: Runtime, token: str) -> Any:
     return link
 
 
+def _unusable() -> ChallengeError:
+    # One answer for every unusable challenge, as the portal's pages have always had it.
+    return ChallengeError("the challenge is unknown, used or expired: start again")
+
+
 def enrol_options(rt: Runtime, token: str) -> Started:
-    """Creation options for the link's operator (the link is checked, not yet used)."""
+    """Creation options for the link's operator (the link is checked, not yet used; the
+    challenge, sealed to the link, is not stored)."""
     link = _open_link(rt, token)
     with rt.read() as conn:
         who = store.operator(conn, link.operator_id)
         have = store.passkeys_of(conn, who.id)
-    challenge_id, challenge = _issue(rt, ENROL, link.id)
+    challenge = sealed_challenges.issue(
+        rt,
+        scope=SCOPE,
+        timeout_ms=POLICY.timeout_ms,
+        kind=challenges.REGISTRATION,
+        user_id=None,
+        context={"enrolment_id": link.id},
+    )
     user = PasskeyUser(who.user_handle, who.name, who.name)
-    options = creation_options(relying_party(rt), user, challenge, exclude=have)
-    return Started(challenge_id, options)
+    begun = ceremony.registration_options(relying_party(rt), challenge, user, exclude=have)
+    return Started(begun.challenge_id, begun.options)
 
 
 def enrol_finish(
@@ -115,30 +106,130 @@ def enrol_finish(
     """Verify the new passkey, use the link up, store the passkey and start a session, all or
     nothing: a link is spent only by a passkey that verified."""
     link = _open_link(rt, token)
-    challenge = _consume(rt, challenge_id, ENROL)
-    if challenge.enrolment_id != link.id:
-        raise ChallengeError("the challenge was issued for another enrolment link")
-    verified = verify_registration_response(
-        credential=credential,
-        expected_challenge=challenge.challenge,
-        rp_id=accounts.portal_rp_id(rt),
-        origins=[accounts.portal_origin(rt)],
-        allowed_algorithms=POLICY.algorithm_ids,
-        require_user_verification=True,
-        trust_anchors=rt.trust_anchors,
-    )
-    if verified.discoverable is False:
-        # The portal's sign-in asks for a discoverable credential: this one could never answer.
-        raise InvalidEnrolmentLink("the authenticator made a non-discoverable credential")
-    now = rt.now()
-    with rt.transaction() as conn:
-        if not store.use_enrolment(conn, link.id, now):
+
+    def same_link(_conn: Connection, challenge: Challenge) -> None:
+        if challenge.context.get("enrolment_id") != link.id:
+            raise ChallengeError("the challenge was issued for another enrolment link")
+
+    def open_session(conn: Connection, _challenge: Challenge, result: OperatorEnrolment) -> str:
+        return sessions.start(conn, rt, result.user.id, meta)
+
+    try:
+        done = ceremony.finish_registration(
+            rt,
+            relying_party(rt),
+            KEYRING,
+            challenge_id=challenge_id,
+            credential=credential,
+            meta=meta,
+            check=same_link,
+            then=open_session,
+        )
+    except ChallengeError as exc:
+        raise _unusable() from exc
+    return SignedIn(OperatorAccount.of(done.user), done.records)
+
+
+def login_options(rt: Runtime) -> Started:
+    """Request options for a discoverable credential: the browser offers the operator's
+    passkeys for this host. Nothing is written (a sealed challenge, as a tenant's sign-in)."""
+    begun = ceremony.begin_sign_in(rt, relying_party(rt), KEYRING)
+    return Started(begun.challenge_id, begun.options)
+
+
+def login_finish(rt: Runtime, challenge_id: str, credential: Any, meta: RequestMeta) -> SignedIn:
+    """The shared sign-in; the portal session is opened in the sign-in's transaction."""
+
+    def open_session(conn: Connection, _challenge: Challenge, result: OperatorSignIn) -> str:
+        return sessions.start(conn, rt, result.user.id, meta)
+
+    try:
+        done = ceremony.finish_sign_in(
+            rt,
+            relying_party(rt),
+            KEYRING,
+            challenge_id=challenge_id,
+            credential=credential,
+            meta=meta,
+            then=open_session,
+        )
+    except ChallengeError as exc:
+        raise _unusable() from exc
+    return SignedIn(OperatorAccount.of(done.user), done.records)
+
+
+# Operators and their passkeys are portal/store.py's rows.
+OperatorSignIn = ceremony.Authenticated[Any, Any, None]
+OperatorEnrolment = ceremony.Registered[Any, Any, None]
+
+
+class PortalKeyring:
+    """The operators' passkeys, never with the credential or anything secret in the log."""
+
+    scope = SCOPE
+
+    def find(self, rt: Runtime, credential_id: bytes) -> tuple[Any, Any]:
+        with rt.read() as conn:
+            stored = store.passkey_by_credential_id(conn, credential_id)
+            owner = store.operator(conn, stored.operator_id) if stored is not None else None
+        if stored is None or owner is None:
+            raise OperatorSignInFailed("this passkey is not an operator's passkey of this portal")
+        return stored, owner
+
+    def check_holder(self, holder: Any) -> None:
+        if holder.disabled_at is not None:
+            raise OperatorSignInFailed("this passkey is not an operator's passkey of this portal")
+
+    def check_verified(self, rt: Runtime, passkey: Any) -> None:
+        return None  # no authenticator status rule applies to operators' passkeys
+
+    def record_use(
+        self, conn: Connection, passkey: Any, verified: VerifiedAuthentication, now: datetime
+    ) -> Any:
+        moved = store.record_passkey_use(
+            conn,
+            passkey.id,
+            passkey.sign_count,
+            verified.new_sign_count,
+            verified.backup_state,
+            now,
+        )
+        return passkey if moved else None
+
+    def flag_possible_clone(self, conn: Connection, passkey: Any) -> None:
+        store.mark_passkey_possible_clone(conn, passkey.id)
+
+    def log_sign_in(
+        self,
+        conn: Connection,
+        rt: Runtime,
+        meta: RequestMeta,
+        *,
+        holder: Any,
+        passkey: Any,
+        challenge: Challenge | None,
+        verified: VerifiedAuthentication | None = None,
+        error: LatchkeyError | None = None,
+    ) -> None:
+        _log("passkey.authentication", holder, passkey, error)
+
+    def add(
+        self, conn: Connection, rt: Runtime, challenge: Challenge, verified: VerifiedRegistration
+    ) -> tuple[Any, Any]:
+        if verified.discoverable is False:
+            # The portal's sign-in asks for a discoverable credential: this one never answers.
+            raise InvalidEnrolmentLink("the authenticator made a non-discoverable credential")
+        now = rt.now()
+        link_id = challenge.context["enrolment_id"]
+        link = store.use_enrolment(conn, link_id, now)
+        if link is None:
             raise InvalidEnrolmentLink("the enrolment link is unknown, used or expired")
         if store.passkey_by_credential_id(conn, verified.credential_id) is not None:
             raise InvalidEnrolmentLink("this passkey is already registered")
+        passkey_id = new_id()
         store.add_passkey(
             conn,
-            id=new_id(),
+            id=passkey_id,
             operator_id=link.operator_id,
             credential_id=verified.credential_id,
             public_key=verified.public_key,
@@ -151,58 +242,34 @@ def enrol_finish(
             name=default_credential_name(verified.aaguid, attachment=verified.attachment),
             created_at=now,
         )
-        who = OperatorAccount.of(store.operator(conn, link.operator_id))
-        secret = sessions.start(conn, rt, who.id, meta)
-    log.info("operator %s enrolled a passkey", who.id)
-    return SignedIn(who, secret)
+        return store.operator(conn, link.operator_id), store.passkey(conn, passkey_id)
+
+    def log_registration(
+        self,
+        conn: Connection,
+        rt: Runtime,
+        meta: RequestMeta,
+        *,
+        holder: Any,
+        passkey: Any,
+        verified: VerifiedRegistration,
+        conditional: bool,
+    ) -> None:
+        _log("passkey.registration", holder, passkey, None)
+
+    def log_registration_failure(
+        self, rt: Runtime, meta: RequestMeta, error: LatchkeyError, user_id: str | None
+    ) -> None:
+        _log("passkey.registration", None, None, error)
 
 
-def login_options(rt: Runtime) -> Started:
-    """Request options for a discoverable credential: the browser offers the operator's
-    passkeys for this host."""
-    challenge_id, challenge = _issue(rt, LOGIN)
-    options = request_options(relying_party(rt), challenge)
-    return Started(challenge_id, options)
+def _log(kind: str, holder: Any, passkey: Any, error: LatchkeyError | None) -> None:
+    who = holder.id if holder is not None else None
+    key = passkey.id if passkey is not None else None
+    if error is None:
+        log.info("%s success: operator %s, passkey %s", kind, who, key)
+    else:
+        log.warning("%s failure %s: operator %s, passkey %s", kind, error.code, who, key)
 
 
-def login_finish(rt: Runtime, challenge_id: str, credential: Any, meta: RequestMeta) -> SignedIn:
-    challenge = _consume(rt, challenge_id, LOGIN)
-    try:
-        return _verify_login(rt, challenge, credential, meta)
-    except LatchkeyError as exc:
-        # Never the credential or anything secret: the step that failed.
-        log.info("portal sign-in failed: %s", exc.code)
-        raise
-
-
-def _verify_login(rt: Runtime, challenge: Any, credential: Any, meta: RequestMeta) -> SignedIn:
-    identity = read_assertion_identity(credential)
-    with rt.read() as conn:
-        stored = store.passkey_by_credential_id(conn, identity.credential_id)
-        owner = store.operator(conn, stored.operator_id) if stored is not None else None
-    if stored is None or owner is None or owner.disabled_at is not None:
-        raise OperatorSignInFailed("this passkey is not an operator's passkey of this portal")
-    verified = verify_authentication_response(
-        credential=credential,
-        expected_challenge=challenge.challenge,
-        rp_id=accounts.portal_rp_id(rt),
-        origins=[accounts.portal_origin(rt)],
-        public_key=stored.public_key,
-        stored_sign_count=stored.sign_count,
-        owner_user_handle=owner.user_handle,
-        require_user_verification=True,
-        require_user_handle=True,
-        stored_backup_eligible=stored.backup_eligible,
-    )
-    with rt.transaction() as conn:
-        if not store.record_passkey_use(
-            conn,
-            stored.id,
-            stored.sign_count,
-            verified.new_sign_count,
-            verified.backup_state,
-            rt.now(),
-        ):
-            raise OperatorSignInFailed("another sign-in used this passkey meanwhile: try again")
-        secret = sessions.start(conn, rt, owner.id, meta)
-    return SignedIn(OperatorAccount.of(owner), secret)
+KEYRING = PortalKeyring()

@@ -1,5 +1,5 @@
-"""Rows of the portal's tables: operators, their passkeys, enrolment links, the portal's
-WebAuthn challenges and sessions. One-time secrets are consumed by one atomic UPDATE."""
+"""Rows of the portal's tables: operators, their passkeys, enrolment links and sessions.
+One-time secrets are consumed by one atomic UPDATE."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from latchkey.models import Event
+from latchkey.store import passkey_uses
 from latchkey.store.tables import (
     events,
-    operator_challenges,
     operator_enrolments,
     operator_passkeys,
     operators,
@@ -50,9 +50,10 @@ def open_enrolment(conn: Connection, secret_hash: bytes, now: datetime) -> Any:
     return conn.execute(query).first()
 
 
-def use_enrolment(conn: Connection, enrolment_id: str, now: datetime) -> bool:
-    """Mark the link used; False when it was used or expired meanwhile (one caller wins)."""
-    result = conn.execute(
+def use_enrolment(conn: Connection, enrolment_id: str, now: datetime) -> Any:
+    """Mark the link used and return it; None when it was used or expired meanwhile (one
+    caller wins)."""
+    return conn.execute(
         update(operator_enrolments)
         .where(
             operator_enrolments.c.id == enrolment_id,
@@ -60,32 +61,18 @@ def use_enrolment(conn: Connection, enrolment_id: str, now: datetime) -> bool:
             operator_enrolments.c.expires_at > now,
         )
         .values(used_at=now)
-    )
-    return result.rowcount == 1
-
-
-def add_challenge(conn: Connection, **values: Any) -> None:
-    conn.execute(insert(operator_challenges).values(**values))
-
-
-def consume_challenge(conn: Connection, challenge_id: str, kind: str, now: datetime) -> Any:
-    """Mark an unused, unexpired challenge of this kind used and return it, else None."""
-    row = conn.execute(
-        update(operator_challenges)
-        .where(
-            operator_challenges.c.id == challenge_id,
-            operator_challenges.c.kind == kind,
-            operator_challenges.c.consumed_at.is_(None),
-            operator_challenges.c.expires_at > now,
-        )
-        .values(consumed_at=now)
-        .returning(*operator_challenges.c)
+        .returning(*operator_enrolments.c)
     ).first()
-    return row
 
 
 def add_passkey(conn: Connection, **values: Any) -> None:
     conn.execute(insert(operator_passkeys).values(**values))
+
+
+def passkey(conn: Connection, passkey_id: str) -> Any:
+    return conn.execute(
+        select(operator_passkeys).where(operator_passkeys.c.id == passkey_id)
+    ).first()
 
 
 def passkey_by_credential_id(conn: Connection, credential_id: bytes) -> Any:
@@ -106,14 +93,24 @@ def record_passkey_use(
     backup_state: bool,
     now: datetime,
 ) -> bool:
-    """Store the new sign count, only if no other sign-in moved it meanwhile (a replayed or
-    cloned assertion racing this one loses)."""
-    result = conn.execute(
-        update(operator_passkeys)
-        .where(operator_passkeys.c.id == passkey_id, operator_passkeys.c.sign_count == old_count)
-        .values(sign_count=new_count, backup_state=backup_state, last_used_at=now)
+    """Store a verified use under the tenants' sign-count rule (store/passkey_uses.py): False
+    when another use moved the count first (a replayed or cloned assertion racing this one)."""
+    return passkey_uses.record(
+        conn,
+        _USES,
+        row_id=passkey_id,
+        old_count=old_count,
+        new_count=new_count,
+        backup_state=backup_state,
+        used_at=now,
     )
-    return result.rowcount == 1
+
+
+_USES = passkey_uses.statements(operator_passkeys)
+
+
+def mark_passkey_possible_clone(conn: Connection, passkey_id: str) -> None:
+    passkey_uses.mark_possible_clone(conn, operator_passkeys, passkey_id)
 
 
 def add_session(conn: Connection, **values: Any) -> None:

@@ -16,6 +16,7 @@ from latchkey.models import App, Tenant
 from latchkey.runtime import Runtime
 from latchkey.services.origins import android_origin as origin_of_digest
 from latchkey.store import apps as app_store
+from latchkey.webauthn.relying_party import RelyingParty
 
 TTL_SECONDS = 5.0
 _CACHE = "app_origins"
@@ -60,6 +61,11 @@ def expected(rt: Runtime, tenant: Tenant, *, native: bool = False) -> tuple[str,
     android, has_ios = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
     ios = [f"https://{tenant.rp_id}"] if native and has_ios else []
     return tuple(dict.fromkeys([*tenant.ceremony_origins, *android, *ios]))
+
+
+def relying_party(rt: Runtime, tenant: Tenant, *, native: bool = False) -> RelyingParty:
+    """The tenant's relying party as its ceremonies verify it: with every origin `expected`."""
+    return tenant.relying_party.with_origins(expected(rt, tenant, native=native))
 
 
 def forget(rt: Runtime, tenant_id: str) -> None:

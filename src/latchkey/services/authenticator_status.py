@@ -1,7 +1,8 @@
 """When newer FIDO metadata marks a model compromised or revoked, the passkeys already stored
 hear of it: an `authenticator.status_changed` event and a portal alert per tenant holding them,
 and the tenant's rule (`warn`; `block`: their sign-ins are refused; `notify`: their users are
-also mailed). The `block` rule is checked at every sign-in (services/metadata.py: check_sign_in)."""
+also mailed). The `block` rule is checked at every sign-in of a tenant (services/metadata.py:
+check_sign_in, from services/tenant_passkeys.py)."""
 
 from __future__ import annotations
 

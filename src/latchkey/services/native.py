@@ -19,13 +19,14 @@ from latchkey.errors import InvalidRequest
 from latchkey.models import App, Challenge, Credential, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
-    authentication,
+    app_origins,
+    ceremony,
     challenges,
     directories,
     native_verification,
     pools,
-    registration,
     signup,
+    tenant_passkeys,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.pools import email_verification
@@ -164,18 +165,18 @@ def complete(
         return _sign_up(rt, tenant, app, directory.id, found, authn_response, meta, verification)
     pool = pools.Pool(directory, pools.settings_of(directory))
 
-    def after(conn: Connection, challenge: Challenge, result: authentication.Authenticated) -> None:
+    def check_login(conn: Connection, challenge: Challenge, result: tenant_passkeys.SignIn) -> None:
         _check_login(challenge, app, directory.id, result.user)
         email_verification.require_proved(conn, pool, result.user.id)
 
-    signed_in = authentication.finish(
+    signed_in: tenant_passkeys.SignIn = ceremony.finish_sign_in(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant, native=True),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=auth_session,
         credential=authn_response,
         meta=meta,
-        native=True,
-        after=after,
+        then=check_login,
     )
     return Completed(signed_in.user, signed_in.credential, signup=False)
 
@@ -209,18 +210,20 @@ def _sign_up(
         if proof is not None:
             native_verification.use(conn, rt, proof)
 
-    def after(conn: Connection, result: registration.Registered) -> None:
+    def prove(
+        conn: Connection, _challenge: Challenge, result: tenant_passkeys.Registration
+    ) -> None:
         if proof is not None:
             native_verification.proved(conn, rt, tenant, proof, user_id=result.user.id, meta=meta)
 
-    done = registration.finish(
+    done: tenant_passkeys.Registration = ceremony.finish_registration(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant, native=True),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=found.id,
         credential=authn_response,
         meta=meta,
-        native=True,
         check=check,
-        after=after,
+        then=prove,
     )
     return Completed(done.user, done.credential, signup=True)

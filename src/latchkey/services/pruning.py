@@ -32,7 +32,7 @@ BATCH = 1000
 
 # Each table and the columns, besides `expires_at`, that end a row early (used, revoked).
 # Children first where a foreign key names the parent (recovery codes -> flows, codes ->
-# sessions, portal challenges -> enrolment links), so each delete stays a plain one.
+# sessions), so each delete stays a plain one.
 _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (t.recovery_codes, ("used_at",)),
     (t.flows, ()),
@@ -40,7 +40,6 @@ _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (t.tokens, ()),
     (t.authorization_codes, ()),
     (t.sso_sessions, ("revoked_at",)),
-    (t.operator_challenges, ()),
     (t.operator_enrolments, ("used_at",)),
     (t.portal_sessions, ("revoked_at",)),
     (t.refresh_tokens, ("revoked_at",)),

@@ -2,11 +2,12 @@
 
 A sealed challenge id is AES-256-GCM (a key derived from the master key, chosen by a key-id
 byte so keys can rotate) over the challenge's 32 random bytes, its expiry, the user it was
-issued for (when known) and its context (the action), with the tenant and the ceremony kind as
-associated data: any process or node opens it without a database read, and an id of another
-tenant or kind, or a changed byte, does not open at all. Single use is enforced at verify, by
-inserting the id's key into `used_challenges` in the verify's transaction (a duplicate is a
-replay); the key begins with the expiry, so expired keys go by one range delete.
+issued for (when known) and its context (the action), with its scope (the tenant, or the
+operator portal) and the ceremony kind as associated data: any process or node opens it without
+a database read, and an id of another scope or kind, or a changed byte, does not open at all.
+Single use is enforced at verify, by inserting the id's key into `used_challenges` in the
+verify's transaction (a duplicate is a replay); the key begins with the expiry, so expired keys
+go by one range delete.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import Connection
 
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed, ConfigError
 from latchkey.ids import new_challenge
-from latchkey.models import Challenge, Tenant
+from latchkey.models import Challenge
 from latchkey.runtime import Runtime
 from latchkey.services.sealing import derive
 from latchkey.store import used_challenges
@@ -56,8 +57,8 @@ def _cipher(rt: Runtime, key_id: int) -> AESGCM:
     return cipher
 
 
-def _associated(kind: str, tenant_id: str) -> bytes:
-    return f"{kind}\0{tenant_id}".encode()
+def _associated(kind: str, scope: str) -> bytes:
+    return f"{kind}\0{scope}".encode()
 
 
 def is_sealed(challenge_id: str) -> bool:
@@ -65,31 +66,38 @@ def is_sealed(challenge_id: str) -> bool:
 
 
 def issue(
-    rt: Runtime, *, tenant: Tenant, kind: str, user_id: str | None, context: dict[str, Any]
+    rt: Runtime,
+    *,
+    scope: str,
+    timeout_ms: int,
+    kind: str,
+    user_id: str | None,
+    context: dict[str, Any],
 ) -> Challenge:
-    """A fresh challenge and its sealed id; nothing is stored."""
+    """A fresh challenge and its sealed id, opening only in `scope` (a tenant's id, or the
+    portal's); nothing is stored."""
     if not rt.master_key:
         raise ConfigError("no master key: set LATCHKEY_MASTER_KEY to seal challenge ids")
     now = rt.now()
-    expires = now + timedelta(milliseconds=tenant.policy.timeout_ms)
+    expires = now + timedelta(milliseconds=timeout_ms)
     sealed = _Sealed(_millis(expires), new_challenge(), user_id, context)
     nonce = os.urandom(_NONCE)
-    box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, tenant.id))
+    box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, scope))
     token = base64.urlsafe_b64encode(bytes([_KEY_ID]) + nonce + box).rstrip(b"=").decode()
-    return _challenge(PREFIX + token, tenant.id, kind, sealed, now)
+    return _challenge(PREFIX + token, scope, kind, sealed, now)
 
 
-def open_sealed(rt: Runtime, *, tenant: Tenant, challenge_id: str, kind: str) -> Challenge:
-    """The challenge inside a sealed id of this tenant and kind, unexpired; not yet used up
+def open_sealed(rt: Runtime, *, scope: str, challenge_id: str, kind: str) -> Challenge:
+    """The challenge inside a sealed id of this scope and kind, unexpired; not yet used up
     (that is `consume`'s job, in the verify's transaction)."""
-    sealed = _unseal(rt, tenant.id, challenge_id, kind)
+    sealed = _unseal(rt, scope, challenge_id, kind)
     now = rt.now()
     if sealed.expires_ms <= _millis(now):
         raise ChallengeExpired("this challenge has expired; request new options")
-    return _challenge(challenge_id, tenant.id, kind, sealed, now)
+    return _challenge(challenge_id, scope, kind, sealed, now)
 
 
-def _unseal(rt: Runtime, tenant_id: str, challenge_id: str, kind: str) -> _Sealed:
+def _unseal(rt: Runtime, scope: str, challenge_id: str, kind: str) -> _Sealed:
     unknown = ChallengeNotFound(f"unknown {kind} challenge")
     if not rt.master_key or not is_sealed(challenge_id) or len(challenge_id) > MAX_LENGTH:
         raise unknown
@@ -102,7 +110,7 @@ def _unseal(rt: Runtime, tenant_id: str, challenge_id: str, kind: str) -> _Seale
         raise unknown
     try:
         plain = _cipher(rt, raw[0]).decrypt(
-            raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _associated(kind, tenant_id)
+            raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _associated(kind, scope)
         )
         return _decode(plain)
     except (InvalidTag, msgspec.DecodeError) as exc:
@@ -137,11 +145,11 @@ def _millis(moment: datetime) -> int:
 
 
 def _challenge(
-    challenge_id: str, tenant_id: str, kind: str, sealed: _Sealed, now: datetime
+    challenge_id: str, scope: str, kind: str, sealed: _Sealed, now: datetime
 ) -> Challenge:
     return Challenge(
         id=challenge_id,
-        tenant_id=tenant_id,
+        tenant_id=scope,
         kind=kind,
         user_id=sealed.user_id,
         challenge=sealed.challenge,

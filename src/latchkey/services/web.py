@@ -17,10 +17,11 @@ from latchkey.runtime.group_commit import Expected
 from latchkey.services import (
     action_names,
     actions,
-    authentication,
+    app_origins,
+    ceremony,
     challenges,
-    registration,
     sealed_challenges,
+    tenant_passkeys,
 )
 from latchkey.services.passkey_options import request_options
 from latchkey.store import actions as action_store
@@ -57,11 +58,11 @@ def sign_up_options(
     username: str | None,
     display_name: str | None,
     attachment: str | None,
-) -> registration.RegistrationOptions:
+) -> ceremony.Options:
     actions.require_pending(action)
     with rt.transaction() as conn:
         _require_binding(conn, tenant, action)
-    return registration.begin(
+    return tenant_passkeys.registration_options(
         rt,
         tenant,
         external_user_id=user.external_id,
@@ -83,37 +84,38 @@ def sign_up(
     conditional: bool,
 ) -> Outcome:
     actions.require_pending(action)  # and again when the success is recorded (a race)
-    done: list[tuple[Action, str]] = []
 
     def check(conn: Connection, challenge: Challenge) -> None:
         if challenge.context.get("external_user_id") != user.external_id:
             raise InvalidToken("the token is for another user than this challenge")
         _require_binding(conn, tenant, action)  # again: a passkey may have landed meanwhile
 
-    def after(conn: Connection, result: registration.Registered) -> None:
-        done.append(
-            actions.succeed(
-                conn,
-                rt,
-                tenant,
-                action=action,
-                user=result.user,
-                credential=result.credential,
-                name=action.action,
-            )
+    def succeed(
+        conn: Connection, _challenge: Challenge, result: tenant_passkeys.Registration
+    ) -> tuple[Action, str]:
+        """The action's success and its result token, in the registration's transaction."""
+        return actions.succeed(
+            conn,
+            rt,
+            tenant,
+            action=action,
+            user=result.user,
+            credential=result.credential,
+            name=action.action,
         )
 
-    result = registration.finish(
+    result = ceremony.finish_registration(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=challenge_id,
         credential=credential,
         meta=meta,
         conditional=conditional,
         check=check,
-        after=after,
+        then=succeed,
     )
-    return Outcome(result.user, result.credential, *done[0])
+    return Outcome(result.user, result.credential, *result.records)
 
 
 def anonymous_action(rt: Runtime, tenant: Tenant, action_name: str | None) -> str:
@@ -125,7 +127,7 @@ def anonymous_action(rt: Runtime, tenant: Tenant, action_name: str | None) -> st
 def challenge(rt: Runtime, tenant: Tenant, *, action_name: str | None) -> str:
     """A discoverable sign-in challenge named for an action, before any options are shown."""
     name = anonymous_action(rt, tenant, action_name)
-    return authentication.begin(rt, tenant, context={"action": name}).challenge_id
+    return tenant_passkeys.sign_in_options(rt, tenant, context={"action": name}).challenge_id
 
 
 def sign_in_options(
@@ -134,11 +136,11 @@ def sign_in_options(
     *,
     token_action: tuple[Action, User] | None,
     challenge_id: str | None,
-) -> authentication.AuthenticationOptions:
+) -> ceremony.Options:
     if token_action is not None:
         action, user = token_action
         actions.require_pending(action)
-        return authentication.begin(
+        return tenant_passkeys.sign_in_options(
             rt,
             tenant,
             external_user_id=user.external_id,
@@ -147,17 +149,15 @@ def sign_in_options(
     if challenge_id:
         return _pending_options(rt, tenant, challenge_id)
     name = anonymous_action(rt, tenant, None)
-    return authentication.begin(rt, tenant, context={"action": name})
+    return tenant_passkeys.sign_in_options(rt, tenant, context={"action": name})
 
 
-def _pending_options(
-    rt: Runtime, tenant: Tenant, challenge_id: str
-) -> authentication.AuthenticationOptions:
+def _pending_options(rt: Runtime, tenant: Tenant, challenge_id: str) -> ceremony.Options:
     """Options for a discoverable challenge issued before (by /challenge), unused."""
     unusable = ChallengeNotFound("unknown or used challenge; start the sign-in again")
     try:
         found = challenges.open_for(
-            rt, tenant=tenant, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
+            rt, scope=tenant.id, challenge_id=challenge_id, kind=challenges.AUTHENTICATION
         )
     except ChallengeError as error:
         raise unusable from error
@@ -168,7 +168,7 @@ def _pending_options(
             if sealed_challenges.was_used(conn, found):
                 raise unusable
     options = request_options(tenant.relying_party, found.challenge)
-    return authentication.AuthenticationOptions(found.id, options)
+    return ceremony.Options(found.id, options)
 
 
 @dataclass(frozen=True)
@@ -176,11 +176,10 @@ class PendingSignIn:
     """A verified sign-in queued for the group writer; `outcome` once its future is done."""
 
     future: Future[Any]
-    done: list[tuple[Action, str]]
 
     def outcome(self) -> Outcome:
-        result = authentication.finished(self.future.result())
-        return Outcome(result.user, result.credential, *self.done[0])
+        result = ceremony.signed_in(self.future.result())
+        return Outcome(result.user, result.credential, *result.records)
 
 
 def sign_in(
@@ -212,9 +211,10 @@ def start_sign_in(
     meta: RequestMeta,
     expected: Expected | None = None,
 ) -> PendingSignIn:
-    done: list[tuple[Action, str]] = []
-
-    def after(conn: Connection, used: Challenge, result: authentication.Authenticated) -> None:
+    def succeed(
+        conn: Connection, used: Challenge, result: tenant_passkeys.SignIn
+    ) -> tuple[Action, str]:
+        """The action's success and its result token, in the sign-in's transaction."""
         if used.context.get("native"):
             raise ChallengeNotFound("this is a native app's challenge, not a browser's")
         action = None
@@ -226,28 +226,27 @@ def start_sign_in(
         if action is None:
             # Again at the end: the backend may have begun tracking the name meanwhile.
             action_names.check_anonymous(conn, tenant, name)
-        done.append(
-            actions.succeed(
-                conn,
-                rt,
-                tenant,
-                action=action,
-                user=result.user,
-                credential=result.credential,
-                name=name,
-            )
+        return actions.succeed(
+            conn,
+            rt,
+            tenant,
+            action=action,
+            user=result.user,
+            credential=result.credential,
+            name=name,
         )
 
-    future = authentication.start_finish(
+    future = ceremony.start_sign_in(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=challenge_id,
         credential=credential,
         meta=meta,
-        after=after,
+        then=succeed,
         expected=expected,
     )
-    return PendingSignIn(future, done)
+    return PendingSignIn(future)
 
 
 @dataclass(frozen=True)

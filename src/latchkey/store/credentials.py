@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from latchkey.models import Credential, User
-from latchkey.store import driver
+from latchkey.store import driver, passkey_uses
 from latchkey.store import users as user_store
 from latchkey.store.tables import credentials, users
 
@@ -121,48 +121,24 @@ def record_use(
     backup_state: bool,
     used_at: datetime,
 ) -> bool:
-    """Store a verified use. False when another use got there first with a count >= ours.
-
-    The WHERE clause re-checks §7.2 step 22 inside the database, so two concurrent sign-ins
-    with the same counter value cannot both move it.
-    """
-    # A zero count is allowed only while the stored one is zero too (counterless authenticators).
-    statement = _RECORD_USE_COUNTING if new_count else _RECORD_USE_COUNTERLESS
-    params = {
-        "b_id": credential_row_id,
-        "b_old": old_count,
-        "b_new": new_count,
-        "b_backup": backup_state,
-        "b_at": used_at,
-    }
-    return bool(driver.execute(conn, statement, params).rowcount == 1)
-
-
-def _record_use(monotonic: Any) -> Any:
-    return (
-        update(credentials)
-        .where(
-            credentials.c.id == bindparam("b_id"),
-            credentials.c.sign_count == bindparam("b_old"),
-            monotonic,
-        )
-        .values(
-            sign_count=bindparam("b_new"),
-            backup_state=bindparam("b_backup"),
-            last_used_at=bindparam("b_at"),
-        )
+    """Store a verified use under the sign-count rule (store/passkey_uses.py). False when
+    another use got there first with a count >= ours."""
+    return passkey_uses.record(
+        conn,
+        _USES,
+        row_id=credential_row_id,
+        old_count=old_count,
+        new_count=new_count,
+        backup_state=backup_state,
+        used_at=used_at,
     )
 
 
-# Hot statements, built once (see store/challenges.py).
-_RECORD_USE_COUNTING = _record_use(credentials.c.sign_count < bindparam("b_new"))
-_RECORD_USE_COUNTERLESS = _record_use(credentials.c.sign_count == 0)
+_USES = passkey_uses.statements(credentials)
 
 
 def mark_possible_clone(conn: Connection, credential_row_id: str) -> None:
-    conn.execute(
-        update(credentials).where(credentials.c.id == credential_row_id).values(possible_clone=True)
-    )
+    passkey_uses.mark_possible_clone(conn, credentials, credential_row_id)
 
 
 def rename(

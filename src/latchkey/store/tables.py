@@ -601,6 +601,7 @@ operator_passkeys = Table(
     Column("name", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
+    Column("possible_clone", Boolean, nullable=False, default=False, server_default=false()),
     Index(None, "operator_id"),
 )
 
@@ -618,20 +619,6 @@ operator_enrolments = Table(
     Column("used_at", UTCDateTime),
 )
 
-# The portal's WebAuthn challenges (operators belong to no tenant, so not `challenges`):
-# single use, expiring, bound to their ceremony kind and, for an enrolment, to its link.
-operator_challenges = Table(
-    "operator_challenges",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("enrolment_id", String(36), ForeignKey("operator_enrolments.id", ondelete="CASCADE")),
-    Column("challenge", LargeBinary(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("consumed_at", UTCDateTime),
-    Index(None, "expires_at"),
-)
 
 # Portal sessions: the cookie holds a 256-bit secret, stored here as its SHA-256.
 portal_sessions = Table(

@@ -17,12 +17,14 @@ from latchkey.api.schemas import Body as JsonBody
 from latchkey.portal import ceremonies
 from latchkey.portal.ceremonies import SignedIn
 from latchkey.runtime import Runtime
+from latchkey.services import sealed_challenges
 from latchkey.services.operators import sessions
 from latchkey.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]
 Token = msgspec.Meta(min_length=10, max_length=100)
-ChallengeId = msgspec.Meta(min_length=1, max_length=64)
+# A sign-in's challenge id is sealed (services/sealed_challenges.py): longer than a stored one.
+ChallengeId = msgspec.Meta(min_length=1, max_length=sealed_challenges.MAX_LENGTH)
 
 
 class EnrolStart(JsonBody):

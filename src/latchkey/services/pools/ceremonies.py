@@ -3,7 +3,7 @@
 Sign-up: begin checks the pool's rules (self-registration, bot check, free identifiers) and
 parks the registration challenge in the flow; finish stores user, identifiers and passkey and
 completes the flow in one transaction. Sign-in: options park an authentication challenge in
-the flow; finish verifies it (services/authentication.py), completes the flow and opens the
+the flow; finish verifies it (services/ceremony.py), completes the flow and opens the
 SSO session, again in one transaction. Adding a passkey to a known user (account page,
 recovery) is a registration flow that carries the user.
 """
@@ -23,12 +23,13 @@ from latchkey.models import Challenge, Credential, Flow, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import (
     amr,
-    authentication,
+    app_origins,
+    ceremony,
     challenges,
     events,
-    registration,
     sign_in_journey,
     signup,
+    tenant_passkeys,
 )
 from latchkey.services.passkey_options import PasskeyUser, creation_options, request_options
 from latchkey.services.pools import (
@@ -296,8 +297,6 @@ def register_finish(
     the pool wants the sign-up's e-mail proved first. `sender`: the default From address of
     the e-mail verification mail; `translator`: its language."""
     flow = _waiting_flow(rt, tenant, pool, flows.REGISTRATION, ref)
-    done: list[tuple[Flow, sso.Opened | None]] = []
-    verification: list[flows.Started | None] = [None]
     # Adding a passkey while signed in is no new sign-in: a fresh session here would pass for
     # one (its auth_time and amr would satisfy max_age, prompt=login and amr checks).
     recovering = bool(flow.user_id is not None and flow.context.get("recovery"))
@@ -315,7 +314,11 @@ def register_finish(
 
     kind = POOL_SIGNED_UP if flow.user_id is None else POOL_PASSKEY_ADDED
 
-    def after(conn: Connection, result: registration.Registered) -> None:
+    def sign_in(
+        conn: Connection, _challenge: Challenge, result: tenant_passkeys.Registration
+    ) -> tuple[Flow, sso.Opened | None, flows.Started | None]:
+        """The flow completed, the recovery's old passkeys replaced, the sign-up's e-mail
+        verification started and the SSO session opened, in the registration's transaction."""
         if recovering:
             # Before the new session opens: every older one ends.
             account_recovery.replace_passkeys(
@@ -327,8 +330,9 @@ def register_finish(
                 new_passkey_id=result.credential.id,
                 meta=meta,
             )
+        verification = None
         if flow.user_id is None:
-            verification[0] = email_verification.start(
+            verification = email_verification.start(
                 conn,
                 rt,
                 tenant,
@@ -341,40 +345,40 @@ def register_finish(
                 translator=translator,
             )
         unproved = (
-            verification[0] is not None
+            verification is not None
             and pool.settings.email_verification == email_verification.REQUIRED
         )
         event = (kind, meta)
-        done.append(
-            _sign_in(
-                conn,
-                rt,
-                tenant,
-                flow,
-                result.user,
-                result.credential,
-                event,
-                open_session=not adding and not unproved,
-            )
+        completed, opened = _sign_in(
+            conn,
+            rt,
+            tenant,
+            flow,
+            result.user,
+            result.credential,
+            event,
+            open_session=not adding and not unproved,
         )
+        return completed, opened, verification
 
-    result = registration.finish(
+    result = ceremony.finish_registration(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=flow.context["challenge_id"],
         credential=credential,
         meta=meta,
         check=check,
-        after=after,
+        then=sign_in,
     )
-    completed, opened = done[0]
+    completed, opened, verification = result.records
     return SignedIn(
         completed,
         result.user,
         result.credential,
         opened,
         signup=flow.user_id is None,
-        verification=verification[0],
+        verification=verification,
     )
 
 
@@ -415,24 +419,27 @@ def login_finish(
     meta: RequestMeta,
 ) -> SignedIn:
     flow = _waiting_flow(rt, tenant, pool, flows.LOGIN, ref)
-    done: list[tuple[Flow, sso.Opened | None]] = []
 
-    def after(conn: Connection, challenge: Challenge, result: authentication.Authenticated) -> None:
+    def open_session(
+        conn: Connection, challenge: Challenge, result: tenant_passkeys.SignIn
+    ) -> tuple[Flow, sso.Opened | None]:
+        """The flow completed and the SSO session opened, in the sign-in's transaction."""
         if result.user.directory_id != pool.id:
             # Another pool's passkey is as unknown here as another tenant's.
             raise CredentialNotFound("this passkey is not registered in this pool")
         _check_challenge(flow, pool, challenge)
         email_verification.require_proved(conn, pool, result.user.id)
         event = (POOL_SIGNED_IN, meta)
-        done.append(_sign_in(conn, rt, tenant, flow, result.user, result.credential, event))
+        return _sign_in(conn, rt, tenant, flow, result.user, result.credential, event)
 
-    result = authentication.finish(
+    result = ceremony.finish_sign_in(
         rt,
-        tenant,
+        app_origins.relying_party(rt, tenant),
+        tenant_passkeys.TenantKeyring(tenant),
         challenge_id=flow.context["challenge_id"],
         credential=credential,
         meta=meta,
-        after=after,
+        then=open_session,
     )
-    completed, opened = done[0]
+    completed, opened = result.records
     return SignedIn(completed, result.user, result.credential, opened, signup=False)
