@@ -18,10 +18,9 @@ from sqlalchemy import func, select
 
 from latchkey.errors import LatchkeyError
 from latchkey.models import Tenant
-from latchkey.portal import ceremonies
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import pools, tenants
-from latchkey.services.operators import accounts, sessions
+from latchkey.services.operators import accounts, ceremonies, sessions
 from latchkey.store.tables import events, operator_passkeys, portal_sessions, webhook_endpoints
 from latchkey.store.tables import tenants as tenant_table
 from latchkey.testing.authenticator import SoftAuthenticator

@@ -5,10 +5,10 @@ operator portal.
 Each call takes the relying party (webauthn/relying_party.py: RP ID, name, origins, policy),
 which says what the options ask for and what verification insists on, and its keyring, which
 says whose passkeys these are and where they and their use are written: a tenant's users
-(services/tenant_passkeys.py) or the portal's operators (portal/ceremonies.py). Every relying
-party gets the same steps, the same sign-count rule (§7.2 step 22: the count must rise, unless
-both are zero; rechecked by the database, store/passkey_uses.py) and the same clone flag when
-it does not.
+(services/tenant_passkeys.py) or the portal's operators (services/operators/ceremonies.py).
+Every relying party gets the same steps, the same sign-count rule (§7.2 step 22: the count must
+rise, unless both are zero; rechecked by the database, store/passkey_uses.py) and the same clone
+flag when it does not.
 
 `finish` returns its result. A surface's own records (a result token, an SSO session, a portal
 session) are written by its `then` step, in the ceremony's transaction, and come back as the

@@ -1,6 +1,6 @@
-"""The relying party a ceremony is for: its RP ID, its name, the origins its clients may report
-and its passkey policy. A tenant builds its own (models.Tenant.relying_party; an identity pool
-renames it), the operator portal its own (portal/ceremonies.py); the ceremonies take it as a
+"""The relying party a ceremony is for: its RP ID, its name, the origins its clients may report and
+its passkey policy. A tenant builds its own (models.Tenant.relying_party; an identity pool renames
+it), the operator portal its own (services/operators/ceremonies.py); the ceremonies take it as a
 parameter, so every relying party's options and verification go through the same steps."""
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from litestar.params import FromPath
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.portal.http import FormError, attempt, page, session, tenant
 from latchkey.errors import NotFound
-from latchkey.portal import store
 from latchkey.services import event_log as log
 from latchkey.services.event_export import EventRecord
+from latchkey.store import operators as operator_store
 from latchkey.store import users as user_store
 
 FILTERS = ("kind", "outcome", "user_id", "since", "until")
@@ -98,7 +98,7 @@ def event_detail(
     session(request)
     shown = tenant(request, tenant_id)
     with runtime(request).read() as conn:
-        found = store.event(conn, shown.id, event_id[:36])
+        found = operator_store.event(conn, shown.id, event_id[:36])
     if found is None:
         raise EventNotFound(f"no event {event_id!r}")
     return page(request, "event.html", title="Event", tenant=shown, event=EventRecord.of(found))

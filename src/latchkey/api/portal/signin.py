@@ -14,11 +14,10 @@ from latchkey.api.admin.portal_session import check_origin
 from latchkey.api.context import AnyRequest, request_meta, runtime
 from latchkey.api.portal.http import checked_form, html, redirect
 from latchkey.api.schemas import Body as JsonBody
-from latchkey.portal import ceremonies
-from latchkey.portal.ceremonies import SignedIn
 from latchkey.runtime import Runtime
 from latchkey.services import sealed_challenges
-from latchkey.services.operators import sessions
+from latchkey.services.operators import ceremonies, sessions
+from latchkey.services.operators.ceremonies import SignedIn
 from latchkey.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]

@@ -1,8 +1,9 @@
-"""Operator accounts, without HTTP: this module is the principal every management call runs as
-(an Operator) and its API tokens; beside it the operators of the portal and their enrolment links
-(accounts.py) and portal sessions with their CSRF token (sessions.py). It may import the other
-services, latchkey.runtime, the store and the records (models, errors, ids, event_kinds); never
-latchkey.api or the CLI (they call it).
+"""Operator accounts, without HTTP: this module is the principal every management call runs as (an
+Operator) and its API tokens; beside it the operators of the portal and their enrolment links
+(accounts.py), their passkeys on the shared ceremony with the portal as relying party
+(ceremonies.py) and portal sessions with their CSRF token (sessions.py); their rows are in
+store/operators.py. It may import the other services, latchkey.runtime, the store and the records
+(models, errors, ids, event_kinds); never latchkey.api or the CLI (they call it).
 
 Operators: who may use the management API, and their API tokens.
 

@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 
 from latchkey.errors import InvalidRequest, NotFound, TenantNotFound
 from latchkey.ids import new_id, new_token, new_user_handle
-from latchkey.portal import store
 from latchkey.runtime import Runtime
 from latchkey.services.operators import CLI, Operator
+from latchkey.store import operators as operator_store
 from latchkey.store import tenants as tenant_store
 
 ENROLMENT_PATH = "/portal/enrol"
@@ -103,7 +103,7 @@ def create(
     with rt.transaction() as conn:
         if tenant_id is not None and tenant_store.get(conn, tenant_id) is None:
             raise TenantNotFound(f"no tenant {tenant_id!r}")
-        store.add_operator(conn, **values)
+        operator_store.add_operator(conn, **values)
         return _add_link(conn, rt, operator_id, hours)
 
 
@@ -122,12 +122,12 @@ def _check_hours(hours: int) -> None:
 
 
 def _add_link(conn: Connection, rt: Runtime, operator_id: str, hours: int) -> EnrolmentLink:
-    row = store.operator(conn, operator_id)
+    row = operator_store.operator(conn, operator_id)
     if row is None:
         raise OperatorNotFound(f"no operator {operator_id!r}")
     secret, now = new_token(32), rt.now()
     expires_at = now + timedelta(hours=hours)
-    store.add_enrolment(
+    operator_store.add_enrolment(
         conn,
         id=new_id(),
         operator_id=operator_id,
@@ -141,4 +141,4 @@ def _add_link(conn: Connection, rt: Runtime, operator_id: str, hours: int) -> En
 
 def listed(rt: Runtime) -> list[OperatorAccount]:
     with rt.read() as conn:
-        return [OperatorAccount.of(r) for r in store.listed_operators(conn)]
+        return [OperatorAccount.of(r) for r in operator_store.listed_operators(conn)]

@@ -15,9 +15,9 @@ from datetime import timedelta
 from sqlalchemy import Connection
 
 from latchkey.ids import new_id, new_token
-from latchkey.portal import store
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services.operators.accounts import OperatorAccount, secret_hash
+from latchkey.store import operators as operator_store
 
 COOKIE = "latchkey_portal"
 CSRF_HEADER = "x-csrf-token"
@@ -30,7 +30,7 @@ def start(conn: Connection, rt: Runtime, operator_id: str, meta: RequestMeta) ->
     """A new session for the operator, in the caller's transaction; its secret (the cookie)."""
     secret = new_token(32)
     now = rt.now()
-    store.add_session(
+    operator_store.add_session(
         conn,
         id=new_id(),
         operator_id=operator_id,
@@ -52,14 +52,14 @@ def authenticate(rt: Runtime, secret: str | None) -> OperatorAccount | None:
     if not secret or not _plausible(secret):
         return None
     with rt.read() as conn:
-        row = store.live_session(conn, secret_hash(secret), rt.now())
+        row = operator_store.live_session(conn, secret_hash(secret), rt.now())
     return OperatorAccount.of(row) if row is not None else None
 
 
 def end(rt: Runtime, secret: str | None) -> None:
     if secret and _plausible(secret):
         with rt.transaction() as conn:
-            store.revoke_session(conn, secret_hash(secret), rt.now())
+            operator_store.revoke_session(conn, secret_hash(secret), rt.now())
 
 
 def csrf_token(secret: str) -> str:

@@ -4,7 +4,7 @@ same options, verification, sealed single-use challenges, sign-count rule and cl
 
 The relying party is the Latchkey host itself (RP ID: the public URL's host; origin: the public
 URL's origin) with a strict policy: a discoverable credential and user verification, always.
-The keyring is the operators' passkeys (portal/store.py); an operator has no tenant and so no
+The keyring is the operators' passkeys (store/operators.py); an operator has no tenant and so no
 event log, so each outcome is logged as a tenant's passkey.* event would say it.
 """
 
@@ -20,12 +20,12 @@ from sqlalchemy import Connection
 from latchkey.errors import ChallengeError, LatchkeyError, Unauthorized
 from latchkey.ids import new_id
 from latchkey.models import Challenge
-from latchkey.portal import store
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.services import ceremony, challenges, sealed_challenges
 from latchkey.services.operators import accounts, sessions
 from latchkey.services.operators.accounts import OperatorAccount
 from latchkey.services.passkey_options import PasskeyUser
+from latchkey.store import operators as operator_store
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.authentication_verification import VerifiedAuthentication
 from latchkey.webauthn.policy import PasskeyPolicy
@@ -69,7 +69,7 @@ def _open_link(rt: Runtime, token: str) -> Any:
     if not isinstance(token, str) or not 10 <= len(token) <= 100:
         raise InvalidEnrolmentLink("the enrolment link is malformed")
     with rt.read() as conn:
-        link = store.open_enrolment(conn, accounts.secret_hash(token), rt.now())
+        link = operator_store.open_enrolment(conn, accounts.secret_hash(token), rt.now())
     if link is None:
         raise InvalidEnrolmentLink("the enrolment link is unknown, used or expired")
     return link
@@ -85,8 +85,8 @@ def enrol_options(rt: Runtime, token: str) -> Started:
     challenge, sealed to the link, is not stored)."""
     link = _open_link(rt, token)
     with rt.read() as conn:
-        who = store.operator(conn, link.operator_id)
-        have = store.passkeys_of(conn, who.id)
+        who = operator_store.operator(conn, link.operator_id)
+        have = operator_store.passkeys_of(conn, who.id)
     challenge = sealed_challenges.issue(
         rt,
         scope=SCOPE,
@@ -158,7 +158,7 @@ def login_finish(rt: Runtime, challenge_id: str, credential: Any, meta: RequestM
     return SignedIn(OperatorAccount.of(done.user), done.records)
 
 
-# Operators and their passkeys are portal/store.py's rows.
+# Operators and their passkeys are store/operators.py's rows.
 OperatorSignIn = ceremony.Authenticated[Any, Any, None]
 OperatorEnrolment = ceremony.Registered[Any, Any, None]
 
@@ -170,8 +170,10 @@ class PortalKeyring:
 
     def find(self, rt: Runtime, credential_id: bytes) -> tuple[Any, Any]:
         with rt.read() as conn:
-            stored = store.passkey_by_credential_id(conn, credential_id)
-            owner = store.operator(conn, stored.operator_id) if stored is not None else None
+            stored = operator_store.passkey_by_credential_id(conn, credential_id)
+            owner = (
+                operator_store.operator(conn, stored.operator_id) if stored is not None else None
+            )
         if stored is None or owner is None:
             raise OperatorSignInFailed("this passkey is not an operator's passkey of this portal")
         return stored, owner
@@ -186,7 +188,7 @@ class PortalKeyring:
     def record_use(
         self, conn: Connection, passkey: Any, verified: VerifiedAuthentication, now: datetime
     ) -> Any:
-        moved = store.record_passkey_use(
+        moved = operator_store.record_passkey_use(
             conn,
             passkey.id,
             passkey.sign_count,
@@ -197,7 +199,7 @@ class PortalKeyring:
         return passkey if moved else None
 
     def flag_possible_clone(self, conn: Connection, passkey: Any) -> None:
-        store.mark_passkey_possible_clone(conn, passkey.id)
+        operator_store.mark_passkey_possible_clone(conn, passkey.id)
 
     def log_sign_in(
         self,
@@ -221,13 +223,13 @@ class PortalKeyring:
             raise InvalidEnrolmentLink("the authenticator made a non-discoverable credential")
         now = rt.now()
         link_id = challenge.context["enrolment_id"]
-        link = store.use_enrolment(conn, link_id, now)
+        link = operator_store.use_enrolment(conn, link_id, now)
         if link is None:
             raise InvalidEnrolmentLink("the enrolment link is unknown, used or expired")
-        if store.passkey_by_credential_id(conn, verified.credential_id) is not None:
+        if operator_store.passkey_by_credential_id(conn, verified.credential_id) is not None:
             raise InvalidEnrolmentLink("this passkey is already registered")
         passkey_id = new_id()
-        store.add_passkey(
+        operator_store.add_passkey(
             conn,
             id=passkey_id,
             operator_id=link.operator_id,
@@ -242,7 +244,9 @@ class PortalKeyring:
             name=default_credential_name(verified.aaguid, attachment=verified.attachment),
             created_at=now,
         )
-        return store.operator(conn, link.operator_id), store.passkey(conn, passkey_id)
+        return operator_store.operator(conn, link.operator_id), operator_store.passkey(
+            conn, passkey_id
+        )
 
     def log_registration(
         self,
