@@ -1,4 +1,5 @@
-"""The operator portal (/portal): server-rendered pages over the management API's handlers.
+"""The operator portal (/portal): server-rendered pages; each change goes through
+services/operator_changes.py, as the management API's and the CLI's do.
 A page that needs a session and has none sends the browser to sign in; other refusals are
 shown as a page with the reason and the right status (never a traceback)."""
 
