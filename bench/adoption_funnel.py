@@ -34,6 +34,7 @@ from sqlalchemy import Engine, insert, text
 from latchkey import event_kinds as kinds
 from latchkey.runtime import Runtime
 from latchkey.services import adoption, directories, tenants, user_agents
+from latchkey.store import events as event_store
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import credentials, events, users
@@ -169,6 +170,7 @@ def seed(engine: Engine, count: int) -> tuple[Runtime, str, str, datetime]:
                 "credential_id": key if key and kind in (
                     kinds.POOL_SIGNED_IN, kinds.PASSKEY_AUTHENTICATION) else None,
                 "ip": "192.0.2.1", "user_agent": rng.choice(agents), "detail": detail,
+                **event_store.columns_of(detail),
                 # Written as time goes by: a log's rows are in time order.
                 "created_at": start + timedelta(seconds=span * (made + len(rows)) / count),
             })  # fmt: skip

@@ -124,3 +124,46 @@ def test_an_empty_period_has_no_figures(rt: Runtime, scripted: Any) -> None:
     assert (found.median_ms, found.p90_ms, found.timed) == (None, None, 0)
     assert found.methods == [(m, 0) for m in adoption.METHODS]
     assert found.providers == found.operating_systems == found.failure_reasons == []
+
+
+def test_upgrade_copies_the_figures_fields_of_existing_events(engine: Any) -> None:
+    """Migration 0026 fills the new columns of events written before it from their detail:
+    what the figures read from the JSON before, they read from the columns after."""
+    from datetime import UTC
+
+    from sqlalchemy import text
+
+    from latchkey.store import migrate
+
+    migrate.upgrade(engine, "0025")
+    now = datetime.now(UTC)
+    event = text(
+        "INSERT INTO events (id, tenant_id, kind, outcome, detail, created_at)"
+        " VALUES (:id, 't1', 'pool.signed_in', 'success', :detail, :now)"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, rp_id, rp_name, origins, policy, created_at,"
+                " updated_at, related_origins)"
+                " VALUES ('t1', 'T', 'localhost', 'T', '[]', '{}', :now, :now, '[]')"
+            ),
+            {"now": now},
+        )
+        details = {
+            "e1": '{"pool_id": "d1", "method": "autofill", "elapsed_ms": 1234}',
+            "e2": '{"pool_id": "d2"}',
+            "e3": "{}",
+        }
+        for event_id, detail in details.items():
+            conn.execute(event, {"id": event_id, "detail": detail, "now": now})
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, pool_id, method, elapsed_ms FROM events ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("e1", "d1", "autofill", 1234),
+        ("e2", "d2", None, None),
+        ("e3", None, None, None),
+    ]

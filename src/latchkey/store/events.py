@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,27 @@ _INSERT = insert(events)
 
 
 def add(conn: Connection, event: Event) -> None:
-    # The dataclass's own fields (a shallow copy: asdict would deep-copy `detail` for nothing).
-    driver.execute(conn, _INSERT, dict(event.__dict__))
+    # The dataclass's own fields (a shallow copy: asdict would deep-copy `detail` for nothing),
+    # and the detail's fields the adoption figures read as columns (same statement).
+    row = dict(event.__dict__)
+    row.update(columns_of(event.detail))
+    driver.execute(conn, _INSERT, row)
+
+
+def columns_of(detail: dict[str, Any]) -> dict[str, Any]:
+    """The `pool_id`, `method` and `elapsed_ms` columns of an event with this detail: its own
+    fields when they are strings and an integer, else NULL (what reading the JSON gives)."""
+    pool_id, method, elapsed = detail.get("pool_id"), detail.get("method"), detail.get("elapsed_ms")
+    return {
+        "pool_id": pool_id if isinstance(pool_id, str) else None,
+        "method": method if isinstance(method, str) else None,
+        "elapsed_ms": elapsed if type(elapsed) is int else None,
+    }
 
 
 def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Event]:
     query = (
-        select(events)
+        select(*_SELECTED)
         .where(events.c.tenant_id == tenant_id)
         .order_by(events.c.created_at.desc(), events.c.id.desc())
         .limit(limit)
@@ -29,7 +44,16 @@ def for_tenant(conn: Connection, tenant_id: str, *, limit: int = 100) -> list[Ev
     return [_record(r) for r in conn.execute(query)]
 
 
-_COLUMNS = tuple(c.name for c in events.c)
+# An Event's own columns (not the copies of its detail's fields).
+_COLUMNS = tuple(f.name for f in fields(Event))
+_SELECTED = tuple(events.c[name] for name in _COLUMNS)
+
+
+def one(conn: Connection, tenant_id: str, event_id: str) -> Event | None:
+    """One event of the tenant's log (another tenant's id is not found)."""
+    query = select(*_SELECTED).where(events.c.id == event_id, events.c.tenant_id == tenant_id)
+    row = conn.execute(query).first()
+    return _record(row) if row is not None else None
 
 
 def _record(row: Any) -> Event:
@@ -53,7 +77,7 @@ def query(
             or_(events.c.created_at < at, and_(events.c.created_at == at, events.c.id < event_id))
         )
     statement = (
-        select(events)
+        select(*_SELECTED)
         .where(*where)
         .order_by(events.c.created_at.desc(), events.c.id.desc())
         .limit(limit)

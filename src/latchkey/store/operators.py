@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from latchkey.models import Event
+from latchkey.store import events as event_store
 from latchkey.store import passkey_uses
 from latchkey.store.tables import (
-    events,
     operator_enrolments,
     operator_passkeys,
     operators,
@@ -143,6 +143,4 @@ def revoke_session(conn: Connection, secret_hash: bytes, now: datetime) -> bool:
 
 def event(conn: Connection, tenant_id: str, event_id: str) -> Event | None:
     """One event of the tenant's log (another tenant's id is not found), for its detail page."""
-    query = select(events).where(events.c.id == event_id, events.c.tenant_id == tenant_id)
-    row = conn.execute(query).first()
-    return Event(**row._asdict()) if row is not None else None
+    return event_store.one(conn, tenant_id, event_id)

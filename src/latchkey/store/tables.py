@@ -217,6 +217,11 @@ events = Table(
     Column("user_agent", Text),
     Column("detail", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The pool, a sign-in's method and its milliseconds from page load, copied from `detail` as
+    # the event is written: the adoption figures read them without parsing each row's JSON.
+    Column("pool_id", Text),
+    Column("method", Text),
+    Column("elapsed_ms", Integer),
     Index(None, "tenant_id", "created_at"),
     # The adoption figures: each count reads only its kind's successes or failures.
     Index(None, "tenant_id", "kind", "outcome", "created_at"),
