@@ -34,13 +34,13 @@ _FRESH = re.compile(
 def served(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the fast path served itself (not handed to Litestar)."""
     seen: list[str] = []
-    made = hot_routes.Request
+    made = hot_routes.HotRequest
 
-    def spy(scope: Any, receive: Any, send: Any) -> Any:
+    def spy(scope: Any) -> Any:
         seen.append(scope["path"])
-        return made(scope, receive, send)
+        return made(scope)
 
-    monkeypatch.setattr(hot_routes, "Request", spy)
+    monkeypatch.setattr(hot_routes, "HotRequest", spy)
     return seen
 
 
