@@ -9,13 +9,19 @@ from typing import Any
 
 from latchkey.webauthn.errors import MalformedResponse
 
+# urlsafe_b64decode's own steps (ASCII only, "-_" read as "+/", binascii's lenient decode),
+# without its three Python-level calls: the hot path decodes ten fields per sign-in.
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_PADDING = ("", "===", "==", "=")
+
 
 def decode_b64url(value: Any, *, field: str) -> bytes:
     if not isinstance(value, str):
         raise MalformedResponse(f"{field} must be a base64url string")
     try:
         # Tolerate padding the way browsers' toJSON() never emit but some SDKs do.
-        return urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        text = (value + _PADDING[len(value) % 4]).encode("ascii")
+        return binascii.a2b_base64(text.translate(_URLSAFE))
     except (binascii.Error, ValueError) as exc:
         raise MalformedResponse(f"{field} is not valid base64url") from exc
 
@@ -40,8 +46,10 @@ def credential_raw_id(credential: Mapping[str, Any]) -> bytes:
     credential = _credential_object(credential)
     if credential.get("type") != "public-key":
         raise MalformedResponse('credential.type must be "public-key"')
-    raw_id = decode_b64url(credential.get("rawId"), field="rawId")
-    if decode_b64url(credential.get("id"), field="id") != raw_id:
+    raw, text = credential.get("rawId"), credential.get("id")
+    raw_id = decode_b64url(raw, field="rawId")
+    # Equal strings decode alike: the second decode is only for an id spelt otherwise.
+    if text != raw and decode_b64url(text, field="id") != raw_id:
         raise MalformedResponse("credential id and rawId differ")
     if not raw_id:
         raise MalformedResponse("credential id is empty")
