@@ -5,7 +5,7 @@ driver errors raised as SQLAlchemy's."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 from sqlalchemy import Connection, select
@@ -37,7 +37,9 @@ def _event(rt: Runtime, tenant: Tenant) -> Event:
 
 def _stored(rt: Runtime, event_id: str) -> Event | None:
     with rt.read() as conn:
-        row = conn.execute(select(events).where(events.c.id == event_id)).first()
+        # An Event's own columns (the table also keeps copies of some detail fields).
+        own = [events.c[f.name] for f in fields(Event)]
+        row = conn.execute(select(*own).where(events.c.id == event_id)).first()
     return Event(**row._mapping) if row else None
 
 
