@@ -65,6 +65,8 @@ class Settings:
     # Webhooks: this process drains the outbox (off: leave it to other nodes).
     webhooks: bool = True
     webhook_poll_seconds: float = 1.0
+    # How soon FIDO metadata loaded by another process or node (`latchkey mds update`) applies.
+    metadata_check_seconds: float = 30.0
     # deny: no webhook to loopback, private or reserved addresses (an operator's URL must not
     # reach this machine's or its network's services); allow: for receivers on them.
     webhook_private_networks: str = "deny"
@@ -284,6 +286,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=env.get("LATCHKEY_SMTP_PASSWORD") or None,
         webhooks=_on_off(env, "LATCHKEY_WEBHOOKS", default=True),
         webhook_poll_seconds=_float(env, "LATCHKEY_WEBHOOK_POLL_SECONDS", 1.0),
+        metadata_check_seconds=_float(env, "LATCHKEY_METADATA_CHECK_SECONDS", 30.0),
         webhook_private_networks=(env.get("LATCHKEY_WEBHOOK_PRIVATE_NETWORKS") or "deny").lower(),
         access_log=_on_off(env, "LATCHKEY_ACCESS_LOG", default=None),
         trusted_proxies=tuple(

@@ -54,6 +54,8 @@ class Runtime:
     public_url: str = "http://localhost:8000"
     limiter: Limiter = field(default_factory=lambda: Limiter(MemoryCounter()))
     on_event: EventHook | None = None
+    # How soon FIDO metadata another process or node loaded applies here (seconds).
+    metadata_check_seconds: float = 30.0
 
     def now(self) -> datetime:
         return self.clock()
@@ -219,4 +221,5 @@ def build(settings: Settings) -> Runtime:
             per_ip=Rule.parse(settings.challenge_rate_limit),
             per_tenant=Rule.parse(settings.tenant_rate_limit),
         ),
+        metadata_check_seconds=settings.metadata_check_seconds,
     )

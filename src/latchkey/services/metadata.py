@@ -23,9 +23,6 @@ from latchkey.services import authenticator_status
 from latchkey.store import authenticator_metadata as store
 from latchkey.webauthn.aaguids import provider_name
 
-# Another node's newer blob applies here within this many seconds.
-_CHECK_SECONDS = 30.0
-
 
 class MetadataRefused(ConfigError):
     """A blob was not loaded; the message names why (signature, root, serial, shape)."""
@@ -54,7 +51,8 @@ def current(rt: Runtime) -> Metadata:
             loaded = store.latest(conn)
         return loaded.no if loaded else None
 
-    no = rt.cache("mds-serial", _CHECK_SECONDS).get("latest", latest_no)
+    # Another process's newer blob applies here within rt.metadata_check_seconds.
+    no = rt.cache("mds-serial", rt.metadata_check_seconds).get("latest", latest_no)
     if no is None or no <= bundled().no:
         return bundled()
     return rt.cache("mds-payload", 24 * 3600.0).get(no, lambda: _stored(rt, no))
