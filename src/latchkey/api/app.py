@@ -6,6 +6,7 @@ msgspec bodies in one pass and costs about a third of FastAPI's time per request
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,6 +99,7 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        rt.attach_writer(asyncio.get_running_loop())
         worker = build_worker(rt, settings)
         if worker is not None:
             worker.start()
@@ -114,6 +116,7 @@ def _background(rt: Runtime, settings: config.Settings) -> Any:
                 await to_thread.run_sync(worker.stop)
             if hooks is not None:
                 await to_thread.run_sync(hooks.stop)
+            await rt.writer.detach()
 
     return lifespan
 

@@ -7,8 +7,10 @@ the records below it, never a service or a surface."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -26,7 +28,7 @@ from latchkey.config import Settings
 from latchkey.errors import ConfigError, ServiceUnavailable
 from latchkey.models import Event
 from latchkey.runtime.cache import TTLCache
-from latchkey.runtime.group_commit import Expected, GroupWriter, Job
+from latchkey.runtime.group_commit import Expected, GroupWriter, Job, Phases
 from latchkey.runtime.ratelimit import (
     Counter,
     DatabaseCounter,
@@ -36,7 +38,7 @@ from latchkey.runtime.ratelimit import (
     Rule,
 )
 from latchkey.store import driver
-from latchkey.store.engine import make_engine
+from latchkey.store.engine import BEGUN, make_engine
 
 # Called with each recorded event inside the event's own transaction (webhooks queue their
 # deliveries there); set by whoever starts the process, so recording imports no consumer.
@@ -73,8 +75,9 @@ class Runtime:
         self._bound: Connection | None = None
         # SQLite has one writer at a time. Queueing this process's writers on a lock is fair and
         # immediate, where SQLite's busy handler would make them sleep and retry.
-        self._write_lock = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._sqlite_lock = threading.Lock()  # the group writer's phases take it by hand
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            self._sqlite_lock if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
         # The hot path's writes, committed in groups (runtime/group_commit.py).
         self._kept: Connection | None = None
@@ -118,23 +121,104 @@ class Runtime:
 
     @contextmanager
     def _group_transaction(self) -> Iterator[Connection]:
-        """The group writer's transaction. On SQLite on a connection the writer keeps between
-        groups: SQLite empties a connection's page cache whenever another connection has
-        committed since its last transaction, so a connection taken from the pool (last used
-        by a reader, or by an older group) starts cold; the writer's own stays warm, and no
-        pool checkout is paid per group. The write lock still orders it with other writers."""
+        """The group writer's transaction, when the writer is a thread (Phases on a loop)."""
         if self.engine.dialect.name != "sqlite" or self._bound is not None:
             with self.transaction() as conn:
                 yield conn
             return
-        with self._write_lock, _unavailable_as_503():
-            kept = self._kept
-            if kept is None or kept.closed or kept.invalidated:
-                if kept is not None:
-                    kept.close()
-                kept = self._kept = self.engine.connect()
-            with kept.begin():
-                yield kept
+        conn = self._begin_group()
+        try:
+            yield conn
+        except BaseException:
+            self._rollback_group(conn)
+            raise
+        self._commit_group(conn)
+
+    def attach_writer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the group writer on `loop` (the server's; called on it). On SQLite only: on
+        PostgreSQL every statement is a round trip the loop must not wait for."""
+        if self.engine.dialect.name == "sqlite" and self._bound is None:
+            phases = Phases(
+                self._try_begin_group, self._begin_group, self._commit_group, self._rollback_group
+            )
+            self.writer.attach(loop, phases)
+
+    # The writer's transactions run on a connection it keeps between groups: SQLite empties a
+    # connection's page cache whenever another connection has committed since its last
+    # transaction, so a connection taken from the pool (last used by a reader, or by an older
+    # group) starts cold; the writer's own stays warm, and no pool checkout is paid per group.
+    # The write lock orders it with this process's other writers. Its busy timeout is 0: a
+    # BEGIN that would wait for another process's write is tried again where waiting is fine.
+
+    def _try_begin_group(self) -> Connection | None:
+        """BEGIN IMMEDIATE on the writer's connection if nothing holds the write lock; None
+        (nothing taken) if something does."""
+        if not self._sqlite_lock.acquire(blocking=False):
+            return None
+        try:
+            with _unavailable_as_503():
+                kept = self._writer_connection()
+                try:
+                    _driver_connection(kept).execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                        raise
+                    self._sqlite_lock.release()
+                    return None
+                return _begun(kept)
+        except BaseException:
+            self._sqlite_lock.release()
+            raise
+
+    def _begin_group(self) -> Connection:
+        """BEGIN IMMEDIATE on the writer's connection, waiting for the write lock."""
+        self._sqlite_lock.acquire()
+        try:
+            with _unavailable_as_503():
+                kept = self._writer_connection()
+                raw = _driver_connection(kept)
+                raw.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+                try:
+                    raw.execute("BEGIN IMMEDIATE")
+                finally:
+                    raw.execute("PRAGMA busy_timeout=0")
+                return _begun(kept)
+        except BaseException:
+            self._sqlite_lock.release()
+            raise
+
+    def _commit_group(self, conn: Connection) -> None:
+        try:
+            with _unavailable_as_503():
+                transaction = conn.get_transaction()
+                assert transaction is not None
+                try:
+                    transaction.commit()
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        transaction.rollback()
+                    raise
+        finally:
+            self._sqlite_lock.release()
+
+    def _rollback_group(self, conn: Connection) -> None:
+        try:
+            with _unavailable_as_503():
+                transaction = conn.get_transaction()
+                if transaction is not None:
+                    transaction.rollback()
+        finally:
+            self._sqlite_lock.release()
+
+    def _writer_connection(self) -> Connection:
+        """Under the write lock."""
+        kept = self._kept
+        if kept is None or kept.closed or kept.invalidated:
+            if kept is not None:
+                kept.close()
+            kept = self._kept = self.engine.connect()
+            _driver_connection(kept).execute("PRAGMA busy_timeout=0")
+        return kept
 
     def _release_kept(self) -> None:
         """The writer went idle: its connection goes back to the pool."""
@@ -166,6 +250,21 @@ class Runtime:
             reading = conn.execution_options(latchkey_read_only=True)
             with reading.begin():
                 yield reading
+
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _driver_connection(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def _begun(conn: Connection) -> Connection:
+    """SQLAlchemy's transaction over the BEGIN IMMEDIATE just run on the driver's connection
+    (store/engine.py's begin hook skips its own BEGIN when told)."""
+    conn.info[BEGUN] = True
+    conn.begin()
+    return conn
 
 
 @contextmanager

@@ -8,17 +8,26 @@ lingers up to `linger` seconds for them, as PostgreSQL's commit_delay does; othe
 at once. A job that raises undoes the whole group, which is then run again one job per
 transaction, so the raising job fails alone. A full queue refuses new jobs (503, Retry-After)
 instead of growing without bound.
+
+Where an event loop serves the hot path (`attach`, on SQLite), the writer runs on that loop:
+the group's statements run on the loop thread, and only the waits (for the write lock when
+another writer holds it, for the disk at COMMIT) go to a thread. A writer thread would hand the
+GIL back and forth with the loop around every statement (the sqlite3 module releases it for
+each step), which costs more CPU than the statements, and delays each by up to the interpreter's
+switch interval while the loop is busy. Meanwhile the requests that arrive while a group is
+committing queue for the next: the groups form by themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +89,19 @@ class WriterBusy(RateLimited):
     status = 503
 
 
+@dataclass(frozen=True)
+class Phases:
+    """The writer's transaction in its steps, for a writer on an event loop. `try_begin` runs on
+    the loop and gives None when beginning would wait (the write lock is taken); `begin` and
+    `commit` may wait and run in a thread; `rollback` is quick. `commit` and `rollback` end the
+    transaction whatever happens (and release what `begin` took)."""
+
+    try_begin: Callable[[], Connection | None]
+    begin: Callable[[], Connection]
+    commit: Callable[[Connection], None]
+    rollback: Callable[[Connection], None]
+
+
 @dataclass
 class Expected:
     queued: bool = False
@@ -127,6 +149,13 @@ class GroupWriter:
         self._expected = 0  # requests that will queue a job soon
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        # On an event loop (`attach`): the loop, its thread, the transaction's steps, the
+        # thread that waits for them, and whether a drain task is on its way.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._phases: Phases | None = None
+        self._waiter: ThreadPoolExecutor | None = None
+        self._draining = False
 
     @contextmanager
     def expect(self) -> Iterator[Expected]:
@@ -154,10 +183,97 @@ class GroupWriter:
                 self._cond.notify()
                 raise WriterBusy("the server is busy; try again shortly", retry_after=1)
             self._queue.append((job, future))
-            if self._thread is None:
+            if self._loop is not None:
+                if not self._draining:
+                    self._draining = True
+                    self._schedule_drain()
+            elif self._thread is None:
                 self._start()
             self._cond.notify()
         return future
+
+    def attach(self, loop: asyncio.AbstractEventLoop, phases: Phases) -> None:
+        """Run the groups on `loop` from now on (called on that loop's thread)."""
+        with self._cond:
+            self._loop, self._loop_thread, self._phases = loop, threading.get_ident(), phases
+            self._waiter = ThreadPoolExecutor(1, thread_name_prefix="latchkey-commit")
+            if self._queue and not self._draining:
+                self._draining = True
+                self._schedule_drain()
+
+    async def detach(self) -> None:
+        """Back to a writer thread, once what is queued on the loop is committed."""
+        while True:
+            with self._cond:
+                if not self._draining:
+                    waiter, self._loop, self._phases, self._waiter = self._waiter, None, None, None
+                    if self._queue:
+                        self._start()
+                    break
+            await asyncio.sleep(0.001)
+        if waiter is not None:
+            waiter.shutdown(wait=False)
+
+    def _schedule_drain(self) -> None:
+        """Under the lock: start a drain task on the loop, from whichever thread submits."""
+        loop = self._loop
+        assert loop is not None
+        if threading.get_ident() == self._loop_thread and _running_loop() is loop:
+            loop.create_task(self._drain())
+            return
+        try:
+            if threading.get_ident() == self._loop_thread:
+                raise RuntimeError("the loop is not running")
+            loop.call_soon_threadsafe(lambda: loop.create_task(self._drain()))
+        except RuntimeError:  # the loop ended without detaching: a thread takes over
+            if self._waiter is not None:
+                self._waiter.shutdown(wait=False)
+            self._loop, self._phases, self._waiter, self._draining = None, None, None, False
+            if self._thread is None:
+                self._start()
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                # One pass of the loop first: requests ready to queue their write join this group.
+                await asyncio.sleep(0)
+                with self._cond:
+                    group: list[tuple[Job, Future[Any]]] = []
+                    while self._queue and len(group) < MAX_GROUP:
+                        group.append(self._queue.popleft())
+                    if not group:
+                        self._draining = False
+                        return
+                await self._commit_on_loop(group)
+        except BaseException:
+            with self._cond:
+                self._draining = False
+            raise
+
+    async def _commit_on_loop(self, group: list[tuple[Job, Future[Any]]]) -> None:
+        phases, waiter = self._phases, self._waiter
+        assert phases is not None
+        assert waiter is not None
+        loop = asyncio.get_running_loop()
+        try:
+            conn = phases.try_begin()
+            if conn is None:
+                conn = await _begun_in(loop, waiter, phases)
+            try:
+                results = _run_jobs(conn, group)
+            except BaseException:
+                phases.rollback(conn)
+                raise
+            await loop.run_in_executor(waiter, phases.commit, conn)
+        except Exception as error:
+            if len(group) > 1 and not isinstance(error, ServiceUnavailable):
+                for one in group:  # one job raised: each alone, so only that one fails
+                    await self._commit_on_loop([one])
+                return
+            for _job, future in group:
+                future.set_exception(error)
+            return
+        self._resolve(group, results)
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="latchkey-writer", daemon=True)
@@ -206,9 +322,8 @@ class GroupWriter:
 
     def _commit(self, group: list[tuple[Job, Future[Any]]]) -> None:
         try:
-            _running.alone = len(group) == 1
             with self._transaction() as conn:
-                results = [job(conn) for job, _future in group]
+                results = _run_jobs(conn, group)
         except Exception as error:
             if len(group) > 1 and not isinstance(error, ServiceUnavailable):
                 for one in group:  # one job raised: each alone, so only that one fails
@@ -217,6 +332,42 @@ class GroupWriter:
             for _job, future in group:
                 future.set_exception(error)
             return
+        self._resolve(group, results)
+
+    def _resolve(self, group: list[tuple[Job, Future[Any]]], results: list[Any]) -> None:
         self.stats.count(len(group))
         for (_job, future), result in zip(group, results, strict=True):
             future.set_result(result)
+
+
+async def _begun_in(
+    loop: asyncio.AbstractEventLoop, waiter: ThreadPoolExecutor, phases: Phases
+) -> Connection:
+    """`phases.begin` in the waiting thread. Cancelled meanwhile (the server stopping), the
+    transaction it begins is rolled back once begun, so the write lock is not left taken."""
+    begun = loop.run_in_executor(waiter, phases.begin)
+    try:
+        return await asyncio.shield(begun)
+    except asyncio.CancelledError:
+
+        def undo(done: asyncio.Future[Connection]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                phases.rollback(done.result())
+
+        begun.add_done_callback(undo)
+        raise
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _run_jobs(conn: Connection, group: list[tuple[Job, Future[Any]]]) -> list[Any]:
+    _running.alone = len(group) == 1
+    try:
+        return [job(conn) for job, _future in group]
+    finally:
+        _running.alone = True

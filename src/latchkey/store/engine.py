@@ -53,7 +53,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set in a connection's `info` by a caller that ran BEGIN IMMEDIATE on the driver itself.
+BEGUN = "latchkey_begun"
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.info.pop(BEGUN, False):
+        return
     # IMMEDIATE takes the write lock up front, so read-then-write transactions cannot deadlock;
     # read-only transactions (Runtime.read) take none.
     begin = "BEGIN" if connection.get_execution_options().get("latchkey_read_only") else _IMMEDIATE
