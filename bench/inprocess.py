@@ -220,6 +220,8 @@ def run_services(setup: Setup, n: int, profile: cProfile.Profile | None) -> tupl
 
 
 async def run_asgi(setup: Setup, n: int, concurrency: int) -> tuple[float, float]:
+    # As the server's lifespan does: the group writer runs on this loop (SQLite).
+    setup.rt.attach_writer(asyncio.get_running_loop())
     creds = setup.credentials
     per = max(1, n // concurrency)
 
