@@ -28,8 +28,9 @@ class Tenant:
     # The action names an anonymous sign-in may carry; None allows any name not tracked.
     anonymous_actions: tuple[str, ...] | None = None
 
-    @property
+    @cached_property
     def web_origins(self) -> tuple[str, ...]:
+        # Cached (tenants are cached and immutable): every client API request checks its Origin.
         own = tuple(o for o in self.origins if o.startswith(("https://", "http://")))
         return own + self.related_origins
 

@@ -40,6 +40,7 @@ from latchkey.services.passkey_options import (
 )
 from latchkey.webauthn.attestation_policy import AttestationRules
 from latchkey.webauthn.authentication_verification import (
+    AssertionIdentity,
     VerifiedAuthentication,
     read_assertion_identity,
     verify_authentication_response,
@@ -359,7 +360,7 @@ def _check(
         # §7.2 step 6: when the user was identified first, the passkey must be theirs.
         if challenge.user_id is not None and found[1].id != challenge.user_id:
             raise CredentialMismatch("this passkey belongs to another user")
-        verified = _verify(rt, rp, keyring, challenge, credential, found)
+        verified = _verify(rt, rp, keyring, challenge, credential, found, identity)
         return _Checked(challenge, found, verified)
     except ServiceUnavailable:
         raise  # the database is away: nothing is known, nothing is recorded
@@ -374,6 +375,7 @@ def _verify(
     challenge: Challenge,
     credential: Mapping[str, Any],
     found: tuple[P, H],
+    identity: AssertionIdentity,
 ) -> VerifiedAuthentication:
     stored, holder = found
     keyring.check_holder(holder)
@@ -389,6 +391,7 @@ def _verify(
         # Discoverable sign-in: the user handle is the response's only claim of who it is.
         require_user_handle=challenge.user_id is None,
         stored_backup_eligible=stored.backup_eligible,
+        identity=identity,
     )
     keyring.check_verified(rt, stored)
     return verified

@@ -64,13 +64,16 @@ def verify_authentication_response(
     allowed_credential_ids: Collection[bytes] = (),
     require_user_handle: bool = False,
     stored_backup_eligible: bool | None = None,
+    identity: AssertionIdentity | None = None,
 ) -> VerifiedAuthentication:
     """Verify a get() response against the stored credential; raise the failed step's error.
 
     `require_user_handle` is for discoverable sign-in, where the user handle is the only link
-    from the response to its owner (§7.2 step 6).
+    from the response to its owner (§7.2 step 6). `identity`: the caller's
+    `read_assertion_identity(credential)`, when it read it to look the key up.
     """
-    identity = read_assertion_identity(credential)
+    if identity is None:
+        identity = read_assertion_identity(credential)
     # §7.2 step 5: when the options listed credentials, the response must use one of them.
     if allowed_credential_ids and identity.credential_id not in allowed_credential_ids:
         raise CredentialMismatch("the credential is not one the options allowed")
