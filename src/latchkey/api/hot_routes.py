@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,13 +27,12 @@ import msgspec
 from litestar.datastructures import Address
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from latchkey.api import errors, hosts
+from latchkey.api import errors, hosts, security_headers
 from latchkey.api.body_timeout import RequestTimeout
 from latchkey.api.challenges import www_authenticate
 from latchkey.api.context import AnyRequest, runtime
 from latchkey.api.cors import PREFIX as CORS_PREFIX
 from latchkey.api.cors import OriginIndex, allow_headers
-from latchkey.api.security_headers import add_security_headers
 from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
 from latchkey.runtime.group_commit import Expected
@@ -141,9 +140,12 @@ class HotRoutes:
             # First, where Litestar's own answer carries it (the answers match header by header).
             if challenge is not None:
                 headers.insert(0, (b"www-authenticate", challenge.encode()))
-        headers += self._cors(scope)
+        headers += self._cors(scope, request.headers)
+        # As add_security_headers adds them: these answers set none of them.
+        headers += (
+            security_headers.ALL_WITH_HSTS if scope["scheme"] == "https" else security_headers.ALL
+        )
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
-        await add_security_headers(start, scope)
         await send(start)
         await send({"type": "http.response.body", "body": payload, "more_body": False})
 
@@ -161,7 +163,7 @@ class HotRoutes:
         try:
             hosts.of(scope)  # a malformed Host is refused first, as HostCheck does
             who, refused = await _admit(route, request)
-            received = await self._read(scope, receive)
+            received = await self._read(request.headers, receive)
             try:
                 data = route.decode(b"".join(cast("bytes", m.get("body", b"")) for m in received))
             except (msgspec.DecodeError, RecursionError):
@@ -182,19 +184,33 @@ class HotRoutes:
             status, body = errors.V1.shape(500, "internal_error", "an unexpected error occurred")
             return status, _encode(body), None
 
-    async def _read(self, scope: Scope, receive: Receive) -> list[ReceiveMessage]:
+    async def _read(self, headers: Mapping[str, str], receive: Receive) -> list[ReceiveMessage]:
         """The whole body's messages; _Declined (Litestar answers) when it is too large, its
         length unreadable, or the client went away."""
-        declared = _content_length(scope)
+        declared = _content_length(headers)
         if declared is None or declared > self.max_body_bytes:
             raise _Declined([])
+        # Most bodies arrive with their headers: the first receive() then answers without
+        # waiting, and no deadline is armed for it (its timer cost more than the read).
+        arrived, waiting = _started(receive)
+        if (
+            arrived is not None
+            and arrived["type"] == "http.request"
+            and not arrived.get("more_body", False)
+            and len(cast("bytes", arrived.get("body", b""))) <= self.max_body_bytes
+        ):
+            return [arrived]
         received: list[ReceiveMessage] = []
         size = 0
-        # One deadline for the whole body (not a wait_for, a task, per message).
+        # One deadline for the rest of the body (not a wait_for, a task, per message).
         try:
             async with asyncio.timeout(self.body_seconds):
                 while True:
-                    message = await receive()
+                    if arrived is not None:
+                        message, arrived = arrived, None
+                    else:
+                        message = await (waiting or receive())
+                        waiting = None
                     received.append(message)
                     if message["type"] != "http.request":
                         raise _Declined(received)
@@ -208,14 +224,11 @@ class HotRoutes:
                 f"the request body did not arrive within {self.body_seconds:g} seconds"
             ) from exc
 
-    def _cors(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+    def _cors(self, scope: Scope, headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
         if not scope["path"].startswith(CORS_PREFIX):
             return []
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                origin = value.decode("latin-1")
-                return allow_headers(origin) if origin and origin in self.origins else []
-        return []
+        origin = headers.get("origin")
+        return allow_headers(origin) if origin and origin in self.origins else []
 
 
 async def _admit(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
@@ -263,16 +276,56 @@ class _Declined(Exception):
         self.received = received
 
 
-def _content_length(scope: Scope) -> int | None:
+def _content_length(headers: Mapping[str, str]) -> int | None:
     """The declared length; 0 when absent (a chunked body is read and measured); None when it is
     not a number."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
+    value = headers.get("content-length")
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _started(receive: Receive) -> tuple[ReceiveMessage | None, Awaitable[ReceiveMessage] | None]:
+    """`receive()` run up to its first wait: (the message, None) when it needed none, else
+    (None, the rest of it to await)."""
+    steps = receive().__await__()
+    try:
+        pending = steps.send(None)
+    except StopIteration as arrived:
+        return cast("ReceiveMessage", arrived.value), None
+    return None, _Resumed(steps, pending)
+
+
+class _Resumed:
+    """The rest of an awaitable whose first step was taken (`_started`), awaited as `yield from`
+    would: what it waits on goes to the task, and what the task sends or throws (a cancelled
+    deadline) goes back into it."""
+
+    def __init__(self, steps: Generator[Any, Any, ReceiveMessage], pending: Any) -> None:
+        self._steps = steps
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, Any, ReceiveMessage]:
+        steps, pending = self._steps, self._pending
+        while True:
             try:
-                return int(value)
-            except ValueError:
-                return None
-    return 0
+                sent = yield pending
+            except GeneratorExit:
+                steps.close()
+                raise
+            except BaseException as exc:  # handed on, as `yield from` does
+                try:
+                    pending = steps.throw(exc)
+                except StopIteration as done:
+                    return cast("ReceiveMessage", done.value)
+            else:
+                try:
+                    pending = steps.send(sent)
+                except StopIteration as done:
+                    return cast("ReceiveMessage", done.value)
 
 
 def _replay(received: list[ReceiveMessage], receive: Receive) -> Receive:

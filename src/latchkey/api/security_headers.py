@@ -18,6 +18,12 @@ _DEFAULTS = (
 )
 
 
+# Every default, for an answer that sets none of them itself (api/hot_routes.py's): plain, and
+# over TLS.
+ALL = (*_DEFAULTS,)
+ALL_WITH_HSTS = (*_DEFAULTS, (b"strict-transport-security", HSTS))
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """A `before_send` hook: it sees every answer, also the router's own 404 and 405."""
     if message["type"] != "http.response.start":
