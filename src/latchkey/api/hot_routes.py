@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Generator, Mapping
+from concurrent.futures import Future
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, cast
@@ -56,14 +58,45 @@ async def _options(who: client.Caller, data: Any, request: AnyRequest, _e: Any) 
 
 async def _verify(who: client.Caller, data: Any, request: AnyRequest, expected: Any) -> Any:
     pending = client.start_verify(who, data, request, expected)
-    await asyncio.wrap_future(pending.future)
+    await _committed(pending.future)
     return client.verified(pending)
 
 
 async def _validate(_who: None, data: Any, request: AnyRequest, expected: Any) -> Any:
     job = server.validate_job(data, request)
-    checked = await asyncio.wrap_future(runtime(request).submit(job, expected))
+    checked = await _committed(runtime(request).submit(job, expected))
     return server.validation(checked)
+
+
+def _committed(future: Future[Any]) -> asyncio.Future[Any]:
+    """The writer's future, awaitable on this loop. A writer on the loop resolves it on the
+    loop's own thread: the waiting request is then woken at once, not through
+    call_soon_threadsafe (which wrap_future always takes: a self-pipe write and read per
+    request). A request cancelled meanwhile leaves the writer's future alone (its job commits
+    with its group)."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    here = threading.get_ident()
+
+    def resolved(done: Future[Any]) -> None:
+        if threading.get_ident() == here:
+            _settle(waiter, done)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, waiter, done)
+
+    future.add_done_callback(resolved)
+    return waiter
+
+
+def _settle(waiter: asyncio.Future[Any], done: Future[Any]) -> None:
+    if waiter.done():  # the request was cancelled
+        return
+    if done.cancelled():
+        waiter.cancel()
+    elif (error := done.exception()) is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(done.result())
 
 
 def _nobody(_request: AnyRequest) -> None:

@@ -1,12 +1,15 @@
-"""How the hot routes read a body (api/hot_routes.py `HotRoutes._read`): a body that has arrived
-is taken without arming a deadline; one that must be waited for is read under the body deadline,
-cut off with a 408 when it does not come, and handed to Litestar when it is no body or too large.
+"""How the hot routes read a body and await their write (api/hot_routes.py): a body that has
+arrived is taken without arming a deadline; one that must be waited for is read under the body
+deadline, cut off with a 408 when it does not come, and handed to Litestar when it is no body or
+too large. A committed write wakes its request directly when the writer runs on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -130,3 +133,47 @@ def test_a_request_cancelled_while_its_body_is_awaited_is_cancelled() -> None:
             await reading
 
     asyncio.run(cancelled())
+
+
+def test_a_write_resolved_on_the_loop_wakes_its_request_directly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def resolved_here() -> Any:
+        loop = asyncio.get_running_loop()
+        monkeypatch.setattr(loop, "call_soon_threadsafe", _refused)
+        future: Future[Any] = Future()
+        waiting = hot_routes._committed(future)
+        loop.call_soon(future.set_result, "committed")  # as the writer on the loop resolves it
+        return await asyncio.wait_for(waiting, 2)  # (a refused wake-up would never come)
+
+    assert asyncio.run(resolved_here()) == "committed"
+
+
+def _refused(*_args: Any) -> None:
+    raise AssertionError("woken through call_soon_threadsafe")
+
+
+def test_a_write_resolved_by_a_writer_thread_wakes_its_request() -> None:
+    async def resolved_there(outcome: Callable[[Future[Any]], None]) -> Any:
+        future: Future[Any] = Future()
+        waiting = hot_routes._committed(future)
+        threading.Timer(0.01, outcome, (future,)).start()
+        return await waiting
+
+    assert asyncio.run(resolved_there(lambda f: f.set_result("committed"))) == "committed"
+    with pytest.raises(LookupError):
+        asyncio.run(resolved_there(lambda f: f.set_exception(LookupError("refused"))))
+
+
+def test_a_request_cancelled_while_its_write_is_queued_leaves_the_write() -> None:
+    async def cancelled() -> Future[Any]:
+        future: Future[Any] = Future()
+        waiting = asyncio.ensure_future(hot_routes._committed(future))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        future.set_result("committed")  # the writer resolves its group as usual
+        return future
+
+    assert asyncio.run(cancelled()).result() == "committed"
