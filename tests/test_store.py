@@ -166,11 +166,14 @@ def test_record_use_only_moves_the_counter_forward(rt: Runtime) -> None:
         credentials.add(conn, credential)
     use = {"credential_row_id": credential.id, "backup_state": True, "used_at": rt.now()}
     with rt.transaction() as conn:
-        assert credentials.record_use(conn, old_count=3, new_count=4, **use)
-        assert not credentials.record_use(conn, old_count=3, new_count=5, **use)  # stale read
-        assert not credentials.record_use(conn, old_count=4, new_count=4, **use)
+        assert credentials.record_use(conn, new_count=4, **use)
+        assert not credentials.record_use(conn, new_count=4, **use)  # not above the stored 4
+        assert not credentials.record_use(conn, new_count=2, **use)
+        assert not credentials.record_use(conn, new_count=0, **use)  # a counter never goes to 0
+        # Checked against the count as stored, not as the caller last read it (a cache).
+        assert credentials.record_use(conn, new_count=9, **use)
         [stored] = credentials.for_user(conn, tenant.id, user.id)
-    assert stored.sign_count == 4
+    assert stored.sign_count == 9
     assert stored.backup_state is True
     assert stored.last_used_at
 

@@ -27,7 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection
 
-from latchkey.errors import LatchkeyError, ServiceUnavailable
+from latchkey.errors import CredentialNotFound, LatchkeyError, ServiceUnavailable
 from latchkey.models import Challenge
 from latchkey.runtime import RequestMeta, Runtime, group_commit
 from latchkey.runtime.group_commit import Expected
@@ -107,10 +107,18 @@ class Keyring(Protocol[H, P]):
         ...
 
     def record_use(
-        self, conn: Connection, passkey: P, verified: VerifiedAuthentication, now: datetime
-    ) -> P | None:
-        """Store the verified use under the sign-count rule (store/passkey_uses.py); the
-        passkey as now stored, or None when another use moved the count first."""
+        self,
+        conn: Connection,
+        rt: Runtime,
+        found: tuple[P, H],
+        verified: VerifiedAuthentication,
+        now: datetime,
+    ) -> tuple[P, H]:
+        """Store the verified use under the sign-count rule, checked against the count as
+        stored (store/passkey_uses.py); the passkey and its holder as now stored. Raise when
+        the use may not be stored: SignCountRegression when the count did not rise (another
+        use got there first, or a clone), or the keyring's refusal when the passkey is gone or
+        its holder may no longer sign in (`find` may have answered from a cache)."""
         ...
 
     def flag_possible_clone(self, conn: Connection, passkey: P) -> None: ...
@@ -425,6 +433,8 @@ def _record(
     except LatchkeyError as error:
         if isinstance(error, SignCountRegression) and stored is not None:
             keyring.flag_possible_clone(conn, stored)
+        if isinstance(error, CredentialNotFound):
+            stored = holder = None  # gone since it was found: the event cannot point at it
         keyring.log_sign_in(
             conn, rt, meta, holder=holder, passkey=stored, challenge=checked.challenge, error=error
         )
@@ -441,14 +451,9 @@ def _record_use(
     meta: RequestMeta,
     then: ThenSignedIn[H, P, T] | None,
 ) -> Authenticated[H, P, T]:
-    stored, holder = found
-    used = keyring.record_use(conn, stored, verified, rt.now())
-    if used is None:
-        # Another sign-in moved the counter since we read it (or the passkey is gone): same
-        # signal as step 22.
-        raise SignCountRegression("the sign count was used concurrently by another sign-in")
+    used, holder = keyring.record_use(conn, rt, found, verified, rt.now())
     keyring.log_sign_in(
-        conn, rt, meta, holder=holder, passkey=stored, challenge=challenge, verified=verified
+        conn, rt, meta, holder=holder, passkey=used, challenge=challenge, verified=verified
     )
     result: Authenticated[H, P, None] = Authenticated(holder, used, verified.user_verified, None)
     records = then(conn, challenge, result) if then is not None else None

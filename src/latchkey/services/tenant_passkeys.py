@@ -27,6 +27,7 @@ from latchkey.event_kinds import PASSKEY_AUTHENTICATION, PASSKEY_REGISTRATION
 from latchkey.ids import new_id, new_user_handle
 from latchkey.models import Challenge, Credential, Tenant, User
 from latchkey.runtime import RequestMeta, Runtime
+from latchkey.runtime.cache import TTLCache
 from latchkey.services import ceremony, challenges, directories, events, metadata
 from latchkey.services.passkey_options import PasskeyUser
 from latchkey.store import credentials as credential_store
@@ -35,11 +36,23 @@ from latchkey.store import users as user_store
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.authentication_verification import VerifiedAuthentication
 from latchkey.webauthn.encoding import b64url_decode
+from latchkey.webauthn.errors import SignCountRegression
 from latchkey.webauthn.registration_verification import VerifiedRegistration
 
 # A tenant's ceremony results, with what the surface's `then` wrote beside them.
 SignIn = ceremony.Authenticated[User, Credential, Any]
 Registration = ceremony.Registered[User, Credential, Any]
+
+
+# Passkeys read for sign-in, per (tenant id, credential id): what verification needs of them
+# (the public key, the holder's id and handle) never changes; the rest is rechecked at the write.
+PASSKEY_CACHE = "tenant passkeys"
+PASSKEY_CACHE_SECONDS = 300.0
+PASSKEY_CACHE_ENTRIES = 20_000
+
+
+def _passkeys(rt: Runtime) -> TTLCache[tuple[str, bytes], tuple[Credential, User]]:
+    return rt.cache(PASSKEY_CACHE, PASSKEY_CACHE_SECONDS, PASSKEY_CACHE_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -51,12 +64,24 @@ class TenantKeyring:
         return self.tenant.id
 
     def find(self, rt: Runtime, credential_id: bytes) -> tuple[Credential, User]:
+        """From the runtime's passkey cache, else one indexed statement without a transaction
+        around it (Runtime.first). A cached passkey is only a claim: what may have changed
+        since (the passkey deleted, its count moved, its holder disabled or renamed) is
+        decided by `record_use` in the sign-in's write."""
         # Only this tenant's credentials are candidates: another tenant's id is simply unknown.
-        # One indexed statement, without a transaction around it (Runtime.first).
-        query = credential_store.with_owner_query(self.tenant.id, credential_id)
-        found = credential_store.with_owner_row(rt.first(*query))
-        if found is None:
-            raise CredentialNotFound("this passkey is not registered here")
+        key = (self.tenant.id, credential_id)
+
+        def read() -> tuple[Credential, User]:
+            query = credential_store.with_owner_query(self.tenant.id, credential_id)
+            found = credential_store.with_owner_row(rt.first(*query))
+            if found is None:
+                raise CredentialNotFound("this passkey is not registered here")
+            return found
+
+        cache = _passkeys(rt)
+        found = cache.get(key, read)
+        if found[1].disabled_at is not None:
+            cache.forget(key)  # read again next time: the holder may be enabled again
         return found
 
     def check_holder(self, holder: User) -> None:
@@ -67,24 +92,38 @@ class TenantKeyring:
         metadata.check_sign_in(rt, self.tenant, passkey)
 
     def record_use(
-        self, conn: Connection, passkey: Credential, verified: VerifiedAuthentication, now: datetime
-    ) -> Credential | None:
+        self,
+        conn: Connection,
+        rt: Runtime,
+        found: tuple[Credential, User],
+        verified: VerifiedAuthentication,
+        now: datetime,
+    ) -> tuple[Credential, User]:
+        passkey, holder = found
         moved = credential_store.record_use(
             conn,
             credential_row_id=passkey.id,
-            old_count=passkey.sign_count,
             new_count=verified.new_sign_count,
             backup_state=verified.backup_state,
             used_at=now,
         )
         if not moved:
-            return None
-        return replace(
+            _passkeys(rt).forget((self.tenant.id, passkey.credential_id))
+            if not credential_store.is_stored(conn, passkey.id):
+                raise CredentialNotFound("this passkey is not registered here")
+            raise SignCountRegression("the sign count did not rise above the stored one")
+        # The holder as stored now (renamed, disabled since the passkey was read or cached).
+        current = user_store.current(conn, self.tenant.id, holder.id)
+        if current is None:
+            raise CredentialNotFound("this passkey is not registered here")
+        self.check_holder(current)
+        used = replace(
             passkey,
             sign_count=verified.new_sign_count,
             backup_state=verified.backup_state,
             last_used_at=now,
         )
+        return used, current
 
     def flag_possible_clone(self, conn: Connection, passkey: Credential) -> None:
         credential_store.mark_possible_clone(conn, passkey.id)

@@ -53,6 +53,11 @@ def exists(conn: Connection, tenant_id: str, credential_id: bytes) -> bool:
     return conn.execute(query).first() is not None
 
 
+def is_stored(conn: Connection, row_id: str) -> bool:
+    query = select(credentials.c.id).where(credentials.c.id == row_id)
+    return conn.execute(query).first() is not None
+
+
 def for_user(conn: Connection, tenant_id: str, user_id: str) -> list[Credential]:
     query = (
         select(credentials)
@@ -138,18 +143,16 @@ def record_use(
     conn: Connection,
     *,
     credential_row_id: str,
-    old_count: int,
     new_count: int,
     backup_state: bool,
     used_at: datetime,
 ) -> bool:
     """Store a verified use under the sign-count rule (store/passkey_uses.py). False when
-    another use got there first with a count >= ours."""
+    the stored count is already >= ours, or the credential is gone."""
     return passkey_uses.record(
         conn,
         _USES,
         row_id=credential_row_id,
-        old_count=old_count,
         new_count=new_count,
         backup_state=backup_state,
         used_at=used_at,

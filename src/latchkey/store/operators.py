@@ -88,7 +88,6 @@ def passkeys_of(conn: Connection, operator_id: str) -> list[Any]:
 def record_passkey_use(
     conn: Connection,
     passkey_id: str,
-    old_count: int,
     new_count: int,
     backup_state: bool,
     now: datetime,
@@ -99,7 +98,6 @@ def record_passkey_use(
         conn,
         _USES,
         row_id=passkey_id,
-        old_count=old_count,
         new_count=new_count,
         backup_state=backup_state,
         used_at=now,

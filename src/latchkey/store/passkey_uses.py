@@ -1,8 +1,10 @@
 """A verified passkey use, stored under WebAuthn's sign-count rule (§7.2 step 22) for any table
-of passkeys (a tenant's credentials, the portal's operator passkeys): the count must rise, or
-stay zero on an authenticator that keeps none, and no other use may have moved it since it was
-read. The rule is checked again inside the database, so two concurrent sign-ins with the same
-counter value cannot both record; the loser's caller flags the passkey as possibly cloned."""
+of passkeys (a tenant's credentials, the portal's operator passkeys): the count must rise above
+the stored one, or stay zero on an authenticator that keeps none. The rule is checked by the
+UPDATE itself, against the count as stored when the use commits (not as some earlier read saw
+it), so two concurrent sign-ins with the same counter value cannot both record, and a caller
+may verify against a cached passkey; the loser's caller flags the passkey as possibly
+cloned."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def statements(table: Table) -> UseStatements:
     def record(rule: Any) -> Any:
         return (
             update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.sign_count == bindparam("b_old"), rule)
+            .where(table.c.id == bindparam("b_id"), rule)
             .values(
                 sign_count=bindparam("b_new"),
                 backup_state=bindparam("b_backup"),
@@ -47,16 +49,15 @@ def record(
     statements: UseStatements,
     *,
     row_id: str,
-    old_count: int,
     new_count: int,
     backup_state: bool,
     used_at: datetime,
 ) -> bool:
-    """Store a verified use. False when another use got there first with a count >= ours."""
+    """Store a verified use. False when the stored count is already >= ours (another use got
+    there first, or a clone), or when the row is gone."""
     statement = statements.counting if new_count else statements.counterless
     params = {
         "b_id": row_id,
-        "b_old": old_count,
         "b_new": new_count,
         "b_backup": backup_state,
         "b_at": used_at,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from latchkey.models import User
+from latchkey.store import driver
 from latchkey.store.tables import user_identifiers, users
 
 
@@ -48,6 +49,12 @@ _GET = select(users).where(
 def get(conn: Connection, tenant_id: str, user_id: str) -> User | None:
     row = conn.execute(_GET, {"b_tenant": tenant_id, "b_id": user_id}).first()
     return record(row) if row else None
+
+
+def current(conn: Connection, tenant_id: str, user_id: str) -> User | None:
+    """As `get`, on the driver's cursor (store/driver.py): each sign-in's write reads its user."""
+    row = driver.first(conn, _GET, {"b_tenant": tenant_id, "b_id": user_id})
+    return None if row is None else User(*row)
 
 
 def by_external_id(conn: Connection, tenant_id: str, external_id: str) -> User | None:

@@ -28,6 +28,7 @@ from latchkey.services.passkey_options import PasskeyUser
 from latchkey.store import operators as operator_store
 from latchkey.webauthn.aaguids import default_credential_name
 from latchkey.webauthn.authentication_verification import VerifiedAuthentication
+from latchkey.webauthn.errors import SignCountRegression
 from latchkey.webauthn.policy import PasskeyPolicy
 from latchkey.webauthn.registration_verification import VerifiedRegistration
 from latchkey.webauthn.relying_party import RelyingParty
@@ -186,17 +187,21 @@ class PortalKeyring:
         return None  # no authenticator status rule applies to operators' passkeys
 
     def record_use(
-        self, conn: Connection, passkey: Any, verified: VerifiedAuthentication, now: datetime
-    ) -> Any:
+        self,
+        conn: Connection,
+        rt: Runtime,
+        found: tuple[Any, Any],
+        verified: VerifiedAuthentication,
+        now: datetime,
+    ) -> tuple[Any, Any]:
+        # `find` read the passkey and its operator just now, outside any cache.
+        passkey, operator = found
         moved = operator_store.record_passkey_use(
-            conn,
-            passkey.id,
-            passkey.sign_count,
-            verified.new_sign_count,
-            verified.backup_state,
-            now,
+            conn, passkey.id, verified.new_sign_count, verified.backup_state, now
         )
-        return passkey if moved else None
+        if not moved:
+            raise SignCountRegression("the sign count did not rise above the stored one")
+        return passkey, operator
 
     def flag_possible_clone(self, conn: Connection, passkey: Any) -> None:
         operator_store.mark_passkey_possible_clone(conn, passkey.id)
