@@ -8,8 +8,11 @@ Loads one tenant's hosted sign-ins over 30 days (pages loaded, passkey sign-ins 
 their ceremony events, password sign-ins, recoveries, the offer, failures) in two pools, plus
 a second tenant's events, ~300 distinct User-Agent strings; then times services/adoption.py's
 funnel for the tenant and for one pool, over 30 days and over 1 day, the first call (every
-distinct User-Agent parsed) and again (parsed names cached). It also prints what parsing the
-User-Agent as each event is written would cost instead (ua-parser per event, per string).
+distinct User-Agent parsed) and again (parsed names cached): from the events alone, then after
+the retention worker's rollup of the closed days (services/adoption_rollup.py; its time is
+printed too), when a period reads its whole days' rollup and only its ends' events. It also
+prints what parsing the User-Agent as each event is written would cost instead (ua-parser per
+event, per string).
 PostgreSQL runs in a schema of its own, dropped afterwards.
 """
 
@@ -33,7 +36,7 @@ from sqlalchemy import Engine, insert, text
 
 from latchkey import event_kinds as kinds
 from latchkey.runtime import Runtime
-from latchkey.services import adoption, directories, tenants, user_agents
+from latchkey.services import adoption, adoption_rollup, directories, tenants, user_agents
 from latchkey.store import events as event_store
 from latchkey.store import migrate
 from latchkey.store.engine import make_engine
@@ -201,21 +204,42 @@ def measure(engine: Engine, count: int, label: str) -> None:
     rt, tenant_id, pool_id, end = seed(engine, count)
     loaded = time.perf_counter() - begun
     print(f"\n## {label}: {count:,} events loaded in {loaded:.0f} s")
-    print("| query | first call (ms) | again (ms) | sign-ins counted |")
-    print("|---|---:|---:|---:|")
-    for name, since, pool in (
+    queries = (
         ("tenant, 30 days", end - timedelta(days=DAYS), None),
         ("one pool, 30 days", end - timedelta(days=DAYS), pool_id),
         ("tenant, 1 day", end - timedelta(days=1), None),
-    ):
-        user_agents.platform.cache_clear()
-        found: list[adoption.Adoption] = []
+    )
+    found: dict[str, list[adoption.Adoption]] = {name: [] for name, *_ in queries}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in queries}
+    for step in ("events", "rollup"):
+        if step == "rollup":
+            begun = time.perf_counter()
+            rolled = adoption_rollup.roll_up(rt)
+            took = time.perf_counter() - begun
+            print(f"rollup of {sum(rolled.values())} tenant-days (one transaction each): "
+                  f"{took:.1f} s")  # fmt: skip
+            again = time.perf_counter()
+            adoption_rollup.roll_up(rt)
+            print(f"the next pass (the last {adoption_rollup.REROLL_DAYS} days again): "
+                  f"{time.perf_counter() - again:.1f} s")  # fmt: skip
+        for name, since, pool in queries:
+            user_agents.platform.cache_clear()
 
-        def run(since: datetime = since, pool: str | None = pool, found: list[Any] = found) -> None:
-            found.append(adoption.funnel(rt, tenant_id, since=since, until=end, pool_id=pool))
+            def run(since: datetime = since, pool: str | None = pool, name: str = name) -> None:
+                found[name].append(
+                    adoption.funnel(rt, tenant_id, since=since, until=end, pool_id=pool)
+                )
 
-        first, again = timed(run)
-        print(f"| {name} | {first:.0f} | {again:.0f} | {found[-1].sign_ins:,} |")
+            times[name].append(timed(run))
+    print("| query | events only: first / again (ms) | with the rollup: first / again (ms) "
+          "| sign-ins counted | same figures |")  # fmt: skip
+    print("|---|---:|---:|---:|---|")
+    for name, _, _ in queries:
+        (raw_first, raw_again), (rolled_first, rolled_again) = times[name]
+        figures = found[name]
+        same = "yes" if all(f == figures[0] for f in figures) else "NO"
+        print(f"| {name} | {raw_first:.0f} / {raw_again:.0f} | {rolled_first:.0f} / "
+              f"{rolled_again:.0f} | {figures[-1].sign_ins:,} | {same} |")  # fmt: skip
 
 
 def parse_costs() -> None:

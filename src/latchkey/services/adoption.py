@@ -4,58 +4,43 @@ the passkey offer after a password sign-in (shown, accepted, declined); sign-ins
 time from the page's load to signed in; failures by reason and by step; sign-ins by operating
 system, browser, passkey provider and synced or device-bound.
 
-Every figure is counted by the database (GROUP BY, COUNT DISTINCT, a window function for the
-percentiles) over the (tenant, kind, time) index, so a large log is never read into Python;
-only the distinct User-Agent strings and AAGUIDs come back, to be named here.
+Every figure is counted by the database: a period's whole closed days from their rollup
+(services/adoption_rollup.py, written by the retention worker), the rest (its ends, today, a
+day not yet rolled up) from the events (GROUP BY over the (tenant, kind, time) index). Both
+give the same parts (services/adoption_tally.py), so the figures are the same either way; only
+the distinct User-Agent strings, AAGUIDs, users and times come back, to be named and ranked.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Integer,
-    String,
-    case,
-    cast,
-    exists,
-    func,
-    literal,
-    null,
-    select,
-    union_all,
-)
+from sqlalchemy import Connection
 
 from latchkey import event_kinds as kinds
 from latchkey.errors import InvalidRequest
 from latchkey.runtime import Runtime
+from latchkey.services import adoption_rollup as rollup
+from latchkey.services import adoption_tally as tally
 from latchkey.services import metadata, pools
 from latchkey.services import sign_in_journey as journey
+from latchkey.services.adoption_tally import SIGN_IN_KINDS, STEPS, Tally
 from latchkey.services.user_agents import platform
-from latchkey.store.tables import credentials, events
 
-# The events that are a sign-in, and the method each stands for (a passkey sign-in says its
-# own: autofill, button or identifier-first; older ones, without it, count as "passkey").
-SIGN_IN_KINDS = (kinds.POOL_SIGNED_IN, kinds.POOL_PASSWORD_SIGN_IN, kinds.POOL_RECOVERED)
+__all__ = ["SIGN_IN_KINDS", "STEPS"]  # named here as before, kept in adoption_tally
+# Each sign-in's method (a passkey sign-in says its own: autofill, button or identifier-first;
+# older ones, without it, count as "passkey").
 PASSKEY = "passkey"
 METHODS = (journey.AUTOFILL, journey.BUTTON, journey.IDENTIFIER, PASSKEY, journey.PASSWORD,
            journey.RECOVERY)  # fmt: skip
-# Where in a sign-in a failure happened: the step each failing event kind stands for.
-STEPS = {
-    kinds.PASSKEY_AUTHENTICATION: "passkey",
-    kinds.POOL_PASSWORD_SIGN_IN: "password",
-    kinds.POOL_RECOVERY_REQUESTED: "recovery_request",
-    kinds.POOL_RECOVERED: "recovery_code",
-}
 PERCENTILES = (50, 90)
 DEFAULT_PERIOD = timedelta(days=30)
 # A year and a day: a year's figures whatever the month lengths, never an unbounded scan.
 MAX_PERIOD = timedelta(days=366)
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -119,14 +104,6 @@ def for_tenant(
     return funnel(rt, tenant_id, since=start, until=end, pool_id=pool_id)
 
 
-def _scope(tenant_id: str, pool_id: str | None, since: datetime, until: datetime) -> list[Any]:
-    where = [events.c.tenant_id == tenant_id, events.c.created_at >= since,
-             events.c.created_at < until]  # fmt: skip
-    if pool_id is not None:
-        where.append(events.c.pool_id == pool_id)  # `detail`'s pool_id, as a column
-    return where
-
-
 def _method(kind: str, detail_method: Any) -> str:
     if kind == kinds.POOL_PASSWORD_SIGN_IN:
         return journey.PASSWORD
@@ -138,44 +115,41 @@ def _method(kind: str, detail_method: Any) -> str:
 def funnel(
     rt: Runtime, tenant_id: str, *, since: datetime, until: datetime, pool_id: str | None = None
 ) -> Adoption:
-    scope = _scope(tenant_id, pool_id, since, until)
-    signed_in = (*scope, events.c.kind.in_(SIGN_IN_KINDS), events.c.outcome == "success")
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    today = rt.now().astimezone(UTC).date()
     with rt.read() as conn:
-        signed = _sign_in_figures(conn, tenant_id, signed_in)
-        failed = _failures(conn, scope)
-        milestones = _milestones(conn, scope)
-    users, with_passkey, keys = signed.users, signed.with_passkey, signed.keys
-    timing = _percentiles(signed.times)
-    counts: Counter[str] = Counter()
+        found = _tally(conn, tenant_id, pool_id, since, until, today)
+    timing = _percentiles(found.times)
     methods: Counter[str] = Counter({m: 0 for m in METHODS})
+    for (kind, detail_method), n in found.methods.items():
+        methods[_method(kind, detail_method)] += n
     operating_systems: Counter[str] = Counter()
     browsers: Counter[str] = Counter()
+    for agent, n in found.agents.items():
+        named = platform(agent)
+        operating_systems[named.os] += n
+        browsers[named.browser] += n
     reasons: Counter[str] = Counter()
     steps: Counter[str] = Counter()
-    for kind, detail_method, agent, n in signed.agents:
-        counts[kind] += n
-        methods[_method(kind, detail_method)] += n
-        found = platform(agent)
-        operating_systems[found.os] += n
-        browsers[found.browser] += n
-    for kind, reason, n in failed:
+    for (kind, reason), n in found.failures.items():
         reasons[reason or "unknown"] += n
         steps[STEPS[kind]] += n
-    counts.update(dict(milestones))
     providers: Counter[str] = Counter()
-    for aaguid, _, n in keys:
+    for (aaguid, _), n in found.keys.items():
         providers[metadata.name_of(rt, aaguid) or "Unknown provider"] += n
+    milestones = found.milestones
+    users, with_passkey = found.distinct_users()
     return Adoption(
         since=since,
         until=until,
         pool_id=pool_id,
-        pages_loaded=counts[journey.PAGE_LOADED],
+        pages_loaded=milestones[journey.PAGE_LOADED],
         users_signed_in=users,
         users_with_passkey=with_passkey,
-        sign_ins=sum(counts[k] for k in SIGN_IN_KINDS),
-        offers_shown=counts[journey.OFFER_SHOWN],
-        offers_accepted=counts[journey.OFFER_ACCEPTED],
-        offers_declined=counts[journey.OFFER_DECLINED],
+        sign_ins=sum(found.methods.values()),
+        offers_shown=milestones[journey.OFFER_SHOWN],
+        offers_accepted=milestones[journey.OFFER_ACCEPTED],
+        offers_declined=milestones[journey.OFFER_DECLINED],
         methods=[(m, methods[m]) for m in METHODS],
         median_ms=timing.get(50),
         p90_ms=timing.get(90),
@@ -186,129 +160,42 @@ def funnel(
         operating_systems=_ranked(operating_systems),
         browsers=_ranked(browsers),
         providers=_ranked(providers),
-        synced=sum(n for _, eligible, n in keys if eligible),
-        device_bound=sum(n for _, eligible, n in keys if not eligible),
+        synced=sum(n for (_, eligible), n in found.keys.items() if eligible),
+        device_bound=sum(n for (_, eligible), n in found.keys.items() if not eligible),
     )
 
 
-def _sign_in_figures(conn: Connection, tenant_id: str, signed_in: Sequence[Any]) -> SignInRows:
-    """The period's sign-ins read once (a materialized CTE of the few columns the figures
-    need, no JSON parsed: method and time are copied from `detail` as the event is written),
-    then four aggregates over it in one statement: rows of (section, a, b, c, x, n)."""
-    source = (
-        select(
-            events.c.kind,
-            events.c.method,
-            events.c.user_agent,
-            events.c.user_id,
-            events.c.credential_id,
-            events.c.elapsed_ms.label("ms"),
-        )
-        .where(*signed_in)
-        .cte("signed")
-        .prefix_with("MATERIALIZED")
-    )
-    text, number = String(), Integer()
-    none_text, none_number = cast(null(), text), cast(null(), number)
-    # (kind, method, User-Agent, count): methods and platforms.
-    agents = select(
-        literal("agent", text), source.c.kind, source.c.method, source.c.user_agent,
-        none_number, func.count(),
-    ).group_by(source.c.kind, source.c.method, source.c.user_agent)  # fmt: skip
-    # Who signed in, and how many of them have a passkey (asked once per user).
-    who = select(source.c.user_id).distinct().subquery()
-    has_passkey = exists().where(
-        credentials.c.tenant_id == tenant_id, credentials.c.user_id == who.c.user_id
-    )
-    users = select(
-        literal("users", text), none_text, none_text, none_text, func.count(who.c.user_id),
-        func.count(case((has_passkey, 1))),
-    )  # fmt: skip
-    # Each distinct time to sign in with its count (the ranks are read off in Python).
-    times = (
-        select(literal("ms", text), none_text, none_text, none_text, source.c.ms, func.count())
-        .where(source.c.ms.is_not(None))
-        .group_by(source.c.ms)
-    )
-    # The passkey sign-ins per passkey, then per provider and backup eligibility.
-    used = (
-        select(source.c.credential_id, func.count().label("n"))
-        .where(source.c.kind == kinds.POOL_SIGNED_IN, source.c.credential_id.is_not(None))
-        .group_by(source.c.credential_id)
-        .subquery()
-    )
-    keys = (
-        select(
-            literal("key", text),
-            credentials.c.aaguid,
-            none_text,
-            none_text,
-            cast(credentials.c.backup_eligible, number),
-            func.sum(used.c.n),
-        )
-        .select_from(used.join(credentials, credentials.c.id == used.c.credential_id))
-        .group_by(credentials.c.aaguid, credentials.c.backup_eligible)
-    )
-    found = SignInRows()
-    for section, a, b, c, x, n in conn.execute(union_all(agents, users, times, keys)):
-        if section == "agent":
-            found.agents.append((a, b, c, int(n)))
-        elif section == "users":
-            found.users, found.with_passkey = int(x), int(n)
-        elif section == "ms":
-            found.times.append((int(x), int(n)))
-        else:
-            found.keys.append((a, bool(x), int(n)))
+def _tally(
+    conn: Connection,
+    tenant_id: str,
+    pool_id: str | None,
+    since: datetime,
+    until: datetime,
+    today: date,
+) -> Tally:
+    """The period's whole days that are rolled up, from the rollup; the rest (the ends of
+    the period, today, and days not yet rolled up) from the events."""
+    through = rollup.rolled_through(conn, tenant_id)
+    first = since.date() if since == rollup.midnight(since.date()) else since.date() + ONE_DAY
+    last = min(until.date(), today, through) if through is not None else first
+    if first >= last:
+        return tally.from_events(conn, tenant_id, pool_id, since, until)
+    found = rollup.from_rollup(conn, tenant_id, pool_id, first, last)
+    for start, end in ((since, rollup.midnight(first)), (rollup.midnight(last), until)):
+        if start < end:
+            found.add(tally.from_events(conn, tenant_id, pool_id, start, end))
     return found
 
 
-@dataclass
-class SignInRows:
-    agents: list[tuple[str, Any, str | None, int]] = field(default_factory=list)
-    users: int = 0
-    with_passkey: int = 0
-    times: list[tuple[int, int]] = field(default_factory=list)
-    keys: list[tuple[str, bool, int]] = field(default_factory=list)
-
-
-def _failures(conn: Connection, scope: Sequence[Any]) -> list[Any]:
-    """(kind, reason, count) of the sign-in steps' failures."""
-    return list(
-        conn.execute(
-            select(events.c.kind, events.c.reason, func.count())
-            .where(*scope, events.c.kind.in_(tuple(STEPS)), events.c.outcome == "failure")
-            .group_by(events.c.kind, events.c.reason)
-        )
-    )
-
-
-def _milestones(conn: Connection, scope: Sequence[Any]) -> list[Any]:
-    """(kind, count) of the page's milestones: read from the index alone (for a tenant)."""
-    return list(
-        conn.execute(
-            select(events.c.kind, func.count())
-            .where(*scope, events.c.kind.in_(journey.KINDS), events.c.outcome == "success")
-            .group_by(events.c.kind)
-        )
-    )
-
-
-def _percentiles(timed: list[tuple[int, int]]) -> dict[int, int]:
-    """{percentile: milliseconds} by nearest rank, and {0: how many were timed}, from each
-    distinct time's count."""
-    timed = sorted(timed)
-    total = sum(n for _, n in timed)
-    if not total:
+def _percentiles(timed: list[int]) -> dict[int, int]:
+    """{percentile: milliseconds} by nearest rank, and {0: how many were timed}: the time at
+    rank ceil(total * p / 100) of the sorted list."""
+    if not timed:
         return {}
-    # Nearest rank: the smallest time whose running count reaches ceil(total * p / 100).
-    wanted = {p: (total * p + 99) // 100 for p in PERCENTILES}
-    found: dict[int, int] = {0: total}
-    seen = 0
-    for ms, n in timed:
-        seen += n
-        for p, rank in wanted.items():
-            if p not in found and seen >= rank:
-                found[p] = ms
+    timed = sorted(timed)
+    total = len(timed)
+    found = {p: timed[(total * p + 99) // 100 - 1] for p in PERCENTILES}
+    found[0] = total
     return found
 
 

@@ -1,7 +1,9 @@
 """Event retention: each tenant may keep its event log for a number of days; a pruning job
 (a background thread under `latchkey serve`, or `latchkey events prune`) deletes what is older,
-with the finished webhook deliveries of that age. The same thread prunes expired challenges,
-flows, sessions and links (services/pruning.py)."""
+with the finished webhook deliveries of that age and the adoption rollup's days wholly that old.
+The same thread first rolls up the adoption figures of the days that have closed
+(services/adoption_rollup.py), and prunes expired challenges, flows, sessions and links
+(services/pruning.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from datetime import datetime, timedelta
 from latchkey.errors import InvalidRequest, TenantNotFound
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
-from latchkey.services import pruning, webhooks
+from latchkey.services import adoption_rollup, pruning, webhooks
 from latchkey.services.worker_loop import WorkerLoop, loggable
 from latchkey.store import events as event_store
 from latchkey.store import tenants as tenant_store
@@ -47,7 +49,10 @@ def prune(rt: Runtime, *, tenant_id: str | None = None) -> dict[str, int]:
         if tenant.event_retention_days is None or tenant_id not in (None, tenant.id):
             continue
         keep = timedelta(days=tenant.event_retention_days)
-        pruned[tenant.id] = _prune_tenant(rt, tenant.id, rt.now() - keep)
+        older_than = rt.now() - keep
+        pruned[tenant.id] = _prune_tenant(rt, tenant.id, older_than)
+        with rt.transaction() as conn:
+            adoption_rollup.prune(conn, tenant.id, older_than)
         webhooks.prune(rt, older_than=keep, tenant_id=tenant.id)
     return pruned
 
@@ -86,7 +91,15 @@ class RetentionWorker:
         return self._loop.stop(timeout)
 
     def run_once(self) -> None:
-        """One pass: events past retention, then every expired unauthenticated write."""
+        """One pass: the adoption rollup of closed days (before their events can go), events
+        past retention, then every expired unauthenticated write."""
+        try:
+            rolled = adoption_rollup.roll_up(self.rt)
+        except Exception as exc:  # e.g. the database is down: try again next time
+            log.error("rolling up adoption figures failed: %s", loggable(exc))
+        else:
+            if any(rolled.values()):
+                log.debug("rolled up %d days of adoption figures", sum(rolled.values()))
         for what, job in (("events", prune), ("expired rows", pruning.prune_expired)):
             try:
                 pruned = job(self.rt)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -669,4 +670,70 @@ authenticator_alerts = Table(
     Column("users", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "tenant_id", "created_at"),
+)
+
+# The adoption figures' rollup of closed UTC days (services/adoption_rollup.py), written by the
+# retention worker: a period's whole days are read from here, the rest from the events.
+# Per tenant: the days before `rolled_through` are rolled up; the next ordinal of each set.
+adoption_rollups = Table(
+    "adoption_rollups",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("rolled_through", Date),
+    Column("next_user", Integer, nullable=False),
+    Column("next_passkey", Integer, nullable=False),
+)
+# A small number per user and per passkey that signed in, for the days' sets of them. Deleting
+# the user or passkey clears its id (as it does an event's), so the figures leave it out as the
+# events' do; a passkey's provider and backup eligibility (fixed when it is made) stay.
+adoption_user_ordinals = Table(
+    "adoption_user_ordinals",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="SET NULL")),
+    PrimaryKeyConstraint("tenant_id", "ordinal"),
+    UniqueConstraint("user_id", "tenant_id"),
+    Index(None, "tenant_id", "user_id"),
+)
+adoption_passkey_ordinals = Table(
+    "adoption_passkey_ordinals",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("credential_id", String(36), ForeignKey("credentials.id", ondelete="SET NULL")),
+    Column("aaguid", String(36), nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "ordinal"),
+    UniqueConstraint("credential_id", "tenant_id"),
+    Index(None, "tenant_id", "credential_id"),
+)
+# A day's counts per pool (NULL: events of no pool): `figure` is method (kind, method),
+# agent (User-Agent in `name`), failure (kind, reason), milestone (kind) or key (passkey
+# sign-ins: the AAGUID in `kind`, synced or device_bound in `name`).
+adoption_day_counts = Table(
+    "adoption_day_counts",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("pool_id", Text),
+    Column("figure", String(16), nullable=False),
+    Column("kind", String(64)),
+    Column("name", Text),
+    Column("n", Integer, nullable=False),
+    Index(None, "tenant_id", "day"),
+)
+# A day's figures that do not add up across days, per pool, packed (services/adoption_sets.py):
+# the ordinals of the users who signed in, every timed sign-in's milliseconds, and the passkey
+# sign-ins per passkey ordinal.
+adoption_day_sets = Table(
+    "adoption_day_sets",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("pool_id", Text),
+    Column("users", LargeBinary, nullable=False),
+    Column("times", LargeBinary, nullable=False),
+    Column("passkeys", LargeBinary, nullable=False),
+    Index(None, "tenant_id", "day"),
 )
