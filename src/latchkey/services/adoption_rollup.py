@@ -234,12 +234,14 @@ def _sets(conn: Connection, tenant_id: str, day: date, signed: Any, used: Any) -
     users: defaultdict[str | None, set[int]] = defaultdict(set)
     times: defaultdict[str | None, list[int]] = defaultdict(list)
     keys: defaultdict[str | None, list[int]] = defaultdict(list)
+    # Each join reads the day's events first (grouped in a subquery), then looks each id up:
+    # never every ordinal of the tenant with its events.
+    who = select(events.c.pool_id, events.c.user_id).where(*signed).distinct().subquery()
     u = adoption_user_ordinals
     for pool, ordinal in conn.execute(
-        select(events.c.pool_id, u.c.ordinal)
-        .join_from(events, u, (u.c.tenant_id == tenant_id) & (u.c.user_id == events.c.user_id))
-        .where(*signed)
-        .distinct()
+        select(who.c.pool_id, u.c.ordinal).join_from(
+            who, u, (u.c.tenant_id == tenant_id) & (u.c.user_id == who.c.user_id)
+        )
     ):
         users[pool].add(ordinal)
     for pool, ms, n in conn.execute(
@@ -248,14 +250,19 @@ def _sets(conn: Connection, tenant_id: str, day: date, signed: Any, used: Any) -
         .group_by(events.c.pool_id, events.c.elapsed_ms)
     ):
         times[pool].extend([ms] * n)
+    per_key = (
+        select(events.c.pool_id, events.c.credential_id, func.count().label("n"))
+        .where(*used)
+        .group_by(events.c.pool_id, events.c.credential_id)
+        .subquery()
+    )
     p = adoption_passkey_ordinals
     for pool, ordinal, n in conn.execute(
-        select(events.c.pool_id, p.c.ordinal, func.count())
-        .join_from(
-            events, p, (p.c.tenant_id == tenant_id) & (p.c.credential_id == events.c.credential_id)
+        select(per_key.c.pool_id, p.c.ordinal, per_key.c.n).join_from(
+            per_key,
+            p,
+            (p.c.tenant_id == tenant_id) & (p.c.credential_id == per_key.c.credential_id),
         )
-        .where(*used)
-        .group_by(events.c.pool_id, p.c.ordinal)
     ):
         keys[pool].extend((ordinal, n))
     pools = set(users) | set(times) | set(keys)
