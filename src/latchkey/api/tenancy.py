@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode, urlsafe_b64decode
+from functools import lru_cache
 from urllib.parse import unquote
 
 from latchkey.api import hosts
@@ -64,6 +65,7 @@ def by_client(request: AnyRequest) -> tuple[Tenant, tuple[Action, User] | None]:
     raise InvalidToken("send Bearer <token> or Basic base64(tenantId)")
 
 
+@lru_cache(maxsize=1024)  # every browser request sends it: a server's few tenants decode once
 def basic_tenant_id(value: str) -> str:
     """The tenant id in every form the vendor SDKs send it: the browser's
     btoa(encodeURIComponent(tenantId)) without a colon, Android's standard base64 of

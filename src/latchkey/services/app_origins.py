@@ -10,6 +10,7 @@ a fingerprint removed by another process stops being accepted within that time.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from latchkey.errors import ConfigError
 from latchkey.models import App, Tenant
@@ -47,25 +48,50 @@ def ios_origin(app: App, rp_id: str) -> str | None:
     return f"https://{rp_id}" if app.ios_team_id and app.ios_bundle_id else None
 
 
+@dataclass
+class _Platforms:
+    """What a tenant's apps add, as cached for TTL_SECONDS."""
+
+    android: tuple[str, ...]
+    has_ios: bool
+    # The relying party built with these, per `native`, for the tenant object it was built for:
+    # tenants are cached too, so the same object asks again and again until it is reloaded.
+    parties: dict[bool, tuple[Tenant, RelyingParty]] = field(default_factory=dict)
+
+
+def _platforms(rt: Runtime, tenant: Tenant) -> _Platforms:
+    def load() -> _Platforms:
+        with rt.read() as conn:
+            found = app_store.for_tenant(conn, tenant.id)
+        android = tuple(o for app in found for o in android_origins(app))
+        return _Platforms(android, any(app.ios_team_id and app.ios_bundle_id for app in found))
+
+    platforms: _Platforms = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
+    return platforms
+
+
 def expected(rt: Runtime, tenant: Tenant, *, native: bool = False) -> tuple[str, ...]:
     """Every origin a ceremony of this tenant may report. `native`: a ceremony begun by an app
     (the /passkey endpoints), where the iOS origin counts too; a browser on `https://<rp id>`
     is held to the tenant's own list."""
+    return _expected(tenant, _platforms(rt, tenant), native)
 
-    def load() -> tuple[tuple[str, ...], bool]:
-        with rt.read() as conn:
-            found = app_store.for_tenant(conn, tenant.id)
-        android = tuple(o for app in found for o in android_origins(app))
-        return android, any(app.ios_team_id and app.ios_bundle_id for app in found)
 
-    android, has_ios = rt.cache(_CACHE, TTL_SECONDS).get(tenant.id, load)
-    ios = [f"https://{tenant.rp_id}"] if native and has_ios else []
-    return tuple(dict.fromkeys([*tenant.ceremony_origins, *android, *ios]))
+def _expected(tenant: Tenant, platforms: _Platforms, native: bool) -> tuple[str, ...]:
+    ios = [f"https://{tenant.rp_id}"] if native and platforms.has_ios else []
+    return tuple(dict.fromkeys([*tenant.ceremony_origins, *platforms.android, *ios]))
 
 
 def relying_party(rt: Runtime, tenant: Tenant, *, native: bool = False) -> RelyingParty:
-    """The tenant's relying party as its ceremonies verify it: with every origin `expected`."""
-    return tenant.relying_party.with_origins(expected(rt, tenant, native=native))
+    """The tenant's relying party as its ceremonies verify it: with every origin `expected`.
+    Built once per cached tenant and cached apps (every sign-in asks)."""
+    platforms = _platforms(rt, tenant)
+    kept = platforms.parties.get(native)
+    if kept is not None and kept[0] is tenant:
+        return kept[1]
+    party = tenant.relying_party.with_origins(_expected(tenant, platforms, native))
+    platforms.parties[native] = (tenant, party)
+    return party
 
 
 def forget(rt: Runtime, tenant_id: str) -> None:

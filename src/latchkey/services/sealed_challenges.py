@@ -12,7 +12,6 @@ go by one range delete.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 from datetime import UTC, datetime, timedelta
@@ -83,7 +82,7 @@ def issue(
     sealed = _Sealed(_millis(expires), new_challenge(), user_id, context)
     nonce = os.urandom(_NONCE)
     box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, scope))
-    token = base64.urlsafe_b64encode(bytes([_KEY_ID]) + nonce + box).rstrip(b"=").decode()
+    token = _b64url(bytes([_KEY_ID]) + nonce + box)
     return _challenge(PREFIX + token, scope, kind, sealed, now)
 
 
@@ -98,29 +97,46 @@ def open_sealed(rt: Runtime, *, scope: str, challenge_id: str, kind: str) -> Cha
 
 
 def _unseal(rt: Runtime, scope: str, challenge_id: str, kind: str) -> _Sealed:
-    unknown = ChallengeNotFound(f"unknown {kind} challenge")
     if not rt.master_key or not is_sealed(challenge_id) or len(challenge_id) > MAX_LENGTH:
-        raise unknown
-    text = challenge_id[len(PREFIX) :]
+        raise _unknown(kind)
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = _b64url_decode(challenge_id[len(PREFIX) :])
     except (binascii.Error, ValueError) as exc:
-        raise unknown from exc
+        raise _unknown(kind) from exc
     if len(raw) < 1 + _NONCE + 16 or raw[0] != _KEY_ID:
-        raise unknown
+        raise _unknown(kind)
     try:
         plain = _cipher(rt, raw[0]).decrypt(
             raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _associated(kind, scope)
         )
         return _decode(plain)
     except (InvalidTag, msgspec.DecodeError) as exc:
-        raise unknown from exc
+        raise _unknown(kind) from exc
+
+
+def _unknown(kind: str) -> ChallengeNotFound:
+    return ChallengeNotFound(f"unknown {kind} challenge")
+
+
+# base64url as base64's urlsafe functions do it (binascii's lenient decode of the translated
+# text), without their Python-level steps: every sign-in seals one id and opens one.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64url(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
+
+
+def _b64url_decode(text: str) -> bytes:
+    padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+    return binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
 
 
 def used_key(challenge: Challenge) -> str:
     """The primary key that marks this challenge used: its expiry first (time-ordered), then
     the GCM nonce, unique per sealed id."""
-    raw = base64.urlsafe_b64decode(challenge.id[len(PREFIX) :] + "=" * (-len(challenge.id) % 4))
+    raw = _b64url_decode(challenge.id[len(PREFIX) :])
     return f"{_millis(challenge.expires_at):012x}{raw[1 : 1 + _NONCE].hex()}"
 
 
