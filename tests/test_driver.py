@@ -6,9 +6,11 @@ driver errors raised as SQLAlchemy's."""
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, DateTime, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from latchkey.ids import new_id
@@ -17,6 +19,7 @@ from latchkey.runtime import Runtime
 from latchkey.store import driver
 from latchkey.store import events as event_store
 from latchkey.store.tables import events, used_challenges
+from latchkey.store.types import UTCDateTime, sqlite_datetime_of, sqlite_text_of
 
 
 def _event(rt: Runtime, tenant: Tenant) -> Event:
@@ -97,3 +100,41 @@ def test_driver_errors_are_sqlalchemys(rt: Runtime, tenant_and_secret: tuple[Ten
     with pytest.raises(IntegrityError), rt.transaction() as conn:
         event_store.add(conn, replace(event, kind="another"))
     assert _stored(rt, event.id) == event
+
+
+_TIMES = [
+    datetime(2026, 12, 6, 5, 0, 0, 123456, tzinfo=UTC),
+    datetime(2026, 12, 6, 5, 0, 0, tzinfo=UTC),  # no microseconds: still six digits stored
+    datetime(2027, 1, 1, 1, 30, 0, 7, tzinfo=timezone(timedelta(hours=2))),  # another zone
+    datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),  # a year of three digits
+]
+
+
+@pytest.mark.parametrize("value", _TIMES)
+def test_utc_datetimes_are_stored_and_read_as_sqlalchemy_does_on_sqlite(value: datetime) -> None:
+    """The driver's one-call conversions (store/types.py) give SQLAlchemy's own results."""
+    dialect = sqlite_dialect()
+    chained_bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    chained_result = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert chained_bind is not None
+    assert chained_result is not None
+    stored = sqlite_text_of(value)
+    assert stored == chained_bind(value)
+    fallback = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    read = sqlite_datetime_of(stored, fallback)
+    assert read == chained_result(stored) == value
+    assert read is not None
+    assert read.tzinfo is UTC
+
+
+def test_utc_datetime_conversions_refuse_naive_and_read_other_text_as_sqlalchemy_does() -> None:
+    dialect = sqlite_dialect()
+    chained_result = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    fallback = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert chained_result is not None
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_text_of(datetime(2026, 1, 1))
+    assert sqlite_text_of(None) is None
+    assert sqlite_datetime_of(None, fallback) is None
+    for text in ("2026-12-06 05:00:00", "2026-12-06", "2026-12-06T05:00:00.5"):
+        assert sqlite_datetime_of(text, fallback) == chained_result(text)

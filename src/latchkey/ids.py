@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
+import time
 import uuid
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_ordered_id() -> str:
+    """A UUIDv7 (RFC 9562 §5.7): the Unix time in milliseconds, then 74 random bits. For rows
+    written on every sign-in (events, actions): new keys land beside each other at the end of
+    their indexes instead of on a random page each, so a commit writes fewer pages. Not for
+    anything that must not tell when it was made."""
+    unix_ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (unix_ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76  # version
+        | ((rand >> 62) & 0xFFF) << 64  # rand_a: 12 bits
+        | 0b10 << 62  # variant
+        | rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b: 62 bits
+    )
+    return str(uuid.UUID(int=value))
 
 
 def new_token(nbytes: int = 32) -> str:

@@ -25,7 +25,7 @@ from latchkey.errors import (
     InvalidToken,
     NotFound,
 )
-from latchkey.ids import new_id, new_token
+from latchkey.ids import new_ordered_id, new_token
 from latchkey.models import Action, Credential, Tenant, User
 from latchkey.runtime import Runtime
 from latchkey.services import sealing, users
@@ -120,11 +120,11 @@ def new_action(
 ) -> Action:
     now = rt.now()
     action = Action(
-        id=new_id(),
+        id=new_ordered_id(),
         tenant_id=tenant.id,
         user_id=user.id,
         action=name,
-        idempotency_key=idempotency_key or new_id(),
+        idempotency_key=idempotency_key or new_ordered_id(),
         state=state,
         scope=scope,
         verification_method=None,
@@ -283,11 +283,11 @@ def succeed(
     if action is None:
         # A new action is written once, already in its final state.
         done = Action(
-            id=new_id(),
+            id=new_ordered_id(),
             tenant_id=tenant.id,
             user_id=user.id,
             action=name,
-            idempotency_key=new_id(),
+            idempotency_key=new_ordered_id(),
             state=SUCCEEDED,
             scope="",
             verification_method=PASSKEY,

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from latchkey import event_kinds
 from latchkey.errors import LatchkeyError
-from latchkey.ids import new_id
+from latchkey.ids import new_ordered_id
 from latchkey.models import Event
 from latchkey.runtime import RequestMeta, Runtime
 from latchkey.store import events as event_store
@@ -32,7 +32,7 @@ def record(
     event hook (the webhooks' queue) runs in the same transaction: its deliveries are sent only
     if the event commits, never lost if it does."""
     event = Event(
-        id=new_id(),
+        id=new_ordered_id(),
         tenant_id=tenant_id,
         kind=kind,
         outcome="failure" if reason else "success",

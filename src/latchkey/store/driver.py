@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
@@ -24,6 +25,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
+
+from latchkey.store.types import UTCDateTime, sqlite_datetime_of, sqlite_text_of
 
 Processor = Callable[[Any], Any]
 
@@ -44,7 +47,8 @@ class Row(tuple[Any, ...]):
 @dataclass(frozen=True)
 class _Form:
     sql: str
-    names: tuple[str, ...] | None  # the parameters' order, for positional drivers
+    # Positional drivers: each parameter in order, with its processor; named: those processed.
+    slots: tuple[tuple[str, Processor | None], ...] | None
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[Processor | None, ...]
     defaults: dict[str, Any]
@@ -62,37 +66,52 @@ def _form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> 
     if cached is not None and cached[0] is statement:
         return cached[1]
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
-    binds = []
     # Literal values in the statement (`sign_count == 0`) are bound parameters too.
     defaults = {n: b.effective_value for n, b in compiled.binds.items() if n not in keys}
-    for name, bind in compiled.binds.items():
-        # The dialect's own form of the type, as SQLAlchemy's execution uses it.
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binds.append((name, process))
+    processors = {
+        name: _bind_processor(bind.type, dialect) for name, bind in compiled.binds.items()
+    }
+    binds = tuple((n, p) for n, p in processors.items() if p is not None)
     results: tuple[Processor | None, ...] = ()
     row: type[Row] = Row
     if isinstance(statement, Select):  # DML RETURNING here is plain strings: no processing
         columns = list(statement.selected_columns)
-        results = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-        )
+        results = tuple(_result_processor(c.type, dialect) for c in columns)
         fields: dict[str, int] = {}
         for index, column in enumerate(columns):
             fields.setdefault(str(column.key), index)
         row = cast(type[Row], type("Row", (Row,), {"_fields": fields, "__slots__": ()}))
-    names = tuple(compiled.positiontup or ()) if dialect.positional else None
-    found = _Form(compiled.string, names, tuple(binds), results, defaults, row)
+    slots = None
+    if dialect.positional:
+        slots = tuple((n, processors[n]) for n in compiled.positiontup or ())
+    found = _Form(compiled.string, slots, binds, results, defaults, row)
     _FORMS[cache_key] = (statement, found)
     return found
 
 
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """The dialect's own form of the type's processing, as SQLAlchemy's execution uses it."""
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return sqlite_text_of
+    return cast(Processor | None, type_.dialect_impl(dialect).bind_processor(dialect))
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return partial(sqlite_datetime_of, fallback=process)
+    return cast(Processor | None, process)
+
+
 def _arguments(form: _Form, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
-    values = {**form.defaults, **params}
+    values = {**form.defaults, **params} if form.defaults else params
+    if form.slots is not None:
+        return [values[n] if p is None else p(values[n]) for n, p in form.slots]
+    named = dict(values)
     for name, process in form.binds:
-        if name in values:
-            values[name] = process(values[name])
-    return values if form.names is None else [values[n] for n in form.names]
+        if name in named:
+            named[name] = process(named[name])
+    return named
 
 
 def _processed(form: _Form, row: Any) -> Any:
