@@ -26,6 +26,7 @@ from latchkey.runtime.ratelimit import (
     RedisCounter,
     Rule,
 )
+from latchkey.runtime.synced_counter import SyncedCounter
 from latchkey.services import apps, tenants
 from latchkey.store.engine import make_engine
 from tests.support.limits import with_limits
@@ -150,7 +151,7 @@ def test_the_store_follows_the_database(tmp_path: Path) -> None:
     shared = build(
         Settings(database_url=sqlite_url, master_key=bytes(32), rate_limit_store="database")
     )
-    assert isinstance(shared.limiter.counter, DatabaseCounter)
+    assert isinstance(shared.limiter.counter, SyncedCounter)  # tests/test_synced_counter.py
     with pytest.raises(ConfigError, match="LATCHKEY_REDIS_URL"):
         build(Settings(database_url=sqlite_url, master_key=bytes(32), rate_limit_store="redis"))
 

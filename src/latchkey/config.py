@@ -45,6 +45,9 @@ class Settings:
     redis_url: str | None = None
     # auto: Redis when a URL is set, else the database on PostgreSQL, else process memory.
     rate_limit_store: str = "auto"
+    # With the database store: how often this process adds its hits to the shared counts
+    # (runtime/synced_counter.py); 0 counts each hit in its own transaction, exactly.
+    rate_limit_sync_seconds: float = 0.1
     max_body_bytes: int = 64 * 1024
     # A request's whole body must arrive within this many seconds (slow clients cut off: 408).
     body_timeout_seconds: float = 10.0
@@ -97,6 +100,10 @@ class Settings:
         if not 0.1 <= self.body_timeout_seconds <= 300:
             raise ConfigError(
                 f"LATCHKEY_BODY_TIMEOUT_SECONDS {self.body_timeout_seconds} is outside 0.1..300"
+            )
+        if not 0 <= self.rate_limit_sync_seconds <= 10:
+            raise ConfigError(
+                f"LATCHKEY_RATE_LIMIT_SYNC_SECONDS {self.rate_limit_sync_seconds} is outside 0..10"
             )
         if self.rate_limit_store not in RATE_LIMIT_STORES:
             raise ConfigError(
@@ -271,6 +278,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         tenant_rate_limit=env.get("LATCHKEY_TENANT_RATE_LIMIT") or "60000/60",
         redis_url=env.get("LATCHKEY_REDIS_URL") or None,
         rate_limit_store=(env.get("LATCHKEY_RATE_LIMIT_STORE") or "auto").lower(),
+        rate_limit_sync_seconds=_float(env, "LATCHKEY_RATE_LIMIT_SYNC_SECONDS", 0.1),
         max_body_bytes=_int(env, "LATCHKEY_MAX_BODY_BYTES", 64 * 1024),
         body_timeout_seconds=_float(env, "LATCHKEY_BODY_TIMEOUT_SECONDS", 10.0),
         log_level=(env.get("LATCHKEY_LOG_LEVEL") or "info").lower(),

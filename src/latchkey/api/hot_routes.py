@@ -39,6 +39,7 @@ from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
 from latchkey.runtime.group_commit import Expected
 from latchkey.runtime.ratelimit import MemoryCounter, RateLimited
+from latchkey.runtime.synced_counter import SyncedCounter
 
 log = logging.getLogger("latchkey.api")
 
@@ -268,7 +269,7 @@ async def _admit(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError 
     """`_admitted` on the loop when the limits are counted in this process's memory; in a
     worker thread when each hit is a database transaction or a Redis round trip (PostgreSQL's
     default), which must not hold up the loop."""
-    if isinstance(runtime(request).limiter.counter, MemoryCounter):
+    if isinstance(runtime(request).limiter.counter, MemoryCounter | SyncedCounter):
         return _admitted(route, request)
     return await asyncio.to_thread(_admitted, route, request)
 

@@ -37,6 +37,7 @@ from latchkey.runtime.ratelimit import (
     RedisCounter,
     Rule,
 )
+from latchkey.runtime.synced_counter import SyncedCounter
 from latchkey.store import driver
 from latchkey.store.engine import BEGUN, make_engine
 
@@ -304,7 +305,11 @@ def _counter(settings: Settings, engine: Engine) -> Counter:
                 "LATCHKEY_RATE_LIMIT_STORE is 'redis' but LATCHKEY_REDIS_URL is not set"
             )
         return RedisCounter(settings.redis_url)
-    return DatabaseCounter(engine) if store == "database" else MemoryCounter()
+    if store != "database":
+        return MemoryCounter()
+    if settings.rate_limit_sync_seconds == 0:
+        return DatabaseCounter(engine)
+    return SyncedCounter(engine, sync_seconds=settings.rate_limit_sync_seconds)
 
 
 def build(settings: Settings) -> Runtime:
