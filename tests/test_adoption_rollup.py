@@ -185,8 +185,7 @@ def test_rolling_up_again_leaves_the_same_rows(rt: Runtime, log: Log, clock: Fak
     assert rows(rt) == first
     # Each day on its own, again: the same rows.
     for day in range(3):
-        with rt.transaction() as conn:
-            adoption_rollup.roll_up_day(conn, log.tenant.id, FIRST_DAY + timedelta(day))
+        adoption_rollup.roll_up_day(rt, log.tenant.id, FIRST_DAY + timedelta(day))
     assert rows(rt) == first
 
 
@@ -300,3 +299,37 @@ def test_a_day_retention_has_begun_to_prune_is_not_rolled_up_again(
     assert [r for r in rows(rt)["adoption_day_sets"] if r[1] == FIRST_DAY + timedelta(2)] == day_2
     found = adoption.funnel(rt, log.tenant.id, since=at(2, 0), until=at(3, 0))
     assert (found.sign_ins, found.users_signed_in) == (7, 5)
+
+
+def test_ordinals_handed_out_or_users_deleted_between_reading_and_writing_a_day(
+    rt: Runtime, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day is read, then written: meanwhile another pass gave its users ordinals, and a
+    user and a passkey of it were deleted. The write reuses those ordinals, skips the deleted,
+    and the figures are still the events'."""
+    day_0 = FIRST_DAY
+    with rt.read() as conn:
+        found = adoption_rollup._read_day(conn, log.tenant.id, day_0)
+    assert all(isinstance(i, str) for ids in found.users.values() for i in ids)  # none known
+    adoption_rollup.roll_up_day(rt, log.tenant.id, day_0 + timedelta(1))  # another pass
+    users.delete(rt, log.tenant, external_user_id="eve")
+    users.delete_credential(rt, log.tenant, external_user_id="dan",
+                            credential_row_id=log.keys["dan"])  # fmt: skip
+    with rt.transaction() as conn:
+        adoption_rollup._write_day(conn, log.tenant.id, day_0, found)
+    written = rows(rt)
+    with rt.read() as conn:
+        ordinals = conn.execute(select(adoption_user_ordinals.c.ordinal)).scalars().all()
+    assert sorted(ordinals) == list(range(len(ordinals)))  # each handed out once
+    whole = (at(0, 0), at(2, 0))
+    with monkeypatch.context() as patched:
+        patched.setattr(adoption_rollup, "rolled_through", lambda conn, tenant_id: None)
+        raw = [adoption.funnel(rt, log.tenant.id, since=whole[0], until=whole[1], pool_id=pool)
+               for pool in (None, log.a, log.b)]  # fmt: skip
+    rolled = [adoption.funnel(rt, log.tenant.id, since=whole[0], until=whole[1], pool_id=pool)
+              for pool in (None, log.a, log.b)]  # fmt: skip
+    assert rolled == raw
+    assert (rolled[0].users_signed_in, rolled[0].device_bound, rolled[0].synced) == (4, 2, 2)
+    # Rolled up afresh, the day's rows are the same.
+    adoption_rollup.roll_up_day(rt, log.tenant.id, day_0)
+    assert rows(rt) == written
