@@ -27,10 +27,9 @@ from latchkey.services import adoption_rollup as rollup
 from latchkey.services import adoption_tally as tally
 from latchkey.services import metadata, pools
 from latchkey.services import sign_in_journey as journey
-from latchkey.services.adoption_tally import SIGN_IN_KINDS, STEPS, Tally
+from latchkey.services.adoption_tally import STEPS, Tally
 from latchkey.services.user_agents import platform
 
-__all__ = ["SIGN_IN_KINDS", "STEPS"]  # named here as before, kept in adoption_tally
 # Each sign-in's method (a passkey sign-in says its own: autofill, button or identifier-first;
 # older ones, without it, count as "passkey").
 PASSKEY = "passkey"
