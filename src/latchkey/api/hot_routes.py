@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import Future
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -174,7 +174,7 @@ class HotRoutes:
             # First, where Litestar's own answer carries it (the answers match header by header).
             if challenge is not None:
                 headers.insert(0, (b"www-authenticate", challenge.encode()))
-        headers += self._cors(scope, request.headers)
+        headers += self._cors(scope, request.headers.get("origin"))
         # As add_security_headers adds them: these answers set none of them.
         headers += (
             security_headers.ALL_WITH_HSTS if scope["scheme"] == "https" else security_headers.ALL
@@ -197,9 +197,10 @@ class HotRoutes:
         try:
             hosts.of(scope)  # a malformed Host is refused first, as HostCheck does
             who, refused = await _admit(route, request)
-            received = await self._read(request.headers, receive)
+            declared = _content_length(request.headers.get("content-length"))
+            received = await self._read(declared, receive)
             try:
-                data = route.decode(b"".join(cast("bytes", m.get("body", b"")) for m in received))
+                data = route.decode(_joined(received))
             except (msgspec.DecodeError, RecursionError):
                 raise _Declined(received) from None
             if refused is not None:
@@ -218,10 +219,10 @@ class HotRoutes:
             status, body = errors.V1.shape(500, "internal_error", "an unexpected error occurred")
             return status, _encode(body), None
 
-    async def _read(self, headers: Mapping[str, str], receive: Receive) -> list[ReceiveMessage]:
-        """The whole body's messages; _Declined (Litestar answers) when it is too large, its
-        length unreadable, or the client went away."""
-        declared = _content_length(headers)
+    async def _read(self, declared: int | None, receive: Receive) -> list[ReceiveMessage]:
+        """The whole body's messages (`declared`: its Content-Length, `_content_length`);
+        _Declined (Litestar answers) when it is too large, its length unreadable, or the client
+        went away."""
         if declared is None or declared > self.max_body_bytes:
             raise _Declined([])
         # Most bodies arrive with their headers: the first receive() then answers without
@@ -258,10 +259,9 @@ class HotRoutes:
                 f"the request body did not arrive within {self.body_seconds:g} seconds"
             ) from exc
 
-    def _cors(self, scope: Scope, headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    def _cors(self, scope: Scope, origin: str | None) -> list[tuple[bytes, bytes]]:
         if not scope["path"].startswith(CORS_PREFIX):
             return []
-        origin = headers.get("origin")
         return allow_headers(origin) if origin and origin in self.origins else []
 
 
@@ -310,10 +310,15 @@ class _Declined(Exception):
         self.received = received
 
 
-def _content_length(headers: Mapping[str, str]) -> int | None:
+def _joined(received: list[ReceiveMessage]) -> bytes:
+    if len(received) == 1:  # the usual body, in one message
+        return cast("bytes", received[0].get("body", b""))
+    return b"".join(cast("bytes", m.get("body", b"")) for m in received)
+
+
+def _content_length(value: str | None) -> int | None:
     """The declared length; 0 when absent (a chunked body is read and measured); None when it is
     not a number."""
-    value = headers.get("content-length")
     if value is None:
         return 0
     try:

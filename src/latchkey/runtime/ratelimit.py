@@ -67,26 +67,26 @@ class MemoryCounter:
 
     def __init__(self, clock: Clock = time.time) -> None:
         self.clock = clock
-        self._counts: dict[str, int] = {}
+        # key -> [its window, hits in it]: one lookup per hit (every anonymous request counts
+        # two keys).
+        self._counts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
-        self._window_of: dict[str, int] = {}
 
     def incr(self, key: str, window: int) -> int:
         current = int(self.clock() // window)
         with self._lock:
-            if self._window_of.get(key) != current:
-                self._window_of[key] = current
-                self._counts[key] = 0
-            self._counts[key] += 1
-            if len(self._counts) > 100_000:  # bound memory under a flood of distinct keys
-                self._drop_stale(window)
-            return self._counts[key]
+            counted = self._counts.get(key)
+            if counted is None or counted[0] != current:
+                counted = self._counts[key] = [current, 0]
+                if len(self._counts) > 100_000:  # bound memory under a flood of distinct keys
+                    self._drop_stale(window)
+            counted[1] += 1
+            return counted[1]
 
     def _drop_stale(self, window: int) -> None:
         current = int(self.clock() // window)
-        for key in [k for k, w in self._window_of.items() if w != current]:
-            self._counts.pop(key, None)
-            self._window_of.pop(key, None)
+        for key in [k for k, (w, _hits) in self._counts.items() if w != current]:
+            del self._counts[key]
 
 
 class RedisCounter:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
 from latchkey.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed, ConfigError
-from latchkey.ids import new_challenge
+from latchkey.ids import CHALLENGE_BYTES
 from latchkey.models import Challenge
 from latchkey.runtime import Runtime
 from latchkey.services.sealing import derive
@@ -79,8 +79,11 @@ def issue(
         raise ConfigError("no master key: set LATCHKEY_MASTER_KEY to seal challenge ids")
     now = rt.now()
     expires = now + timedelta(milliseconds=timeout_ms)
-    sealed = _Sealed(_millis(expires), new_challenge(), user_id, context)
-    nonce = os.urandom(_NONCE)
+    # The challenge (§13.4.3) and the nonce from one draw of the system's CSPRNG: one system
+    # call per options instead of two.
+    drawn = os.urandom(CHALLENGE_BYTES + _NONCE)
+    sealed = _Sealed(_millis(expires), drawn[:CHALLENGE_BYTES], user_id, context)
+    nonce = drawn[CHALLENGE_BYTES:]
     box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, scope))
     token = _b64url(bytes([_KEY_ID]) + nonce + box)
     return _challenge(PREFIX + token, scope, kind, sealed, now)
