@@ -177,3 +177,33 @@ def test_a_request_cancelled_while_its_write_is_queued_leaves_the_write() -> Non
         return future
 
     assert asyncio.run(cancelled()).result() == "committed"
+
+
+class _ServerAwaitable:
+    """An ASGI server's own awaitable, not a coroutine (granian's receive() returns one): its
+    __await__ is a plain iterator without send()."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message = message
+
+    def __await__(self) -> Any:
+        return self
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        raise StopIteration(self.message)
+
+
+def test_a_receive_that_is_not_a_coroutine_is_awaited_as_is(deadlines: list[float]) -> None:
+    messages = [_body(b'{"a"'), _body(b": 1}")]
+    messages[0]["more_body"] = True
+
+    def receive() -> Any:
+        return _ServerAwaitable(messages.pop(0))
+
+    assert _read(_routes(), receive, 8) == [
+        {"type": "http.request", "body": b'{"a"', "more_body": True},
+        _body(b": 1}"),
+    ]

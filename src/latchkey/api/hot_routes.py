@@ -330,7 +330,11 @@ def _content_length(value: str | None) -> int | None:
 def _started(receive: Receive) -> tuple[ReceiveMessage | None, Awaitable[ReceiveMessage] | None]:
     """`receive()` run up to its first wait: (the message, None) when it needed none, else
     (None, the rest of it to await)."""
-    steps = receive().__await__()
+    awaitable = receive()
+    steps = awaitable.__await__()
+    if not isinstance(steps, Generator):
+        # The ASGI server's own awaitable (not a coroutine, e.g. granian's): awaited as is.
+        return None, awaitable
     try:
         pending = steps.send(None)
     except StopIteration as arrived:
