@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import Connection, select
 
+from latchkey.api.app import SWITCH_INTERVAL_SECONDS, create_app
+from latchkey.config import Settings
 from latchkey.errors import ChallengeUsed
 from latchkey.runtime import Runtime
 from latchkey.runtime.group_commit import alone, undoable
@@ -226,3 +230,16 @@ def test_a_loop_closed_without_detaching_hands_over_to_a_thread(
     asyncio.run(_attached(sqlite_rt))  # the loop ends without detach
     assert sqlite_rt.writer.run(_insert("later")) == "later"
     assert _committed(database) == ["later"]
+
+
+def test_the_server_attaches_the_writer_and_shortens_the_switch_interval_while_it_runs(
+    sqlite_rt: Runtime,
+) -> None:
+    before = sys.getswitchinterval()
+    assert before != SWITCH_INTERVAL_SECONDS
+    with TestClient(create_app(sqlite_rt, Settings())) as client:
+        assert client.get("/health").status_code == 200
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS
+        assert sqlite_rt.writer._loop is not None  # the groups run on the server's loop
+    assert sys.getswitchinterval() == before
+    assert sqlite_rt.writer._loop is None
