@@ -137,6 +137,9 @@ class LatchkeyApp(Litestar):
     with `hot` None, Litestar's own routes answer them (tests compare the two)."""
 
     hot: HotRoutes | None = None
+    # Also in `state`; read from here by api/context.runtime, which every request calls several
+    # times (State's attribute lookup goes through its __getattr__).
+    latchkey_runtime: Runtime | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         route = self.hot.route(scope) if self.hot is not None else None
@@ -208,6 +211,7 @@ def create_app(rt: Runtime, settings: config.Settings | None = None) -> Litestar
         state=State({"runtime": rt, "settings": settings}),
         logging_config=None,
     )
+    app.latchkey_runtime = rt
     app.hot = HotRoutes(
         app.litestar,
         origins=origins,

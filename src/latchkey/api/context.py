@@ -12,7 +12,11 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def runtime(request: AnyRequest) -> Runtime:
-    rt: Runtime = request.app.state.runtime
+    # The app's own attribute when it has one (create_app's LatchkeyApp): the cheaper lookup.
+    rt: Runtime | None = getattr(request.app, "latchkey_runtime", None)
+    if rt is None:
+        found: Runtime = request.app.state.runtime
+        return found
     return rt
 
 
