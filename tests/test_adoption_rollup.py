@@ -333,3 +333,25 @@ def test_ordinals_handed_out_or_users_deleted_between_reading_and_writing_a_day(
     # Rolled up afresh, the day's rows are the same.
     adoption_rollup.roll_up_day(rt, log.tenant.id, day_0)
     assert rows(rt) == written
+
+
+def test_a_tenant_that_fails_holds_no_other_up(
+    rt: Runtime, log: Log, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = _other(rt, log)
+    real = adoption_rollup.roll_up_day
+
+    def failing(rt: Runtime, tenant_id: str, day: date) -> None:
+        if tenant_id == log.tenant.id:
+            raise RuntimeError("a passkey went meanwhile")
+        real(rt, tenant_id, day)
+
+    monkeypatch.setattr(adoption_rollup, "roll_up_day", failing)
+    assert adoption_rollup.roll_up(rt) == {other: 3}
+    (failed,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert failed.getMessage() == (
+        f"rolling up tenant {log.tenant.id}'s adoption figures failed: RuntimeError"
+    )
+    with rt.read() as conn:
+        assert adoption_rollup.rolled_through(conn, log.tenant.id) is None
+        assert adoption_rollup.rolled_through(conn, other) == FIRST_DAY + timedelta(3)

@@ -23,6 +23,7 @@ What each figure keeps, exactly as the events give it:
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,10 +47,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from latchkey import event_kinds as kinds
+from latchkey.errors import ServiceUnavailable
+from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import sign_in_journey as journey
 from latchkey.services.adoption_sets import pack_bits, pack_ints, unpack_bits, unpack_ints
 from latchkey.services.adoption_tally import SIGN_IN_KINDS, STEPS, Tally, scope
+from latchkey.services.worker_loop import loggable
 from latchkey.store import tenants as tenant_store
 from latchkey.store.tables import (
     adoption_day_counts,
@@ -62,6 +66,7 @@ from latchkey.store.tables import (
     users,
 )
 
+log = logging.getLogger(__name__)
 # Each pass rolls up these days before its first new one again: an event dated up to two
 # days before it is written (a clock behind) is still counted in its day.
 REROLL_DAYS = 2
@@ -75,25 +80,37 @@ def midnight(day: date) -> datetime:
 
 def roll_up(rt: Runtime, *, tenant_id: str | None = None) -> dict[str, int]:
     """Roll up every tenant's closed days not yet rolled up (one tenant's, or all), and the
-    REROLL_DAYS before them again; how many days per tenant."""
+    REROLL_DAYS before them again; how many days per tenant (a tenant that failed is left
+    out, and logged: the next pass tries it again)."""
     now = rt.now().astimezone(UTC)
     with rt.read() as conn:
         found = [t for t in tenant_store.list_all(conn) if tenant_id in (None, t.id)]
     rolled: dict[str, int] = {}
     for tenant in found:
-        with rt.read() as conn:
-            through = rolled_through(conn, tenant.id)
-            day = _first_to_roll(conn, tenant.id, through)
-        # A day retention has begun to prune keeps the figures it was rolled up with.
-        keep = tenant.event_retention_days
-        pruned_before = now - timedelta(days=keep) if keep is not None else None
-        rolled[tenant.id] = 0
-        while day is not None and day < now.date():
-            redo = through is not None and day < through
-            if not (redo and pruned_before is not None and midnight(day) < pruned_before):
-                roll_up_day(rt, tenant.id, day)
-                rolled[tenant.id] += 1
-            day += _ONE_DAY
+        try:
+            rolled[tenant.id] = _roll_up_tenant(rt, tenant, now)
+        except ServiceUnavailable:
+            raise  # the database is away: the whole pass is tried again
+        except Exception as exc:  # e.g. a row deleted meanwhile: no other tenant waits on it
+            log.error("rolling up tenant %s's adoption figures failed: %s", tenant.id,
+                      loggable(exc))  # fmt: skip
+    return rolled
+
+
+def _roll_up_tenant(rt: Runtime, tenant: Tenant, now: datetime) -> int:
+    with rt.read() as conn:
+        through = rolled_through(conn, tenant.id)
+        day = _first_to_roll(conn, tenant.id, through)
+    # A day retention has begun to prune keeps the figures it was rolled up with.
+    keep = tenant.event_retention_days
+    pruned_before = now - timedelta(days=keep) if keep is not None else None
+    rolled = 0
+    while day is not None and day < now.date():
+        redo = through is not None and day < through
+        if not (redo and pruned_before is not None and midnight(day) < pruned_before):
+            roll_up_day(rt, tenant.id, day)
+            rolled += 1
+        day += _ONE_DAY
     return rolled
 
 
