@@ -16,10 +16,17 @@ from latchkey.config import Settings
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import tenants, webhooks
-from latchkey.store import migrate
 from latchkey.store.engine import make_engine
 from tests.support.clock import FakeClock
-from tests.support.database import BACKENDS, postgres_schema
+from tests.support.database import (
+    BACKENDS,
+    NO_POSTGRES,
+    POSTGRES_URL,
+    PostgresSchemas,
+    copy_sqlite,
+    migrated_sqlite,
+    postgres_schema,
+)
 from tests.web_parties import ORIGIN, Backend, Browser
 
 # One master key for the test run, inherited by servers the tests start (no key file on disk).
@@ -45,6 +52,39 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     created.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_sqlite(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas() -> Iterator[PostgresSchemas]:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schemas = PostgresSchemas(POSTGRES_URL)
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database at the newest schema with no rows, on each backend, without migrating one per
+    test: on SQLite a copy of a file migrated once per session; on PostgreSQL a schema migrated
+    once per session and truncated after each test (tests/support/database.py)."""
+    if request.param == "postgresql":
+        schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+        with schemas.schema() as url:
+            created = make_engine(url)
+            yield created
+            created.dispose()
+        return
+    path = tmp_path / "latchkey.db"
+    copy_sqlite(request.getfixturevalue("sqlite_template"), path)
+    created = make_engine(f"sqlite:///{path}")
+    yield created
+    created.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL for a command or a server to open itself, on each backend."""
@@ -61,11 +101,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def rt(engine: Engine, clock: FakeClock) -> Runtime:
-    migrate.upgrade(engine)
+def rt(migrated_engine: Engine, clock: FakeClock) -> Runtime:
     key = secrets.token_bytes(32)
     # Wired as the app and the CLI wire it: a recorded event queues its webhooks.
-    return Runtime(engine=engine, clock=clock, master_key=key, on_event=webhooks.enqueue_for_event)
+    return Runtime(
+        engine=migrated_engine, clock=clock, master_key=key, on_event=webhooks.enqueue_for_event
+    )
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_tenant_cache_sees_this_process_changes_at_once(
     assert api_keys.tenant_for_secret(rt, secret) == tenant.id
 
 
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 def test_writers_are_serialized_in_process(rt: Runtime) -> None:
     inside, overlaps = [0], [0]
     lock = threading.Lock()
