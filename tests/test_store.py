@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
@@ -176,6 +177,25 @@ def test_record_use_only_moves_the_counter_forward(rt: Runtime) -> None:
     assert stored.sign_count == 9
     assert stored.backup_state is True
     assert stored.last_used_at
+
+
+def test_record_use_with_holder_returns_the_holder_as_stored(rt: Runtime) -> None:
+    tenant, _ = tenants.create(rt, rp_id="localhost", origins=[ORIGIN])
+    user = _user(rt, tenant.id)
+    credential = _credential(rt, tenant.id, user.id)
+    with rt.transaction() as conn:
+        users.add(conn, user)
+        credentials.add(conn, credential)
+    use = {"credential_row_id": credential.id, "backup_state": False, "used_at": rt.now()}
+    with rt.transaction() as conn:
+        if conn.dialect.name != "postgresql":
+            with pytest.raises(ValueError, match="RETURNING"):
+                credentials.record_use_with_holder(conn, new_count=4, **use)
+            return
+        assert credentials.record_use_with_holder(conn, new_count=4, **use) == user
+        assert credentials.record_use_with_holder(conn, new_count=4, **use) is None
+        [stored] = credentials.for_user(conn, tenant.id, user.id)
+    assert stored.sign_count == 4
 
 
 def test_upgrade_puts_existing_users_in_a_default_directory(engine: Engine) -> None:

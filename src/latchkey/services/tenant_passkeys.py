@@ -100,20 +100,26 @@ class TenantKeyring:
         now: datetime,
     ) -> tuple[Credential, User]:
         passkey, holder = found
-        moved = credential_store.record_use(
-            conn,
-            credential_row_id=passkey.id,
-            new_count=verified.new_sign_count,
-            backup_state=verified.backup_state,
-            used_at=now,
-        )
+        row_id, count, backup = passkey.id, verified.new_sign_count, verified.backup_state
+        # The holder as stored now (renamed, disabled since the passkey was read or cached):
+        # on PostgreSQL returned by the use's own UPDATE, on SQLite read after it.
+        current: User | None = None
+        if conn.dialect.name == "postgresql":
+            current = credential_store.record_use_with_holder(
+                conn, credential_row_id=row_id, new_count=count, backup_state=backup, used_at=now
+            )
+            moved = current is not None
+        else:
+            moved = credential_store.record_use(
+                conn, credential_row_id=row_id, new_count=count, backup_state=backup, used_at=now
+            )
         if not moved:
             _passkeys(rt).forget((self.tenant.id, passkey.credential_id))
             if not credential_store.is_stored(conn, passkey.id):
                 raise CredentialNotFound("this passkey is not registered here")
             raise SignCountRegression("the sign count did not rise above the stored one")
-        # The holder as stored now (renamed, disabled since the passkey was read or cached).
-        current = user_store.current(conn, self.tenant.id, holder.id)
+        if current is None:
+            current = user_store.current(conn, self.tenant.id, holder.id)
         if current is None:
             raise CredentialNotFound("this passkey is not registered here")
         self.check_holder(current)

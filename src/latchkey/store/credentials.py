@@ -159,7 +159,31 @@ def record_use(
     )
 
 
+def record_use_with_holder(
+    conn: Connection,
+    *,
+    credential_row_id: str,
+    new_count: int,
+    backup_state: bool,
+    used_at: datetime,
+) -> User | None:
+    """`record_use` and the holder as stored now, in one statement (PostgreSQL only: one round
+    trip instead of two); None when the use was not stored."""
+    if conn.dialect.name != "postgresql":
+        raise ValueError("SQLite's RETURNING cannot name the holder's table")
+    row = passkey_uses.record_returning(
+        conn,
+        _USES_WITH_HOLDER,
+        row_id=credential_row_id,
+        new_count=new_count,
+        backup_state=backup_state,
+        used_at=used_at,
+    )
+    return None if row is None else User(*row)
+
+
 _USES = passkey_uses.statements(credentials)
+_USES_WITH_HOLDER = passkey_uses.statements(credentials, holder=(users, credentials.c.user_id))
 
 
 def mark_possible_clone(conn: Connection, credential_row_id: str) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.expression import Select
 
 from latchkey.store.types import UTCDateTime, sqlite_datetime_of, sqlite_text_of
@@ -74,8 +75,12 @@ def _form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> 
     binds = tuple((n, p) for n, p in processors.items() if p is not None)
     results: tuple[Processor | None, ...] = ()
     row: type[Row] = Row
-    if isinstance(statement, Select):  # DML RETURNING here is plain strings: no processing
+    columns: list[Any] = []
+    if isinstance(statement, Select):
         columns = list(statement.selected_columns)
+    elif isinstance(statement, UpdateBase) and statement._returning:
+        columns = list(statement.exported_columns)  # RETURNING
+    if columns:
         results = tuple(_result_processor(c.type, dialect) for c in columns)
         fields: dict[str, int] = {}
         for index, column in enumerate(columns):

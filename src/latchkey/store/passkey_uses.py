@@ -25,16 +25,20 @@ class UseStatements:
     counterless: Any
 
 
-def statements(table: Table) -> UseStatements:
+def statements(table: Table, *, holder: tuple[Table, Any] | None = None) -> UseStatements:
+    """With `holder` (its table, and the passkey's column naming its row), each statement also
+    returns the holder's row as stored now (UPDATE ... FROM ... RETURNING, which SQLite cannot
+    do: its RETURNING names the updated table only)."""
+
     def record(rule: Any) -> Any:
-        return (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), rule)
-            .values(
-                sign_count=bindparam("b_new"),
-                backup_state=bindparam("b_backup"),
-                last_used_at=bindparam("b_at"),
-            )
+        statement = update(table).where(table.c.id == bindparam("b_id"), rule)
+        if holder is not None:
+            owners, owner_id = holder
+            statement = statement.where(owners.c.id == owner_id).returning(*owners.c)
+        return statement.values(
+            sign_count=bindparam("b_new"),
+            backup_state=bindparam("b_backup"),
+            last_used_at=bindparam("b_at"),
         )
 
     return UseStatements(
@@ -55,14 +59,31 @@ def record(
 ) -> bool:
     """Store a verified use. False when the stored count is already >= ours (another use got
     there first, or a clone), or when the row is gone."""
-    statement = statements.counting if new_count else statements.counterless
-    params = {
-        "b_id": row_id,
-        "b_new": new_count,
-        "b_backup": backup_state,
-        "b_at": used_at,
-    }
-    return bool(driver.execute(conn, statement, params).rowcount == 1)
+    params = _params(row_id, new_count, backup_state, used_at)
+    cursor = driver.execute(conn, _statement(statements, new_count), params)
+    return bool(cursor.rowcount == 1)
+
+
+def record_returning(
+    conn: Connection,
+    statements: UseStatements,
+    *,
+    row_id: str,
+    new_count: int,
+    backup_state: bool,
+    used_at: datetime,
+) -> Any:
+    """As `record`, with statements made with a `holder`: the holder's row, or None."""
+    params = _params(row_id, new_count, backup_state, used_at)
+    return driver.first(conn, _statement(statements, new_count), params)
+
+
+def _statement(statements: UseStatements, new_count: int) -> Any:
+    return statements.counting if new_count else statements.counterless
+
+
+def _params(row_id: str, new_count: int, backup_state: bool, used_at: datetime) -> dict[str, Any]:
+    return {"b_id": row_id, "b_new": new_count, "b_backup": backup_state, "b_at": used_at}
 
 
 def mark_possible_clone(conn: Connection, table: Table, row_id: str) -> None:
