@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
-from latchkey.errors import ChallengeUsed, ServiceUnavailable
+from latchkey.errors import ServiceUnavailable
 from latchkey.runtime import Runtime
-from latchkey.runtime.group_commit import GroupWriter, WriterBusy, alone, undoable
-from latchkey.store import used_challenges as used_store
+from latchkey.runtime.group_commit import GroupWriter, WriterBusy
 from latchkey.store.tables import used_challenges
+from tests.support.writer_jobs import insert, partly_undone
 from tests.web_parties import ORIGIN, Backend, Browser
 
 
@@ -94,24 +94,14 @@ def test_the_writer_lingers_only_for_requests_on_their_way() -> None:
     assert writer.stats.jobs == 3
 
 
-def _insert(key: str, *, fail: bool = False) -> Any:
-    def run(conn: Connection) -> str:
-        used_store.add(conn, key)
-        if fail:
-            raise ValueError("this job breaks")
-        return key
-
-    return run
-
-
 def test_a_raising_job_fails_alone(rt: Runtime) -> None:
     gate = threading.Event()
     writer = rt.writer
     held = writer.submit(lambda _c: gate.wait(5))  # keeps the writer busy while the group queues
     futures = [
-        writer.submit(_insert("a")),
-        writer.submit(_insert("b", fail=True)),
-        writer.submit(_insert("c")),
+        writer.submit(insert("a")),
+        writer.submit(insert("b", fail=True)),
+        writer.submit(insert("c")),
     ]
     gate.set()
     held.result(timeout=5)
@@ -124,31 +114,14 @@ def test_a_raising_job_fails_alone(rt: Runtime) -> None:
         assert list(keys) == ["a", "c"]
 
 
-def _partly_undone(key: str, *, fail: bool = False) -> Any:
-    """Keeps `key`, and `key` + "-use" unless the undoable block fails; says if it ran alone."""
-
-    def run(conn: Connection) -> tuple[str, bool]:
-        used_store.add(conn, key)
-        try:
-            with undoable(conn):
-                used_store.add(conn, key + "-use")
-                if fail:
-                    raise ChallengeUsed("this use loses")
-        except ChallengeUsed:
-            return "failed", alone()
-        return key, alone()
-
-    return run
-
-
 def test_an_undoable_block_failing_in_a_group_undoes_only_its_own_writes(rt: Runtime) -> None:
     gate = threading.Event()
     writer = rt.writer
     held = writer.submit(lambda _c: gate.wait(5))
     futures = [
-        writer.submit(_partly_undone("a")),
-        writer.submit(_partly_undone("b", fail=True)),
-        writer.submit(_partly_undone("c")),
+        writer.submit(partly_undone("a")),
+        writer.submit(partly_undone("b", fail=True)),
+        writer.submit(partly_undone("c")),
     ]
     gate.set()
     held.result(timeout=5)
@@ -163,7 +136,7 @@ def test_a_group_whose_undoable_blocks_succeed_runs_together(rt: Runtime) -> Non
     gate = threading.Event()
     writer = rt.writer
     held = writer.submit(lambda _c: gate.wait(5))
-    futures = [writer.submit(_partly_undone(key)) for key in ("x", "y")]
+    futures = [writer.submit(partly_undone(key)) for key in ("x", "y")]
     gate.set()
     held.result(timeout=5)
     assert [f.result(timeout=5) for f in futures] == [("x", False), ("y", False)]

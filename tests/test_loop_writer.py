@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from litestar.testing import TestClient
@@ -21,13 +21,13 @@ from sqlalchemy import Connection, select
 
 from latchkey.api.app import SWITCH_INTERVAL_SECONDS, create_app
 from latchkey.config import Settings
-from latchkey.errors import ChallengeUsed
 from latchkey.runtime import Runtime
-from latchkey.runtime.group_commit import alone, undoable
+from latchkey.runtime.group_commit import alone
 from latchkey.store import migrate
 from latchkey.store import used_challenges as used_store
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import used_challenges
+from tests.support.writer_jobs import insert, partly_undone
 
 
 @pytest.fixture
@@ -50,13 +50,13 @@ def _committed(database: Path) -> list[str]:
 
 
 def _insert(key: str, seen: dict[str, Any] | None = None, *, fail: bool = False) -> Any:
+    """As writer_jobs.insert, noting the thread the job ran on."""
+    job = insert(key, fail=fail)
+
     def run(conn: Connection) -> str:
         if seen is not None:
             seen[key] = threading.get_ident()
-        used_store.add(conn, key)
-        if fail:
-            raise ValueError("this job breaks")
-        return key
+        return cast(str, job(conn))
 
     return run
 
@@ -116,25 +116,11 @@ def test_a_raising_job_fails_alone_on_the_loop(sqlite_rt: Runtime, database: Pat
 def test_an_undoable_block_failing_on_the_loop_undoes_only_its_own_writes(
     sqlite_rt: Runtime, database: Path
 ) -> None:
-    def partly(key: str, *, fail: bool) -> Any:
-        def run(conn: Connection) -> tuple[str, bool]:
-            used_store.add(conn, key)
-            try:
-                with undoable(conn):
-                    used_store.add(conn, key + "-use")
-                    if fail:
-                        raise ChallengeUsed("this use loses")
-            except ChallengeUsed:
-                return "failed", alone()
-            return key, alone()
-
-        return run
-
     async def scenario() -> list[Any]:
         await _attached(sqlite_rt)
         futures = [
-            sqlite_rt.submit(partly("x", fail=False)),
-            sqlite_rt.submit(partly("y", fail=True)),
+            sqlite_rt.submit(partly_undone("x")),
+            sqlite_rt.submit(partly_undone("y", fail=True)),
         ]
         outcomes = [await asyncio.wrap_future(f) for f in futures]
         await sqlite_rt.writer.detach()
