@@ -3,24 +3,12 @@ shown once, changes audited, the delivery log and redelivery, and tenant boundar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from litestar.testing import TestClient
 
-from latchkey.api.app import create_app
-from latchkey.config import Settings
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from tests.support.admin import World, admin_events, make_world
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    # No webhook worker: the delivery log is read before any attempt (a running worker would
-    # try the queued test delivery at once, racing the assertions on its attempts).
-    with TestClient(create_app(rt, Settings(webhooks=False)), raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture
