@@ -54,6 +54,14 @@ def _password(browser: PoolBrowser, identifier: str, password: str) -> Any:
     return browser.post("login/password", {"identifier": identifier, "password": password})
 
 
+def test_an_unknown_account_costs_a_full_hash_with_the_hashers_parameters() -> None:
+    """The hash an unknown account's password is checked against is a real one, made with the
+    parameters every stored hash gets, so refusing costs the same as for a known account."""
+    dummy = pool_passwords._DUMMY
+    assert not pool_passwords._hasher.check_needs_rehash(dummy)
+    assert pool_passwords._hasher.verify(dummy, "latchkey: no such account")
+
+
 def test_password_guesses_in_any_spelling_of_an_email_share_one_count(
     rt: Runtime, client: TestClient, tenant: Tenant
 ) -> None:
