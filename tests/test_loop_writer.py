@@ -23,10 +23,10 @@ from latchkey.api.app import SWITCH_INTERVAL_SECONDS, create_app
 from latchkey.config import Settings
 from latchkey.runtime import Runtime
 from latchkey.runtime.group_commit import alone
-from latchkey.store import migrate
 from latchkey.store import used_challenges as used_store
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import used_challenges
+from tests.support.database import copy_sqlite
 from tests.support.writer_jobs import insert, partly_undone
 
 
@@ -36,9 +36,9 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sqlite_rt(database: Path) -> Iterator[Runtime]:
+def sqlite_rt(database: Path, sqlite_template: Path) -> Iterator[Runtime]:
+    copy_sqlite(sqlite_template, database)
     engine = make_engine(f"sqlite:///{database}")
-    migrate.upgrade(engine)
     yield Runtime(engine=engine)
     engine.dispose()
 

@@ -44,7 +44,7 @@ from latchkey.store import mail_outbox, migrate
 from latchkey.store.engine import make_engine
 from latchkey.store.tables import mail_outbox as outbox_table
 from tests.support.clock import FakeClock
-from tests.support.database import BACKENDS, postgres_schema
+from tests.support.database import BACKENDS, copy_sqlite, postgres_schema
 
 PASSWORD = "s3cret-Pa55-do-not-log"
 MAIL = OutgoingMail(
@@ -181,10 +181,10 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
 
 
 @pytest.fixture
-def sqlite_rt(tmp_path: Path, clock: FakeClock) -> Iterator[Runtime]:
+def sqlite_rt(tmp_path: Path, clock: FakeClock, sqlite_template: Path) -> Iterator[Runtime]:
     """For tests of the transports and the thread, where the database does not matter."""
+    copy_sqlite(sqlite_template, tmp_path / "mail.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'mail.db'}")
-    migrate.upgrade(engine)
     yield Runtime(engine=engine, clock=clock, master_key=secrets.token_bytes(32))
     engine.dispose()
 
