@@ -26,7 +26,7 @@ from latchkey.mail.transports import (
 )
 from latchkey.runtime import Runtime
 from latchkey.services import mail_queue
-from latchkey.services.worker_loop import WorkerLoop
+from latchkey.services.worker_loop import LoopedWorker, WorkerLoop
 from latchkey.store import mail_outbox
 from latchkey.store.mail_outbox import Claimed
 
@@ -45,7 +45,7 @@ class Drained:
     failed: int = 0
 
 
-class MailWorker:
+class MailWorker(LoopedWorker):
     """Drains the outbox from a background thread (start/stop) or on demand (drain_once)."""
 
     def __init__(
@@ -120,23 +120,6 @@ class MailWorker:
             ", giving up" if last else f", retrying at {retry_at.isoformat()}",
             error,
         )
-
-    @property
-    def stopping(self) -> bool:
-        return self._loop.stopping
-
-    def start(self) -> None:
-        """Run passes in a daemon thread until stop(); a no-op when already running."""
-        self._loop.start()
-
-    def wake(self) -> None:
-        """Start the next pass now rather than after the poll interval (e.g. after enqueue)."""
-        self._loop.wake()
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Finish the message being sent, then stop; False if the thread outlived `timeout` (its
-        message is then re-sent by a later worker once the lease ends, never lost)."""
-        return self._loop.stop(timeout)
 
 
 def build_worker(rt: Runtime, settings: Settings) -> MailWorker | None:

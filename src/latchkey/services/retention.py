@@ -15,7 +15,7 @@ from latchkey.errors import InvalidRequest, TenantNotFound
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import adoption_rollup, pruning, webhooks
-from latchkey.services.worker_loop import WorkerLoop, loggable
+from latchkey.services.worker_loop import LoopedWorker, WorkerLoop, loggable
 from latchkey.store import events as event_store
 from latchkey.store import tenants as tenant_store
 
@@ -67,7 +67,7 @@ def _prune_tenant(rt: Runtime, tenant_id: str, older_than: datetime) -> int:
             return total
 
 
-class RetentionWorker:
+class RetentionWorker(LoopedWorker):
     """Prunes every `every_seconds` from a daemon thread (each process may run one: deleting
     what another already deleted is harmless)."""
 
@@ -83,12 +83,6 @@ class RetentionWorker:
             what="pruning",
             first_after=min(60.0, every_seconds),
         )
-
-    def start(self) -> None:
-        self._loop.start()
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        return self._loop.stop(timeout)
 
     def run_once(self) -> None:
         """One pass: the adoption rollup of closed days (before their events can go), events

@@ -22,7 +22,7 @@ from latchkey.config import Settings
 from latchkey.errors import LatchkeyError
 from latchkey.runtime import Runtime
 from latchkey.services import webhooks
-from latchkey.services.worker_loop import Chore, WorkerLoop
+from latchkey.services.worker_loop import Chore, LoopedWorker, WorkerLoop
 from latchkey.store import webhook_outbox as outbox
 from latchkey.webhooks import network, signing
 from latchkey.webhooks.models import Claimed
@@ -60,7 +60,7 @@ def make_client(timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.Clien
     )
 
 
-class WebhookWorker:
+class WebhookWorker(LoopedWorker):
     """Drains the outbox from background threads (start/stop) or on demand (drain_once)."""
 
     def __init__(
@@ -200,23 +200,6 @@ class WebhookWorker:
             error,
         )
         return False
-
-    @property
-    def stopping(self) -> bool:
-        return self._loop.stopping
-
-    def start(self) -> None:
-        """Run passes in daemon threads until stop(); a no-op when already running."""
-        self._loop.start()
-
-    def wake(self) -> None:
-        """Start the next pass now rather than after the poll interval (e.g. after enqueue)."""
-        self._loop.wake()
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Finish the deliveries being made, then stop; False if a thread outlived `timeout` (its
-        delivery is then made by a later worker once the lease ends, never lost)."""
-        return self._loop.stop(timeout)
 
     def _prune(self) -> None:
         pruned = webhooks.prune(self.rt, older_than=LOG_KEPT_FOR)

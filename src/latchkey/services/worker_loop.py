@@ -139,3 +139,27 @@ class WorkerLoop:
             job()
         except Exception as exc:  # e.g. the database is down: try again next time
             self.log.error("%s failed: %s", what, loggable(exc))
+
+
+class LoopedWorker:
+    """A worker whose passes its WorkerLoop (`_loop`) runs: starting, waking and stopping it
+    are the loop's."""
+
+    _loop: WorkerLoop
+
+    @property
+    def stopping(self) -> bool:
+        return self._loop.stopping
+
+    def start(self) -> None:
+        """Run passes in daemon threads until stop(); a no-op when already running."""
+        self._loop.start()
+
+    def wake(self) -> None:
+        """Start the next pass now rather than after the interval (e.g. after an enqueue)."""
+        self._loop.wake()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Let each thread finish the item it is on, then stop; False if one outlived `timeout`
+        (what it leased is taken over by a later worker once the lease ends, never lost)."""
+        return self._loop.stop(timeout)
