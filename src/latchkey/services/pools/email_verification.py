@@ -139,8 +139,6 @@ def mail_confirmation(
 ) -> None:
     """Queue the confirmation mail of a verification flow: a new code (and link) in the
     pool's words, `paragraphs` formatted with the pool, code, link and minutes."""
-    text = translator.gettext
-    values = {"pool": pool.name}
     recovery.mail_code(
         conn,
         rt,
@@ -151,11 +149,9 @@ def mail_confirmation(
         email=email,
         sender=sender,
         link_base=link_base,
-        subject=text(N_("Confirm the e-mail address of your %(pool)s account")) % values,
-        body=lambda code, link, minutes: "\n\n".join(
-            text(paragraph) % {**values, "code": code, "link": link, "minutes": minutes}
-            for paragraph in paragraphs
-        ),
+        translator=translator,
+        subject=N_("Confirm the e-mail address of your %(pool)s account"),
+        paragraphs=paragraphs,
     )
 
 

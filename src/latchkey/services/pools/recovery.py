@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -178,21 +178,29 @@ def mail_code(
     email: str,
     sender: str,
     link_base: str,
+    translator: i18n.Translator,
     subject: str,
-    body: Callable[[str, str, int], str],
+    paragraphs: Sequence[str],
 ) -> None:
-    """Store a new code for the flow and queue its mail, whose text `body(code, link,
-    minutes)` writes. No code in the subject: subjects show on lock screens and in mail logs."""
+    """Store a new code for the flow and queue its mail: `subject` and `paragraphs` (message
+    ids) in the translator's language, formatted with the pool, code, link and minutes. No
+    code in the subject: subjects show on lock screens and in mail logs."""
     code, link_token = new_code(conn, rt, tenant.id, flow, user_id)
-    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    text = translator.gettext
+    values = {
+        "pool": pool.name,
+        "code": code,
+        "link": f"{link_base}?token={link_token}",
+        "minutes": int(CODE_LIFETIME.total_seconds() // 60),
+    }
     mail_queue.queue(
         conn,
         rt,
         OutgoingMail(
             sender=pool.settings.email_sender or sender,
             recipient=email,
-            subject=subject,
-            text_body=body(code, f"{link_base}?token={link_token}", minutes),
+            subject=text(subject) % {"pool": pool.name},
+            text_body="\n\n".join(text(paragraph) % values for paragraph in paragraphs),
         ),
         tenant_id=tenant.id,
     )
@@ -217,8 +225,6 @@ def _issue(
     user_id: str,
     mail: _Mail,
 ) -> None:
-    text = mail.translator.gettext
-    values = {"pool": pool.name}
     paragraphs = (
         N_("Someone asked to reset the passkey of your %(pool)s account."),
         N_("Your code is %(code)s. Or open this link:\n%(link)s"),
@@ -237,11 +243,9 @@ def _issue(
         email=mail.recipient,
         sender=mail.sender,
         link_base=mail.link_base,
-        subject=text(N_("Reset the passkey of your %(pool)s account")) % values,
-        body=lambda code, link, minutes: "\n\n".join(
-            text(paragraph) % {**values, "code": code, "link": link, "minutes": minutes}
-            for paragraph in paragraphs
-        ),
+        translator=mail.translator,
+        subject=N_("Reset the passkey of your %(pool)s account"),
+        paragraphs=paragraphs,
     )
 
 
