@@ -266,12 +266,8 @@ class GroupWriter:
                 raise
             await loop.run_in_executor(waiter, phases.commit, conn)
         except Exception as error:
-            if len(group) > 1 and not isinstance(error, ServiceUnavailable):
-                for one in group:  # one job raised: each alone, so only that one fails
-                    await self._commit_on_loop([one])
-                return
-            for _job, future in group:
-                future.set_exception(error)
+            for one in _again_alone(group, error):
+                await self._commit_on_loop(one)
             return
         self._resolve(group, results)
 
@@ -325,12 +321,8 @@ class GroupWriter:
             with self._transaction() as conn:
                 results = _run_jobs(conn, group)
         except Exception as error:
-            if len(group) > 1 and not isinstance(error, ServiceUnavailable):
-                for one in group:  # one job raised: each alone, so only that one fails
-                    self._commit([one])
-                return
-            for _job, future in group:
-                future.set_exception(error)
+            for one in _again_alone(group, error):
+                self._commit(one)
             return
         self._resolve(group, results)
 
@@ -356,6 +348,19 @@ async def _begun_in(
 
         begun.add_done_callback(undo)
         raise
+
+
+def _again_alone(
+    group: list[tuple[Job, Future[Any]]], error: Exception
+) -> list[list[tuple[Job, Future[Any]]]]:
+    """After a group failed with `error`: its jobs to run again, each in a transaction of its
+    own (one job raised, so only that one must fail); or none, each future failed with the
+    error (a job alone, or the database away)."""
+    if len(group) > 1 and not isinstance(error, ServiceUnavailable):
+        return [[one] for one in group]
+    for _job, future in group:
+        future.set_exception(error)
+    return []
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
