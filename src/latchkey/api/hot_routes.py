@@ -38,8 +38,7 @@ from latchkey.api.cors import OriginIndex, allow_headers
 from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
 from latchkey.runtime.group_commit import Expected
-from latchkey.runtime.ratelimit import MemoryCounter, RateLimited
-from latchkey.runtime.synced_counter import SyncedCounter
+from latchkey.runtime.ratelimit import RateLimited
 
 log = logging.getLogger("latchkey.api")
 
@@ -267,9 +266,9 @@ class HotRoutes:
 
 async def _admit(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
     """`_admitted` on the loop when the limits are counted in this process's memory; in a
-    worker thread when each hit is a database transaction or a Redis round trip (PostgreSQL's
-    default), which must not hold up the loop."""
-    if isinstance(runtime(request).limiter.counter, MemoryCounter | SyncedCounter):
+    worker thread when each hit waits on a round trip (Redis, a database transaction), which
+    must not hold up the loop."""
+    if not runtime(request).limiter.counter.waits:
         return _admitted(route, request)
     return await asyncio.to_thread(_admitted, route, request)
 

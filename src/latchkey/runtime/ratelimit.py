@@ -56,6 +56,9 @@ Clock = Callable[[], float]
 
 class Counter(Protocol):
     clock: Clock
+    # Whether a hit waits on a round trip (Redis, a database transaction): then it is counted
+    # off the event loop.
+    waits: bool
 
     def incr(self, key: str, window: int) -> int:
         """Count a hit in the current window of `key`; the count so far, this hit included."""
@@ -64,6 +67,8 @@ class Counter(Protocol):
 
 class MemoryCounter:
     """For one process. Old windows are dropped as new ones start."""
+
+    waits = False
 
     def __init__(self, clock: Clock = time.time) -> None:
         self.clock = clock
@@ -92,6 +97,8 @@ class MemoryCounter:
 class RedisCounter:
     """Shared by every worker and machine that uses the same Redis."""
 
+    waits = True
+
     def __init__(self, url: str, clock: Clock = time.time) -> None:
         import redis
 
@@ -117,6 +124,8 @@ class RedisCounter:
 class DatabaseCounter:
     """Shared through the database (PostgreSQL: every node; SQLite: every worker on the
     machine): one short transaction per hit."""
+
+    waits = True
 
     def __init__(self, engine: Engine, clock: Clock = time.time) -> None:
         self._engine = engine

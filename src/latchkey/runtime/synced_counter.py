@@ -41,6 +41,8 @@ class _Count:
 
 
 class SyncedCounter:
+    waits = False  # counted in memory; the database is met by the sync thread only
+
     def __init__(
         self,
         engine: Engine,
