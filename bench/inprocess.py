@@ -150,7 +150,7 @@ class Setup:
                 BenchCredential.from_soft(soft, username=name, origin=BENCH_ORIGIN)
             )
 
-    async def asgi_ceremony(self, credential: BenchCredential) -> None:
+    async def asgi_ceremony(self, credential: BenchCredential, *, validate: bool = True) -> None:
         status, body = await self.client.post(
             "/v1/client/user-authenticators/passkey/authentication-options",
             b"{}",
@@ -164,6 +164,8 @@ class Setup:
                 "/v1/client/verify/passkey", orjson.dumps(request), self.client_headers
             )
         )
+        if not validate:
+            return
         token = orjson.dumps({"token": verified["accessToken"]})
         checked = _ok(*await self.client.post("/v1/validate", token, self.backend_headers))
         if checked.get("isValid") is not True:
@@ -219,7 +221,9 @@ def run_services(setup: Setup, n: int, profile: cProfile.Profile | None) -> tupl
     return user_after - user, system_after - system
 
 
-async def run_asgi(setup: Setup, n: int, concurrency: int) -> tuple[float, float]:
+async def run_asgi(
+    setup: Setup, n: int, concurrency: int, *, validate: bool = True
+) -> tuple[float, float]:
     # As the server's lifespan does: the group writer runs on this loop (SQLite).
     setup.rt.attach_writer(asyncio.get_running_loop())
     creds = setup.credentials
@@ -228,7 +232,7 @@ async def run_asgi(setup: Setup, n: int, concurrency: int) -> tuple[float, float
     async def lane(k: int, count: int) -> None:
         mine = creds[k::concurrency] or creds
         for i in range(count):
-            await setup.asgi_ceremony(mine[i % len(mine)])
+            await setup.asgi_ceremony(mine[i % len(mine)], validate=validate)
 
     await asyncio.gather(*(lane(k, 5) for k in range(concurrency)))
     user, system = _cpu()
@@ -258,6 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, help="passkeys enrolled (default max(64, 4 C))")
     parser.add_argument("--repeat", type=int, default=1, help="run each layer this many times")
     parser.add_argument("--profile", type=Path, help="cProfile the services layer into FILE")
+    parser.add_argument(
+        "--steps",
+        choices=("full", "two-step"),
+        default="full",
+        help="asgi layer: with /v1/validate, or options→verify only",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         if args.database == "sqlite":
@@ -283,8 +293,10 @@ def main(argv: list[str] | None = None) -> None:
                     profile.dump_stats(args.profile)
             if args.layer in ("asgi", "both"):
                 per = n // args.concurrency * args.concurrency
-                user, system = runner(run_asgi(setup, n, args.concurrency))
-                _show(f"asgi C={args.concurrency}", user - signing * per / n, system, per)
+                validate = args.steps == "full"
+                user, system = runner(run_asgi(setup, n, args.concurrency, validate=validate))
+                label = f"asgi C={args.concurrency}" + ("" if validate else " 2-step")
+                _show(label, user - signing * per / n, system, per)
         for label, values in sorted(_SEEN.items()):
             values.sort()
             print(f"{label:<10}: min {values[0]:,.0f}  median {values[len(values) // 2]:,.0f} µs")
