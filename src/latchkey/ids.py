@@ -18,16 +18,17 @@ def new_ordered_id() -> str:
     written on every sign-in (events, actions): new keys land beside each other at the end of
     their indexes instead of on a random page each, so a commit writes fewer pages. Not for
     anything that must not tell when it was made."""
-    unix_ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (
-        (unix_ms & 0xFFFF_FFFF_FFFF) << 80
-        | 0x7 << 76  # version
-        | ((rand >> 62) & 0xFFF) << 64  # rand_a: 12 bits
-        | 0b10 << 62  # variant
-        | rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b: 62 bits
+    # Written as text straight from the 16 bytes' hex (no UUID object, no 128-bit integer:
+    # half the cost): the version nibble replaced by 7, the variant's two bits by 0b10.
+    digits = ((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10)).hex()
+    return (
+        f"{digits[:8]}-{digits[8:12]}-7{digits[13:16]}-"
+        f"{_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
     )
-    return str(uuid.UUID(int=value))
+
+
+# A hex digit with its top two bits set to the RFC 9562 variant (0b10), its low two kept.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 0b11] for digit in "0123456789abcdef"}
 
 
 def new_token(nbytes: int = 32) -> str:
