@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
+from unittest import mock
 
 import cbor2
 import pytest
@@ -34,10 +35,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
+from webauthn.helpers import parse_authenticator_data
 
 from latchkey.errors import LatchkeyError, VerificationError
 from latchkey.models import Tenant
 from latchkey.testing.authenticator import SoftAuthenticator, b64url
+from latchkey.webauthn import client_data
 from latchkey.webauthn.attestation import check_aaguid_extension, check_packed_certificate
 from latchkey.webauthn.authentication_verification import (
     read_assertion_identity,
@@ -366,7 +369,60 @@ def test_client_data_json(raw: bytes, expected_type: str) -> None:
         assert parsed.origin == FUZZ_ORIGIN
 
 
+def _stdlib_loads(raw: bytes) -> Any:
+    return json.loads(raw.decode("utf-8"))
+
+
+def _parsed_as(loads: Callable[[bytes], Any], raw: bytes) -> Any:
+    with mock.patch.object(client_data, "_loads", loads):
+        try:
+            return parse_client_data(raw)
+        except LatchkeyError as error:
+            return (type(error), error.message)
+
+
+JSON_EDGES = st.sampled_from(
+    [
+        b'{"type":"webauthn.get","type":"webauthn.create"}',
+        b'{"crossOrigin":NaN}',
+        b'{"crossOrigin":1e400}',
+        b'{"crossOrigin":123456789012345678901234567890}',
+        b'{"challenge":18446744073709551616}',
+        b'{"origin":"\\ud800"}',
+        b'{"x":"\\udfff","type":"webauthn.get","origin":"o","challenge":"AAAA"}',
+        b'{"type":"webauthn.get","origin":"o","challenge":"AAAA","x":"\\ud83d\\ude00"}',
+        b'{"type":"webauthn.get","origin":"o","challenge":"AAAA"}\x00',
+        b'\xef\xbb\xbf{"type":"webauthn.get","origin":"o","challenge":"AAAA"}',
+        b'{"type":"webauthn.get","origin":"\xed\xa0\x80","challenge":"AAAA"}',
+        b' {"type":"webauthn.get","origin":"o","challenge":"AAAA"}\r\n\t',
+    ]
+)
+
+
+@FUZZ
+@given(raw=CLIENT_DATA_BYTES | JSON_EDGES)
+def test_client_data_json_is_read_as_the_standard_library_reads_it(raw: bytes) -> None:
+    # orjson answers first (client_data._loads): never otherwise than json.loads alone.
+    assert _parsed_as(client_data._loads, raw) == _parsed_as(_stdlib_loads, raw)
+
+
 # --- authenticator data -------------------------------------------------------------------------
+
+
+@FUZZ
+@given(raw=st.binary(min_size=37, max_size=37) | st.binary(max_size=80))
+def test_authenticator_data_header_is_read_as_py_webauthn_reads_it(raw: bytes) -> None:
+    # parse_auth_data reads a header-only authenticator data itself.
+    try:
+        expected: Any = parse_authenticator_data(raw)
+    except Exception:
+        expected = MalformedResponse
+    try:
+        found: Any = parse_auth_data(raw)
+    except MalformedResponse:
+        found = MalformedResponse
+    assert found == expected
+
 
 RP_HASH = hashlib.sha256(FUZZ_RP_ID.encode()).digest()
 CREDENTIAL_ID = b"\x5a" * 16

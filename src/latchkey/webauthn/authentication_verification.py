@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from webauthn.helpers import verify_signature
 from webauthn.helpers.exceptions import WebAuthnException
 
 from latchkey.webauthn.authenticator_data import check_auth_data, parse_auth_data
 from latchkey.webauthn.client_data import check_client_data, parse_client_data
-from latchkey.webauthn.encoding import credential_raw_id, decode_b64url, response_part
+from latchkey.webauthn.encoding import (
+    credential_raw_id,
+    decode_b64url,
+    response_field,
+    response_object,
+)
 from latchkey.webauthn.errors import (
     BadSignature,
     CredentialMismatch,
@@ -46,7 +50,11 @@ class AssertionIdentity:
 def read_assertion_identity(credential: Mapping[str, Any]) -> AssertionIdentity:
     raw_id = credential_raw_id(credential)
     response = credential.get("response")
-    handle = response.get("userHandle") if isinstance(response, Mapping) else None
+    handle = (
+        response.get("userHandle")
+        if type(response) is dict or isinstance(response, Mapping)
+        else None
+    )
     user_handle = decode_b64url(handle, field="response.userHandle") if handle else None
     return AssertionIdentity(raw_id, user_handle)
 
@@ -80,9 +88,10 @@ def verify_authentication_response(
     # §7.2 step 6: the credential's owner must be the user the response names.
     _check_user_handle(identity.user_handle, owner_user_handle, required=require_user_handle)
 
-    client_data_bytes = response_part(credential, "clientDataJSON")
-    auth_data_bytes = response_part(credential, "authenticatorData")
-    signature = response_part(credential, "signature")
+    response = response_object(credential)
+    client_data_bytes = response_field(response, "clientDataJSON")
+    auth_data_bytes = response_field(response, "authenticatorData")
+    signature = response_field(response, "signature")
     # §7.2 steps 10-14: clientDataJSON.
     check_client_data(
         parse_client_data(client_data_bytes),
@@ -131,9 +140,9 @@ def _check_user_handle(sent: bytes | None, owner: bytes | None, *, required: boo
 
 
 def _check_signature(public_key: bytes, signature: bytes, data: bytes) -> None:
-    key = load_public_key(public_key)
+    verify = load_public_key(public_key).verify
     try:
-        verify_signature(public_key=key.key, signature_alg=key.alg, signature=signature, data=data)
+        verify(signature, data)
     except InvalidSignature as exc:
         raise BadSignature("the assertion signature does not verify") from exc
     except (WebAuthnException, ValueError, TypeError) as exc:

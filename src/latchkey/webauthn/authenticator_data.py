@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 from functools import lru_cache
 
 from webauthn.helpers import parse_authenticator_data
-from webauthn.helpers.structs import AuthenticatorData
+from webauthn.helpers.structs import AuthenticatorData, AuthenticatorDataFlags
 
 from latchkey.webauthn.errors import (
     InvalidBackupFlags,
@@ -17,12 +18,37 @@ from latchkey.webauthn.errors import (
     UserVerificationRequired,
 )
 
+# §6.1: rpIdHash (32 bytes), flags (1), signCount (4, big-endian); then, only when the AT or ED
+# flag says so, attested credential data and extensions (CBOR, left to py_webauthn).
+_HEADER = struct.Struct(">32sBI")
+_AT_OR_ED = 0x40 | 0x80
+
 
 def parse_auth_data(raw: bytes) -> AuthenticatorData:
+    if type(raw) is bytes and len(raw) == _HEADER.size and not raw[32] & _AT_OR_ED:
+        return _header_only(raw)
     try:
         return parse_authenticator_data(raw)
     except Exception as exc:  # the parser raises several types for truncated or odd input
         raise MalformedResponse("authenticatorData cannot be parsed") from exc
+
+
+def _header_only(raw: bytes) -> AuthenticatorData:
+    """What py_webauthn's parser makes of authenticator data that is its fixed header alone
+    (an assertion's, without extensions): the same fields, without its slicing steps."""
+    rp_id_hash, flags, sign_count = _HEADER.unpack(raw)
+    return AuthenticatorData(
+        rp_id_hash=rp_id_hash,
+        flags=AuthenticatorDataFlags(
+            up=bool(flags & 0x01),
+            uv=bool(flags & 0x04),
+            be=bool(flags & 0x08),
+            bs=bool(flags & 0x10),
+            at=False,
+            ed=False,
+        ),
+        sign_count=sign_count,
+    )
 
 
 @lru_cache(maxsize=4096)

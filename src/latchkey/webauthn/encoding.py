@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from latchkey.webauthn.errors import MalformedResponse
 
@@ -26,18 +26,33 @@ def decode_b64url(value: Any, *, field: str) -> bytes:
         raise MalformedResponse(f"{field} is not valid base64url") from exc
 
 
+def _is_object(value: Any) -> bool:
+    # A decoded JSON object is a dict: its exact type answers before the ABC's isinstance.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _credential_object(credential: Any) -> Mapping[str, Any]:
     # The JSON body's field may hold any JSON value; only an object is a PublicKeyCredential.
-    if not isinstance(credential, Mapping):
+    if not _is_object(credential):
         raise MalformedResponse("the credential must be a JSON object")
-    return credential
+    return cast("Mapping[str, Any]", credential)
+
+
+def response_object(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    """credential.response, which must be an object."""
+    response = _credential_object(credential).get("response")
+    if not _is_object(response):
+        raise MalformedResponse("credential.response must be an object")
+    return cast("Mapping[str, Any]", response)
 
 
 def response_part(credential: Mapping[str, Any], name: str) -> bytes:
     """A base64url field of credential.response, decoded."""
-    response = _credential_object(credential).get("response")
-    if not isinstance(response, Mapping):
-        raise MalformedResponse("credential.response must be an object")
+    return response_field(response_object(credential), name)
+
+
+def response_field(response: Mapping[str, Any], name: str) -> bytes:
+    """A base64url field of a `response_object`, decoded."""
     return decode_b64url(response.get(name), field=f"response.{name}")
 
 
