@@ -195,3 +195,51 @@ def test_an_overloaded_sign_in_is_a_clean_503_with_retry_after(
         assert conn.execute(select(func.count()).select_from(used_challenges)).scalar_one() == 0
     rt.writer.max_queue = 1024
     assert browser.post("verify/passkey", body).status_code == 200  # nothing was used up
+
+
+def _backend_pid(conn: Any) -> int:
+    return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def test_the_writer_keeps_its_server_connection_between_groups(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the writer's groups run on one connection (no pool checkout and ping per
+    group), until it has been idle a while; then a connection the server dropped meanwhile is
+    replaced before a group runs on it."""
+    if rt.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's writer keeps its connection by its own rules (test_loop_writer)")
+    seen: list[int] = []
+
+    def pid(conn: Any) -> int:
+        seen.append(_backend_pid(conn))
+        return seen[-1]
+
+    monkeypatch.setattr("latchkey.runtime.KEPT_SERVER_CONNECTION_IDLE_SECONDS", 60.0)
+    for _ in range(3):
+        rt.writer.run(pid)
+    assert len(set(seen)) == 1, seen
+    # The server drops it (a restart, an idle timeout): after an idle pause the next group
+    # checks a connection out again, pinged, and succeeds.
+    with rt.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({seen[0]})")
+    monkeypatch.setattr("latchkey.runtime.KEPT_SERVER_CONNECTION_IDLE_SECONDS", 0.0)
+    assert rt.writer.run(insert("after-drop")) == "after-drop"
+    assert rt.writer.run(pid) != seen[0]
+
+
+def test_a_connection_dropped_while_in_use_fails_one_group_with_503_then_recovers(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if rt.engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's kept connection")
+    monkeypatch.setattr("latchkey.runtime.KEPT_SERVER_CONNECTION_IDLE_SECONDS", 60.0)
+    first = rt.writer.run(_backend_pid)
+    with rt.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({first})")
+    with pytest.raises(ServiceUnavailable):
+        rt.writer.run(insert("lost"))
+    assert rt.writer.run(insert("recovered")) == "recovered"
+    with rt.read() as conn:
+        keys = conn.execute(select(used_challenges.c.id)).scalars().all()
+    assert keys == ["recovered"]

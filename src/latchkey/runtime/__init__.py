@@ -12,6 +12,7 @@ import contextlib
 import copy
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -44,6 +45,11 @@ from latchkey.store.engine import BEGUN, make_engine
 # Called with each recorded event inside the event's own transaction (webhooks queue their
 # deliveries there); set by whoever starts the process, so recording imports no consumer.
 EventHook = Callable[[Connection, "Runtime", Event], object]
+
+
+# A writer connection to PostgreSQL idle longer than this is pinged (checked out of the pool
+# again) before its next group.
+KEPT_SERVER_CONNECTION_IDLE_SECONDS = 1.0
 
 
 @dataclass
@@ -82,6 +88,7 @@ class Runtime:
         )
         # The hot path's writes, committed in groups (runtime/group_commit.py).
         self._kept: Connection | None = None
+        self._kept_used = 0.0  # time.monotonic() when the kept server connection last ran
         self._kept_reads = (
             driver.KeptReads(self.engine) if self.engine.dialect.name == "sqlite" else None
         )
@@ -123,9 +130,18 @@ class Runtime:
     @contextmanager
     def _group_transaction(self) -> Iterator[Connection]:
         """The group writer's transaction, when the writer is a thread (Phases on a loop)."""
-        if self.engine.dialect.name != "sqlite" or self._bound is not None:
+        if self._bound is not None:
             with self.transaction() as conn:
                 yield conn
+            return
+        if self.engine.dialect.name != "sqlite":
+            with _unavailable_as_503():
+                conn = self._kept_server_connection()
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    self._kept_used = time.monotonic()
             return
         conn = self._begin_group()
         try:
@@ -219,6 +235,24 @@ class Runtime:
                 kept.close()
             kept = self._kept = self.engine.connect()
             _driver_connection(kept).execute("PRAGMA busy_timeout=0")
+        return kept
+
+    def _kept_server_connection(self) -> Connection:
+        """The writer's connection to a database server (its thread is the only user), kept
+        between groups: a pool checkout costs a ping round trip (pre_ping) and the pool's
+        bookkeeping, once per group. After a pause it goes back to the pool and is checked out
+        again, pinged: a connection the server dropped meanwhile (a restart) is replaced before
+        a group is run on it, as pre_ping does."""
+        kept = self._kept
+        if kept is not None and (
+            kept.closed
+            or kept.invalidated
+            or time.monotonic() - self._kept_used > KEPT_SERVER_CONNECTION_IDLE_SECONDS
+        ):
+            kept.close()
+            kept = None
+        if kept is None:
+            kept = self._kept = self.engine.connect()
         return kept
 
     def _release_kept(self) -> None:
