@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from concurrent.futures import Future
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -39,6 +38,7 @@ from latchkey.api.v1 import client, server
 from latchkey.errors import LatchkeyError
 from latchkey.runtime.group_commit import Expected
 from latchkey.runtime.ratelimit import RateLimited
+from latchkey.services import web
 
 log = logging.getLogger("latchkey.api")
 
@@ -58,8 +58,7 @@ async def _options(who: client.Caller, data: Any, request: AnyRequest, _e: Any) 
 
 async def _verify(who: client.Caller, data: Any, request: AnyRequest, expected: Any) -> Any:
     pending = client.start_verify(who, data, request, expected)
-    await _committed(pending.future)
-    return client.verified(pending)
+    return client.verified(web.PendingSignIn.settled(await _committed(pending.future)))
 
 
 async def _validate(_who: None, data: Any, request: AnyRequest, expected: Any) -> Any:
@@ -91,12 +90,15 @@ def _committed(future: Future[Any]) -> asyncio.Future[Any]:
 def _settle(waiter: asyncio.Future[Any], done: Future[Any]) -> None:
     if waiter.done():  # the request was cancelled
         return
-    if done.cancelled():
-        waiter.cancel()
-    elif (error := done.exception()) is not None:
-        waiter.set_exception(error)
+    try:
+        result = done.result()  # done: one look in the usual case (each takes its lock)
+    except BaseException as error:
+        if done.cancelled():
+            waiter.cancel()
+        else:
+            waiter.set_exception(error)
     else:
-        waiter.set_result(done.result())
+        waiter.set_result(result)
 
 
 def _nobody(_request: AnyRequest) -> None:
@@ -150,30 +152,35 @@ class HotRoutes:
         self.body_seconds = body_seconds
 
     def route(self, scope: Scope) -> Route | None:
-        if scope["type"] != "http" or scope.get("method") != "POST":
+        route = ROUTES.get(scope.get("path", ""))
+        if route is None or scope["type"] != "http" or scope.get("method") != "POST":
             return None
-        return ROUTES.get(scope["path"])
+        return route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, route: Route) -> None:
         """`scope` must carry the Litestar app (`litestar_app`), as Litestar's own scope does."""
         request = cast("AnyRequest", HotRequest(scope))
-        writer = runtime(request).writer
-        with writer.expect() if route.writes else nullcontext() as expected:
-            status, payload, retry_after = await self._answer(
-                scope, receive, send, route, request, expected
-            )
+        if route.writes:
+            with runtime(request).writer.expect() as expected:
+                answered = await self._answer(scope, receive, send, route, request, expected)
+        else:
+            answered = await self._answer(scope, receive, send, route, request, None)
+        status, payload, retry_after = answered
         if status == 0:
             return  # Litestar answered
-        headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+        headers = [_JSON, (b"content-length", b"%d" % len(payload))]
         if retry_after is not None:
-            headers.append((b"retry-after", str(retry_after).encode()))
+            headers.append((b"retry-after", b"%d" % retry_after))
         if status == 401:
             description = str(msgspec.json.decode(payload).get("errorDescription", ""))
             challenge = www_authenticate(request.headers.get("authorization"), description)
             # First, where Litestar's own answer carries it (the answers match header by header).
             if challenge is not None:
                 headers.insert(0, (b"www-authenticate", challenge.encode()))
-        headers += self._cors(scope, request.headers.get("origin"))
+        if scope["path"].startswith(CORS_PREFIX):
+            origin = request.headers.get("origin")
+            if origin and origin in self.origins:
+                headers += allow_headers(origin)
         # As add_security_headers adds them: these answers set none of them.
         headers += (
             security_headers.ALL_WITH_HSTS if scope["scheme"] == "https" else security_headers.ALL
@@ -195,7 +202,12 @@ class HotRoutes:
         path = scope["path"]
         try:
             hosts.of(scope)  # a malformed Host is refused first, as HostCheck does
-            who, refused = await _admit(route, request)
+            if runtime(request).limiter.counter.waits:
+                # Each hit waits on a round trip (Redis, a database transaction), which must
+                # not hold up the loop.
+                who, refused = await asyncio.to_thread(_admitted, route, request)
+            else:  # counted in this process's memory: on the loop
+                who, refused = _admitted(route, request)
             declared = _content_length(request.headers.get("content-length"))
             received = await self._read(declared, receive)
             try:
@@ -258,20 +270,6 @@ class HotRoutes:
                 f"the request body did not arrive within {self.body_seconds:g} seconds"
             ) from exc
 
-    def _cors(self, scope: Scope, origin: str | None) -> list[tuple[bytes, bytes]]:
-        if not scope["path"].startswith(CORS_PREFIX):
-            return []
-        return allow_headers(origin) if origin and origin in self.origins else []
-
-
-async def _admit(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
-    """`_admitted` on the loop when the limits are counted in this process's memory; in a
-    worker thread when each hit waits on a round trip (Redis, a database transaction), which
-    must not hold up the loop."""
-    if not runtime(request).limiter.counter.waits:
-        return _admitted(route, request)
-    return await asyncio.to_thread(_admitted, route, request)
-
 
 def _admitted(route: Route, request: AnyRequest) -> tuple[Any, LatchkeyError | None]:
     try:
@@ -294,11 +292,38 @@ class HotRequest:
         self.app = scope["litestar_app"]
         client = scope.get("client")
         self.client = Address(*client) if client else None
-        # The first of a repeated header, as `Headers.get` answers; names compared lowercased.
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
-        self.headers = headers
+        self.headers = HotHeaders(scope["headers"])
+
+
+# What the hot routes read of the headers: the caller (api/tenancy.by_client, the Origin check
+# of api/v1/client.caller), the body's length, the event's user agent (context.request_meta).
+_READ = frozenset((b"authorization", b"origin", b"content-length", b"user-agent"))
+_KEYS = {name.decode(): name for name in _READ}
+
+
+class HotHeaders:
+    """`Headers.get` over the raw ASGI headers: the first of a repeated header, its name
+    compared case-insensitively. The names in `_READ` are picked out in one pass over the
+    headers (no other is decoded); any other name is looked for when asked."""
+
+    __slots__ = ("_raw", "_read")
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        read: dict[bytes, bytes] = {}
+        for name, value in raw:
+            # ASGI servers send lower-case names; another is compared lower-cased.
+            if name in _READ or (not name.islower() and (name := name.lower()) in _READ):
+                read.setdefault(name, value)
+        self._read = read
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        key = _KEYS.get(name) or name.lower().encode("latin-1")
+        if key in _READ:
+            value = self._read.get(key)
+        else:
+            value = next((v for n, v in self._raw if n.lower() == key), None)
+        return default if value is None else value.decode("latin-1")
 
 
 class _Declined(Exception):
@@ -326,12 +351,29 @@ def _content_length(value: str | None) -> int | None:
         return None
 
 
+async def _nothing() -> None:
+    return None
+
+
+def _steps_type() -> type:
+    coroutine = _nothing()
+    try:
+        return type(coroutine.__await__())
+    finally:
+        coroutine.close()
+
+
+# What `__await__` of an `async def` receive (uvicorn's, hypercorn's) gives: known to be a
+# Generator without the ABC's isinstance.
+_COROUTINE_STEPS = _steps_type()
+
+
 def _started(receive: Receive) -> tuple[ReceiveMessage | None, Awaitable[ReceiveMessage] | None]:
     """`receive()` run up to its first wait: (the message, None) when it needed none, else
     (None, the rest of it to await)."""
     awaitable = receive()
     steps = awaitable.__await__()
-    if not isinstance(steps, Generator):
+    if type(steps) is not _COROUTINE_STEPS and not isinstance(steps, Generator):
         # The ASGI server's own awaitable (not a coroutine, e.g. granian's): awaited as is.
         return None, awaitable
     try:

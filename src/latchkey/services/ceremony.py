@@ -282,7 +282,7 @@ def begin_sign_in(
     """Options for a sign-in: `allow` the passkeys of the user identified first (`user_id`),
     or none, so the browser offers discoverable passkeys (button or autofill). Nothing is
     written: the challenge is sealed into its id (services/sealed_challenges.py)."""
-    challenge = sealed_challenges.issue(
+    challenge_id, challenge = sealed_challenges.issue_id(
         rt,
         scope=keyring.scope,
         timeout_ms=rp.policy.timeout_ms,
@@ -290,7 +290,7 @@ def begin_sign_in(
         user_id=user_id,
         context=context or {},
     )
-    return Options(challenge.id, request_options(rp, challenge.challenge, allow=allow))
+    return Options(challenge_id, request_options(rp, challenge, allow=allow))
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,36 @@ def issue(
 ) -> Challenge:
     """A fresh challenge and its sealed id, opening only in `scope` (a tenant's id, or the
     portal's); nothing is stored."""
+    now = rt.now()
+    challenge_id, sealed = _seal(rt, now, scope, timeout_ms, kind, user_id, context)
+    return _challenge(challenge_id, scope, kind, sealed, now)
+
+
+def issue_id(
+    rt: Runtime,
+    *,
+    scope: str,
+    timeout_ms: int,
+    kind: str,
+    user_id: str | None,
+    context: dict[str, Any],
+) -> tuple[str, bytes]:
+    """`issue`'s sealed id and challenge alone, all that options show (no `Challenge` made)."""
+    challenge_id, sealed = _seal(rt, rt.now(), scope, timeout_ms, kind, user_id, context)
+    return challenge_id, sealed.challenge
+
+
+def _seal(
+    rt: Runtime,
+    now: datetime,
+    scope: str,
+    timeout_ms: int,
+    kind: str,
+    user_id: str | None,
+    context: dict[str, Any],
+) -> tuple[str, _Sealed]:
     if not rt.master_key:
         raise ConfigError("no master key: set LATCHKEY_MASTER_KEY to seal challenge ids")
-    now = rt.now()
     expires = now + timedelta(milliseconds=timeout_ms)
     # The challenge (§13.4.3) and the nonce from one draw of the system's CSPRNG: one system
     # call per options instead of two.
@@ -85,8 +112,7 @@ def issue(
     sealed = _Sealed(_millis(expires), drawn[:CHALLENGE_BYTES], user_id, context)
     nonce = drawn[CHALLENGE_BYTES:]
     box = _cipher(rt, _KEY_ID).encrypt(nonce, _encode(sealed), _associated(kind, scope))
-    token = _b64url(bytes([_KEY_ID]) + nonce + box)
-    return _challenge(PREFIX + token, scope, kind, sealed, now)
+    return PREFIX + _b64url(bytes([_KEY_ID]) + nonce + box), sealed
 
 
 def open_sealed(rt: Runtime, *, scope: str, challenge_id: str, kind: str) -> Challenge:

@@ -178,7 +178,12 @@ class PendingSignIn:
     future: Future[Any]
 
     def outcome(self) -> Outcome:
-        result = ceremony.signed_in(self.future.result())
+        return self.settled(self.future.result())
+
+    @staticmethod
+    def settled(committed: Any) -> Outcome:
+        """The outcome from what the future gave (a caller that awaited it on a loop)."""
+        result = ceremony.signed_in(committed)
         return Outcome(result.user, result.credential, *result.records)
 
 

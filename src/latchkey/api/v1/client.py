@@ -196,7 +196,7 @@ class VerifyBody(msgspec.Struct, kw_only=True):
 
 @post("/verify/passkey", status_code=200, sync_to_thread=True)
 def verify(data: JSONBody[VerifyBody], request: AnyRequest) -> dict[str, Any]:
-    return verified(start_verify(anonymous_limited(request), data, request))
+    return verified(start_verify(anonymous_limited(request), data, request).outcome())
 
 
 def start_verify(
@@ -214,8 +214,7 @@ def start_verify(
     )
 
 
-def verified(pending: web.PendingSignIn) -> dict[str, Any]:
-    done = pending.outcome()
+def verified(done: web.Outcome) -> dict[str, Any]:
     return {
         "isVerified": True,
         "accessToken": done.token,
