@@ -332,23 +332,36 @@ def validate(
     action_name: str | None = None,
 ) -> Validation:
     """Valid exactly once; expired, replayed, unknown or other-tenant tokens are not valid."""
+    with rt.transaction() as conn:
+        return validate_in(conn, rt, tenant, token, user_id=user_id, action_name=action_name)
+
+
+def validate_in(
+    conn: Connection,
+    rt: Runtime,
+    tenant: Tenant,
+    token: str,
+    *,
+    user_id: str | None = None,
+    action_name: str | None = None,
+) -> Validation:
+    """`validate` in the caller's transaction (the group writer's)."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return Validation(False)
     digest = _hash(token)
-    with rt.transaction() as conn:
-        found = action_store.token_action_user(conn, token_hash=digest, kind=RESULT_TOKEN)
-        if found is None:
-            return Validation(False)
-        action, user = found
-        if action.tenant_id != tenant.id or user.tenant_id != tenant.id:
-            return Validation(False)
-        if user_id is not None and user.external_id != user_id:
-            return Validation(False, action, user)
-        if action_name is not None and action.action != action_name:
-            return Validation(False, action, user)
-        used = action_store.consume_token(
-            conn, token_hash=digest, tenant_id=tenant.id, kind=RESULT_TOKEN, now=rt.now()
-        )
+    found = action_store.token_action_user(conn, token_hash=digest, kind=RESULT_TOKEN)
+    if found is None:
+        return Validation(False)
+    action, user = found
+    if action.tenant_id != tenant.id or user.tenant_id != tenant.id:
+        return Validation(False)
+    if user_id is not None and user.external_id != user_id:
+        return Validation(False, action, user)
+    if action_name is not None and action.action != action_name:
+        return Validation(False, action, user)
+    used = action_store.consume_token(
+        conn, token_hash=digest, tenant_id=tenant.id, kind=RESULT_TOKEN, now=rt.now()
+    )
     # The action's state now, as the backend may have set it after the success (a BLOCK stays).
     return Validation(used and action.state == SUCCEEDED, action, user)
 

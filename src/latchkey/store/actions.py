@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -10,15 +11,22 @@ from sqlalchemy.exc import IntegrityError
 
 from latchkey.models import Action, User
 from latchkey.store import driver
-from latchkey.store import users as user_store
 from latchkey.store.tables import actions, tokens, tracked_action_names, users
 
 _COLUMNS = tuple(c.name for c in actions.c)
 
 
+# Rows become models by position (no dict of names per row): the models' fields are in the
+# tables' column order, which this checks once.
+for _table, _model in ((actions, Action), (users, User)):
+    if [c.name for c in _table.c] != [f.name for f in fields(_model)]:
+        raise TypeError(f"{_table.name}'s columns are not {_model.__name__}'s fields, in order")
+_N = len(_COLUMNS)
+
+
 def _record(row: Any) -> Action:
-    # The first len(_COLUMNS) values of a row that starts with the action's columns.
-    return Action(**dict(zip(_COLUMNS, row, strict=False)))
+    # The first _N values of a row that starts with the action's columns.
+    return Action(*row[:_N])
 
 
 # Hot statements, built once (see store/challenges.py).
@@ -61,7 +69,6 @@ _TRACKED_NAME = select(tracked_action_names.c.action).where(
     tracked_action_names.c.tenant_id == bindparam("b_tenant"),
     tracked_action_names.c.action == bindparam("b_action"),
 )
-_USER_COLUMNS = tuple(c.name for c in users.c)
 _TOKEN_ACTION_USER = (
     select(actions, *(c.label(f"u_{c.name}") for c in users.c))
     .select_from(tokens)
@@ -217,8 +224,7 @@ def token_action_user(
     row = driver.first(conn, _TOKEN_ACTION_USER, {"b_hash": token_hash, "b_kind": kind})
     if row is None:
         return None
-    owner = user_store.from_mapping(dict(zip(_USER_COLUMNS, row[len(_COLUMNS) :], strict=True)))
-    return _record(row), owner
+    return _record(row), User(*row[_N:])
 
 
 def consume_token(

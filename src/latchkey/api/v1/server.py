@@ -83,9 +83,12 @@ def validate_job(data: ValidateBody, request: AnyRequest) -> Callable[[Any], Val
     rt, tenant = runtime(request), tenancy.by_secret_key(request)
 
     def run(conn: Connection | None) -> Validation:
-        scoped = rt if conn is None else rt.bound(conn)
-        return actions.validate(
-            scoped, tenant, data.token, user_id=data.userId, action_name=data.action
+        if conn is None:
+            return actions.validate(
+                rt, tenant, data.token, user_id=data.userId, action_name=data.action
+            )
+        return actions.validate_in(
+            conn, rt, tenant, data.token, user_id=data.userId, action_name=data.action
         )
 
     return run
