@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, DateTime, select
+from sqlalchemy import Connection, DateTime, delete, select
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
@@ -138,3 +138,29 @@ def test_utc_datetime_conversions_refuse_naive_and_read_other_text_as_sqlalchemy
     assert sqlite_datetime_of(None, fallback) is None
     for text in ("2026-12-06 05:00:00", "2026-12-06", "2026-12-06T05:00:00.5"):
         assert sqlite_datetime_of(text, fallback) == chained_result(text)
+
+
+def test_a_statement_is_read_to_its_end_so_the_kept_cursor_holds_nothing_open(
+    rt: Runtime,
+) -> None:
+    """The driver keeps one cursor per connection: a RETURNING of several rows read for its
+    first only must not be left unfinished (on SQLite that would refuse the COMMIT)."""
+    with rt.transaction() as conn:
+        for key in ("a", "b", "c"):
+            assert driver.execute(conn, _INSERT, {"id": key}) == 1
+    with rt.transaction() as conn:
+        removed = driver.first(conn, delete(used_challenges).returning(used_challenges.c.id), {})
+        assert removed[0] in ("a", "b", "c")
+    with rt.read() as conn:
+        assert conn.execute(select(used_challenges.c.id)).first() is None  # all three, committed
+
+
+def test_a_replaced_connection_gets_a_cursor_of_its_own(rt: Runtime) -> None:
+    with rt.engine.connect() as conn:
+        driver.execute(conn, _INSERT, {"id": "before"})
+        conn.rollback()
+        conn.invalidate()  # the pool connects again for the next statement
+        driver.execute(conn, _INSERT, {"id": "after"})
+        conn.commit()
+    with rt.read() as conn:
+        assert list(conn.execute(select(used_challenges.c.id)).scalars()) == ["after"]

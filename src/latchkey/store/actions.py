@@ -232,7 +232,7 @@ def consume_token(
 ) -> bool:
     """Mark an unexpired, unused token of this tenant used; True for exactly one caller."""
     params = {"b_hash": token_hash, "b_tenant": tenant_id, "b_kind": kind, "b_now": now}
-    return bool(driver.execute(conn, _CONSUME_TOKEN, params).rowcount == 1)
+    return driver.execute(conn, _CONSUME_TOKEN, params) == 1
 
 
 def is_tracked_name(conn: Connection, tenant_id: str, name: str) -> bool:

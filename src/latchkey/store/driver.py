@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
@@ -48,10 +49,13 @@ class Row(tuple[Any, ...]):
 @dataclass(frozen=True)
 class _Form:
     sql: str
-    # Positional drivers: each parameter in order, with its processor; named: those processed.
-    slots: tuple[tuple[str, Processor | None], ...] | None
+    # Positional drivers: the given values in the statement's order (`ordered`), then each of
+    # `slots` (position, processor) processed; named: the `binds` (name, processor) processed.
+    ordered: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
+    slots: tuple[tuple[int, Processor], ...]
     binds: tuple[tuple[str, Processor], ...]
-    results: tuple[Processor | None, ...]
+    # A result row's values (position, processor) to process, and whether it has columns.
+    results: tuple[tuple[int, Processor], ...]
     defaults: dict[str, Any]
     row: type[Row] = Row
 
@@ -73,7 +77,7 @@ def _form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> 
         name: _bind_processor(bind.type, dialect) for name, bind in compiled.binds.items()
     }
     binds = tuple((n, p) for n, p in processors.items() if p is not None)
-    results: tuple[Processor | None, ...] = ()
+    results: tuple[tuple[int, Processor], ...] = ()
     row: type[Row] = Row
     columns: list[Any] = []
     if isinstance(statement, Select):
@@ -81,17 +85,28 @@ def _form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> 
     elif isinstance(statement, UpdateBase) and statement._returning:
         columns = list(statement.exported_columns)  # RETURNING
     if columns:
-        results = tuple(_result_processor(c.type, dialect) for c in columns)
+        processed = ((i, _result_processor(c.type, dialect)) for i, c in enumerate(columns))
+        results = tuple((i, p) for i, p in processed if p is not None)
         fields: dict[str, int] = {}
         for index, column in enumerate(columns):
             fields.setdefault(str(column.key), index)
         row = cast(type[Row], type("Row", (Row,), {"_fields": fields, "__slots__": ()}))
-    slots = None
+    ordered = None
+    slots: tuple[tuple[int, Processor], ...] = ()
     if dialect.positional:
-        slots = tuple((n, processors[n]) for n in compiled.positiontup or ())
-    found = _Form(compiled.string, slots, binds, results, defaults, row)
+        names = tuple(compiled.positiontup or ())
+        ordered = _getter(names)
+        slots = tuple((i, p) for i, n in enumerate(names) if (p := processors[n]) is not None)
+    found = _Form(compiled.string, ordered, slots, binds, results, defaults, row)
     _FORMS[cache_key] = (statement, found)
     return found
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of these names, in their order (itemgetter gives a bare value for one)."""
+    if len(names) > 1:
+        return cast(Callable[[Mapping[str, Any]], tuple[Any, ...]], itemgetter(*names))
+    return lambda values: tuple(values[n] for n in names)
 
 
 def _bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
@@ -110,8 +125,14 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
 
 def _arguments(form: _Form, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
     values = {**form.defaults, **params} if form.defaults else params
-    if form.slots is not None:
-        return [values[n] if p is None else p(values[n]) for n, p in form.slots]
+    if form.ordered is not None:
+        arguments = form.ordered(values)
+        if not form.slots:
+            return arguments
+        processed = list(arguments)
+        for index, process in form.slots:
+            processed[index] = process(processed[index])
+        return processed
     named = dict(values)
     for name, process in form.binds:
         if name in named:
@@ -120,24 +141,35 @@ def _arguments(form: _Form, params: Mapping[str, Any]) -> Sequence[Any] | Mappin
 
 
 def _processed(form: _Form, row: Any) -> Any:
-    if row is None or not form.results:
+    if row is None or form.row is Row:
         return row
-    return form.row(
-        value if process is None else process(value)
-        for value, process in zip(row, form.results, strict=True)
-    )
+    values = list(row)
+    for index, process in form.results:
+        values[index] = process(values[index])
+    return form.row(values)
 
 
-def execute(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
-    """Run the statement; the driver's cursor (rowcount, fetchone)."""
+def execute(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> int:
+    """Run the statement (one without rows to read: RETURNING goes through `first`); the
+    driver's row count."""
     form = _form(conn.dialect, statement, tuple(params))
-    return _run(conn, form.sql, _arguments(form, params))
+    return int(_run(conn, form.sql, _arguments(form, params)).rowcount)
 
 
 def first(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
-    """The first row, each value through its column type's result processor; None if none."""
+    """The first row, each value through its column type's result processor; None if none.
+    For statements of a row or a few: the others are read and dropped."""
     form = _form(conn.dialect, statement, tuple(params))
-    return _processed(form, _run(conn, form.sql, _arguments(form, params)).fetchone())
+    return _processed(form, _first_of(_run(conn, form.sql, _arguments(form, params))))
+
+
+def _first_of(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    if row is not None:
+        # Read to its end: on SQLite a statement not finished holds COMMIT back ("SQL
+        # statements in progress") and a read snapshot open, and the cursor is kept (`_cursor`).
+        cursor.fetchall()
+    return row
 
 
 class KeptReads:
@@ -161,10 +193,10 @@ class KeptReads:
         form = _form(dialect, statement, tuple(params))
         arguments = _arguments(form, params)
         kept = self._connection()
-        cursor = cast(Any, kept.driver_connection).cursor()
+        cursor = _cursor(kept)
         try:
             cursor.execute(form.sql, arguments)
-            row = cursor.fetchone()
+            row = _first_of(cursor)
         except dialect.loaded_dbapi.Error as error:
             lost = dialect.is_disconnect(error, kept.dbapi_connection, cursor)
             if lost:
@@ -177,8 +209,6 @@ class KeptReads:
                 connection_invalidated=lost,
                 dialect=dialect,
             ) from error
-        finally:
-            cursor.close()
         return _processed(form, row)
 
     def _connection(self) -> PoolProxiedConnection:
@@ -220,11 +250,27 @@ def savepoint(conn: Connection, name: str = "latchkey_job") -> Iterator[None]:
     _run(conn, f"RELEASE SAVEPOINT {name}", ())
 
 
+_CURSOR = "latchkey.driver.cursor"
+
+
+def _cursor(connection: PoolProxiedConnection) -> Any:
+    """The driver connection's cursor for these statements, made once: a cursor per statement
+    (and the way to the driver connection through the pool's proxies) cost more than a small
+    statement itself. Kept in the pool's info of the connection (emptied when the connection
+    is replaced; checked all the same). Every statement on it is read to its end before the
+    call returns (`execute`, `_first_of`), so it never holds one open."""
+    info = connection.info
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.connection is not connection.dbapi_connection:
+        cursor = info[_CURSOR] = cast(Any, connection.driver_connection).cursor()
+    return cursor
+
+
 def _run(conn: Connection, sql: str, arguments: Sequence[Any] | Mapping[str, Any]) -> Any:
     if not conn.in_transaction():
         conn.begin()  # as SQLAlchemy's own execute would (autobegin): the caller commits it
     dbapi = conn.dialect.loaded_dbapi
-    cursor = cast(Any, conn.connection.driver_connection).cursor()
+    cursor = _cursor(conn.connection)
     try:
         cursor.execute(sql, arguments)
     except dbapi.Error as error:

@@ -60,8 +60,7 @@ def record(
     """Store a verified use. False when the stored count is already >= ours (another use got
     there first, or a clone), or when the row is gone."""
     params = _params(row_id, new_count, backup_state, used_at)
-    cursor = driver.execute(conn, _statement(statements, new_count), params)
-    return bool(cursor.rowcount == 1)
+    return driver.execute(conn, _statement(statements, new_count), params) == 1
 
 
 def record_returning(

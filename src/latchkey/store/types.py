@@ -38,6 +38,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 def sqlite_text_of(value: Any) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the clock's: its ISO text without the "+00:00" (half the cost)
+        return str(value.isoformat(" ", "microseconds")[:26])
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     return str(value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"))

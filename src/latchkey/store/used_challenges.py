@@ -25,7 +25,7 @@ _EXISTS = select(used_challenges.c.id).where(used_challenges.c.id == bindparam("
 def add(conn: Connection, key: str) -> bool:
     """True when this key was not used before (and now is)."""
     # RETURNING, not rowcount: psycopg reports no row count for INSERT ... ON CONFLICT.
-    return driver.execute(conn, _ADD[conn.dialect.name], {"id": key}).fetchone() is not None
+    return driver.first(conn, _ADD[conn.dialect.name], {"id": key}) is not None
 
 
 def exists(conn: Connection, key: str) -> bool:
