@@ -5,12 +5,14 @@ cache here): a deleted passkey, a disabled or renamed holder, a counter that mov
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from latchkey.models import Tenant
+from latchkey.models import Credential, Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import tenant_passkeys
 from latchkey.store.tables import credentials, events, tokens, users
@@ -122,3 +124,20 @@ def test_a_replayed_count_is_refused_and_flagged_though_the_cache_is_older(
     assert refused.json()["errorCode"] == "sign_count_regression"
     with rt.read() as conn:
         assert conn.execute(select(credentials.c.possible_clone)).scalar_one() is True
+
+
+def test_the_used_passkey_is_the_cached_one_with_its_use(rt: Runtime, enrolled: Browser) -> None:
+    # `_used` copies a Credential without its __init__: only right while it has none of its own
+    # work to do (no __post_init__) and keeps its fields in its __dict__ (no slots).
+    assert not hasattr(Credential, "__post_init__")
+    assert not hasattr(Credential, "__slots__")
+    [(_expiry, (cached, _holder))] = rt.cache(tenant_passkeys.PASSKEY_CACHE)._entries.values()
+    count, at = cached.sign_count, datetime.now(UTC)
+    used = tenant_passkeys._used(cached, count + 1, not cached.backup_state, at)
+    assert used == replace(
+        cached, sign_count=count + 1, backup_state=not cached.backup_state, last_used_at=at
+    )
+    assert type(used) is Credential
+    assert cached.sign_count == count  # the cached one is left as it was
+    with pytest.raises(FrozenInstanceError):
+        used.sign_count = 5  # type: ignore[misc]

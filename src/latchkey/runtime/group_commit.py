@@ -62,23 +62,27 @@ def alone() -> bool:
     return bool(getattr(_running, "alone", True))
 
 
-@contextmanager
-def undoable(conn: Connection) -> Iterator[None]:
+def undoable(conn: Connection) -> AbstractContextManager[None]:
     """A block of a job whose writes are undone if it raises a LatchkeyError, the job's other
     writes kept. Alone in its transaction that is a savepoint. In a shared group the block runs
     without one (SQLite copies every page a savepoint changes into its journal, a third of a
     sign-in's write cost), and a failure undoes the whole group instead (RunAlone): its jobs run
     again one per transaction, this one with its savepoint."""
-    if alone():
-        with driver.savepoint(conn):
-            yield
-        return
-    try:
-        yield
-    except ServiceUnavailable:
-        raise
-    except LatchkeyError as error:
-        raise RunAlone from error
+    return driver.savepoint(conn) if alone() else _GROUPED
+
+
+class _Grouped:
+    """`undoable` in a shared group: a class, not a generator (every sign-in enters one)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, _traceback: Any) -> None:
+        if isinstance(error, LatchkeyError) and not isinstance(error, ServiceUnavailable):
+            raise RunAlone from error
+
+
+_GROUPED = _Grouped()
 
 
 class WriterBusy(RateLimited):

@@ -165,8 +165,12 @@ def _b64url_decode(text: str) -> bytes:
 def used_key(challenge: Challenge) -> str:
     """The primary key that marks this challenge used: its expiry first (time-ordered), then
     the GCM nonce, unique per sealed id."""
-    raw = _b64url_decode(challenge.id[len(PREFIX) :])
+    # Only the base64 that holds the key id and the nonce (the id opened, so it is there).
+    raw = _b64url_decode(challenge.id[len(PREFIX) : len(PREFIX) + _HEAD_TEXT])
     return f"{_millis(challenge.expires_at):012x}{raw[1 : 1 + _NONCE].hex()}"
+
+
+_HEAD_TEXT = -(-(1 + _NONCE) // 3) * 4  # base64 characters of the key id and the nonce
 
 
 def consume(conn: Connection, challenge: Challenge) -> None:
