@@ -57,10 +57,11 @@ def by_client(request: AnyRequest) -> tuple[Tenant, tuple[Action, User] | None]:
     tenant a Basic credential names, with none."""
     rt = runtime(request)
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() == "bearer":
+    scheme = scheme.lower()
+    if scheme == "bearer":
         action, user = actions.authorize(rt, value.strip())
         return tenants.get(rt, action.tenant_id), (action, user)
-    if scheme.lower() == "basic":
+    if scheme == "basic":
         return tenants.get(rt, basic_tenant_id(value.strip())), None
     raise InvalidToken("send Bearer <token> or Basic base64(tenantId)")
 

@@ -26,9 +26,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +111,25 @@ class Expected:
     queued: bool = False
 
 
+class _Expecting:
+    """`GroupWriter.expect`'s block: a class, not a generator-based context manager (every
+    sign-in enters one)."""
+
+    __slots__ = ("_expected", "_writer")
+
+    def __init__(self, writer: GroupWriter) -> None:
+        self._writer = writer
+        self._expected = Expected()
+
+    def __enter__(self) -> Expected:
+        self._writer._expecting(+1)
+        return self._expected
+
+    def __exit__(self, *_exc: object) -> None:
+        if not self._expected.queued:
+            self._writer._expecting(-1)
+
+
 @dataclass
 class Stats:
     groups: int = 0
@@ -161,21 +180,17 @@ class GroupWriter:
         self._waiter: ThreadPoolExecutor | None = None
         self._draining = False
 
-    @contextmanager
-    def expect(self) -> Iterator[Expected]:
+    def expect(self) -> _Expecting:
         """Around the work a request does before it queues its job (reads, signature checks):
         the writer lingers for it instead of committing a group without it. Queue the job with
         `submit(job, expected)` inside the block."""
-        expected = Expected()
+        return _Expecting(self)
+
+    def _expecting(self, change: int) -> None:
         with self._cond:
-            self._expected += 1
-        try:
-            yield expected
-        finally:
-            if not expected.queued:
-                with self._cond:
-                    self._expected -= 1
-                    self._cond.notify()
+            self._expected += change
+            if change < 0:
+                self._cond.notify()
 
     def submit(self, job: Job, expected: Expected | None = None) -> Future[Any]:
         future: Future[Any] = Future()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -164,7 +163,7 @@ class Keyring(Protocol[H, P]):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Options:
     """A ceremony's challenge id and its options for the browser."""
 
@@ -172,7 +171,7 @@ class Options:
     options: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Authenticated(Generic[H, P, T]):
     """A recorded sign-in: who, with which passkey (as now stored), whether the user was
     verified, and what the surface's `then` wrote beside it."""
@@ -293,7 +292,7 @@ def begin_sign_in(
     return Options(challenge_id, request_options(rp, challenge, allow=allow))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Checked(Generic[H, P]):
     """What verify learnt before writing: the opened challenge, the passkey and its holder,
     the verified assertion, or the failure that stopped it."""
@@ -337,17 +336,28 @@ def start_sign_in(
 ) -> Future[Any]:
     """`finish_sign_in` up to the queued write: its future gives `signed_in` what to answer.
     Callers on an event loop await the future instead of blocking on it."""
-    with rt.writer.expect() if expected is None else nullcontext(expected) as expecting:
-        checked = _check(rt, rp, keyring, challenge_id, credential)
-        job = partial(_record, rt=rt, keyring=keyring, checked=checked, meta=meta, then=then)
-        return rt.submit(job, expecting)
+    if expected is None:
+        with rt.writer.expect() as expecting:
+            return start_sign_in(
+                rt,
+                rp,
+                keyring,
+                challenge_id=challenge_id,
+                credential=credential,
+                meta=meta,
+                then=then,
+                expected=expecting,
+            )
+    checked = _check(rt, rp, keyring, challenge_id, credential)
+    job = partial(_record, rt=rt, keyring=keyring, checked=checked, meta=meta, then=then)
+    return rt.submit(job, expected)
 
 
 def signed_in(outcome: Any) -> Authenticated[Any, Any, Any]:
     """The committed outcome of a sign-in: the sign-in, or its failure raised."""
     if isinstance(outcome, LatchkeyError):
         raise outcome
-    return cast(Authenticated[Any, Any, Any], outcome)
+    return cast("Authenticated[Any, Any, Any]", outcome)
 
 
 def _check(

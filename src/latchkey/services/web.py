@@ -30,7 +30,7 @@ from latchkey.store import credentials as credential_store
 DEFAULT_SIGN_IN_ACTION = "signInWithPasskey"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     user: User
     credential: Credential
@@ -171,7 +171,7 @@ def _pending_options(rt: Runtime, tenant: Tenant, challenge_id: str) -> ceremony
     return ceremony.Options(found.id, options)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PendingSignIn:
     """A verified sign-in queued for the group writer; `outcome` once its future is done."""
 

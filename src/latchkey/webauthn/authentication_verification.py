@@ -30,7 +30,7 @@ from latchkey.webauthn.errors import (
 from latchkey.webauthn.public_keys import load_public_key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerifiedAuthentication:
     credential_id: bytes
     new_sign_count: int
@@ -39,7 +39,7 @@ class VerifiedAuthentication:
     backup_state: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssertionIdentity:
     """Who an assertion claims to be, read before any key is looked up (§7.2 steps 5-6)."""
 

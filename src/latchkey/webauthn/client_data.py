@@ -19,7 +19,7 @@ from latchkey.webauthn.errors import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientData:
     type: str
     challenge: bytes

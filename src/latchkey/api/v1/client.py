@@ -29,7 +29,7 @@ ChallengeId = Annotated[str, msgspec.Meta(max_length=512)]
 _B64URL = re.compile(r"^[A-Za-z0-9_-]{1,1400}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Caller:
     tenant: Tenant
     token_action: tuple[Action, User] | None
