@@ -164,3 +164,16 @@ def test_a_replaced_connection_gets_a_cursor_of_its_own(rt: Runtime) -> None:
         conn.commit()
     with rt.read() as conn:
         assert list(conn.execute(select(used_challenges.c.id)).scalars()) == ["after"]
+
+
+def test_a_moment_written_to_several_columns_is_converted_the_same_each_time() -> None:
+    first, second = _TIMES[0], _TIMES[1]
+    texts = [sqlite_text_of(v) for v in (first, first, second, first, second, second)]
+    assert texts == [
+        "2026-12-06 05:00:00.123456",
+        "2026-12-06 05:00:00.123456",
+        "2026-12-06 05:00:00.000000",
+        "2026-12-06 05:00:00.123456",
+        "2026-12-06 05:00:00.000000",
+        "2026-12-06 05:00:00.000000",
+    ]

@@ -90,10 +90,17 @@ def _idempotent_token(rt: Runtime, action: Action) -> str:
 
 
 def issue_token(
-    conn: Connection, rt: Runtime, action: Action, kind: str, *, token: str | None = None
+    conn: Connection,
+    rt: Runtime,
+    action: Action,
+    kind: str,
+    *,
+    token: str | None = None,
+    now: datetime | None = None,
 ) -> str:
+    """`now`: when the token is made (the clock's time when not given)."""
     token = token or TOKEN_PREFIX + new_token(32)
-    now = rt.now()
+    now = now if now is not None else rt.now()
     action_store.add_token(
         conn,
         token_hash=_hash(token),
@@ -313,7 +320,8 @@ def succeed(
             current = action_store.get(conn, tenant.id, action.id)
             raise _closed(current.state if current else "gone")
         done = updated
-    return done, issue_token(conn, rt, done, RESULT_TOKEN)
+    # The result token is made at the moment of the success it carries.
+    return done, issue_token(conn, rt, done, RESULT_TOKEN, now=now)
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 def sqlite_text_of(value: Any) -> str | None:
     if value is None:
         return None
+    last = _last_text
+    if value is last[0]:  # a moment written to several columns (created_at, state_updated_at)
+        return last[1]
     if value.tzinfo is UTC:  # the clock's: its ISO text without the "+00:00" (half the cost)
-        return str(value.isoformat(" ", "microseconds")[:26])
+        return _remember(value, value.isoformat(" ", "microseconds")[:26])
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     return str(value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"))
+
+
+# The last UTC datetime converted and its text: held here, so `is` cannot match another object
+# given the same address later; swapped as one tuple, so threads see a matching pair.
+_last_text: tuple[Any, str] = (None, "")
+
+
+def _remember(value: datetime, text: str) -> str:
+    global _last_text
+    _last_text = (value, text)
+    return text
 
 
 def sqlite_datetime_of(value: Any, fallback: Any) -> datetime | None:
