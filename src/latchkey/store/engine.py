@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from latchkey.errors import ConfigError
+from latchkey.store import json_text
 
 SUPPORTED = ("sqlite", "postgresql")
 
@@ -30,6 +31,8 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalize_url(url)
+    options.setdefault("json_serializer", json_text.dumps)
+    options.setdefault("json_deserializer", json_text.loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
