@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 from litestar.testing import TestClient
+from sqlalchemy import func, select
 
 from latchkey.models import Tenant
 from latchkey.runtime import Runtime
 from latchkey.services import action_names
+from latchkey.store.tables import actions, tokens
 from tests.ceremony_client import row_counts
 from tests.support.admin import admin_events, make_world
 from tests.web_parties import Backend, Browser
@@ -228,11 +230,22 @@ def test_a_name_another_node_tracked_is_refused_at_verify(
         action_store.add_tracked_name(conn, tenant_and_secret[0].id, "transfer", rt.now())
     stale = browser.post("challenge", {"action": "transfer"})
     assert stale.status_code == 200, stale.text
+    before = _action_rows(rt)
     _refused(
         _verify(browser, _begin(browser, None, stale.json()["challengeId"]), None),
         403,
         "action_reserved",
     )
+    # The action's own INSERT refused it: no action and no result token were written.
+    assert _action_rows(rt) == before
+
+
+def _action_rows(rt: Runtime) -> tuple[int, int]:
+    with rt.read() as conn:
+        return (
+            conn.execute(select(func.count()).select_from(actions)).scalar_one(),
+            conn.execute(select(func.count()).select_from(tokens)).scalar_one(),
+        )
 
 
 def test_upgrade_reserves_names_tracked_before_and_marks_anonymous_sign_ins(

@@ -14,7 +14,7 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from latchkey.errors import ActionReserved, InvalidRequest, TenantNotFound
-from latchkey.models import Tenant
+from latchkey.models import Action, Credential, Tenant, User
 from latchkey.runtime import Runtime
 from latchkey.services import actions
 from latchkey.store import actions as action_store
@@ -42,13 +42,19 @@ def _reserved(name: str) -> ActionReserved:
     )
 
 
-def check_anonymous(conn: Connection, tenant: Tenant, name: str) -> str:
-    """The name, if an anonymous sign-in may carry it; ActionReserved otherwise. Read in the
-    ceremony's own transaction: the last word, when the sign-in is verified."""
+def succeed_anonymous(
+    conn: Connection, rt: Runtime, tenant: Tenant, *, user: User, credential: Credential, name: str
+) -> tuple[Action, str]:
+    """An anonymous sign-in's action and result token, if it may carry the name; ActionReserved
+    otherwise. Decided in the ceremony's own transaction, by the action's INSERT itself: the
+    last word, when the sign-in is verified."""
     _check_listed(tenant, name)
-    if action_store.is_tracked_name(conn, tenant.id, name):
+    recorded = actions.succeed_anonymous(
+        conn, rt, tenant, user=user, credential=credential, name=name
+    )
+    if recorded is None:
         raise _reserved(name)
-    return name
+    return recorded
 
 
 def precheck_anonymous(rt: Runtime, tenant: Tenant, name: str) -> str:

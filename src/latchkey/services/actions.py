@@ -277,50 +277,56 @@ def succeed(
     rt: Runtime,
     tenant: Tenant,
     *,
-    action: Action | None,
+    action: Action,
     user: User,
     credential: Credential,
-    name: str,
 ) -> tuple[Action, str]:
-    """Record a passkey success on the tracked action (a new anonymous one for a sign-in without
-    a token) and return the result token the app backend will validate. A tracked action that
-    is no longer waiting for its challenge (the backend blocked it meanwhile, or another
-    challenge of the same token succeeded first) is refused, and the ceremony with it."""
+    """Record a passkey success on the tracked action and return the result token the app
+    backend will validate. An action that is no longer waiting for its challenge (the backend
+    blocked it meanwhile, or another challenge of the same token succeeded first) is refused,
+    and the ceremony with it."""
     now = rt.now()
-    if action is None:
-        # A new action is written once, already in its final state.
-        done = Action(
-            id=new_ordered_id(),
-            tenant_id=tenant.id,
-            user_id=user.id,
-            action=name,
-            idempotency_key=new_ordered_id(),
-            state=SUCCEEDED,
-            scope="",
-            verification_method=PASSKEY,
-            credential_id=credential.id,
-            attributes={},
-            created_at=now,
-            state_updated_at=now,
-            anonymous=True,
-        )
-        action_store.add(conn, done)
-    else:
-        updated = action_store.set_verified(
-            conn,
-            tenant.id,
-            action.id,
-            from_state=PENDING,
-            state=SUCCEEDED,
-            at=now,
-            verification_method=PASSKEY,
-            credential_id=credential.id,
-        )
-        if updated is None:
-            current = action_store.get(conn, tenant.id, action.id)
-            raise _closed(current.state if current else "gone")
-        done = updated
+    done = action_store.set_verified(
+        conn,
+        tenant.id,
+        action.id,
+        from_state=PENDING,
+        state=SUCCEEDED,
+        at=now,
+        verification_method=PASSKEY,
+        credential_id=credential.id,
+    )
+    if done is None:
+        current = action_store.get(conn, tenant.id, action.id)
+        raise _closed(current.state if current else "gone")
     # The result token is made at the moment of the success it carries.
+    return done, issue_token(conn, rt, done, RESULT_TOKEN, now=now)
+
+
+def succeed_anonymous(
+    conn: Connection, rt: Runtime, tenant: Tenant, *, user: User, credential: Credential, name: str
+) -> tuple[Action, str] | None:
+    """A sign-in without the backend's action token: a new action, written once in its final
+    state, and its result token; None (nothing written) when the tenant's backend tracks the
+    name (services/action_names.py), which the action's own INSERT checks."""
+    now = rt.now()
+    done = Action(
+        id=new_ordered_id(),
+        tenant_id=tenant.id,
+        user_id=user.id,
+        action=name,
+        idempotency_key=new_ordered_id(),
+        state=SUCCEEDED,
+        scope="",
+        verification_method=PASSKEY,
+        credential_id=credential.id,
+        attributes={},
+        created_at=now,
+        state_updated_at=now,
+        anonymous=True,
+    )
+    if not action_store.add_unless_tracked(conn, done):
+        return None
     return done, issue_token(conn, rt, done, RESULT_TOKEN, now=now)
 
 

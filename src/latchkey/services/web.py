@@ -95,13 +95,7 @@ def sign_up(
     ) -> tuple[Action, str]:
         """The action's success and its result token, in the registration's transaction."""
         return actions.succeed(
-            conn,
-            rt,
-            tenant,
-            action=action,
-            user=result.user,
-            credential=result.credential,
-            name=action.action,
+            conn, rt, tenant, action=action, user=result.user, credential=result.credential
         )
 
     result = ceremony.finish_registration(
@@ -227,18 +221,14 @@ def start_sign_in(
             action = action_store.get(conn, tenant.id, used.context["action_id"])
         if token_action is not None and (action is None or action.id != token_action[0].id):
             raise InvalidToken("the token is for another sign-in than this challenge")
-        name = used.context.get("action", DEFAULT_SIGN_IN_ACTION)
         if action is None:
             # Again at the end: the backend may have begun tracking the name meanwhile.
-            action_names.check_anonymous(conn, tenant, name)
+            name = used.context.get("action", DEFAULT_SIGN_IN_ACTION)
+            return action_names.succeed_anonymous(
+                conn, rt, tenant, user=result.user, credential=result.credential, name=name
+            )
         return actions.succeed(
-            conn,
-            rt,
-            tenant,
-            action=action,
-            user=result.user,
-            credential=result.credential,
-            name=name,
+            conn, rt, tenant, action=action, user=result.user, credential=result.credential
         )
 
     future = ceremony.start_sign_in(

@@ -6,7 +6,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from latchkey.models import Action, User
@@ -32,6 +32,18 @@ def _record(row: Any) -> Action:
 # Hot statements, built once (see store/challenges.py).
 _INSERT = insert(actions)
 _INSERT_TOKEN = insert(tokens)
+# INSERT ... SELECT <the values> WHERE NOT EXISTS (<the name tracked>): each value a typed
+# parameter (its column's processing applies), tenant_id and action named twice.
+_VALUES = {c.name: bindparam(c.name, type_=c.type) for c in actions.c}
+_INSERT_UNLESS_TRACKED = insert(actions).from_select(
+    list(_VALUES),
+    select(*_VALUES.values()).where(
+        ~exists().where(
+            tracked_action_names.c.tenant_id == _VALUES["tenant_id"],
+            tracked_action_names.c.action == _VALUES["action"],
+        )
+    ),
+)
 _GET = select(actions).where(
     actions.c.tenant_id == bindparam("b_tenant"), actions.c.id == bindparam("b_id")
 )
@@ -92,6 +104,12 @@ _CONSUME_TOKEN = (
 def add(conn: Connection, action: Action) -> None:
     # The dataclass's own fields (a shallow copy: the JSON column is serialized, not kept).
     driver.execute(conn, _INSERT, dict(action.__dict__))
+
+
+def add_unless_tracked(conn: Connection, action: Action) -> bool:
+    """Add the action unless its tenant tracks its name (tracked_action_names), in one
+    statement; False (nothing written) when it does."""
+    return bool(driver.execute(conn, _INSERT_UNLESS_TRACKED, dict(action.__dict__)) == 1)
 
 
 def get(conn: Connection, tenant_id: str, action_id: str) -> Action | None:
