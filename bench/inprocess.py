@@ -2,14 +2,17 @@
 
     .venv/bin/python -m bench.inprocess [--ceremonies 2000] [--concurrency 16]
         [--database sqlite|postgresql] [--profile FILE.prof] [--layer services|asgi]
+        [--steps full|two-step]
 
 `services` calls the service functions the three routes call (tenant resolution, origin check,
 options, verify, validate) in a loop on one thread; `asgi` drives the ASGI application exactly
 as uvicorn would (same scope, same body, same response events) from C concurrent tasks on one
-event loop, so the difference is what Litestar, the middleware and the thread hop cost. Every
-ceremony is checked (isVerified, isValid), as in bench.signin. The process's CPU time (all
-threads) ÷ ceremonies is printed for each layer. Not a substitute for bench.signin's HTTP
-figures: it leaves out uvicorn's HTTP parsing and the socket system calls.
+event loop, so the difference is what Litestar, the middleware and the thread hop cost.
+`--steps two-step` leaves /v1/validate out of the asgi layer, as bench.signin's options→verify
+rows do. Every ceremony is checked (isVerified, and isValid when validated), as in
+bench.signin. The process's CPU time (all threads) ÷ ceremonies is printed for each layer. Not
+a substitute for bench.signin's HTTP figures: it leaves out uvicorn's HTTP parsing and the
+socket system calls.
 """
 
 from __future__ import annotations
