@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ class CellResult:
     server_core_busy_s: float | None = None  # all CPU time on the server's core
     commit_groups: tuple[int, int] | None = None  # (groups, jobs) the group writer committed
     errors: Counter[str] = field(default_factory=Counter)
+    round: int = 1  # with --rounds: which pass of the peer and Latchkey this cell is of
 
     @property
     def rate(self) -> float:
@@ -100,13 +102,13 @@ def _num(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _row(cell: CellResult) -> tuple[str, ...]:
+def _row(cell: CellResult, rounds: int = 1) -> tuple[str, ...]:
     hist = cell.histogram
     gen = f"{cell.generator_percent:.0f}"
     if cell.generator_percent >= SATURATED_PERCENT:
         gen += " (saturated)"
     return (
-        cell.target,
+        cell.target if rounds == 1 else f"{cell.target} #{cell.round}",
         cell.database,
         cell.steps,
         str(cell.concurrency),
@@ -124,7 +126,8 @@ def _row(cell: CellResult) -> tuple[str, ...]:
 
 def table(cells: list[CellResult]) -> str:
     """A Markdown table, one row per cell, numbers right-aligned."""
-    rows = [HEADER, *(_row(c) for c in cells)]
+    rounds = len({c.round for c in cells})
+    rows = [HEADER, *(_row(c, rounds) for c in cells)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     left = {0, 1, 2}
 
@@ -146,17 +149,22 @@ def table(cells: list[CellResult]) -> str:
 
 
 def ratio_lines(cells: list[CellResult]) -> list[str]:
-    """Latchkey over the peer on the same two steps, at each concurrency both ran."""
-    peers = {c.concurrency: c for c in cells if c.target == "peer"}
+    """Latchkey over the peer on the same two steps, at each concurrency both ran (in the same
+    round); with several rounds, each round's ratio and then their median."""
+    peers = {(c.round, c.concurrency): c for c in cells if c.target == "peer"}
+    rounds = len({c.round for c in cells})
     lines = []
+    ratios: dict[tuple[int, str], list[float]] = {}
     for cell in cells:
-        peer = peers.get(cell.concurrency)
+        peer = peers.get((cell.round, cell.concurrency))
         if cell.target != "latchkey" or cell.steps != TWO_STEP or peer is None or not peer.rate:
             continue
-        line = (
-            f"latchkey/peer (options→verify) at C={cell.concurrency} [{cell.database}]:"
-            f" {cell.rate / peer.rate:.2f}"
+        ratio = cell.rate / peer.rate
+        ratios.setdefault((cell.concurrency, cell.database), []).append(ratio)
+        where = f"C={cell.concurrency} [{cell.database}]" + (
+            f" round {cell.round}" if rounds > 1 else ""
         )
+        line = f"latchkey/peer (options→verify) at {where}: {ratio:.2f}"
         ours, theirs = (
             cell.per_ceremony_us(cell.server_cpu_s),
             peer.per_ceremony_us(peer.server_cpu_s),
@@ -164,6 +172,14 @@ def ratio_lines(cells: list[CellResult]) -> list[str]:
         if ours and theirs:
             line += f" (server CPU per sign-in {ours / theirs:.2f}x the peer's)"
         lines.append(line)
+    if rounds > 1:
+        for (level, database), found in ratios.items():
+            found.sort()
+            lines.append(
+                f"latchkey/peer (options→verify) at C={level} [{database}], median of"
+                f" {len(found)} rounds: {statistics.median(found):.2f}"
+                f" (lowest {found[0]:.2f}, highest {found[-1]:.2f})"
+            )
     return lines
 
 

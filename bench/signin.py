@@ -75,6 +75,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin anything to cores")
     parser.add_argument("--json", type=Path, help="also write the cells here as JSON")
     parser.add_argument("--histogram", action="store_true", help="print each cell's histogram")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the peer and Latchkey this many times, in alternating order, and print each"
+        " round's ratio and their median (for a machine whose speed drifts)",
+    )
     return parser.parse_args(argv)
 
 
@@ -200,6 +207,25 @@ def run_seeded(plan: Plan) -> list[CellResult]:
         return list(plan.cells(targets, seeded.credentials, server.port, label, probes))
 
 
+def run_round(plan: Plan, *, peer_first: bool) -> list[CellResult]:
+    """One pass over what was asked; the peer first or last (rounds alternate, so a machine
+    that speeds up or slows down over the run favours neither side)."""
+    args = plan.args
+    if args.seeded:
+        return run_seeded(plan)
+    peer: list[CellResult] = []
+    ours: list[CellResult] = []
+    if args.target in ("peer", "both") and peer_first:
+        peer = run_peer(plan)
+    if args.target in ("latchkey", "both"):
+        kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
+        for kind in kinds:
+            ours += run_latchkey(plan, kind)
+    if args.target in ("peer", "both") and not peer_first:
+        peer = run_peer(plan)
+    return peer + ours
+
+
 def _pin(args: argparse.Namespace) -> None:
     if args.no_pin:
         return
@@ -220,15 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan(args, levels, users, log)
     print(f"bench: {users} passkeys, C={levels}, server logs in {log}", file=sys.stderr)
     cells: list[CellResult] = []
-    if args.seeded:
-        cells += run_seeded(plan)
-    else:
-        if args.target in ("peer", "both"):
-            cells += run_peer(plan)
-        if args.target in ("latchkey", "both"):
-            kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
-            for kind in kinds:
-                cells += run_latchkey(plan, kind)
+    for number in range(1, max(1, args.rounds) + 1):
+        done = run_round(plan, peer_first=number % 2 == 1)
+        for cell in done:
+            cell.round = number
+        cells += done
     print(table(cells))
     for line in ratio_lines(cells) + error_lines(cells) + saturation_lines(cells):
         print(line)

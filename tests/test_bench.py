@@ -17,8 +17,8 @@ from bench.cell import Probes, run_cell
 from bench.credentials import BenchCredential, synced_authenticator
 from bench.histogram import LatencyHistogram
 from bench.httpclient import _parse, connector
-from bench.report import CellResult, table
-from bench.targets import FULL, LatchkeyTarget, enroll
+from bench.report import CellResult, ratio_lines, table
+from bench.targets import FULL, TWO_STEP, LatchkeyTarget, enroll
 from tests.live_server import live_server
 
 ORIGIN = "http://localhost:8300"
@@ -65,6 +65,37 @@ def test_histogram_reads_percentiles_within_one_percent() -> None:
     assert abs(p99 - 990) <= 10
     assert histogram.percentile_ms(100) == 1000
     assert "#" in histogram.render()
+
+
+def _cell(target: str, rate: int, round_: int) -> CellResult:
+    steps = TWO_STEP if target == "latchkey" else "options→verify"
+    database = "sqlite" if target == "latchkey" else "memory"
+    return CellResult(target, database, steps, 16, rate, 1.0, LatencyHistogram(), 0.1, round=round_)
+
+
+def test_rounds_are_paired_by_round_and_summed_up_by_their_median() -> None:
+    cells = [
+        _cell("peer", 1000, 1),
+        _cell("latchkey", 700, 1),
+        _cell("latchkey", 900, 2),
+        _cell("peer", 1000, 2),
+        _cell("peer", 2000, 3),
+        _cell("latchkey", 1600, 3),
+    ]
+    lines = ratio_lines(cells)
+    assert lines[:3] == [
+        "latchkey/peer (options→verify) at C=16 [sqlite] round 1: 0.70",
+        "latchkey/peer (options→verify) at C=16 [sqlite] round 2: 0.90",
+        "latchkey/peer (options→verify) at C=16 [sqlite] round 3: 0.80",
+    ]
+    assert lines[3] == (
+        "latchkey/peer (options→verify) at C=16 [sqlite], median of 3 rounds: 0.80"
+        " (lowest 0.70, highest 0.90)"
+    )
+    assert "| latchkey #2 |" in table(cells)
+    # One round: the lines and the table as before.
+    assert ratio_lines(cells[:2]) == ["latchkey/peer (options→verify) at C=16 [sqlite]: 0.70"]
+    assert "| latchkey |" in table(cells[:2])
 
 
 def test_http_parser_reads_length_and_chunked_answers() -> None:
