@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from latchkey.errors import ServiceUnavailable
 from latchkey.runtime import Runtime
 from latchkey.runtime.group_commit import GroupWriter, WriterBusy
+from latchkey.store.engine import make_engine
 from latchkey.store.tables import used_challenges
+from tests.support.database import PostgresSchemas
 from tests.support.writer_jobs import insert, partly_undone
 from tests.web_parties import ORIGIN, Backend, Browser
 
@@ -114,10 +116,23 @@ def test_a_raising_job_fails_alone(rt: Runtime) -> None:
         assert list(keys) == ["a", "c"]
 
 
+def _hold(rt: Runtime) -> tuple[threading.Event, Any]:
+    """A job that keeps the writer busy until the gate opens, already running when this
+    returns: what is submitted next queues behind it and forms the next group, whole."""
+    gate, running = threading.Event(), threading.Event()
+
+    def hold(_conn: Any) -> None:
+        running.set()
+        gate.wait(5)
+
+    held = rt.writer.submit(hold)
+    assert running.wait(5)
+    return gate, held
+
+
 def test_an_undoable_block_failing_in_a_group_undoes_only_its_own_writes(rt: Runtime) -> None:
-    gate = threading.Event()
     writer = rt.writer
-    held = writer.submit(lambda _c: gate.wait(5))
+    gate, held = _hold(rt)
     futures = [
         writer.submit(partly_undone("a")),
         writer.submit(partly_undone("b", fail=True)),
@@ -133,9 +148,8 @@ def test_an_undoable_block_failing_in_a_group_undoes_only_its_own_writes(rt: Run
 
 
 def test_a_group_whose_undoable_blocks_succeed_runs_together(rt: Runtime) -> None:
-    gate = threading.Event()
     writer = rt.writer
-    held = writer.submit(lambda _c: gate.wait(5))
+    gate, held = _hold(rt)
     futures = [writer.submit(partly_undone(key)) for key in ("x", "y")]
     gate.set()
     held.result(timeout=5)
@@ -197,18 +211,27 @@ def test_an_overloaded_sign_in_is_a_clean_503_with_retry_after(
     assert browser.post("verify/passkey", body).status_code == 200  # nothing was used up
 
 
+@pytest.fixture
+def server_rt(postgres_schemas: PostgresSchemas) -> Iterator[Runtime]:
+    """A runtime on PostgreSQL alone: the kept server connection is PostgreSQL's (SQLite's
+    writer keeps its own by other rules, test_loop_writer)."""
+    with postgres_schemas.schema() as url:
+        engine = make_engine(url)
+        yield Runtime(engine=engine)
+        engine.dispose()
+
+
 def _backend_pid(conn: Any) -> int:
     return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
 def test_the_writer_keeps_its_server_connection_between_groups(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+    server_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL the writer's groups run on one connection (no pool checkout and ping per
     group), until it has been idle a while; then a connection the server dropped meanwhile is
     replaced before a group runs on it."""
-    if rt.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's writer keeps its connection by its own rules (test_loop_writer)")
+    rt = server_rt
     seen: list[int] = []
 
     def pid(conn: Any) -> int:
@@ -229,10 +252,9 @@ def test_the_writer_keeps_its_server_connection_between_groups(
 
 
 def test_a_connection_dropped_while_in_use_fails_one_group_with_503_then_recovers(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+    server_rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if rt.engine.dialect.name == "sqlite":
-        pytest.skip("PostgreSQL's kept connection")
+    rt = server_rt
     monkeypatch.setattr("latchkey.runtime.KEPT_SERVER_CONNECTION_IDLE_SECONDS", 60.0)
     first = rt.writer.run(_backend_pid)
     with rt.engine.connect() as other:
