@@ -336,18 +336,23 @@ def start_sign_in(
 ) -> Future[Any]:
     """`finish_sign_in` up to the queued write: its future gives `signed_in` what to answer.
     Callers on an event loop await the future instead of blocking on it."""
-    if expected is None:
-        with rt.writer.expect() as expecting:
-            return start_sign_in(
-                rt,
-                rp,
-                keyring,
-                challenge_id=challenge_id,
-                credential=credential,
-                meta=meta,
-                then=then,
-                expected=expecting,
-            )
+    queue = partial(_checked_and_queued, rt, rp, keyring, challenge_id, credential, meta, then)
+    if expected is not None:
+        return queue(expected)
+    with rt.writer.expect() as expecting:
+        return queue(expecting)
+
+
+def _checked_and_queued(
+    rt: Runtime,
+    rp: RelyingParty,
+    keyring: Keyring[H, P],
+    challenge_id: str,
+    credential: Mapping[str, Any],
+    meta: RequestMeta,
+    then: ThenSignedIn[H, P, T] | None,
+    expected: Expected,
+) -> Future[Any]:
     checked = _check(rt, rp, keyring, challenge_id, credential)
     job = partial(_record, rt=rt, keyring=keyring, checked=checked, meta=meta, then=then)
     return rt.submit(job, expected)

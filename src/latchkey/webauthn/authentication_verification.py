@@ -16,6 +16,7 @@ from latchkey.webauthn.client_data import check_client_data, parse_client_data
 from latchkey.webauthn.encoding import (
     credential_raw_id,
     decode_b64url,
+    is_object,
     response_field,
     response_object,
 )
@@ -50,11 +51,7 @@ class AssertionIdentity:
 def read_assertion_identity(credential: Mapping[str, Any]) -> AssertionIdentity:
     raw_id = credential_raw_id(credential)
     response = credential.get("response")
-    handle = (
-        response.get("userHandle")
-        if type(response) is dict or isinstance(response, Mapping)
-        else None
-    )
+    handle = response.get("userHandle") if is_object(response) else None
     user_handle = decode_b64url(handle, field="response.userHandle") if handle else None
     return AssertionIdentity(raw_id, user_handle)
 

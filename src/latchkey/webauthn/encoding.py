@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, TypeGuard
 
 from latchkey.webauthn.errors import MalformedResponse
 
@@ -26,24 +26,25 @@ def decode_b64url(value: Any, *, field: str) -> bytes:
         raise MalformedResponse(f"{field} is not valid base64url") from exc
 
 
-def _is_object(value: Any) -> bool:
-    # A decoded JSON object is a dict: its exact type answers before the ABC's isinstance.
+def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object (a Mapping). A decoded one is a dict: its exact type answers before the
+    ABC's isinstance."""
     return type(value) is dict or isinstance(value, Mapping)
 
 
 def _credential_object(credential: Any) -> Mapping[str, Any]:
     # The JSON body's field may hold any JSON value; only an object is a PublicKeyCredential.
-    if not _is_object(credential):
+    if not is_object(credential):
         raise MalformedResponse("the credential must be a JSON object")
-    return cast("Mapping[str, Any]", credential)
+    return credential
 
 
 def response_object(credential: Mapping[str, Any]) -> Mapping[str, Any]:
     """credential.response, which must be an object."""
     response = _credential_object(credential).get("response")
-    if not _is_object(response):
+    if not is_object(response):
         raise MalformedResponse("credential.response must be an object")
-    return cast("Mapping[str, Any]", response)
+    return response
 
 
 def response_part(credential: Mapping[str, Any], name: str) -> bytes:
